@@ -1,0 +1,120 @@
+//! One layer of raw settings (strings as the user wrote them) and where each came from.
+
+use std::fmt;
+
+/// Where a setting's value came from; error messages name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File { path: String, key: &'static str },
+    Env(&'static str),
+    Flag(&'static str),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("the default"),
+            Origin::File { path, key } => write!(f, "key '{key}' of config file {path}"),
+            Origin::Env(name) => write!(f, "environment variable {name}"),
+            Origin::Flag(name) => write!(f, "flag {name}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sourced {
+    pub value: String,
+    pub origin: Origin,
+}
+
+impl Sourced {
+    pub fn new(value: impl Into<String>, origin: Origin) -> Self {
+        Sourced { value: value.into(), origin }
+    }
+}
+
+/// Raw settings of one source. Lists (CIDRs) are comma- or space-separated, as in k-d-c.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layer {
+    pub cluster_id: Option<Sourced>,
+    pub ip_mode: Option<Sourced>,
+    pub nodes: Option<Sourced>,
+    pub allow_aaaa: Option<Sourced>,
+    pub dns64_prefix: Option<Sourced>,
+    pub nat64_v4_prefix: Option<Sourced>,
+    pub upstream_dns: Option<Sourced>,
+    pub egress_interface: Option<Sourced>,
+    pub kubernetes: Option<Sourced>,
+    pub mgmt_cidrs: Option<Sourced>,
+    pub pod_cidrs: Option<Sourced>,
+    pub service_cidr: Option<Sourced>,
+    pub node_image: Option<Sourced>,
+}
+
+macro_rules! each_field {
+    ($m:ident) => {
+        $m!(
+            cluster_id,
+            ip_mode,
+            nodes,
+            allow_aaaa,
+            dns64_prefix,
+            nat64_v4_prefix,
+            upstream_dns,
+            egress_interface,
+            kubernetes,
+            mgmt_cidrs,
+            pod_cidrs,
+            service_cidr,
+            node_image
+        )
+    };
+}
+
+impl Layer {
+    /// `self` wins where it has a value.
+    pub fn over(self, lower: Layer) -> Layer {
+        macro_rules! merge {
+            ($($f:ident),*) => { Layer { $($f: self.$f.or(lower.$f)),* } };
+        }
+        each_field!(merge)
+    }
+
+    /// k-d-c's environment variables. `get` is `std::env::var` in the binary, a map in tests.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Layer {
+        let var = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Sourced::new(v.trim(), Origin::Env(name)))
+        };
+        let dns64_prefix = match (get("DNS64_PREFIX"), get("DNS64_PREFIX_SIZE")) {
+            (Some(prefix), size) if !prefix.trim().is_empty() => {
+                let prefix = prefix.trim();
+                let value = if prefix.contains('/') {
+                    prefix.to_string()
+                } else {
+                    let size = size.filter(|s| !s.trim().is_empty());
+                    format!("{prefix}/{}", size.as_deref().map(str::trim).unwrap_or("96"))
+                };
+                Some(Sourced::new(value, Origin::Env("DNS64_PREFIX/DNS64_PREFIX_SIZE")))
+            }
+            _ => None,
+        };
+        Layer {
+            cluster_id: var("CLUSTER_ID"),
+            ip_mode: var("IP_MODE"),
+            nodes: var("NUM_NODES"),
+            allow_aaaa: var("DIND_ALLOW_AAAA_USE"),
+            dns64_prefix,
+            nat64_v4_prefix: var("NAT64_V4_SUBNET_PREFIX"),
+            upstream_dns: var("REMOTE_DNS64_V4SERVER"),
+            egress_interface: var("DIND_EGRESS_INTERFACE"),
+            kubernetes: None,
+            mgmt_cidrs: var("MGMT_CIDRS"),
+            pod_cidrs: var("POD_NETWORK_CIDR"),
+            service_cidr: var("SERVICE_CIDR"),
+            node_image: var("DIND_IMAGE"),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Cluster configuration: four layers (default < file < environment < flags) merged into one
+//! validated [`Config`]. Every error names the setting, where its value came from, and what
+//! would be accepted.
+
+mod file;
+mod layer;
+mod validate;
+
+pub use file::load_file;
+pub use layer::{Layer, Origin, Sourced};
+pub use validate::validate;
+
+use ipnet::{IpNet, Ipv6Net};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+/// The IP families of a cluster's management network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IpMode {
+    Ipv4,
+    Ipv6,
+    DualStack,
+}
+
+impl FromStr for IpMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "ipv4" => Ok(IpMode::Ipv4),
+            "ipv6" => Ok(IpMode::Ipv6),
+            "dual-stack" | "dual" => Ok(IpMode::DualStack),
+            other => Err(format!("'{other}' is not an IP mode; use ipv6, ipv4 or dual-stack")),
+        }
+    }
+}
+
+impl fmt::Display for IpMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IpMode::Ipv4 => "ipv4",
+            IpMode::Ipv6 => "ipv6",
+            IpMode::DualStack => "dual-stack",
+        })
+    }
+}
+
+/// The first two octets of the IPv4 /16 that NAT64 maps IPv6 clients into, before the cluster
+/// id is added to the second one (k-d-c's `NAT64_V4_SUBNET_PREFIX`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct V4Prefix16(pub u8, pub u8);
+
+impl FromStr for V4Prefix16 {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("'{s}' is not two decimal octets like 172.18");
+        let (a, b) = s.split_once('.').ok_or_else(bad)?;
+        Ok(V4Prefix16(a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?))
+    }
+}
+
+impl TryFrom<String> for V4Prefix16 {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<V4Prefix16> for String {
+    fn from(p: V4Prefix16) -> String {
+        p.to_string()
+    }
+}
+
+impl fmt::Display for V4Prefix16 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// A validated cluster configuration. Stored as JSON in the cluster's Docker labels, so every
+/// later command works from what `up` was actually given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    pub cluster_id: u8,
+    pub ip_mode: IpMode,
+    /// Worker nodes, besides the master.
+    pub nodes: u8,
+    pub allow_aaaa: bool,
+    pub dns64_prefix: Ipv6Net,
+    /// As given; the cluster id is added when planning.
+    pub nat64_v4_prefix: V4Prefix16,
+    pub upstream_dns: Ipv4Addr,
+    /// None: use the interface of the Docker host's default route, found at `up` time.
+    pub egress_interface: Option<String>,
+    pub kubernetes: bool,
+    /// As given; the cluster id is inserted when planning.
+    pub mgmt_cidrs: Vec<IpNet>,
+    pub pod_cidrs: Vec<IpNet>,
+    pub service_cidr: IpNet,
+    /// None: the node image that dind builds itself.
+    pub node_image: Option<String>,
+}
+
+/// k-d-c's defaults, per IP mode.
+pub mod defaults {
+    pub const CLUSTER_ID: u8 = 0;
+    pub const NODES: u8 = 2;
+    pub const DNS64_PREFIX: &str = "fd00:10:64:ff9b::/96";
+    pub const NAT64_V4_PREFIX: &str = "172.18";
+    pub const UPSTREAM_DNS: &str = "8.8.8.8";
+    pub const MGMT_V4: &str = "10.192.0.0/24";
+    pub const MGMT_V6: &str = "fd00:20::/64";
+    pub const POD_V4: &str = "10.244.0.0/16";
+    pub const POD_V6: &str = "fd00:40::/72";
+    pub const SERVICE_V4: &str = "10.96.0.0/12";
+    pub const SERVICE_V6: &str = "fd00:30::/110";
+}

@@ -1,0 +1,317 @@
+//! Turns merged raw settings into a [`Config`], checking every rule in one place.
+
+use super::layer::{Layer, Origin, Sourced};
+use super::{defaults, Config, IpMode, V4Prefix16};
+use ipnet::{IpNet, Ipv6Net};
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+/// A setting that was refused: which one, the value, where it came from, and why.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid {setting} '{value}' (from {origin}): {reason}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub value: String,
+    pub origin: String,
+    pub reason: String,
+}
+
+fn refuse(setting: &'static str, raw: &Sourced, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        value: raw.value.clone(),
+        origin: raw.origin.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn or_default(raw: Option<Sourced>, default: &str) -> Sourced {
+    raw.unwrap_or_else(|| Sourced::new(default, Origin::Default))
+}
+
+fn parse<T: FromStr>(
+    setting: &'static str,
+    raw: &Sourced,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    raw.value.trim().parse().map_err(|_| refuse(setting, raw, expected.to_string()))
+}
+
+fn parse_bool(setting: &'static str, raw: &Sourced) -> Result<bool, ConfigError> {
+    match raw.value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(refuse(setting, raw, "use true or false")),
+    }
+}
+
+fn parse_cidrs(setting: &'static str, raw: &Sourced) -> Result<Vec<IpNet>, ConfigError> {
+    let items: Vec<&str> =
+        raw.value.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).collect();
+    if items.is_empty() {
+        return Err(refuse(setting, raw, "give at least one CIDR"));
+    }
+    items
+        .into_iter()
+        .map(|item| {
+            let net: IpNet = item.parse().map_err(|_| {
+                refuse(setting, raw, format!("'{item}' is not a CIDR like fd00:20::/64"))
+            })?;
+            if net.trunc() != net {
+                return Err(refuse(
+                    setting,
+                    raw,
+                    format!("'{item}' has host bits set; did you mean {}?", net.trunc()),
+                ));
+            }
+            Ok(net)
+        })
+        .collect()
+}
+
+/// The IPv4 and IPv6 members of a CIDR list, checked against the IP mode.
+fn families_for_mode(
+    setting: &'static str,
+    raw: &Sourced,
+    nets: &[IpNet],
+    mode: IpMode,
+) -> Result<(), ConfigError> {
+    let v4 = nets.iter().filter(|n| matches!(n, IpNet::V4(_))).count();
+    let v6 = nets.len() - v4;
+    let wanted = match mode {
+        IpMode::Ipv4 => (1, 0),
+        IpMode::Ipv6 => (0, 1),
+        IpMode::DualStack => (1, 1),
+    };
+    if (v4, v6) != wanted {
+        let need = match mode {
+            IpMode::Ipv4 => "exactly one IPv4 CIDR in ipv4 mode",
+            IpMode::Ipv6 => "exactly one IPv6 CIDR in ipv6 mode",
+            IpMode::DualStack => "one IPv4 and one IPv6 CIDR in dual-stack mode",
+        };
+        return Err(refuse(setting, raw, format!("give {need}")));
+    }
+    Ok(())
+}
+
+const RFC6052_LENGTHS: [u8; 6] = [32, 40, 48, 56, 64, 96];
+
+fn check_dns64_prefix(raw: &Sourced) -> Result<Ipv6Net, ConfigError> {
+    const SETTING: &str = "--dns64-prefix";
+    let net: Ipv6Net =
+        parse(SETTING, raw, "expected an IPv6 CIDR like fd00:10:64:ff9b::/96")?;
+    if !RFC6052_LENGTHS.contains(&net.prefix_len()) {
+        return Err(refuse(
+            SETTING,
+            raw,
+            "the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)",
+        ));
+    }
+    if net.trunc() != net {
+        return Err(refuse(SETTING, raw, format!("host bits are set; did you mean {}?", net.trunc())));
+    }
+    // RFC 6052 §2.2: bits 64..71 of every address under the prefix are zero.
+    if net.prefix_len() > 64 && net.network().octets()[8] != 0 {
+        return Err(refuse(SETTING, raw, "bits 64-71 must be zero (RFC 6052 §2.2)"));
+    }
+    Ok(net)
+}
+
+fn check_nat64_v4_prefix(raw: &Sourced, cluster_id: u8) -> Result<V4Prefix16, ConfigError> {
+    const SETTING: &str = "--nat64-v4-prefix";
+    let prefix: V4Prefix16 = raw.value.trim().parse().map_err(|e: String| refuse(SETTING, raw, e))?;
+    let second = u16::from(prefix.1) + u16::from(cluster_id);
+    let ok = match prefix.0 {
+        10 => second <= 253,
+        172 => (16..=31).contains(&second),
+        _ => false,
+    };
+    if !ok {
+        return Err(refuse(
+            SETTING,
+            raw,
+            format!(
+                "with cluster id {cluster_id} the NAT64 network would be {}.{second}.0.0/16; it must \
+                 stay inside 10.0-253.x.x or 172.16-31.x.x",
+                prefix.0
+            ),
+        ));
+    }
+    Ok(prefix)
+}
+
+fn check_interface_name(raw: &Sourced) -> Result<String, ConfigError> {
+    let name = raw.value.trim();
+    let valid = !name.is_empty()
+        && name.len() <= 15
+        && name != "."
+        && name != ".."
+        && name.chars().all(|c| c.is_ascii_graphic() && c != '/' && c != ':');
+    if !valid {
+        return Err(refuse(
+            "--egress-interface",
+            raw,
+            "a Linux interface name has 1-15 printable characters and no '/', ':' or spaces",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Merges `layer` over the defaults and checks every setting.
+pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
+    let ip_mode_raw = or_default(layer.ip_mode, "ipv6");
+    let ip_mode: IpMode = ip_mode_raw
+        .value
+        .trim()
+        .parse()
+        .map_err(|e: String| refuse("--ip-mode", &ip_mode_raw, e))?;
+
+    let id_raw = or_default(layer.cluster_id, &defaults::CLUSTER_ID.to_string());
+    let cluster_id: u8 = parse("--cluster-id", &id_raw, "expected a number from 0 to 254")?;
+    if cluster_id > 254 {
+        return Err(refuse("--cluster-id", &id_raw, "expected a number from 0 to 254"));
+    }
+
+    let nodes_raw = or_default(layer.nodes, &defaults::NODES.to_string());
+    let nodes: u8 = parse("--nodes", &nodes_raw, "expected a number of workers from 0 to 250")?;
+    if nodes > 250 {
+        return Err(refuse("--nodes", &nodes_raw, "expected a number of workers from 0 to 250"));
+    }
+
+    let allow_aaaa = match &layer.allow_aaaa {
+        Some(raw) => parse_bool("--allow-aaaa", raw)?,
+        None => false,
+    };
+    if allow_aaaa && ip_mode == IpMode::Ipv4 {
+        let raw = layer.allow_aaaa.as_ref().expect("set when true");
+        return Err(refuse(
+            "--allow-aaaa",
+            raw,
+            "AAAA use needs IPv6; use --ip-mode ipv6 or dual-stack, or drop --allow-aaaa",
+        ));
+    }
+
+    let kubernetes = match &layer.kubernetes {
+        Some(raw) => parse_bool("--kubernetes", raw)?,
+        None => true,
+    };
+
+    let dns64_raw = or_default(layer.dns64_prefix, defaults::DNS64_PREFIX);
+    let dns64_prefix = check_dns64_prefix(&dns64_raw)?;
+    let nat64_v4_prefix =
+        check_nat64_v4_prefix(&or_default(layer.nat64_v4_prefix, defaults::NAT64_V4_PREFIX), cluster_id)?;
+    let dns_raw = or_default(layer.upstream_dns, defaults::UPSTREAM_DNS);
+    let upstream_dns: Ipv4Addr =
+        parse("--upstream-dns", &dns_raw, "expected an IPv4 address like 8.8.8.8")?;
+    if upstream_dns.is_unspecified() || upstream_dns.is_loopback() || upstream_dns.is_multicast() {
+        return Err(refuse(
+            "--upstream-dns",
+            &dns_raw,
+            "the upstream resolver must be a unicast address reachable from the Docker host",
+        ));
+    }
+    let egress_interface = layer.egress_interface.as_ref().map(check_interface_name).transpose()?;
+
+    let (mgmt_default, pod_default, service_default) = match ip_mode {
+        IpMode::Ipv4 => (defaults::MGMT_V4.to_string(), defaults::POD_V4.to_string(), defaults::SERVICE_V4),
+        IpMode::Ipv6 => (defaults::MGMT_V6.to_string(), defaults::POD_V6.to_string(), defaults::SERVICE_V6),
+        IpMode::DualStack => (
+            format!("{},{}", defaults::MGMT_V4, defaults::MGMT_V6),
+            format!("{},{}", defaults::POD_V4, defaults::POD_V6),
+            defaults::SERVICE_V6,
+        ),
+    };
+    let mgmt_raw = or_default(layer.mgmt_cidrs, &mgmt_default);
+    let mut mgmt_cidrs = parse_cidrs("--mgmt-cidrs", &mgmt_raw)?;
+    families_for_mode("--mgmt-cidrs", &mgmt_raw, &mgmt_cidrs, ip_mode)?;
+    mgmt_cidrs.sort_by_key(|n| matches!(n, IpNet::V6(_)));
+    for net in &mgmt_cidrs {
+        match net {
+            IpNet::V4(n) if n.prefix_len() != 24 => {
+                return Err(refuse("--mgmt-cidrs", &mgmt_raw, "the IPv4 management CIDR must be a /24"))
+            }
+            IpNet::V6(n) if n.prefix_len() > 112 => {
+                return Err(refuse(
+                    "--mgmt-cidrs",
+                    &mgmt_raw,
+                    "the IPv6 management CIDR must be /112 or wider (it holds ::100 and ::200)",
+                ))
+            }
+            _ => {}
+        }
+    }
+
+    let pod_raw = or_default(layer.pod_cidrs, &pod_default);
+    let mut pod_cidrs = parse_cidrs("--pod-cidrs", &pod_raw)?;
+    families_for_mode("--pod-cidrs", &pod_raw, &pod_cidrs, ip_mode)?;
+    pod_cidrs.sort_by_key(|n| matches!(n, IpNet::V6(_)));
+    for net in &pod_cidrs {
+        match net {
+            IpNet::V4(n) if n.prefix_len() != 16 => {
+                return Err(refuse("--pod-cidrs", &pod_raw, "the IPv4 pod CIDR must be a /16 (a /24 per node)"))
+            }
+            IpNet::V6(n) if n.prefix_len() > 112 => {
+                return Err(refuse("--pod-cidrs", &pod_raw, "the IPv6 pod CIDR must be /112 or wider (a /+8 per node)"))
+            }
+            _ => {}
+        }
+    }
+
+    let service_raw = or_default(layer.service_cidr, service_default);
+    let service = parse_cidrs("--service-cidr", &service_raw)?;
+    let [service_cidr] = service[..] else {
+        return Err(refuse("--service-cidr", &service_raw, "give exactly one CIDR"));
+    };
+    let family_ok = match ip_mode {
+        IpMode::Ipv4 => matches!(service_cidr, IpNet::V4(_)),
+        IpMode::Ipv6 => matches!(service_cidr, IpNet::V6(_)),
+        IpMode::DualStack => true,
+    };
+    if !family_ok {
+        return Err(refuse("--service-cidr", &service_raw, format!("its family does not match ip mode {ip_mode}")));
+    }
+
+    let node_image = layer.node_image.map(|raw| raw.value.trim().to_string()).filter(|s| !s.is_empty());
+
+    let config = Config {
+        cluster_id,
+        ip_mode,
+        nodes,
+        allow_aaaa: allow_aaaa || ip_mode == IpMode::DualStack,
+        dns64_prefix,
+        nat64_v4_prefix,
+        upstream_dns,
+        egress_interface,
+        kubernetes,
+        mgmt_cidrs,
+        pod_cidrs,
+        service_cidr,
+        node_image,
+    };
+    let mut ranges: Vec<(&'static str, &Sourced, IpNet)> = Vec::new();
+    ranges.extend(config.mgmt_cidrs.iter().map(|n| ("--mgmt-cidrs", &mgmt_raw, *n)));
+    ranges.extend(config.pod_cidrs.iter().map(|n| ("--pod-cidrs", &pod_raw, *n)));
+    ranges.push(("--service-cidr", &service_raw, config.service_cidr));
+    if config.ip_mode == IpMode::Ipv6 {
+        ranges.push(("--dns64-prefix", &dns64_raw, IpNet::V6(config.dns64_prefix)));
+    }
+    check_overlaps(&ranges)?;
+    Ok(config)
+}
+
+/// The cluster's own ranges must not overlap each other.
+fn check_overlaps(ranges: &[(&'static str, &Sourced, IpNet)]) -> Result<(), ConfigError> {
+    let overlaps = |a: &IpNet, b: &IpNet| a.contains(&b.network()) || b.contains(&a.network());
+    for (i, (setting, raw, net)) in ranges.iter().enumerate() {
+        for (other_setting, _, other) in &ranges[i + 1..] {
+            if overlaps(net, other) {
+                return Err(refuse(
+                    setting,
+                    raw,
+                    format!("{net} overlaps {other} of {other_setting}; choose ranges that do not overlap"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

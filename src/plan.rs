@@ -1,0 +1,353 @@
+//! The address plan: a pure function from a [`Config`] to every name, subnet, address and
+//! route of a cluster. k-d-c's address rules live here, with its bugs fixed (see tests).
+
+use crate::config::{Config, IpMode};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use serde::Serialize;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClusterPlan {
+    pub cluster_id: u8,
+    /// "" for cluster 0, "-cluster-N" otherwise; appended to every name.
+    pub suffix: String,
+    pub network: NetworkPlan,
+    pub dns64: Option<Dns64Plan>,
+    pub nat64: Option<Nat64Plan>,
+    pub nodes: Vec<NodePlan>,
+    pub host: HostPlan,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NetworkPlan {
+    pub name: String,
+    /// The Linux bridge on the Docker host; host rules match on it.
+    pub bridge: String,
+    pub subnets: Vec<SubnetPlan>,
+    pub ipv6: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SubnetPlan {
+    pub cidr: IpNet,
+    pub gateway: IpAddr,
+    /// Where Docker may hand out addresses by itself; keeps it away from the NAT64 pool.
+    pub ip_range: Option<IpNet>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dns64Plan {
+    pub container: String,
+    pub address: Ipv6Addr,
+    pub prefix: Ipv6Net,
+    /// The upstream resolver's IPv4 address embedded in the prefix: queries cross NAT64 too.
+    pub forwarder: Ipv6Addr,
+    pub allow_aaaa: bool,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Nat64Plan {
+    pub container: String,
+    pub address_v6: Ipv6Addr,
+    pub address_v4: Ipv4Addr,
+    pub prefix: Ipv6Net,
+    /// The dynamic pool tayga maps IPv6 clients into.
+    pub pool: Ipv4Net,
+    pub tun_device: String,
+    /// Routes inside the NAT64 container, onto its tun device.
+    pub routes: Vec<Route>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Master,
+    Worker,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodePlan {
+    pub container: String,
+    pub role: Role,
+    /// k-d-c's node id: 1 for the master, k+1 for worker k.
+    pub node_id: u8,
+    pub addresses: Vec<IpAddr>,
+    pub pod_cidrs: Vec<IpNet>,
+    pub routes: Vec<Route>,
+    /// The resolver written into the node's resolv.conf; None keeps Docker's.
+    pub resolver: Option<Ipv6Addr>,
+    /// Delete the IPv4 address Docker gives the node on the NAT64 subnet: IPv6-only nodes.
+    pub drop_ipv4: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Route {
+    pub dst: IpNet,
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.dst)?;
+        if let Some(via) = self.via {
+            write!(f, " via {via}")?;
+        }
+        if let Some(dev) = &self.dev {
+            write!(f, " dev {dev}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Route {
+    fn via(dst: IpNet, via: IpAddr) -> Route {
+        Route { dst, via: Some(via), dev: None }
+    }
+    fn dev(dst: IpNet, dev: &str) -> Route {
+        Route { dst, via: None, dev: Some(dev.to_string()) }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HostPlan {
+    /// Routes on the Docker host (the NAT64 pool via tayga's IPv4 address).
+    pub routes: Vec<Route>,
+    /// IPv6 sources that the host forwards and masquerades out of the egress interface
+    /// (`--allow-aaaa`); empty otherwise.
+    pub direct_ipv6_sources: Vec<Ipv6Net>,
+    pub egress_interface: Option<String>,
+    /// The ip6tables comment on every rule of this cluster.
+    pub rule_tag: String,
+}
+
+pub const NAT64_TUN: &str = "nat64";
+const DNS64_HOST: u128 = 0x100;
+const NAT64_HOST: u128 = 0x200;
+
+pub fn suffix(cluster_id: u8) -> String {
+    if cluster_id == 0 {
+        String::new()
+    } else {
+        format!("-cluster-{cluster_id}")
+    }
+}
+
+pub fn network_name(cluster_id: u8) -> String {
+    format!("kubeadm-dind-net{}", suffix(cluster_id))
+}
+
+pub fn rule_tag(cluster_id: u8) -> String {
+    format!("dind:cluster={cluster_id}")
+}
+
+fn v6_host(net: Ipv6Net, host: u128) -> Ipv6Addr {
+    Ipv6Addr::from(u128::from(net.network()) + host)
+}
+
+fn v4_host(net: Ipv4Net, host: u32) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(net.network()) + host)
+}
+
+/// k-d-c inserts the cluster id, written in decimal but read as a hex hextet, right after the
+/// last non-zero hextet of the management prefix: fd00:20::/64 with id 20 -> fd00:20:20::/64.
+pub fn mgmt_v6_for_cluster(base: Ipv6Net, cluster_id: u8) -> Ipv6Net {
+    if cluster_id == 0 {
+        return base;
+    }
+    let mut segments = base.network().segments();
+    let last_set = segments.iter().rposition(|s| *s != 0).unwrap_or(0);
+    let hextet = u16::from_str_radix(&cluster_id.to_string(), 16).expect("decimal digits are hex");
+    let slot = (last_set + 1).min(7);
+    segments[slot] = hextet;
+    Ipv6Net::new(Ipv6Addr::from(segments), base.prefix_len()).expect("same length").trunc()
+}
+
+/// k-d-c replaces the third octet of the IPv4 management /24 with the cluster id.
+pub fn mgmt_v4_for_cluster(base: Ipv4Net, cluster_id: u8) -> Ipv4Net {
+    let [a, b, _, _] = base.network().octets();
+    Ipv4Net::new(Ipv4Addr::new(a, b, cluster_id, 0), 24).expect("24 is valid")
+}
+
+/// Per-node pod subnet: one step longer by 8 bits, with the node id in those 8 bits.
+pub fn pod_cidr_for_node(pods: IpNet, node_id: u8) -> IpNet {
+    match pods {
+        IpNet::V4(n) => {
+            let [a, b, _, _] = n.network().octets();
+            IpNet::V4(Ipv4Net::new(Ipv4Addr::new(a, b, node_id, 0), 24).expect("24 is valid"))
+        }
+        IpNet::V6(n) => {
+            let len = n.prefix_len() + 8;
+            let base = u128::from(n.network()) + (u128::from(node_id) << (128 - u32::from(len)));
+            IpNet::V6(Ipv6Net::new(Ipv6Addr::from(base), len).expect("validated length"))
+        }
+    }
+}
+
+/// RFC 6052 §2.2: the IPv4 address embedded in `prefix`, skipping bits 64..71.
+pub fn embed_ipv4(prefix: Ipv6Net, v4: Ipv4Addr) -> Ipv6Addr {
+    let mut bytes = prefix.network().octets();
+    let start = usize::from(prefix.prefix_len() / 8);
+    let mut at = start;
+    for octet in v4.octets() {
+        if at == 8 {
+            at += 1;
+        }
+        bytes[at] = octet;
+        at += 1;
+    }
+    Ipv6Addr::from(bytes)
+}
+
+pub fn nat64_v4_subnet(config: &Config) -> Ipv4Net {
+    let second = config.nat64_v4_prefix.1 + config.cluster_id;
+    Ipv4Net::new(Ipv4Addr::new(config.nat64_v4_prefix.0, second, 0, 0), 16).expect("16 is valid")
+}
+
+pub fn plan(config: &Config) -> ClusterPlan {
+    let id = config.cluster_id;
+    let sfx = suffix(id);
+    let mgmt_v6 = config.mgmt_cidrs.iter().find_map(|n| match n {
+        IpNet::V6(n) => Some(mgmt_v6_for_cluster(*n, id)),
+        IpNet::V4(_) => None,
+    });
+    let mgmt_v4 = config.mgmt_cidrs.iter().find_map(|n| match n {
+        IpNet::V4(n) => Some(mgmt_v4_for_cluster(*n, id)),
+        IpNet::V6(_) => None,
+    });
+    let ipv6_only = config.ip_mode == IpMode::Ipv6;
+
+    let mut subnets = Vec::new();
+    if let Some(v4) = mgmt_v4 {
+        subnets.push(SubnetPlan { cidr: IpNet::V4(v4), gateway: v4_host(v4, 1).into(), ip_range: None });
+    }
+    if let Some(v6) = mgmt_v6 {
+        subnets.push(SubnetPlan { cidr: IpNet::V6(v6), gateway: v6_host(v6, 1).into(), ip_range: None });
+    }
+
+    let (dns64, nat64) = match (ipv6_only, mgmt_v6) {
+        (true, Some(v6)) => {
+            let v4 = nat64_v4_subnet(config);
+            // Docker hands out addresses itself only from the upper half of the /16, so no
+            // container ever lands in tayga's pool (.0.128/25) or on tayga's .0.200.
+            let upper_half = Ipv4Net::new(v4_host(v4, 0x8000), 17).expect("17 is valid");
+            subnets.insert(
+                0,
+                SubnetPlan {
+                    cidr: IpNet::V4(v4),
+                    gateway: v4_host(v4, 1).into(),
+                    ip_range: Some(IpNet::V4(upper_half)),
+                },
+            );
+            let nat64_v6 = v6_host(v6, NAT64_HOST);
+            let pool = Ipv4Net::new(v4_host(v4, 128), 25).expect("25 is valid");
+            let nat64 = Nat64Plan {
+                container: format!("tayga{sfx}"),
+                address_v6: nat64_v6,
+                address_v4: v4_host(v4, 200),
+                prefix: config.dns64_prefix,
+                pool,
+                tun_device: NAT64_TUN.to_string(),
+                routes: vec![
+                    Route::dev(IpNet::V4(pool), NAT64_TUN),
+                    Route::dev(IpNet::V6(config.dns64_prefix), NAT64_TUN),
+                ],
+            };
+            let dns64 = Dns64Plan {
+                container: format!("bind9{sfx}"),
+                address: v6_host(v6, DNS64_HOST),
+                prefix: config.dns64_prefix,
+                forwarder: embed_ipv4(config.dns64_prefix, config.upstream_dns),
+                allow_aaaa: config.allow_aaaa,
+                routes: vec![Route::via(IpNet::V6(config.dns64_prefix), nat64_v6.into())],
+            };
+            (Some(dns64), Some(nat64))
+        }
+        _ => (None, None),
+    };
+
+    let node_ids: Vec<u8> = (1..=config.nodes.saturating_add(1)).collect();
+    let address_of = |node_id: u8| -> Vec<IpAddr> {
+        let host = u32::from(node_id) + 1;
+        let mut addrs = Vec::new();
+        if let Some(v4) = mgmt_v4 {
+            addrs.push(v4_host(v4, host).into());
+        }
+        if let Some(v6) = mgmt_v6 {
+            addrs.push(v6_host(v6, u128::from(host)).into());
+        }
+        addrs
+    };
+    let pods_of = |node_id: u8| -> Vec<IpNet> {
+        config.pod_cidrs.iter().map(|p| pod_cidr_for_node(*p, node_id)).collect()
+    };
+    let nodes = node_ids
+        .iter()
+        .map(|&node_id| {
+            let (role, container) = if node_id == 1 {
+                (Role::Master, format!("kube-master{sfx}"))
+            } else {
+                (Role::Worker, format!("kube-node-{}{sfx}", node_id - 1))
+            };
+            let mut routes = Vec::new();
+            if let Some(nat64) = &nat64 {
+                routes.push(Route::via(IpNet::V6(nat64.prefix), nat64.address_v6.into()));
+            }
+            for &other in node_ids.iter().filter(|&&o| o != node_id) {
+                for pod in pods_of(other) {
+                    let gateway = address_of(other).into_iter().find(|a| a.is_ipv4() == pod.addr().is_ipv4());
+                    if let Some(gateway) = gateway {
+                        routes.push(Route::via(pod, gateway));
+                    }
+                }
+            }
+            NodePlan {
+                container,
+                role,
+                node_id,
+                addresses: address_of(node_id),
+                pod_cidrs: pods_of(node_id),
+                routes,
+                resolver: dns64.as_ref().map(|d| d.address),
+                drop_ipv4: ipv6_only,
+            }
+        })
+        .collect();
+
+    let direct_ipv6_sources = if config.allow_aaaa {
+        let mut sources: Vec<Ipv6Net> = mgmt_v6.into_iter().collect();
+        sources.extend(config.pod_cidrs.iter().filter_map(|p| match p {
+            IpNet::V6(n) => Some(*n),
+            IpNet::V4(_) => None,
+        }));
+        sources
+    } else {
+        Vec::new()
+    };
+    let host = HostPlan {
+        routes: nat64
+            .iter()
+            .map(|n| Route::via(IpNet::V4(n.pool), n.address_v4.into()))
+            .collect(),
+        direct_ipv6_sources,
+        egress_interface: config.egress_interface.clone(),
+        rule_tag: rule_tag(id),
+    };
+
+    ClusterPlan {
+        cluster_id: id,
+        suffix: sfx,
+        network: NetworkPlan {
+            name: network_name(id),
+            bridge: format!("br-dind{id}"),
+            subnets,
+            ipv6: mgmt_v6.is_some(),
+        },
+        dns64,
+        nat64,
+        nodes,
+        host,
+    }
+}

@@ -1,0 +1,44 @@
+//! The node's standard CNI network config: bridge + host-local for the node's pod CIDRs,
+//! masquerading pod traffic to the node's address, plus portmap.
+
+use crate::plan::NodePlan;
+use ipnet::IpNet;
+use serde_json::{json, Value};
+
+pub const CONFLIST_PATH: &str = "/etc/cni/net.d/10-dindnet.conflist";
+pub const BRIDGE: &str = "dind0";
+
+pub fn conflist(node: &NodePlan) -> String {
+    let ranges: Vec<Value> = node
+        .pod_cidrs
+        .iter()
+        .map(|cidr| json!([{ "subnet": cidr.to_string() }]))
+        .collect();
+    let routes: Vec<Value> = node
+        .pod_cidrs
+        .iter()
+        .map(|cidr| match cidr {
+            IpNet::V4(_) => json!({ "dst": "0.0.0.0/0" }),
+            IpNet::V6(_) => json!({ "dst": "::/0" }),
+        })
+        .collect();
+    let config = json!({
+        "cniVersion": "0.4.0",
+        "name": "dindnet",
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": BRIDGE,
+                "isGateway": true,
+                "isDefaultGateway": true,
+                "ipMasq": true,
+                "hairpinMode": true,
+                "ipam": { "type": "host-local", "ranges": ranges, "routes": routes }
+            },
+            { "type": "portmap", "capabilities": { "portMappings": true } }
+        ]
+    });
+    let mut text = serde_json::to_string_pretty(&config).expect("a json! value serializes");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""HTTP origin of the simulated Internet.
+
+Listens on [::]:PORT with IPV6_V6ONLY off (so IPv4 clients arrive as
+::ffff:a.b.c.d) and answers every GET with 200 and the client's address as
+seen by the server, IPv4-mapped prefix stripped. Logs each request to stdout.
+"""
+import http.server
+import socket
+import sys
+
+
+def client_address(addr):
+    host = addr[0]
+    if host.lower().startswith("::ffff:") and "." in host:
+        host = host[len("::ffff:"):]
+    return host
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "dind-wan-origin/1"
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self):
+        body = client_address(self.client_address).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+
+    def log_message(self, fmt, *args):
+        sys.stdout.write("origin: client=%s host=%s %s\n" % (
+            client_address(self.client_address),
+            self.headers.get("Host", "-") if self.headers else "-",
+            fmt % args))
+        sys.stdout.flush()
+
+
+class DualStackServer(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 80
+    server = DualStackServer(("::", port), Handler)
+    print("origin: listening on [::]:%d (dual-stack)" % port, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
