@@ -2,7 +2,6 @@
 //! masquerading pod traffic to the node's address, plus portmap.
 
 use crate::plan::NodePlan;
-use ipnet::IpNet;
 use serde_json::{json, Value};
 
 pub const CONFLIST_PATH: &str = "/etc/cni/net.d/10-dindnet.conflist";
@@ -13,14 +12,6 @@ pub fn conflist(node: &NodePlan) -> String {
         .pod_cidrs
         .iter()
         .map(|cidr| json!([{ "subnet": cidr.to_string() }]))
-        .collect();
-    let routes: Vec<Value> = node
-        .pod_cidrs
-        .iter()
-        .map(|cidr| match cidr {
-            IpNet::V4(_) => json!({ "dst": "0.0.0.0/0" }),
-            IpNet::V6(_) => json!({ "dst": "::/0" }),
-        })
         .collect();
     let config = json!({
         "cniVersion": "0.4.0",
@@ -33,7 +24,9 @@ pub fn conflist(node: &NodePlan) -> String {
                 "isDefaultGateway": true,
                 "ipMasq": true,
                 "hairpinMode": true,
-                "ipam": { "type": "host-local", "ranges": ranges, "routes": routes }
+                // isDefaultGateway already adds the pod's default routes; ipam routes for
+                // ::/0 as well make the bridge plugin fail with "file exists".
+                "ipam": { "type": "host-local", "ranges": ranges }
             },
             { "type": "portmap", "capabilities": { "portMappings": true } }
         ]
