@@ -1,0 +1,246 @@
+//! The command line: clap definitions, and the glue from arguments to the cluster commands.
+
+use crate::cluster::{down, status, up};
+use crate::config::{self, Config, Layer, Origin, Sourced};
+use crate::docker::Engine;
+use crate::images::{self, ImageKind};
+use crate::progress::Progress;
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "dind", version, about = "IPv6-first local Kubernetes test clusters in Docker, with DNS64/NAT64")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create the cluster, or complete a partial one; a second run changes nothing.
+    Up(UpArgs),
+    /// Remove the cluster's containers, network, host routes and host rules.
+    Down(TargetArgs),
+    /// `down`, plus the cluster's volumes and the images dind built.
+    Clean(TargetArgs),
+    /// List clusters, their nodes and addresses, AAAA policy and host rules.
+    Status(StatusArgs),
+    /// Manage the images dind builds.
+    Images {
+        #[command(subcommand)]
+        command: ImagesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImagesCommand {
+    /// Build (or rebuild) the DNS64, NAT64 and node images.
+    Build,
+}
+
+/// Settings of a cluster. Precedence: flag > environment > config file > default.
+#[derive(Args, Debug, Default)]
+pub struct ConfigArgs {
+    /// YAML config file (apiVersion dind.k8s.io/v1alpha1, kind Cluster); `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// Cluster number, 0-254 [env: CLUSTER_ID] [default: 0]
+    #[arg(long, value_name = "N")]
+    pub cluster_id: Option<String>,
+    /// ipv6, ipv4 or dual-stack [env: IP_MODE] [default: ipv6]
+    #[arg(long, value_name = "MODE")]
+    pub ip_mode: Option<String>,
+    /// Worker nodes besides the master [env: NUM_NODES] [default: 2]
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<String>,
+    /// Pass real AAAA records through DNS64 and let pods reach IPv6 sites directly
+    /// [env: DIND_ALLOW_AAAA_USE=true]
+    #[arg(long)]
+    pub allow_aaaa: bool,
+    /// DNS64/NAT64 prefix, RFC 6052 lengths only [env: DNS64_PREFIX + DNS64_PREFIX_SIZE]
+    /// [default: fd00:10:64:ff9b::/96]
+    #[arg(long, value_name = "CIDR")]
+    pub dns64_prefix: Option<String>,
+    /// First two octets of NAT64's IPv4 /16; the cluster id is added to the second
+    /// [env: NAT64_V4_SUBNET_PREFIX] [default: 172.18]
+    #[arg(long, value_name = "A.B")]
+    pub nat64_v4_prefix: Option<String>,
+    /// IPv4 resolver DNS64 forwards to, through NAT64 [env: REMOTE_DNS64_V4SERVER] [default: 8.8.8.8]
+    #[arg(long, value_name = "IPV4")]
+    pub upstream_dns: Option<String>,
+    /// Docker host interface for direct IPv6 egress [env: DIND_EGRESS_INTERFACE]
+    /// [default: the host's IPv6 default route's, else IPv4's]
+    #[arg(long, value_name = "IF")]
+    pub egress_interface: Option<String>,
+    /// Management CIDRs, comma-separated [env: MGMT_CIDRS] [default: fd00:20::/64 in ipv6 mode]
+    #[arg(long, value_name = "CIDRS")]
+    pub mgmt_cidrs: Option<String>,
+    /// Pod CIDRs, comma-separated; split per node [env: POD_NETWORK_CIDR] [default: fd00:40::/72 in ipv6 mode]
+    #[arg(long, value_name = "CIDRS")]
+    pub pod_cidrs: Option<String>,
+    /// Service CIDR [env: SERVICE_CIDR] [default: fd00:30::/110 in ipv6 mode]
+    #[arg(long, value_name = "CIDR")]
+    pub service_cidr: Option<String>,
+    /// Node image to run instead of dind's own [env: DIND_IMAGE]
+    #[arg(long, value_name = "IMAGE")]
+    pub node_image: Option<String>,
+    /// Stop after the network plane and the node containers
+    #[arg(long)]
+    pub no_kubernetes: bool,
+}
+
+#[derive(Args, Debug)]
+struct UpArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Keep what a failed `up` created, for debugging
+    #[arg(long)]
+    retain: bool,
+}
+
+#[derive(Args, Debug)]
+struct TargetArgs {
+    /// The cluster to act on [env: CLUSTER_ID] [default: 0]
+    #[arg(long, value_name = "N")]
+    cluster_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct StatusArgs {
+    /// Only this cluster (default: all)
+    #[arg(long, value_name = "N")]
+    cluster_id: Option<String>,
+    #[arg(short, long, value_enum, default_value = "table")]
+    output: OutputFormat,
+}
+
+impl ConfigArgs {
+    fn flag_layer(&self) -> Layer {
+        let flag = |name: &'static str, value: &Option<String>| value.as_ref().map(|v| Sourced::new(v.clone(), Origin::Flag(name)));
+        Layer {
+            cluster_id: flag("--cluster-id", &self.cluster_id),
+            ip_mode: flag("--ip-mode", &self.ip_mode),
+            nodes: flag("--nodes", &self.nodes),
+            allow_aaaa: self.allow_aaaa.then(|| Sourced::new("true", Origin::Flag("--allow-aaaa"))),
+            dns64_prefix: flag("--dns64-prefix", &self.dns64_prefix),
+            nat64_v4_prefix: flag("--nat64-v4-prefix", &self.nat64_v4_prefix),
+            upstream_dns: flag("--upstream-dns", &self.upstream_dns),
+            egress_interface: flag("--egress-interface", &self.egress_interface),
+            kubernetes: self.no_kubernetes.then(|| Sourced::new("false", Origin::Flag("--no-kubernetes"))),
+            mgmt_cidrs: flag("--mgmt-cidrs", &self.mgmt_cidrs),
+            pod_cidrs: flag("--pod-cidrs", &self.pod_cidrs),
+            service_cidr: flag("--service-cidr", &self.service_cidr),
+            node_image: flag("--node-image", &self.node_image),
+        }
+    }
+
+    /// All four layers merged and validated.
+    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let file = match &self.config {
+            None => Layer::default(),
+            Some(path) => {
+                let text = if path == "-" {
+                    let mut text = String::new();
+                    std::io::stdin().read_to_string(&mut text).context("cannot read the config from stdin")?;
+                    text
+                } else {
+                    std::fs::read_to_string(path).with_context(|| format!("cannot read config file {path}"))?
+                };
+                config::load_file(path, &text)?
+            }
+        };
+        let layer = self.flag_layer().over(Layer::from_env(env)).over(file);
+        Ok(config::validate(layer)?)
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The cluster id of down/clean/status: flag, else CLUSTER_ID, else 0.
+fn target_id(flag: &Option<String>) -> Result<u8> {
+    let layer = Layer {
+        cluster_id: flag.as_ref().map(|v| Sourced::new(v.clone(), Origin::Flag("--cluster-id"))),
+        ..Layer::default()
+    }
+    .over(Layer { cluster_id: Layer::from_env(env_var).cluster_id, ..Layer::default() });
+    // Only the id matters here; the rest validates against defaults.
+    let layer = Layer { kubernetes: Some(Sourced::new("false", Origin::Default)), ..layer };
+    Ok(config::validate(layer)?.cluster_id)
+}
+
+pub async fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let progress = Progress::new();
+    match cli.command {
+        Command::Up(args) => {
+            let config = args.config.resolve(env_var)?;
+            let record = up::up(config, up::UpOptions { retain: args.retain }, &progress).await?;
+            let engine = Engine::connect().await?;
+            let clusters = status::status(&engine, Some(record.config.cluster_id)).await?;
+            print!("{}", status::render_table(&clusters));
+        }
+        Command::Down(args) => {
+            let id = target_id(&args.cluster_id)?;
+            let engine = Engine::connect().await?;
+            let report = down::down(&engine, id, &progress).await?;
+            if report.is_empty() {
+                println!("no dind cluster {id} here; nothing to remove");
+            } else {
+                print_down(id, &report);
+            }
+        }
+        Command::Clean(args) => {
+            let id = target_id(&args.cluster_id)?;
+            let engine = Engine::connect().await?;
+            let report = down::clean(&engine, id, &progress).await?;
+            print_down(id, &report.down);
+            println!("removed {} volume(s) and {} image(s)", report.volumes.len(), report.images_removed.len());
+            if !report.images_in_use.is_empty() {
+                println!("kept images still in use by other clusters: {}", report.images_in_use.join(", "));
+            }
+        }
+        Command::Status(args) => {
+            let only = args.cluster_id.as_ref().map(|_| target_id(&args.cluster_id)).transpose()?;
+            let engine = Engine::connect().await?;
+            let clusters = status::status(&engine, only).await?;
+            match args.output {
+                OutputFormat::Table => print!("{}", status::render_table(&clusters)),
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&clusters)?),
+            }
+        }
+        Command::Images { command: ImagesCommand::Build } => {
+            let engine = Engine::connect().await?;
+            for kind in ImageKind::ALL {
+                let spec = kind.spec();
+                progress
+                    .run(&format!("Building {}", spec.tag), |phase| async {
+                        images::build(&engine, &spec, &phase).await?;
+                        Ok((phase, ()))
+                    })
+                    .await?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_down(id: u8, report: &down::DownReport) {
+    println!(
+        "cluster {id}: removed {} container(s), network {}, {} host rule(s), {} host route(s){}",
+        report.containers.len(),
+        report.network.as_deref().unwrap_or("(none)"),
+        report.rules.len(),
+        report.routes.len(),
+        if report.restored_ipv6_forwarding { ", IPv6 forwarding switched back off" } else { "" }
+    );
+}

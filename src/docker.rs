@@ -1,0 +1,260 @@
+//! A thin layer over bollard: connection with version negotiation, exec with exit codes,
+//! file upload, and removal that treats "already gone" as success.
+
+use crate::render::FileSpec;
+use anyhow::{anyhow, bail, Context, Result};
+use bollard::container::LogOutput;
+use bollard::errors::Error as DockerError;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{ContainerInspectResponse, ContainerSummary, NetworkInspect};
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+    pub server_version: String,
+    pub api_version: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecOutput {
+    pub code: i64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl ExecOutput {
+    pub fn success(&self) -> bool {
+        self.code == 0
+    }
+}
+
+pub fn is_not_found(err: &DockerError) -> bool {
+    matches!(err, DockerError::DockerResponseServerError { status_code: 404, .. })
+}
+
+fn is_conflict(err: &DockerError) -> bool {
+    matches!(err, DockerError::DockerResponseServerError { status_code: 409, .. })
+}
+
+/// A `label=KEY=VALUE` filter for list calls.
+pub fn label_filter(labels: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
+    let values = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    HashMap::from([("label".to_string(), values)])
+}
+
+impl Engine {
+    /// Connects to the daemon named by DOCKER_HOST (or the local socket) and settles on the
+    /// highest API version both sides speak.
+    pub async fn connect() -> Result<Engine> {
+        let hint = "is the Docker daemon running and is DOCKER_HOST right? (start it with `dockerd` or `systemctl start docker`)";
+        let docker = Docker::connect_with_local_defaults()
+            .with_context(|| format!("cannot set up a Docker client; {hint}"))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .with_context(|| format!("cannot reach the Docker daemon; {hint}"))?;
+        let version = docker.version().await.with_context(|| format!("cannot reach the Docker daemon; {hint}"))?;
+        Ok(Engine {
+            docker,
+            server_version: version.version.unwrap_or_default(),
+            api_version: version.api_version.unwrap_or_default(),
+        })
+    }
+
+    pub fn api(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// The daemon's major version (27 for 27.3.1), 0 when unknown.
+    pub fn server_major(&self) -> u32 {
+        self.server_version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
+    }
+
+    /// Runs `argv` in a running container and collects its output and exit code.
+    pub async fn exec(&self, container: &str, argv: &[&str]) -> Result<ExecOutput> {
+        let created = self
+            .docker
+            .create_exec(
+                container,
+                CreateExecOptions {
+                    cmd: Some(argv.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .with_context(|| format!("cannot run `{}` in container {container}", argv.join(" ")))?;
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        if let StartExecResults::Attached { mut output, .. } = self.docker.start_exec(&created.id, None).await? {
+            while let Some(chunk) = output.next().await {
+                match chunk? {
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => stdout.extend_from_slice(&message),
+                    LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
+                    LogOutput::StdIn { .. } => {}
+                }
+            }
+        }
+        let inspect = self.docker.inspect_exec(&created.id).await?;
+        Ok(ExecOutput {
+            code: inspect.exit_code.unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+
+    /// Like [`exec`](Self::exec), but a non-zero exit is an error carrying the output.
+    pub async fn exec_ok(&self, container: &str, argv: &[&str]) -> Result<String> {
+        let out = self.exec(container, argv).await?;
+        if !out.success() {
+            bail!(
+                "`{}` in container {container} exited with {}: {}",
+                argv.join(" "),
+                out.code,
+                first_lines(&format!("{}{}", out.stderr, out.stdout), 12)
+            );
+        }
+        Ok(out.stdout)
+    }
+
+    /// Places `files` in a (created, maybe not started) container.
+    pub async fn upload_files(&self, container: &str, files: &[FileSpec]) -> Result<()> {
+        let mut archive = tar::Builder::new(Vec::new());
+        for file in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(file.contents.len() as u64);
+            header.set_mode(file.mode);
+            header.set_mtime(0);
+            header.set_cksum();
+            archive
+                .append_data(&mut header, file.path.trim_start_matches('/'), file.contents.as_bytes())
+                .with_context(|| format!("cannot pack {}", file.path))?;
+        }
+        let bytes = archive.into_inner().context("cannot finish the upload archive")?;
+        let options = UploadToContainerOptionsBuilder::default().path("/").build();
+        self.docker
+            .upload_to_container(container, Some(options), bollard::body_full(bytes.into()))
+            .await
+            .with_context(|| format!("cannot place configuration files in container {container}"))
+    }
+
+    pub async fn inspect_container(&self, name: &str) -> Result<Option<ContainerInspectResponse>> {
+        match self.docker.inspect_container(name, None).await {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot inspect container {name}")),
+        }
+    }
+
+    pub async fn inspect_network(&self, name: &str) -> Result<Option<NetworkInspect>> {
+        match self.docker.inspect_network(name, None).await {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot inspect network {name}")),
+        }
+    }
+
+    pub async fn containers_with(&self, labels: &[(&str, &str)]) -> Result<Vec<ContainerSummary>> {
+        let options = ListContainersOptionsBuilder::default().all(true).filters(&label_filter(labels)).build();
+        self.docker.list_containers(Some(options)).await.context("cannot list containers")
+    }
+
+    pub async fn networks_with(&self, labels: &[(&str, &str)]) -> Result<Vec<bollard::models::Network>> {
+        let options = ListNetworksOptionsBuilder::default().filters(&label_filter(labels)).build();
+        self.docker.list_networks(Some(options)).await.context("cannot list networks")
+    }
+
+    pub async fn all_networks(&self) -> Result<Vec<bollard::models::Network>> {
+        self.docker.list_networks(None).await.context("cannot list networks")
+    }
+
+    /// Force-removes a container and its anonymous volumes; true when it existed.
+    pub async fn remove_container(&self, name: &str) -> Result<bool> {
+        let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        match self.docker.remove_container(name, Some(options)).await {
+            Ok(()) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(false),
+            // Docker answers 409 while a removal of the same container is already under way.
+            Err(e) if is_conflict(&e) => Ok(true),
+            Err(e) => Err(e).with_context(|| format!("cannot remove container {name}")),
+        }
+    }
+
+    /// Removes a network; true when it existed.
+    pub async fn remove_network(&self, name: &str) -> Result<bool> {
+        match self.docker.remove_network(name).await {
+            Ok(()) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("cannot remove network {name}")),
+        }
+    }
+
+    /// The last `lines` lines of a container's output, for error messages.
+    pub async fn log_tail(&self, container: &str, lines: usize) -> String {
+        let options = LogsOptionsBuilder::default().stdout(true).stderr(true).tail(&lines.to_string()).build();
+        let mut stream = self.docker.logs(container, Some(options));
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            text.push_str(&chunk.to_string());
+        }
+        text.trim_end().to_string()
+    }
+
+    pub async fn is_running(&self, container: &str) -> Result<bool> {
+        Ok(self
+            .inspect_container(container)
+            .await?
+            .and_then(|c| c.state)
+            .and_then(|s| s.running)
+            .unwrap_or(false))
+    }
+
+    /// Polls `probe` (an exec in `container`) until it exits 0. Fails early, with the
+    /// container's last log lines, when the container stops; fails with the probe's last
+    /// output on timeout.
+    pub async fn wait_ready(&self, container: &str, probe: &[&str], timeout: Duration) -> Result<()> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(50);
+        loop {
+            if !self.is_running(container).await? {
+                bail!(
+                    "container {container} stopped while starting; its last output:\n{}",
+                    indent(&self.log_tail(container, 20).await)
+                );
+            }
+            let out = self.exec(container, probe).await?;
+            if out.success() {
+                return Ok(());
+            }
+            if start.elapsed() > timeout {
+                return Err(anyhow!(
+                    "container {container} was not ready after {:?}: `{}` kept failing: {}\nits last output:\n{}",
+                    timeout,
+                    probe.join(" "),
+                    first_lines(&format!("{}{}", out.stderr, out.stdout), 5),
+                    indent(&self.log_tail(container, 20).await)
+                ));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(500));
+        }
+    }
+}
+
+pub fn first_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.trim().lines().take(n).collect();
+    lines.join("\n")
+}
+
+pub fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}

@@ -1,0 +1,48 @@
+//! The Docker labels that record a cluster: what `up` did is read back from them by `down`,
+//! `status` and a resuming `up`, never re-derived from the flags of the moment.
+
+use crate::config::Config;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+pub const CLUSTER: &str = "io.github.dind.cluster";
+pub const ROLE: &str = "io.github.dind.role";
+pub const RECORD: &str = "io.github.dind.record";
+pub const IMAGE: &str = "io.github.dind.image";
+
+pub mod role {
+    pub const NETWORK: &str = "network";
+    pub const DNS64: &str = "dns64";
+    pub const NAT64: &str = "nat64";
+    pub const MASTER: &str = "master";
+    pub const WORKER: &str = "worker";
+    pub const HOST_HELPER: &str = "host-helper";
+}
+
+/// What `up` decided, beyond the configuration itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// With the egress interface resolved.
+    pub config: Config,
+    /// `up` switched the Docker host's net.ipv6.conf.all.forwarding from 0 to 1.
+    pub enabled_ipv6_forwarding: bool,
+}
+
+impl Record {
+    pub fn labels(&self, role: &str) -> HashMap<String, String> {
+        HashMap::from([
+            (CLUSTER.to_string(), self.config.cluster_id.to_string()),
+            (ROLE.to_string(), role.to_string()),
+            (RECORD.to_string(), serde_json::to_string(self).expect("a record serializes")),
+        ])
+    }
+
+    pub fn from_labels(labels: &HashMap<String, String>) -> Result<Option<Record>> {
+        labels
+            .get(RECORD)
+            .map(|json| serde_json::from_str(json).context("a dind cluster label is unreadable (written by another dind version?)"))
+            .transpose()
+    }
+}

@@ -5,15 +5,15 @@
 //! [`render`] (pure file contents and rule vectors) -> [`cluster`] (the phases that talk to
 //! Docker through [`docker`] and to the host through [`host`]).
 
-// pub mod cli;
-// pub mod cluster;
+pub mod cli;
+pub mod cluster;
 pub mod config;
-// pub mod docker;
-// pub mod host;
-// pub mod images;
-// pub mod labels;
+pub mod docker;
+pub mod host;
+pub mod images;
+pub mod labels;
 pub mod plan;
-// pub mod progress;
+pub mod progress;
 pub mod render;
 
 #[cfg(test)]

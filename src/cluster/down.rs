@@ -1,0 +1,155 @@
+//! `dind down` and `dind clean`: undo exactly what `up` recorded in the cluster's labels,
+//! whatever flags are given now. Each step tolerates what is already gone.
+
+use super::{cluster_ids, find_record};
+use crate::docker::Engine;
+use crate::host::{self, HostNet};
+use crate::images::{self, ImageKind};
+use crate::labels::{self, Record};
+use crate::plan::{self, Route};
+use crate::progress::Progress;
+use crate::render::host_rules::Ip6Rule;
+use anyhow::{Context, Result};
+use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
+use futures_util::future::try_join_all;
+
+#[derive(Debug, Default)]
+pub struct DownReport {
+    pub containers: Vec<String>,
+    pub network: Option<String>,
+    pub rules: Vec<Ip6Rule>,
+    pub routes: Vec<Route>,
+    pub restored_ipv6_forwarding: bool,
+}
+
+impl DownReport {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.network.is_none() && self.rules.is_empty() && self.routes.is_empty()
+    }
+}
+
+pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Result<DownReport> {
+    let record = find_record(engine, cluster_id).await?;
+    let mut report = DownReport::default();
+    let id = cluster_id.to_string();
+    let filter = [(labels::CLUSTER, id.as_str())];
+
+    let containers = engine.containers_with(&filter).await?;
+    if !containers.is_empty() {
+        report.containers = progress
+            .run("Removing containers", |phase| async {
+                let names: Vec<String> = containers
+                    .iter()
+                    .filter_map(|c| c.names.as_ref()?.first().map(|n| n.trim_start_matches('/').to_string()))
+                    .collect();
+                try_join_all(names.iter().map(|n| engine.remove_container(n))).await?;
+                Ok((phase, names))
+            })
+            .await?;
+    }
+
+    let networks = engine.networks_with(&filter).await?;
+    if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
+        report.network = progress
+            .run("Removing the network", |phase| async {
+                engine.remove_network(&network).await?;
+                Ok((phase, Some(network)))
+            })
+            .await?;
+    }
+
+    let helper_image = ImageKind::NodeBase.spec().tag;
+    let can_inspect_host = record.is_some() || images::exists(engine, &helper_image).await?;
+    if can_inspect_host {
+        let (rules, routes, restored) = progress
+            .run("Removing host routes and rules", |phase| async {
+                let node_base = ImageKind::NodeBase.spec();
+                images::ensure(engine, &node_base, &phase).await?;
+                let undone = undo_host(engine, cluster_id, record.as_ref(), &helper_image).await?;
+                Ok((phase, undone))
+            })
+            .await?;
+        report.rules = rules;
+        report.routes = routes;
+        report.restored_ipv6_forwarding = restored;
+    }
+    Ok(report)
+}
+
+async fn undo_host(
+    engine: &Engine,
+    cluster_id: u8,
+    record: Option<&Record>,
+    helper_image: &str,
+) -> Result<(Vec<Ip6Rule>, Vec<Route>, bool)> {
+    let host = HostNet::open(engine, helper_image, cluster_id).await?;
+    let result = async {
+        let rules = host.remove_tagged_rules(&plan::rule_tag(cluster_id)).await?;
+        let mut routes = Vec::new();
+        if let Some(record) = record {
+            for route in plan::plan(&record.config).host.routes {
+                if host.remove_route(&route).await? {
+                    routes.push(route);
+                }
+            }
+        }
+        Ok::<_, anyhow::Error>((rules, routes))
+    }
+    .await;
+    host.close().await;
+    let (rules, routes) = result?;
+
+    let mut restored = false;
+    if record.is_some_and(|r| r.enabled_ipv6_forwarding) && !other_cluster_needs_forwarding(engine, cluster_id).await? {
+        host::set_ipv6_forwarding(engine, helper_image, cluster_id, false).await?;
+        restored = true;
+    }
+    Ok((rules, routes, restored))
+}
+
+async fn other_cluster_needs_forwarding(engine: &Engine, cluster_id: u8) -> Result<bool> {
+    for id in cluster_ids(engine).await?.into_iter().filter(|&id| id != cluster_id) {
+        if find_record(engine, id).await?.is_some_and(|r| r.config.allow_aaaa) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[derive(Debug, Default)]
+pub struct CleanReport {
+    pub down: DownReport,
+    pub volumes: Vec<String>,
+    pub images_removed: Vec<String>,
+    pub images_in_use: Vec<String>,
+}
+
+/// `down`, then the cluster's volumes and every image dind built.
+pub async fn clean(engine: &Engine, cluster_id: u8, progress: &Progress) -> Result<CleanReport> {
+    let down = down(engine, cluster_id, progress).await?;
+    let id = cluster_id.to_string();
+    let filters = crate::docker::label_filter(&[(labels::CLUSTER, id.as_str())]);
+    let volumes = engine
+        .api()
+        .list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filters).build()))
+        .await
+        .context("cannot list volumes")?
+        .volumes
+        .unwrap_or_default();
+    let mut removed_volumes = Vec::new();
+    for volume in volumes {
+        engine
+            .api()
+            .remove_volume(&volume.name, Some(RemoveVolumeOptionsBuilder::default().build()))
+            .await
+            .with_context(|| format!("cannot remove volume {}", volume.name))?;
+        removed_volumes.push(volume.name);
+    }
+    let (images_removed, images_in_use) = progress
+        .run("Removing dind's images", |phase| async {
+            let removed = images::remove_all(engine).await?;
+            Ok((phase, removed))
+        })
+        .await?;
+    Ok(CleanReport { down, volumes: removed_volumes, images_removed, images_in_use })
+}

@@ -1,0 +1,130 @@
+//! Container and network create requests for each role, built from the plan. Pure: the
+//! least-privilege settings are unit-tested here.
+
+use crate::labels::{role, Record};
+use crate::plan::{ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
+use bollard::models::{
+    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam, IpamConfig,
+    NetworkCreateRequest, NetworkingConfig, RestartPolicy, RestartPolicyNameEnum,
+};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+pub fn network_request(plan: &ClusterPlan, record: &Record) -> NetworkCreateRequest {
+    let config = plan
+        .network
+        .subnets
+        .iter()
+        .map(|s| IpamConfig {
+            subnet: Some(s.cidr.to_string()),
+            gateway: Some(s.gateway.to_string()),
+            ip_range: s.ip_range.map(|r| r.to_string()),
+            ..Default::default()
+        })
+        .collect();
+    NetworkCreateRequest {
+        name: plan.network.name.clone(),
+        driver: Some("bridge".into()),
+        enable_ipv6: Some(plan.network.ipv6),
+        ipam: Some(Ipam { driver: Some("default".into()), config: Some(config), options: None }),
+        options: Some(HashMap::from([("com.docker.network.bridge.name".to_string(), plan.network.bridge.clone())])),
+        labels: Some(record.labels(role::NETWORK)),
+        ..Default::default()
+    }
+}
+
+fn sysctls(ipv6_forwarding: bool) -> HashMap<String, String> {
+    let mut map = HashMap::from([
+        ("net.ipv6.conf.all.disable_ipv6".to_string(), "0".to_string()),
+        ("net.ipv6.conf.default.disable_ipv6".to_string(), "0".to_string()),
+    ]);
+    if ipv6_forwarding {
+        map.insert("net.ipv6.conf.all.forwarding".into(), "1".into());
+        map.insert("net.ipv4.ip_forward".into(), "1".into());
+    }
+    map
+}
+
+fn endpoint(plan: &ClusterPlan, addresses: &[IpAddr]) -> NetworkingConfig {
+    let ipv4 = addresses.iter().find(|a| a.is_ipv4()).map(|a| a.to_string());
+    let ipv6 = addresses.iter().find(|a| a.is_ipv6()).map(|a| a.to_string());
+    NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(
+            plan.network.name.clone(),
+            EndpointSettings {
+                ipam_config: Some(EndpointIpamConfig { ipv4_address: ipv4, ipv6_address: ipv6, ..Default::default() }),
+                ..Default::default()
+            },
+        )])),
+    }
+}
+
+fn caps(names: &[&str]) -> Option<Vec<String>> {
+    Some(names.iter().map(|s| s.to_string()).collect())
+}
+
+/// Support containers come back after a daemon restart; nodes are left to the user.
+fn restart_unless_stopped() -> Option<RestartPolicy> {
+    Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None })
+}
+
+pub fn dns64_container(plan: &ClusterPlan, record: &Record, dns64: &Dns64Plan, image: &str) -> ContainerCreateBody {
+    ContainerCreateBody {
+        image: Some(image.to_string()),
+        hostname: Some(dns64.container.clone()),
+        labels: Some(record.labels(role::DNS64)),
+        host_config: Some(HostConfig {
+            // NET_ADMIN: drop the IPv4 address, route the DNS64 prefix via NAT64.
+            cap_add: caps(&["NET_ADMIN"]),
+            sysctls: Some(sysctls(false)),
+            restart_policy: restart_unless_stopped(),
+            ..Default::default()
+        }),
+        networking_config: Some(endpoint(plan, &[IpAddr::V6(dns64.address)])),
+        ..Default::default()
+    }
+}
+
+pub fn nat64_container(plan: &ClusterPlan, record: &Record, nat64: &Nat64Plan, image: &str) -> ContainerCreateBody {
+    ContainerCreateBody {
+        image: Some(image.to_string()),
+        hostname: Some(nat64.container.clone()),
+        labels: Some(record.labels(role::NAT64)),
+        host_config: Some(HostConfig {
+            // NET_ADMIN: create and route the tun device tayga translates on.
+            cap_add: caps(&["NET_ADMIN"]),
+            devices: Some(vec![DeviceMapping {
+                path_on_host: Some("/dev/net/tun".into()),
+                path_in_container: Some("/dev/net/tun".into()),
+                cgroup_permissions: Some("rwm".into()),
+            }]),
+            sysctls: Some(sysctls(true)),
+            restart_policy: restart_unless_stopped(),
+            ..Default::default()
+        }),
+        networking_config: Some(endpoint(plan, &[IpAddr::V6(nat64.address_v6), IpAddr::V4(nat64.address_v4)])),
+        ..Default::default()
+    }
+}
+
+pub fn node_container(plan: &ClusterPlan, record: &Record, node: &NodePlan, image: &str) -> ContainerCreateBody {
+    let role = match node.role {
+        Role::Master => role::MASTER,
+        Role::Worker => role::WORKER,
+    };
+    ContainerCreateBody {
+        image: Some(image.to_string()),
+        hostname: Some(node.container.clone()),
+        labels: Some(record.labels(role)),
+        host_config: Some(HostConfig {
+            // NET_ADMIN: routes, the CNI bridge and its masquerade rules.
+            // SYS_ADMIN + no AppArmor profile: network namespaces for pods (ip netns mounts).
+            cap_add: caps(&["NET_ADMIN", "SYS_ADMIN"]),
+            security_opt: Some(vec!["apparmor=unconfined".into()]),
+            sysctls: Some(sysctls(true)),
+            ..Default::default()
+        }),
+        networking_config: Some(endpoint(plan, &node.addresses)),
+        ..Default::default()
+    }
+}

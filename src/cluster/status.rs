@@ -1,0 +1,144 @@
+//! `dind status`: clusters, their containers and addresses, AAAA policy, and the host rules
+//! installed, read from Docker labels and the host itself.
+
+use super::{cluster_ids, find_record};
+use crate::docker::Engine;
+use crate::host::HostNet;
+use crate::images::{self, ImageKind};
+use crate::labels;
+use crate::plan;
+use anyhow::Result;
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterStatus {
+    pub cluster_id: u8,
+    pub network: Option<String>,
+    pub ip_mode: Option<String>,
+    /// "synthesize-all" (every name through NAT64) or "pass-real-aaaa".
+    pub aaaa_policy: Option<String>,
+    pub dns64_prefix: Option<String>,
+    pub nat64_pool: Option<String>,
+    pub egress_interface: Option<String>,
+    pub containers: Vec<ContainerStatus>,
+    /// None when the host could not be inspected (dind's helper image is absent).
+    pub host_rules: Option<Vec<String>>,
+    pub host_routes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerStatus {
+    pub name: String,
+    pub role: String,
+    pub state: String,
+    pub addresses: Vec<String>,
+}
+
+pub async fn status(engine: &Engine, only: Option<u8>) -> Result<Vec<ClusterStatus>> {
+    let ids = match only {
+        Some(id) => vec![id],
+        None => cluster_ids(engine).await?,
+    };
+    let helper_image = ImageKind::NodeBase.spec().tag;
+    let helper_present = images::exists(engine, &helper_image).await?;
+    let mut out = Vec::new();
+    for id in ids {
+        let record = find_record(engine, id).await?;
+        let id_text = id.to_string();
+        let mut containers = Vec::new();
+        for c in engine.containers_with(&[(labels::CLUSTER, id_text.as_str())]).await? {
+            let labels_map = c.labels.clone().unwrap_or_default();
+            let role = labels_map.get(labels::ROLE).cloned().unwrap_or_default();
+            if role == labels::role::HOST_HELPER {
+                continue;
+            }
+            let mut addresses = Vec::new();
+            for endpoint in c.network_settings.and_then(|n| n.networks).unwrap_or_default().into_values() {
+                addresses.extend(endpoint.global_ipv6_address.filter(|a| !a.is_empty()));
+                addresses.extend(endpoint.ip_address.filter(|a| !a.is_empty()));
+            }
+            containers.push(ContainerStatus {
+                name: c.names.unwrap_or_default().first().cloned().unwrap_or_default().trim_start_matches('/').to_string(),
+                role,
+                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                addresses,
+            });
+        }
+        containers.sort_by(|a, b| a.name.cmp(&b.name));
+        if record.is_none() && containers.is_empty() {
+            continue;
+        }
+        let cluster_plan = record.as_ref().map(|r| plan::plan(&r.config));
+        let host_rules = if helper_present {
+            let host = HostNet::open(engine, &helper_image, id).await?;
+            let rules = host.list_tagged_rules(&plan::rule_tag(id)).await;
+            host.close().await;
+            Some(rules?.iter().map(|r| r.display()).collect())
+        } else {
+            None
+        };
+        out.push(ClusterStatus {
+            cluster_id: id,
+            network: cluster_plan.as_ref().map(|p| p.network.name.clone()),
+            ip_mode: record.as_ref().map(|r| r.config.ip_mode.to_string()),
+            aaaa_policy: record.as_ref().filter(|r| r.config.ip_mode != crate::config::IpMode::Ipv4).map(|r| {
+                if r.config.allow_aaaa { "pass-real-aaaa" } else { "synthesize-all" }.to_string()
+            }),
+            dns64_prefix: cluster_plan.as_ref().and_then(|p| p.dns64.as_ref()).map(|d| d.prefix.to_string()),
+            nat64_pool: cluster_plan.as_ref().and_then(|p| p.nat64.as_ref()).map(|n| n.pool.to_string()),
+            egress_interface: record.as_ref().and_then(|r| r.config.egress_interface.clone()),
+            containers,
+            host_rules,
+            host_routes: cluster_plan.iter().flat_map(|p| p.host.routes.iter().map(|r| r.to_string())).collect(),
+        });
+    }
+    Ok(out)
+}
+
+pub fn render_table(clusters: &[ClusterStatus]) -> String {
+    let mut text = String::new();
+    if clusters.is_empty() {
+        text.push_str("no dind clusters\n");
+    }
+    for c in clusters {
+        let dash = "-".to_string();
+        let _ = writeln!(
+            text,
+            "cluster {}  network {}  mode {}  AAAA policy {}",
+            c.cluster_id,
+            c.network.as_ref().unwrap_or(&dash),
+            c.ip_mode.as_ref().unwrap_or(&dash),
+            c.aaaa_policy.as_ref().unwrap_or(&dash)
+        );
+        if let Some(prefix) = &c.dns64_prefix {
+            let _ = writeln!(text, "  DNS64 prefix {prefix}  NAT64 pool {}", c.nat64_pool.as_ref().unwrap_or(&dash));
+        }
+        let _ = writeln!(text, "  {:<24} {:<8} {:<9} ADDRESSES", "CONTAINER", "ROLE", "STATE");
+        for container in &c.containers {
+            let _ = writeln!(
+                text,
+                "  {:<24} {:<8} {:<9} {}",
+                container.name,
+                container.role,
+                container.state,
+                container.addresses.join(", ")
+            );
+        }
+        for route in &c.host_routes {
+            let _ = writeln!(text, "  host route: {route}");
+        }
+        match &c.host_rules {
+            Some(rules) if rules.is_empty() => text.push_str("  host rules: none\n"),
+            Some(rules) => {
+                let _ = writeln!(text, "  host rules (egress {}):", c.egress_interface.as_ref().unwrap_or(&dash));
+                for rule in rules {
+                    let _ = writeln!(text, "    {rule}");
+                }
+            }
+            None => text.push_str("  host rules: unknown (dind's helper image is not built)\n"),
+        }
+    }
+    text
+}

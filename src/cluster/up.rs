@@ -1,0 +1,341 @@
+//! `dind up`: named, ordered phases; each is idempotent, so a second `up` changes nothing
+//! and an interrupted one is completed by the next.
+
+use super::{down, find_record, specs};
+use crate::config::{Config, IpMode};
+use crate::docker::Engine;
+use crate::host::{self, HostNet};
+use crate::images::{self, ImageKind};
+use crate::labels::{self, Record};
+use crate::plan::{self, ClusterPlan};
+use crate::progress::Progress;
+use crate::render::{host_rules, node_files, FileSpec};
+use anyhow::{bail, Context, Result};
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::CreateContainerOptionsBuilder;
+use futures_util::future::try_join_all;
+use ipnet::IpNet;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Default)]
+pub struct UpOptions {
+    /// Keep what a failed `up` created, for debugging.
+    pub retain: bool,
+}
+
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const DNS64_PROBE: &[&str] = &["dig", "+short", "+time=1", "+tries=1", "@::1", "version.bind", "chaos", "txt"];
+const NODE_PROBE: &[&str] = &["test", "-f", "/run/dind/ready"];
+
+fn nat64_probe(tun: &str) -> Vec<String> {
+    vec!["sh".into(), "-c".into(), format!("pidof tayga >/dev/null && ip -o link show dev {tun} | grep -q ',UP'")]
+}
+
+/// Image tags a cluster uses. The host helper always runs dind's own node image, which
+/// carries iproute2 and both iptables backends.
+struct Images {
+    dns64: String,
+    nat64: String,
+    node: String,
+    helper: String,
+}
+
+struct Ctx {
+    engine: Engine,
+    progress: Progress,
+    plan: ClusterPlan,
+    record: Record,
+    images: Images,
+}
+
+pub async fn up(config: Config, options: UpOptions, progress: &Progress) -> Result<Record> {
+    if config.kubernetes {
+        bail!(
+            "this build of dind brings up the network plane and node containers only; \
+             pass --no-kubernetes (Kubernetes on the nodes is not implemented yet)"
+        );
+    }
+    let engine = progress
+        .run("Checking the Docker host", |phase| async {
+            let engine = Engine::connect().await?;
+            phase.message(&format!("Docker {} (API {})", engine.server_version, engine.api_version));
+            Ok((phase, engine))
+        })
+        .await?;
+    let existing = find_record(&engine, config.cluster_id).await?;
+    let resuming = existing.is_some();
+    if let Some(record) = &existing {
+        check_same_config(&config, &record.config)?;
+    } else {
+        check_no_overlap(&engine, &plan::plan(&config)).await?;
+    }
+
+    let images = build_images(&engine, &config, progress).await?;
+    let record = match existing {
+        Some(record) => record,
+        None => inspect_host(&engine, config, &images.helper, progress).await?,
+    };
+    let ctx = Ctx { engine, progress: progress.clone(), plan: plan::plan(&record.config), record, images };
+
+    match create(&ctx).await {
+        Ok(()) => Ok(ctx.record),
+        Err(err) if resuming || options.retain => {
+            let how = if resuming { "the cluster existed before this run" } else { "--retain" };
+            Err(err.context(format!("{how}: what was created is kept; `dind down --cluster-id {}` removes it", ctx.plan.cluster_id)))
+        }
+        Err(err) => {
+            let rollback = down::down(&ctx.engine, ctx.plan.cluster_id, &ctx.progress).await;
+            match rollback {
+                Ok(_) => Err(err.context("everything this run created was removed again")),
+                Err(rollback_err) => Err(err.context(format!(
+                    "rolling back failed too ({rollback_err:#}); `dind down --cluster-id {}` removes the rest",
+                    ctx.plan.cluster_id
+                ))),
+            }
+        }
+    }
+}
+
+async fn create(ctx: &Ctx) -> Result<()> {
+    ctx.progress.run("Creating the network", |phase| async { ensure_network(ctx).await.map(|()| (phase, ())) }).await?;
+    if ctx.plan.nat64.is_some() {
+        ctx.progress
+            .run("Starting NAT64 (tayga) and DNS64 (bind9)", |phase| async {
+                tokio::try_join!(ensure_nat64(ctx), ensure_dns64(ctx))?;
+                Ok((phase, ()))
+            })
+            .await?;
+    }
+    ctx.progress.run("Configuring host routes and rules", |phase| async { ensure_host(ctx).await.map(|()| (phase, ())) }).await?;
+    ctx.progress
+        .run(&format!("Starting {} node container(s)", ctx.plan.nodes.len()), |phase| async {
+            try_join_all(ctx.plan.nodes.iter().map(|node| {
+                let body = specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
+                let files = node_files::node_files(node);
+                async move { ensure_container(ctx, &node.container, body, &files, NODE_PROBE).await }
+            }))
+            .await?;
+            Ok((phase, ()))
+        })
+        .await?;
+    Ok(())
+}
+
+/// A second `up` must describe the same cluster; anything else needs `down` first.
+fn check_same_config(wanted: &Config, recorded: &Config) -> Result<()> {
+    let mut wanted = wanted.clone();
+    if wanted.egress_interface.is_none() {
+        wanted.egress_interface = recorded.egress_interface.clone();
+    }
+    if &wanted == recorded {
+        return Ok(());
+    }
+    let show = |c: &Config| serde_json::to_value(c).expect("a config serializes");
+    let (a, b) = (show(&wanted), show(recorded));
+    let differing: Vec<String> = a
+        .as_object()
+        .expect("an object")
+        .iter()
+        .filter(|(k, v)| b.get(k.as_str()) != Some(v))
+        .map(|(k, v)| format!("{k}: now {v}, recorded {}", b.get(k.as_str()).cloned().unwrap_or_default()))
+        .collect();
+    bail!(
+        "cluster {} already exists with other settings ({}); run `dind down --cluster-id {}` first, or pick another --cluster-id",
+        recorded.cluster_id,
+        differing.join("; "),
+        recorded.cluster_id
+    )
+}
+
+/// Refuses subnets that another Docker network already uses.
+async fn check_no_overlap(engine: &Engine, plan: &ClusterPlan) -> Result<()> {
+    for network in engine.all_networks().await? {
+        let name = network.name.clone().unwrap_or_default();
+        if name == plan.network.name {
+            bail!(
+                "a Docker network named {name} exists but was not made by dind; remove it (`docker network rm {name}`) or pick another --cluster-id"
+            );
+        }
+        let subnets = network.ipam.and_then(|i| i.config).unwrap_or_default();
+        for existing in subnets.iter().filter_map(|c| c.subnet.as_deref()?.parse::<IpNet>().ok()) {
+            for ours in &plan.network.subnets {
+                if ours.cidr.contains(&existing.network()) || existing.contains(&ours.cidr.network()) {
+                    bail!(
+                        "subnet {} of this cluster overlaps {existing} of Docker network {name}; pick another --cluster-id, \
+                         --mgmt-cidrs or --nat64-v4-prefix",
+                        ours.cidr
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> Result<Images> {
+    let mut kinds = vec![ImageKind::NodeBase];
+    if config.ip_mode == IpMode::Ipv6 {
+        kinds.extend([ImageKind::Dns64, ImageKind::Nat64]);
+    }
+    progress
+        .run("Preparing images", |phase| async {
+            let specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
+            try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, &phase))).await?;
+            if let Some(image) = &config.node_image {
+                if !images::exists(engine, image).await? {
+                    bail!("node image {image} (--node-image / DIND_IMAGE) is not present on the Docker host; build or pull it first");
+                }
+            }
+            Ok((phase, ()))
+        })
+        .await?;
+    let node_base = ImageKind::NodeBase.spec().tag;
+    Ok(Images {
+        dns64: ImageKind::Dns64.spec().tag,
+        nat64: ImageKind::Nat64.spec().tag,
+        node: config.node_image.clone().unwrap_or_else(|| node_base.clone()),
+        helper: node_base,
+    })
+}
+
+/// Resolves what the config leaves to the Docker host (the egress interface) and decides
+/// whether `up` will switch IPv6 forwarding on; nothing is changed yet.
+async fn inspect_host(engine: &Engine, mut config: Config, helper_image: &str, progress: &Progress) -> Result<Record> {
+    if !config.allow_aaaa {
+        return Ok(Record { config, enabled_ipv6_forwarding: false });
+    }
+    progress
+        .run("Inspecting the host's network", |phase| async {
+            let host = HostNet::open(engine, helper_image, config.cluster_id).await?;
+            let result = async {
+                let egress = match config.egress_interface.clone() {
+                    Some(name) => name,
+                    None => host.default_interface().await?.context(
+                        "the Docker host has no default route to send direct IPv6 traffic out of; pass --egress-interface",
+                    )?,
+                };
+                if !host.interface_exists(&egress).await? {
+                    bail!(
+                        "egress interface {egress} does not exist on the Docker host; fix --egress-interface (or DIND_EGRESS_INTERFACE)"
+                    );
+                }
+                let forwarding = host.ipv6_forwarding().await?;
+                if !forwarding && host.accept_ra(&egress).await? == Some(1) {
+                    bail!(
+                        "--allow-aaaa needs IPv6 forwarding on the Docker host, and switching it on would make the kernel drop \
+                         the router-advertised routes of {egress} (accept_ra=1); set net.ipv6.conf.{egress}.accept_ra=2 first, \
+                         or switch forwarding on yourself"
+                    );
+                }
+                phase.message(&format!("egress {egress}, IPv6 forwarding {}", if forwarding { "on" } else { "off" }));
+                Ok((egress, forwarding))
+            }
+            .await;
+            host.close().await;
+            let (egress, forwarding) = result?;
+            config.egress_interface = Some(egress);
+            Ok((phase, Record { config, enabled_ipv6_forwarding: !forwarding }))
+        })
+        .await
+}
+
+async fn ensure_network(ctx: &Ctx) -> Result<()> {
+    let name = &ctx.plan.network.name;
+    if let Some(existing) = ctx.engine.inspect_network(name).await? {
+        let id = existing.labels.unwrap_or_default().get(labels::CLUSTER).cloned();
+        if id.as_deref() != Some(&ctx.plan.cluster_id.to_string()) {
+            bail!("a Docker network named {name} exists but is not dind cluster {}'s; remove it first", ctx.plan.cluster_id);
+        }
+        return Ok(());
+    }
+    ctx.engine
+        .api()
+        .create_network(specs::network_request(&ctx.plan, &ctx.record))
+        .await
+        .with_context(|| format!("cannot create network {name}"))?;
+    Ok(())
+}
+
+async fn ensure_nat64(ctx: &Ctx) -> Result<()> {
+    let nat64 = ctx.plan.nat64.as_ref().expect("planned in ipv6 mode");
+    let body = specs::nat64_container(&ctx.plan, &ctx.record, nat64, &ctx.images.nat64);
+    let probe = nat64_probe(&nat64.tun_device);
+    let probe: Vec<&str> = probe.iter().map(String::as_str).collect();
+    ensure_container(ctx, &nat64.container, body, &node_files::nat64_files(nat64), &probe)
+        .await
+        .context("NAT64 needs /dev/net/tun on the Docker host (`modprobe tun`)")
+}
+
+async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
+    let dns64 = ctx.plan.dns64.as_ref().expect("planned in ipv6 mode");
+    let body = specs::dns64_container(&ctx.plan, &ctx.record, dns64, &ctx.images.dns64);
+    ensure_container(ctx, &dns64.container, body, &node_files::dns64_files(dns64), DNS64_PROBE).await
+}
+
+/// Creates, configures and starts a container unless it runs already, then waits until
+/// `probe` succeeds in it.
+async fn ensure_container(ctx: &Ctx, name: &str, body: ContainerCreateBody, files: &[FileSpec], probe: &[&str]) -> Result<()> {
+    match ctx.engine.inspect_container(name).await? {
+        Some(existing) => {
+            let labels = existing.config.and_then(|c| c.labels).unwrap_or_default();
+            if labels.get(labels::CLUSTER) != Some(&ctx.plan.cluster_id.to_string()) {
+                bail!(
+                    "a container named {name} exists but is not part of dind cluster {}; remove or rename it",
+                    ctx.plan.cluster_id
+                );
+            }
+            if !existing.state.and_then(|s| s.running).unwrap_or(false) {
+                ctx.engine.api().start_container(name, None).await.with_context(|| format!("cannot start container {name}"))?;
+            }
+        }
+        None => {
+            let options = CreateContainerOptionsBuilder::default().name(name).build();
+            ctx.engine
+                .api()
+                .create_container(Some(options), body)
+                .await
+                .with_context(|| format!("cannot create container {name}"))?;
+            ctx.engine.upload_files(name, files).await?;
+            ctx.engine.api().start_container(name, None).await.with_context(|| format!("cannot start container {name}"))?;
+        }
+    }
+    ctx.engine.wait_ready(name, probe, READY_TIMEOUT).await
+}
+
+async fn ensure_host(ctx: &Ctx) -> Result<()> {
+    if ctx.plan.host.routes.is_empty() && ctx.plan.host.direct_ipv6_sources.is_empty() {
+        return Ok(());
+    }
+    let host = HostNet::open(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id).await?;
+    let result = async {
+        for route in &ctx.plan.host.routes {
+            host.ensure_route(route).await?;
+        }
+        if ctx.plan.host.direct_ipv6_sources.is_empty() {
+            return Ok(());
+        }
+        let save = host.ip6tables_save().await?;
+        let daemon_nats: Vec<_> = ctx
+            .plan
+            .host
+            .direct_ipv6_sources
+            .iter()
+            .filter(|s| host_rules::daemon_masquerades(&save, s))
+            .copied()
+            .collect();
+        for source in &daemon_nats {
+            ctx.progress.note(&format!("Docker already masquerades {source}; dind adds no second NAT rule for it"));
+        }
+        for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, &ctx.plan.network.bridge, &daemon_nats) {
+            host.ensure_rule(&rule).await?;
+        }
+        if !host.ipv6_forwarding().await? {
+            host::set_ipv6_forwarding(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id, true).await?;
+            ctx.progress.note("switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)");
+        }
+        Ok(())
+    }
+    .await;
+    host.close().await;
+    result
+}
