@@ -153,16 +153,18 @@ fn v4_host(net: Ipv4Net, host: u32) -> Ipv4Addr {
 
 /// k-d-c inserts the cluster id, written in decimal but read as a hex hextet, right after the
 /// last non-zero hextet of the management prefix: fd00:20::/64 with id 20 -> fd00:20:20::/64.
-pub fn mgmt_v6_for_cluster(base: Ipv6Net, cluster_id: u8) -> Ipv6Net {
+/// None when that hextet lies outside the prefix (every id would give the same subnet).
+pub fn mgmt_v6_for_cluster(base: Ipv6Net, cluster_id: u8) -> Option<Ipv6Net> {
     if cluster_id == 0 {
-        return base;
+        return Some(base);
     }
     let mut segments = base.network().segments();
-    let last_set = segments.iter().rposition(|s| *s != 0).unwrap_or(0);
-    let hextet = u16::from_str_radix(&cluster_id.to_string(), 16).expect("decimal digits are hex");
-    let slot = (last_set + 1).min(7);
-    segments[slot] = hextet;
-    Ipv6Net::new(Ipv6Addr::from(segments), base.prefix_len()).expect("same length").trunc()
+    let slot = segments.iter().rposition(|s| *s != 0).map_or(0, |last| last + 1);
+    if (slot + 1) * 16 > usize::from(base.prefix_len()) {
+        return None;
+    }
+    segments[slot] = u16::from_str_radix(&cluster_id.to_string(), 16).expect("decimal digits are hex");
+    Some(Ipv6Net::new(Ipv6Addr::from(segments), base.prefix_len()).expect("same length"))
 }
 
 /// k-d-c replaces the third octet of the IPv4 management /24 with the cluster id.
@@ -210,7 +212,7 @@ pub fn plan(config: &Config) -> ClusterPlan {
     let id = config.cluster_id;
     let sfx = suffix(id);
     let mgmt_v6 = config.mgmt_cidrs.iter().find_map(|n| match n {
-        IpNet::V6(n) => Some(mgmt_v6_for_cluster(*n, id)),
+        IpNet::V6(n) => Some(mgmt_v6_for_cluster(*n, id).expect("validated: the id fits the prefix")),
         IpNet::V4(_) => None,
     });
     let mgmt_v4 = config.mgmt_cidrs.iter().find_map(|n| match n {

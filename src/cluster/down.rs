@@ -48,16 +48,6 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
             .await?;
     }
 
-    let networks = engine.networks_with(&filter).await?;
-    if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
-        report.network = progress
-            .run("Removing the network", |phase| async {
-                engine.remove_network(&network).await?;
-                Ok((phase, Some(network)))
-            })
-            .await?;
-    }
-
     let helper_image = ImageKind::NodeBase.spec().tag;
     let can_inspect_host = record.is_some() || images::exists(engine, &helper_image).await?;
     if can_inspect_host {
@@ -72,6 +62,16 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
         report.rules = rules;
         report.routes = routes;
         report.restored_ipv6_forwarding = restored;
+    }
+
+    let networks = engine.networks_with(&filter).await?;
+    if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
+        report.network = progress
+            .run("Removing the network", |phase| async {
+                engine.remove_network(&network).await?;
+                Ok((phase, Some(network)))
+            })
+            .await?;
     }
     Ok(report)
 }

@@ -57,7 +57,12 @@ pub async fn status(engine: &Engine, only: Option<u8>) -> Result<Vec<ClusterStat
             let mut addresses = Vec::new();
             for endpoint in c.network_settings.and_then(|n| n.networks).unwrap_or_default().into_values() {
                 addresses.extend(endpoint.global_ipv6_address.filter(|a| !a.is_empty()));
-                addresses.extend(endpoint.ip_address.filter(|a| !a.is_empty()));
+                // IPv6-only containers drop the IPv4 address Docker still lists for them.
+                let ipv6_only = record.as_ref().is_some_and(|r| r.config.ip_mode == crate::config::IpMode::Ipv6)
+                    && role != labels::role::NAT64;
+                if !ipv6_only {
+                    addresses.extend(endpoint.ip_address.filter(|a| !a.is_empty()));
+                }
             }
             containers.push(ContainerStatus {
                 name: c.names.unwrap_or_default().first().cloned().unwrap_or_default().trim_start_matches('/').to_string(),

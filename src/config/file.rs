@@ -54,7 +54,10 @@ impl Scalar {
         Ok(match self {
             Scalar::Bool(b) => b.to_string(),
             Scalar::Int(i) => i.to_string(),
-            Scalar::Float(f) => bail!("{key}: {f} is a YAML number; quote it, e.g. {key}: \"172.18\""),
+            Scalar::Float(f) if key == "nat64V4Prefix" => {
+                bail!("{key}: {f} is read as a YAML number; quote it, e.g. {key}: \"172.18\"")
+            }
+            Scalar::Float(f) => bail!("{key}: {f} is not a whole number"),
             Scalar::Str(s) => s,
         })
     }

@@ -88,19 +88,23 @@ impl Layer {
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| Sourced::new(v.trim(), Origin::Env(name)))
         };
-        let dns64_prefix = match (get("DNS64_PREFIX"), get("DNS64_PREFIX_SIZE")) {
-            (Some(prefix), size) if !prefix.trim().is_empty() => {
-                let prefix = prefix.trim();
-                let value = if prefix.contains('/') {
-                    prefix.to_string()
-                } else {
-                    let size = size.filter(|s| !s.trim().is_empty());
-                    format!("{prefix}/{}", size.as_deref().map(str::trim).unwrap_or("96"))
-                };
-                Some(Sourced::new(value, Origin::Env("DNS64_PREFIX/DNS64_PREFIX_SIZE")))
+        // k-d-c fills each half from its own default: DNS64_PREFIX_SIZE=64 alone means
+        // fd00:10:64:ff9b::/64.
+        let nonempty = |name| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let dns64_prefix = match (nonempty("DNS64_PREFIX"), nonempty("DNS64_PREFIX_SIZE")) {
+            (None, None) => None,
+            (Some(prefix), _) if prefix.contains('/') => Some(prefix),
+            (prefix, size) => {
+                let default = super::defaults::DNS64_PREFIX;
+                let (default_prefix, default_size) = default.split_once('/').expect("a CIDR");
+                Some(format!(
+                    "{}/{}",
+                    prefix.as_deref().unwrap_or(default_prefix),
+                    size.as_deref().unwrap_or(default_size)
+                ))
             }
-            _ => None,
-        };
+        }
+        .map(|value| Sourced::new(value, Origin::Env("DNS64_PREFIX/DNS64_PREFIX_SIZE")));
         Layer {
             cluster_id: var("CLUSTER_ID"),
             ip_mode: var("IP_MODE"),

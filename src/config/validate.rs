@@ -2,6 +2,7 @@
 
 use super::layer::{Layer, Origin, Sourced};
 use super::{defaults, Config, IpMode, V4Prefix16};
+use crate::plan;
 use ipnet::{IpNet, Ipv6Net};
 use std::net::Ipv4Addr;
 use std::str::FromStr;
@@ -198,8 +199,13 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
 
     let dns64_raw = or_default(layer.dns64_prefix, defaults::DNS64_PREFIX);
     let dns64_prefix = check_dns64_prefix(&dns64_raw)?;
-    let nat64_v4_prefix =
-        check_nat64_v4_prefix(&or_default(layer.nat64_v4_prefix, defaults::NAT64_V4_PREFIX), cluster_id)?;
+    let nat64_raw = or_default(layer.nat64_v4_prefix, defaults::NAT64_V4_PREFIX);
+    // Only ipv6 mode has a NAT64 network; elsewhere the prefix is recorded but unused.
+    let nat64_v4_prefix = if ip_mode == IpMode::Ipv6 {
+        check_nat64_v4_prefix(&nat64_raw, cluster_id)?
+    } else {
+        nat64_raw.value.trim().parse().map_err(|e: String| refuse("--nat64-v4-prefix", &nat64_raw, e))?
+    };
     let dns_raw = or_default(layer.upstream_dns, defaults::UPSTREAM_DNS);
     let upstream_dns: Ipv4Addr =
         parse("--upstream-dns", &dns_raw, "expected an IPv4 address like 8.8.8.8")?;
@@ -235,6 +241,16 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
                     "--mgmt-cidrs",
                     &mgmt_raw,
                     "the IPv6 management CIDR must be /112 or wider (it holds ::100 and ::200)",
+                ))
+            }
+            IpNet::V6(n) if plan::mgmt_v6_for_cluster(*n, cluster_id).is_none() => {
+                return Err(refuse(
+                    "--mgmt-cidrs",
+                    &mgmt_raw,
+                    format!(
+                        "cluster id {cluster_id} goes into the hextet after {n}'s last non-zero one, which lies \
+                         outside the prefix; use a prefix like fd00:20::/64"
+                    ),
                 ))
             }
             _ => {}
@@ -288,8 +304,17 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         service_cidr,
         node_image,
     };
+    // Compared as planned: the cluster id is already in the management and NAT64 ranges.
+    let planned = plan::plan(&config);
     let mut ranges: Vec<(&'static str, &Sourced, IpNet)> = Vec::new();
-    ranges.extend(config.mgmt_cidrs.iter().map(|n| ("--mgmt-cidrs", &mgmt_raw, *n)));
+    for subnet in &planned.network.subnets {
+        // In ipv6 mode the network's only IPv4 subnet is NAT64's.
+        if planned.nat64.is_some() && matches!(subnet.cidr, IpNet::V4(_)) {
+            ranges.push(("--nat64-v4-prefix", &nat64_raw, subnet.cidr));
+        } else {
+            ranges.push(("--mgmt-cidrs", &mgmt_raw, subnet.cidr));
+        }
+    }
     ranges.extend(config.pod_cidrs.iter().map(|n| ("--pod-cidrs", &pod_raw, *n)));
     ranges.push(("--service-cidr", &service_raw, config.service_cidr));
     if config.ip_mode == IpMode::Ipv6 {
@@ -299,16 +324,20 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// The cluster's own ranges must not overlap each other.
+/// The cluster's own ranges must not overlap each other. The error names the later
+/// setting and says where the earlier one came from.
 fn check_overlaps(ranges: &[(&'static str, &Sourced, IpNet)]) -> Result<(), ConfigError> {
     let overlaps = |a: &IpNet, b: &IpNet| a.contains(&b.network()) || b.contains(&a.network());
     for (i, (setting, raw, net)) in ranges.iter().enumerate() {
-        for (other_setting, _, other) in &ranges[i + 1..] {
-            if overlaps(net, other) {
+        for (earlier_setting, earlier_raw, earlier) in &ranges[..i] {
+            if overlaps(net, earlier) {
                 return Err(refuse(
                     setting,
                     raw,
-                    format!("{net} overlaps {other} of {other_setting}; choose ranges that do not overlap"),
+                    format!(
+                        "{net} overlaps {earlier} of {earlier_setting} (from {}); choose ranges that do not overlap",
+                        earlier_raw.origin
+                    ),
                 ));
             }
         }

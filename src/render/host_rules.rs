@@ -46,7 +46,7 @@ impl Ip6Rule {
         self.with_command("-D")
     }
 
-    /// The rule as `ip6tables-save` prints it in its table, for reports.
+    /// The rule as shell-quoted ip6tables arguments (`-t TABLE -A CHAIN ...`), for reports.
     pub fn display(&self) -> String {
         let quoted: Vec<String> = self.spec.iter().map(|s| shlex::try_quote(s).map(|q| q.into_owned()).unwrap_or_else(|_| s.clone())).collect();
         format!("-t {} -A {} {}", self.table, self.chain, quoted.join(" "))
@@ -126,7 +126,7 @@ pub fn daemon_masquerades(save: &str, source: &Ipv6Net) -> bool {
     save_rules(save).any(|(table, words)| {
         table == "nat"
             && words.first().map(String::as_str) == Some("POSTROUTING")
-            && words.windows(2).any(|w| w[0] == "-s" && w[1] == src)
+            && words.windows(3).any(|w| w[0] != "!" && w[1] == "-s" && w[2] == src)
             && words.windows(2).any(|w| w[0] == "-j" && w[1] == "MASQUERADE")
             && !comment_of(&words).is_some_and(|c| c.starts_with("dind:"))
     })

@@ -18,8 +18,10 @@ pub(crate) fn flag(name: &'static str, value: &str) -> Option<Sourced> {
 
 /// The layer `Layer::from_env` builds from exactly these variables.
 pub(crate) fn env_layer(vars: &[(&str, &str)]) -> Layer {
-    let map: HashMap<String, String> =
-        vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Layer::from_env(|name| map.get(name).cloned())
 }
 
@@ -37,7 +39,10 @@ pub(crate) fn config_from_env(vars: &[(&str, &str)]) -> Config {
 }
 
 fn golden_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+        .join(name)
 }
 
 /// Compares `actual` byte for byte with tests/golden/<name>; with UPDATE_GOLDEN=1 it writes

@@ -1,0 +1,1195 @@
+//! Config: defaults per IP mode, layer precedence, the environment and file sources, and
+//! every refusal naming the setting, its origin and the fix.
+
+use super::{config_from_env, env_layer, flag, valid};
+use crate::config::{load_file, validate, Config, IpMode, Layer, Origin, Sourced, V4Prefix16};
+use ipnet::IpNet;
+use std::net::Ipv4Addr;
+
+fn nets(list: &[&str]) -> Vec<IpNet> {
+    list.iter().map(|s| s.parse().unwrap()).collect()
+}
+
+/// A refusal as (setting, origin text, whole message).
+fn refusal(layer: Layer) -> (String, String, String) {
+    match validate(layer.clone()) {
+        Ok(config) => panic!("expected {layer:?} to be refused, got {config:?}"),
+        Err(err) => (err.setting.to_string(), err.origin.clone(), err.to_string()),
+    }
+}
+
+/// `anyhow`'s whole chain, as the binary prints it.
+fn file_error(path: &str, text: &str) -> String {
+    match load_file(path, text) {
+        Ok(layer) => panic!("expected the file to be refused, got {layer:?}"),
+        Err(err) => format!("{err:#}"),
+    }
+}
+
+fn file_layer(text: &str) -> Layer {
+    load_file("c.yaml", text).unwrap_or_else(|e| panic!("file refused: {e:#}"))
+}
+
+const HEADER: &str = "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\n";
+
+// ---------------------------------------------------------------- defaults per IP mode
+
+#[test]
+fn defaults_are_kdc_ipv6_defaults() {
+    let config = valid(Layer::default());
+    pretty_assertions::assert_eq!(
+        config,
+        Config {
+            cluster_id: 0,
+            ip_mode: IpMode::Ipv6,
+            nodes: 2,
+            allow_aaaa: false,
+            dns64_prefix: "fd00:10:64:ff9b::/96".parse().unwrap(),
+            nat64_v4_prefix: V4Prefix16(172, 18),
+            upstream_dns: Ipv4Addr::new(8, 8, 8, 8),
+            egress_interface: None,
+            kubernetes: true,
+            mgmt_cidrs: nets(&["fd00:20::/64"]),
+            pod_cidrs: nets(&["fd00:40::/72"]),
+            service_cidr: "fd00:30::/110".parse().unwrap(),
+            node_image: None,
+        }
+    );
+}
+
+/// (ip mode flag, mode, mgmt, pods, service, allow_aaaa)
+type ModeDefaults = (
+    &'static str,
+    IpMode,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+    bool,
+);
+
+#[test]
+fn defaults_per_ip_mode() {
+    let cases: &[ModeDefaults] = &[
+        (
+            "ipv6",
+            IpMode::Ipv6,
+            &["fd00:20::/64"],
+            &["fd00:40::/72"],
+            "fd00:30::/110",
+            false,
+        ),
+        (
+            "ipv4",
+            IpMode::Ipv4,
+            &["10.192.0.0/24"],
+            &["10.244.0.0/16"],
+            "10.96.0.0/12",
+            false,
+        ),
+        (
+            "dual-stack",
+            IpMode::DualStack,
+            &["10.192.0.0/24", "fd00:20::/64"],
+            &["10.244.0.0/16", "fd00:40::/72"],
+            "fd00:30::/110",
+            true,
+        ),
+        (
+            "dual",
+            IpMode::DualStack,
+            &["10.192.0.0/24", "fd00:20::/64"],
+            &["10.244.0.0/16", "fd00:40::/72"],
+            "fd00:30::/110",
+            true,
+        ),
+    ];
+    for &(mode_flag, mode, mgmt, pods, service, allow_aaaa) in cases {
+        let config = valid(Layer {
+            ip_mode: flag("--ip-mode", mode_flag),
+            ..Layer::default()
+        });
+        assert_eq!(config.ip_mode, mode, "{mode_flag}");
+        assert_eq!(config.mgmt_cidrs, nets(mgmt), "{mode_flag}");
+        assert_eq!(config.pod_cidrs, nets(pods), "{mode_flag}");
+        assert_eq!(
+            config.service_cidr,
+            service.parse::<IpNet>().unwrap(),
+            "{mode_flag}"
+        );
+        assert_eq!(config.allow_aaaa, allow_aaaa, "{mode_flag}");
+        // Mode-independent defaults.
+        assert_eq!(config.nodes, 2, "{mode_flag}");
+        assert_eq!(config.cluster_id, 0, "{mode_flag}");
+        assert_eq!(
+            config.upstream_dns,
+            Ipv4Addr::new(8, 8, 8, 8),
+            "{mode_flag}"
+        );
+        assert_eq!(config.nat64_v4_prefix, V4Prefix16(172, 18), "{mode_flag}");
+        assert!(config.kubernetes, "{mode_flag}");
+    }
+}
+
+#[test]
+fn ip_mode_display_round_trips() {
+    for mode in [IpMode::Ipv4, IpMode::Ipv6, IpMode::DualStack] {
+        assert_eq!(mode.to_string().parse::<IpMode>(), Ok(mode));
+    }
+    assert_eq!(IpMode::DualStack.to_string(), "dual-stack");
+}
+
+#[test]
+fn dual_stack_forces_allow_aaaa_even_when_turned_off() {
+    let config = valid(Layer {
+        ip_mode: flag("--ip-mode", "dual-stack"),
+        allow_aaaa: flag("--allow-aaaa", "false"),
+        ..Layer::default()
+    });
+    assert!(config.allow_aaaa);
+}
+
+#[test]
+fn dual_stack_sorts_ipv4_before_ipv6() {
+    let config = valid(Layer {
+        ip_mode: flag("--ip-mode", "dual-stack"),
+        mgmt_cidrs: flag("--mgmt-cidrs", "fd00:21::/64, 10.193.0.0/24"),
+        pod_cidrs: flag("--pod-cidrs", "fd00:41::/72 10.245.0.0/16"),
+        ..Layer::default()
+    });
+    assert_eq!(config.mgmt_cidrs, nets(&["10.193.0.0/24", "fd00:21::/64"]));
+    assert_eq!(config.pod_cidrs, nets(&["10.245.0.0/16", "fd00:41::/72"]));
+}
+
+// ---------------------------------------------------------------- precedence
+
+/// One layer per source, each setting `cluster_id` (if given) and `nodes` to the same value.
+fn source(origin: Origin, value: Option<&str>) -> Layer {
+    let at = |v: &str| Some(Sourced::new(v, origin.clone()));
+    match value {
+        Some(v) => Layer {
+            cluster_id: at(v),
+            nodes: at(v),
+            ..Layer::default()
+        },
+        None => Layer::default(),
+    }
+}
+
+/// (file, env, flag) -> expected value; None means "not set by that source".
+type PrecedenceCase = (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    u8,
+);
+
+#[test]
+fn precedence_flag_over_env_over_file_over_default() {
+    let cases: &[PrecedenceCase] = &[
+        (None, None, None, 0),
+        (Some("3"), None, None, 3),
+        (None, Some("4"), None, 4),
+        (None, None, Some("5"), 5),
+        (Some("3"), Some("4"), None, 4),
+        (Some("3"), None, Some("5"), 5),
+        (None, Some("4"), Some("5"), 5),
+        (Some("3"), Some("4"), Some("5"), 5),
+    ];
+    for &(file, env, flg, expected) in cases {
+        let file = source(
+            Origin::File {
+                path: "c.yaml".into(),
+                key: "clusterId",
+            },
+            file,
+        );
+        let env = source(Origin::Env("CLUSTER_ID"), env);
+        let flg = source(Origin::Flag("--cluster-id"), flg);
+        let config = valid(flg.over(env.over(file)));
+        assert_eq!(config.cluster_id, expected, "cluster id, case {expected}");
+        let nodes_default = if expected == 0 { 2 } else { expected };
+        assert_eq!(config.nodes, nodes_default, "nodes, case {expected}");
+    }
+}
+
+#[test]
+fn over_merges_field_by_field() {
+    let flags = Layer {
+        cluster_id: flag("--cluster-id", "7"),
+        ..Layer::default()
+    };
+    let env = env_layer(&[("NUM_NODES", "4"), ("CLUSTER_ID", "3")]);
+    let file = file_layer(&format!("{HEADER}upstreamDNS: 9.9.9.9\nnodes: 1\n"));
+    let merged = flags.over(env.over(file));
+    assert_eq!(merged.cluster_id, flag("--cluster-id", "7"));
+    assert_eq!(
+        merged.nodes,
+        Some(Sourced::new("4", Origin::Env("NUM_NODES")))
+    );
+    assert_eq!(
+        merged.upstream_dns,
+        Some(Sourced::new(
+            "9.9.9.9",
+            Origin::File {
+                path: "c.yaml".into(),
+                key: "upstreamDNS"
+            }
+        ))
+    );
+    assert_eq!(merged.ip_mode, None);
+    let config = valid(merged);
+    assert_eq!((config.cluster_id, config.nodes), (7, 4));
+    assert_eq!(config.upstream_dns, Ipv4Addr::new(9, 9, 9, 9));
+}
+
+#[test]
+fn a_higher_layer_hides_a_bad_lower_value() {
+    let file = file_layer(&format!("{HEADER}nodes: 251\n"));
+    let flags = Layer {
+        nodes: flag("--nodes", "3"),
+        ..Layer::default()
+    };
+    assert_eq!(valid(flags.over(file)).nodes, 3);
+}
+
+#[test]
+fn a_bad_value_is_reported_with_the_layer_it_came_from() {
+    let file = file_layer(&format!("{HEADER}nodes: 251\n"));
+    let env = env_layer(&[("CLUSTER_ID", "2")]);
+    let (setting, origin, message) = refusal(env.over(file));
+    assert_eq!(setting, "--nodes");
+    assert_eq!(origin, "key 'nodes' of config file c.yaml");
+    assert_eq!(
+        message,
+        "invalid --nodes '251' (from key 'nodes' of config file c.yaml): expected a number of \
+         workers from 0 to 250"
+    );
+}
+
+// ---------------------------------------------------------------- environment
+
+#[test]
+fn env_variables_map_to_settings_with_their_names() {
+    let layer = env_layer(&[
+        ("CLUSTER_ID", "5"),
+        ("IP_MODE", "ipv6"),
+        ("NUM_NODES", "3"),
+        ("DIND_ALLOW_AAAA_USE", "true"),
+        ("DNS64_PREFIX", "fd00:99::"),
+        ("DNS64_PREFIX_SIZE", "64"),
+        ("NAT64_V4_SUBNET_PREFIX", "10.20"),
+        ("REMOTE_DNS64_V4SERVER", "1.1.1.1"),
+        ("DIND_EGRESS_INTERFACE", "enp3s0"),
+        ("MGMT_CIDRS", "fd00:21::/64"),
+        ("POD_NETWORK_CIDR", "fd00:41::/72"),
+        ("SERVICE_CIDR", "fd00:31::/110"),
+        ("DIND_IMAGE", "example/node:v1"),
+    ]);
+    let env = |value: &str, name: &'static str| Some(Sourced::new(value, Origin::Env(name)));
+    pretty_assertions::assert_eq!(
+        layer,
+        Layer {
+            cluster_id: env("5", "CLUSTER_ID"),
+            ip_mode: env("ipv6", "IP_MODE"),
+            nodes: env("3", "NUM_NODES"),
+            allow_aaaa: env("true", "DIND_ALLOW_AAAA_USE"),
+            dns64_prefix: env("fd00:99::/64", "DNS64_PREFIX/DNS64_PREFIX_SIZE"),
+            nat64_v4_prefix: env("10.20", "NAT64_V4_SUBNET_PREFIX"),
+            upstream_dns: env("1.1.1.1", "REMOTE_DNS64_V4SERVER"),
+            egress_interface: env("enp3s0", "DIND_EGRESS_INTERFACE"),
+            kubernetes: None,
+            mgmt_cidrs: env("fd00:21::/64", "MGMT_CIDRS"),
+            pod_cidrs: env("fd00:41::/72", "POD_NETWORK_CIDR"),
+            service_cidr: env("fd00:31::/110", "SERVICE_CIDR"),
+            node_image: env("example/node:v1", "DIND_IMAGE"),
+        }
+    );
+    let config = valid(layer);
+    assert_eq!(config.cluster_id, 5);
+    assert_eq!(config.dns64_prefix.to_string(), "fd00:99::/64");
+    assert_eq!(config.nat64_v4_prefix, V4Prefix16(10, 20));
+    assert_eq!(config.egress_interface.as_deref(), Some("enp3s0"));
+    assert_eq!(config.node_image.as_deref(), Some("example/node:v1"));
+    assert!(config.allow_aaaa);
+}
+
+#[test]
+fn empty_or_blank_env_variables_are_unset_and_values_are_trimmed() {
+    let layer = env_layer(&[
+        ("CLUSTER_ID", ""),
+        ("NUM_NODES", "   "),
+        ("IP_MODE", " ipv4 "),
+    ]);
+    assert_eq!(layer.cluster_id, None);
+    assert_eq!(layer.nodes, None);
+    assert_eq!(
+        layer.ip_mode,
+        Some(Sourced::new("ipv4", Origin::Env("IP_MODE")))
+    );
+    assert_eq!(env_layer(&[]), Layer::default());
+}
+
+#[test]
+fn dns64_prefix_and_size_combine() {
+    // (DNS64_PREFIX, DNS64_PREFIX_SIZE) -> raw setting
+    let cases: &[(Option<&str>, Option<&str>, Option<&str>)] = &[
+        (
+            Some("fd00:10:64:ff9b::"),
+            None,
+            Some("fd00:10:64:ff9b::/96"),
+        ),
+        (
+            Some("fd00:10:64:ff9b::"),
+            Some(""),
+            Some("fd00:10:64:ff9b::/96"),
+        ),
+        (Some("2001:db8:64::"), Some("48"), Some("2001:db8:64::/48")),
+        (
+            Some(" 2001:db8:64:: "),
+            Some(" 56 "),
+            Some("2001:db8:64::/56"),
+        ),
+        // A prefix already carrying its length wins over the size.
+        (
+            Some("2001:db8:64::/64"),
+            Some("96"),
+            Some("2001:db8:64::/64"),
+        ),
+        (Some(""), Some("64"), Some("fd00:10:64:ff9b::/64")),
+        (None, None, None),
+    ];
+    for &(prefix, size, expected) in cases {
+        let mut vars = Vec::new();
+        if let Some(p) = prefix {
+            vars.push(("DNS64_PREFIX", p));
+        }
+        if let Some(s) = size {
+            vars.push(("DNS64_PREFIX_SIZE", s));
+        }
+        let layer = env_layer(&vars);
+        assert_eq!(
+            layer.dns64_prefix,
+            expected.map(|v| Sourced::new(v, Origin::Env("DNS64_PREFIX/DNS64_PREFIX_SIZE"))),
+            "{prefix:?} + {size:?}"
+        );
+    }
+    let config = config_from_env(&[
+        ("DNS64_PREFIX", "2001:db8:64::"),
+        ("DNS64_PREFIX_SIZE", "64"),
+    ]);
+    assert_eq!(config.dns64_prefix.to_string(), "2001:db8:64::/64");
+}
+
+#[test]
+fn dns64_prefix_size_alone_applies_to_the_default_prefix() {
+    let config = config_from_env(&[("DNS64_PREFIX_SIZE", "64")]);
+    assert_eq!(config.dns64_prefix.to_string(), "fd00:10:64:ff9b::/64");
+}
+
+#[test]
+fn allow_aaaa_values() {
+    let cases: &[(&str, bool)] = &[
+        ("true", true),
+        ("TRUE", true),
+        ("1", true),
+        ("yes", true),
+        ("on", true),
+        ("false", false),
+        ("0", false),
+        ("no", false),
+        ("off", false),
+    ];
+    for &(value, expected) in cases {
+        let config = config_from_env(&[("DIND_ALLOW_AAAA_USE", value)]);
+        assert_eq!(config.allow_aaaa, expected, "DIND_ALLOW_AAAA_USE={value}");
+    }
+    assert!(!config_from_env(&[]).allow_aaaa);
+}
+
+#[test]
+fn allow_aaaa_false_is_fine_in_ipv4_mode() {
+    let config = config_from_env(&[("IP_MODE", "ipv4"), ("DIND_ALLOW_AAAA_USE", "false")]);
+    assert!(!config.allow_aaaa);
+}
+
+#[test]
+fn kubernetes_can_be_turned_off() {
+    let config = valid(Layer {
+        kubernetes: flag("--kubernetes", "false"),
+        ..Layer::default()
+    });
+    assert!(!config.kubernetes);
+    let file = file_layer(&format!("{HEADER}kubernetes: false\n"));
+    assert!(!valid(file).kubernetes);
+}
+
+#[test]
+fn blank_node_image_means_the_built_in_one() {
+    let config = valid(Layer {
+        node_image: flag("--node-image", "  "),
+        ..Layer::default()
+    });
+    assert_eq!(config.node_image, None);
+}
+
+// ---------------------------------------------------------------- config file
+
+#[test]
+fn file_with_every_key() {
+    let text = format!(
+        "{HEADER}clusterId: 3\nipMode: dual-stack\nnodes: 1\nallowAAAA: true\n\
+         dns64Prefix: 2001:db8:64::/96\nnat64V4Prefix: \"10.10\"\nupstreamDNS: 1.1.1.1\n\
+         egressInterface: eth1\nkubernetes: false\n\
+         mgmtCIDRs:\n  - 10.193.0.0/24\n  - fd00:21::/64\n\
+         podCIDRs: 10.245.0.0/16, fd00:41::/72\nserviceCIDR: fd00:31::/110\n\
+         nodeImage: example/node:v2\n"
+    );
+    let layer = file_layer(&text);
+    let at = |value: &str, key: &'static str| {
+        Some(Sourced::new(
+            value,
+            Origin::File {
+                path: "c.yaml".into(),
+                key,
+            },
+        ))
+    };
+    pretty_assertions::assert_eq!(
+        layer,
+        Layer {
+            cluster_id: at("3", "clusterId"),
+            ip_mode: at("dual-stack", "ipMode"),
+            nodes: at("1", "nodes"),
+            allow_aaaa: at("true", "allowAAAA"),
+            dns64_prefix: at("2001:db8:64::/96", "dns64Prefix"),
+            nat64_v4_prefix: at("10.10", "nat64V4Prefix"),
+            upstream_dns: at("1.1.1.1", "upstreamDNS"),
+            egress_interface: at("eth1", "egressInterface"),
+            kubernetes: at("false", "kubernetes"),
+            mgmt_cidrs: at("10.193.0.0/24,fd00:21::/64", "mgmtCIDRs"),
+            pod_cidrs: at("10.245.0.0/16, fd00:41::/72", "podCIDRs"),
+            service_cidr: at("fd00:31::/110", "serviceCIDR"),
+            node_image: at("example/node:v2", "nodeImage"),
+        }
+    );
+    let config = valid(layer);
+    assert_eq!(config.cluster_id, 3);
+    assert_eq!(config.ip_mode, IpMode::DualStack);
+    assert_eq!(config.nat64_v4_prefix, V4Prefix16(10, 10));
+    assert_eq!(config.mgmt_cidrs, nets(&["10.193.0.0/24", "fd00:21::/64"]));
+    assert_eq!(config.pod_cidrs, nets(&["10.245.0.0/16", "fd00:41::/72"]));
+    assert!(!config.kubernetes);
+}
+
+#[test]
+fn file_with_only_the_header_sets_nothing() {
+    assert_eq!(file_layer(HEADER), Layer::default());
+}
+
+#[test]
+fn file_list_and_comma_forms_of_cidrs_agree() {
+    let forms = [
+        "mgmtCIDRs: [10.193.0.0/24, fd00:21::/64]\n",
+        "mgmtCIDRs:\n- 10.193.0.0/24\n- fd00:21::/64\n",
+        "mgmtCIDRs: 10.193.0.0/24,fd00:21::/64\n",
+        "mgmtCIDRs: \"10.193.0.0/24 fd00:21::/64\"\n",
+        "mgmtCIDRs: [fd00:21::/64, 10.193.0.0/24]\n",
+    ];
+    for form in forms {
+        let layer = file_layer(&format!("{HEADER}ipMode: dual-stack\n{form}"));
+        let config = valid(layer);
+        assert_eq!(
+            config.mgmt_cidrs,
+            nets(&["10.193.0.0/24", "fd00:21::/64"]),
+            "{form}"
+        );
+    }
+    let single = file_layer(&format!("{HEADER}podCIDRs: [fd00:41::/72]\n"));
+    assert_eq!(valid(single).pod_cidrs, nets(&["fd00:41::/72"]));
+}
+
+#[test]
+fn file_scalars_of_any_yaml_type_become_text() {
+    let layer = file_layer(&format!(
+        "{HEADER}clusterId: \"4\"\nnodes: 0\nallowAAAA: \"yes\"\nkubernetes: true\n"
+    ));
+    let key = |k: &'static str| Origin::File {
+        path: "c.yaml".into(),
+        key: k,
+    };
+    assert_eq!(layer.cluster_id, Some(Sourced::new("4", key("clusterId"))));
+    assert_eq!(layer.nodes, Some(Sourced::new("0", key("nodes"))));
+    assert_eq!(
+        layer.allow_aaaa,
+        Some(Sourced::new("yes", key("allowAAAA")))
+    );
+    assert_eq!(
+        layer.kubernetes,
+        Some(Sourced::new("true", key("kubernetes")))
+    );
+    let config = valid(layer);
+    assert_eq!(
+        (config.cluster_id, config.nodes, config.allow_aaaa),
+        (4, 0, true)
+    );
+}
+
+#[test]
+fn file_quoted_nat64_prefix_keeps_its_trailing_zero() {
+    let layer = file_layer(&format!("{HEADER}nat64V4Prefix: \"10.10\"\n"));
+    assert_eq!(layer.nat64_v4_prefix.unwrap().value, "10.10");
+}
+
+#[test]
+fn file_refusals() {
+    // (file text after or instead of the header, fragments the chain must contain)
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "apiVersion: dind.k8s.io/v1\nkind: Cluster\n",
+            &[
+                "config file c.yaml",
+                "apiVersion 'dind.k8s.io/v1' is not supported",
+                "use 'apiVersion: dind.k8s.io/v1alpha1'",
+            ],
+        ),
+        (
+            "apiVersion: dind.k8s.io/v1alpha1\nkind: Config\n",
+            &[
+                "config file c.yaml",
+                "kind 'Config' is not supported",
+                "use 'kind: Cluster'",
+            ],
+        ),
+        (
+            "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nnumNodes: 3\n",
+            &[
+                "config file c.yaml is not a valid dind cluster config",
+                "unknown field `numNodes`",
+            ],
+        ),
+        (
+            "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nnat64V4Prefix: 172.18\n",
+            &[
+                "config file c.yaml",
+                "nat64V4Prefix: 172.18 is read as a YAML number",
+                "quote it, e.g. nat64V4Prefix: \"172.18\"",
+            ],
+        ),
+        (
+            // 10.10 would silently become 10.1 if the float were accepted.
+            "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nnat64V4Prefix: 10.10\n",
+            &["nat64V4Prefix: 10.1 is read as a YAML number", "quote it"],
+        ),
+        (
+            "kind: Cluster\n",
+            &[
+                "config file c.yaml is not a valid dind cluster config",
+                "missing field `apiVersion`",
+            ],
+        ),
+        (
+            "apiVersion: dind.k8s.io/v1alpha1\n",
+            &["not a valid dind cluster config", "missing field `kind`"],
+        ),
+        (
+            "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nmgmtCIDRs: {a: b}\n",
+            &["config file c.yaml is not a valid dind cluster config"],
+        ),
+        (
+            "- just\n- a list\n",
+            &["config file c.yaml is not a valid dind cluster config"],
+        ),
+    ];
+    for &(text, fragments) in cases {
+        let message = file_error("c.yaml", text);
+        for fragment in fragments {
+            assert!(
+                message.contains(fragment),
+                "{text:?}: {message:?} lacks {fragment:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn file_float_error_for_a_numeric_key_does_not_suggest_a_nat64_prefix() {
+    let message = file_error("c.yaml", &format!("{HEADER}nodes: 2.5\n"));
+    assert!(message.contains("nodes"), "{message}");
+    assert!(!message.contains("172.18"), "{message}");
+}
+
+// ---------------------------------------------------------------- refusals
+
+struct Bad {
+    what: &'static str,
+    layer: Layer,
+    setting: &'static str,
+    origin: &'static str,
+    reason: &'static str,
+}
+
+fn bad_cases() -> Vec<Bad> {
+    let env = env_layer;
+    let file = |body: &str| file_layer(&format!("{HEADER}{body}"));
+    vec![
+        Bad {
+            what: "cluster id 255",
+            layer: Layer {
+                cluster_id: flag("--cluster-id", "255"),
+                ..Layer::default()
+            },
+            setting: "--cluster-id",
+            origin: "flag --cluster-id",
+            reason: "expected a number from 0 to 254",
+        },
+        Bad {
+            what: "cluster id abc",
+            layer: env(&[("CLUSTER_ID", "abc")]),
+            setting: "--cluster-id",
+            origin: "environment variable CLUSTER_ID",
+            reason: "expected a number from 0 to 254",
+        },
+        Bad {
+            what: "cluster id -1",
+            layer: file("clusterId: -1\n"),
+            setting: "--cluster-id",
+            origin: "key 'clusterId' of config file c.yaml",
+            reason: "expected a number from 0 to 254",
+        },
+        Bad {
+            what: "nodes 251",
+            layer: env(&[("NUM_NODES", "251")]),
+            setting: "--nodes",
+            origin: "environment variable NUM_NODES",
+            reason: "expected a number of workers from 0 to 250",
+        },
+        Bad {
+            what: "ip mode ipv5",
+            layer: env(&[("IP_MODE", "ipv5")]),
+            setting: "--ip-mode",
+            origin: "environment variable IP_MODE",
+            reason: "'ipv5' is not an IP mode; use ipv6, ipv4 or dual-stack",
+        },
+        Bad {
+            what: "dns64 prefix /33",
+            layer: env(&[
+                ("DNS64_PREFIX", "fd00:10:64:ff9b::"),
+                ("DNS64_PREFIX_SIZE", "33"),
+            ]),
+            setting: "--dns64-prefix",
+            origin: "environment variable DNS64_PREFIX/DNS64_PREFIX_SIZE",
+            reason: "the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)",
+        },
+        Bad {
+            what: "dns64 prefix /128",
+            layer: Layer {
+                dns64_prefix: flag("--dns64-prefix", "fd00:10:64:ff9b::/128"),
+                ..Layer::default()
+            },
+            setting: "--dns64-prefix",
+            origin: "flag --dns64-prefix",
+            reason: "the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)",
+        },
+        Bad {
+            // The fifth hextet is ff00: bits 64..71 (the "u" octet) are set, no host bits.
+            what: "dns64 prefix with bits 64-71 set",
+            layer: env(&[
+                ("DNS64_PREFIX", "fd00:10:64:ff9b:ff00::"),
+                ("DNS64_PREFIX_SIZE", "96"),
+            ]),
+            setting: "--dns64-prefix",
+            origin: "environment variable DNS64_PREFIX/DNS64_PREFIX_SIZE",
+            reason: "bits 64-71 must be zero (RFC 6052 §2.2)",
+        },
+        Bad {
+            what: "dns64 prefix with host bits",
+            layer: Layer {
+                dns64_prefix: flag("--dns64-prefix", "fd00:10:64:ff9b::1/96"),
+                ..Layer::default()
+            },
+            setting: "--dns64-prefix",
+            origin: "flag --dns64-prefix",
+            reason: "host bits are set; did you mean fd00:10:64:ff9b::/96?",
+        },
+        Bad {
+            what: "dns64 prefix /64 with host bits in the u octet",
+            layer: Layer {
+                dns64_prefix: flag("--dns64-prefix", "2001:db8:1:2:ff00::/64"),
+                ..Layer::default()
+            },
+            setting: "--dns64-prefix",
+            origin: "flag --dns64-prefix",
+            reason: "host bits are set; did you mean 2001:db8:1:2::/64?",
+        },
+        Bad {
+            what: "dns64 prefix IPv4",
+            layer: file("dns64Prefix: 10.64.0.0/16\n"),
+            setting: "--dns64-prefix",
+            origin: "key 'dns64Prefix' of config file c.yaml",
+            reason: "expected an IPv6 CIDR like fd00:10:64:ff9b::/96",
+        },
+        Bad {
+            what: "dns64 prefix without a length given as a flag",
+            layer: Layer {
+                dns64_prefix: flag("--dns64-prefix", "fd00:64::"),
+                ..Layer::default()
+            },
+            setting: "--dns64-prefix",
+            origin: "flag --dns64-prefix",
+            reason: "expected an IPv6 CIDR like fd00:10:64:ff9b::/96",
+        },
+        Bad {
+            what: "nat64 10.254",
+            layer: env(&[("NAT64_V4_SUBNET_PREFIX", "10.254")]),
+            setting: "--nat64-v4-prefix",
+            origin: "environment variable NAT64_V4_SUBNET_PREFIX",
+            reason: "with cluster id 0 the NAT64 network would be 10.254.0.0/16; it must stay \
+                     inside 10.0-253.x.x or 172.16-31.x.x",
+        },
+        Bad {
+            what: "nat64 10.253 with cluster id 1",
+            layer: env(&[("NAT64_V4_SUBNET_PREFIX", "10.253"), ("CLUSTER_ID", "1")]),
+            setting: "--nat64-v4-prefix",
+            origin: "environment variable NAT64_V4_SUBNET_PREFIX",
+            reason: "with cluster id 1 the NAT64 network would be 10.254.0.0/16",
+        },
+        Bad {
+            what: "nat64 172.15",
+            layer: file("nat64V4Prefix: \"172.15\"\n"),
+            setting: "--nat64-v4-prefix",
+            origin: "key 'nat64V4Prefix' of config file c.yaml",
+            reason: "the NAT64 network would be 172.15.0.0/16",
+        },
+        Bad {
+            what: "nat64 172.18 with cluster id 14",
+            layer: Layer {
+                cluster_id: flag("--cluster-id", "14"),
+                ..Layer::default()
+            },
+            setting: "--nat64-v4-prefix",
+            origin: "the default",
+            reason: "with cluster id 14 the NAT64 network would be 172.32.0.0/16",
+        },
+        Bad {
+            what: "nat64 192.168",
+            layer: Layer {
+                nat64_v4_prefix: flag("--nat64-v4-prefix", "192.168"),
+                ..Layer::default()
+            },
+            setting: "--nat64-v4-prefix",
+            origin: "flag --nat64-v4-prefix",
+            reason: "the NAT64 network would be 192.168.0.0/16",
+        },
+        Bad {
+            what: "nat64 with three octets",
+            layer: Layer {
+                nat64_v4_prefix: flag("--nat64-v4-prefix", "172.18.0"),
+                ..Layer::default()
+            },
+            setting: "--nat64-v4-prefix",
+            origin: "flag --nat64-v4-prefix",
+            reason: "'172.18.0' is not two decimal octets like 172.18",
+        },
+        Bad {
+            what: "nat64 with one octet",
+            layer: env(&[("NAT64_V4_SUBNET_PREFIX", "172")]),
+            setting: "--nat64-v4-prefix",
+            origin: "environment variable NAT64_V4_SUBNET_PREFIX",
+            reason: "'172' is not two decimal octets like 172.18",
+        },
+        Bad {
+            what: "upstream dns ::1",
+            layer: env(&[("REMOTE_DNS64_V4SERVER", "::1")]),
+            setting: "--upstream-dns",
+            origin: "environment variable REMOTE_DNS64_V4SERVER",
+            reason: "expected an IPv4 address like 8.8.8.8",
+        },
+        Bad {
+            what: "upstream dns 127.0.0.1",
+            layer: Layer {
+                upstream_dns: flag("--upstream-dns", "127.0.0.1"),
+                ..Layer::default()
+            },
+            setting: "--upstream-dns",
+            origin: "flag --upstream-dns",
+            reason:
+                "the upstream resolver must be a unicast address reachable from the Docker host",
+        },
+        Bad {
+            what: "upstream dns 0.0.0.0",
+            layer: file("upstreamDNS: 0.0.0.0\n"),
+            setting: "--upstream-dns",
+            origin: "key 'upstreamDNS' of config file c.yaml",
+            reason: "the upstream resolver must be a unicast address",
+        },
+        Bad {
+            what: "upstream dns multicast",
+            layer: Layer {
+                upstream_dns: flag("--upstream-dns", "224.0.0.251"),
+                ..Layer::default()
+            },
+            setting: "--upstream-dns",
+            origin: "flag --upstream-dns",
+            reason: "the upstream resolver must be a unicast address",
+        },
+        Bad {
+            what: "egress interface a/b",
+            layer: env(&[("DIND_EGRESS_INTERFACE", "a/b")]),
+            setting: "--egress-interface",
+            origin: "environment variable DIND_EGRESS_INTERFACE",
+            reason:
+                "a Linux interface name has 1-15 printable characters and no '/', ':' or spaces",
+        },
+        Bad {
+            what: "egress interface of 16 characters",
+            layer: Layer {
+                egress_interface: flag("--egress-interface", "abcdefghijklmnop"),
+                ..Layer::default()
+            },
+            setting: "--egress-interface",
+            origin: "flag --egress-interface",
+            reason: "1-15 printable characters",
+        },
+        Bad {
+            what: "egress interface alias eth0:1",
+            layer: Layer {
+                egress_interface: flag("--egress-interface", "eth0:1"),
+                ..Layer::default()
+            },
+            setting: "--egress-interface",
+            origin: "flag --egress-interface",
+            reason: "no '/', ':' or spaces",
+        },
+        Bad {
+            what: "egress interface with a space",
+            layer: Layer {
+                egress_interface: flag("--egress-interface", "eth 0"),
+                ..Layer::default()
+            },
+            setting: "--egress-interface",
+            origin: "flag --egress-interface",
+            reason: "no '/', ':' or spaces",
+        },
+        Bad {
+            what: "egress interface ..",
+            layer: Layer {
+                egress_interface: flag("--egress-interface", ".."),
+                ..Layer::default()
+            },
+            setting: "--egress-interface",
+            origin: "flag --egress-interface",
+            reason: "a Linux interface name",
+        },
+        Bad {
+            what: "mgmt v4 not a /24",
+            layer: env(&[("IP_MODE", "ipv4"), ("MGMT_CIDRS", "10.192.0.0/16")]),
+            setting: "--mgmt-cidrs",
+            origin: "environment variable MGMT_CIDRS",
+            reason: "the IPv4 management CIDR must be a /24",
+        },
+        Bad {
+            what: "mgmt v6 narrower than /112",
+            layer: env(&[("MGMT_CIDRS", "fd00:20::/120")]),
+            setting: "--mgmt-cidrs",
+            origin: "environment variable MGMT_CIDRS",
+            reason: "the IPv6 management CIDR must be /112 or wider",
+        },
+        Bad {
+            what: "mgmt IPv4 in ipv6 mode",
+            layer: env(&[("MGMT_CIDRS", "10.192.0.0/24")]),
+            setting: "--mgmt-cidrs",
+            origin: "environment variable MGMT_CIDRS",
+            reason: "give exactly one IPv6 CIDR in ipv6 mode",
+        },
+        Bad {
+            what: "mgmt two IPv6 in ipv6 mode",
+            layer: env(&[("MGMT_CIDRS", "fd00:20::/64,fd00:21::/64")]),
+            setting: "--mgmt-cidrs",
+            origin: "environment variable MGMT_CIDRS",
+            reason: "give exactly one IPv6 CIDR in ipv6 mode",
+        },
+        Bad {
+            what: "mgmt only IPv6 in dual-stack",
+            layer: env(&[("IP_MODE", "dual-stack"), ("MGMT_CIDRS", "fd00:20::/64")]),
+            setting: "--mgmt-cidrs",
+            origin: "environment variable MGMT_CIDRS",
+            reason: "give one IPv4 and one IPv6 CIDR in dual-stack mode",
+        },
+        Bad {
+            what: "mgmt not a CIDR",
+            layer: file("mgmtCIDRs: \"fd00:20::\"\n"),
+            setting: "--mgmt-cidrs",
+            origin: "key 'mgmtCIDRs' of config file c.yaml",
+            reason: "'fd00:20::' is not a CIDR like fd00:20::/64",
+        },
+        Bad {
+            what: "mgmt empty list",
+            layer: env(&[("MGMT_CIDRS", " , ,")]),
+            setting: "--mgmt-cidrs",
+            origin: "environment variable MGMT_CIDRS",
+            reason: "give at least one CIDR",
+        },
+        Bad {
+            what: "pods with host bits set",
+            layer: env(&[("POD_NETWORK_CIDR", "fd00:40::1/72")]),
+            setting: "--pod-cidrs",
+            origin: "environment variable POD_NETWORK_CIDR",
+            reason: "'fd00:40::1/72' has host bits set; did you mean fd00:40::/72?",
+        },
+        Bad {
+            what: "pods v4 not a /16",
+            layer: env(&[("IP_MODE", "ipv4"), ("POD_NETWORK_CIDR", "10.244.0.0/24")]),
+            setting: "--pod-cidrs",
+            origin: "environment variable POD_NETWORK_CIDR",
+            reason: "the IPv4 pod CIDR must be a /16",
+        },
+        Bad {
+            what: "pods v6 narrower than /112",
+            layer: env(&[("POD_NETWORK_CIDR", "fd00:40::/116")]),
+            setting: "--pod-cidrs",
+            origin: "environment variable POD_NETWORK_CIDR",
+            reason: "the IPv6 pod CIDR must be /112 or wider",
+        },
+        Bad {
+            what: "allow-aaaa in ipv4 mode",
+            layer: env(&[("IP_MODE", "ipv4"), ("DIND_ALLOW_AAAA_USE", "true")]),
+            setting: "--allow-aaaa",
+            origin: "environment variable DIND_ALLOW_AAAA_USE",
+            reason: "AAAA use needs IPv6; use --ip-mode ipv6 or dual-stack, or drop --allow-aaaa",
+        },
+        Bad {
+            what: "allow-aaaa not a boolean",
+            layer: env(&[("DIND_ALLOW_AAAA_USE", "maybe")]),
+            setting: "--allow-aaaa",
+            origin: "environment variable DIND_ALLOW_AAAA_USE",
+            reason: "use true or false",
+        },
+        Bad {
+            what: "kubernetes not a boolean",
+            layer: file("kubernetes: perhaps\n"),
+            setting: "--kubernetes",
+            origin: "key 'kubernetes' of config file c.yaml",
+            reason: "use true or false",
+        },
+        Bad {
+            what: "pods overlap mgmt",
+            layer: env(&[("POD_NETWORK_CIDR", "fd00:20::/72")]),
+            setting: "--pod-cidrs",
+            origin: "environment variable POD_NETWORK_CIDR",
+            reason: "fd00:20::/72 overlaps fd00:20::/64 of --mgmt-cidrs (from the default); choose \
+                     ranges that do not overlap",
+        },
+        Bad {
+            what: "service overlaps pods",
+            layer: env(&[("SERVICE_CIDR", "fd00:40::/110")]),
+            setting: "--service-cidr",
+            origin: "environment variable SERVICE_CIDR",
+            reason: "fd00:40::/110 overlaps fd00:40::/72 of --pod-cidrs (from the default)",
+        },
+        Bad {
+            what: "dns64 prefix overlaps service",
+            layer: env(&[("DNS64_PREFIX", "fd00:30::"), ("DNS64_PREFIX_SIZE", "96")]),
+            setting: "--dns64-prefix",
+            origin: "environment variable DNS64_PREFIX/DNS64_PREFIX_SIZE",
+            reason: "fd00:30::/96 overlaps fd00:30::/110 of --service-cidr (from the default)",
+        },
+        Bad {
+            what: "service family mismatch in ipv6 mode",
+            layer: env(&[("SERVICE_CIDR", "10.96.0.0/12")]),
+            setting: "--service-cidr",
+            origin: "environment variable SERVICE_CIDR",
+            reason: "its family does not match ip mode ipv6",
+        },
+        Bad {
+            what: "service family mismatch in ipv4 mode",
+            layer: env(&[("IP_MODE", "ipv4"), ("SERVICE_CIDR", "fd00:30::/110")]),
+            setting: "--service-cidr",
+            origin: "environment variable SERVICE_CIDR",
+            reason: "its family does not match ip mode ipv4",
+        },
+        Bad {
+            what: "two service CIDRs",
+            layer: env(&[("SERVICE_CIDR", "fd00:30::/110,fd00:31::/110")]),
+            setting: "--service-cidr",
+            origin: "environment variable SERVICE_CIDR",
+            reason: "give exactly one CIDR",
+        },
+    ]
+}
+
+#[test]
+fn refusals_name_the_setting_the_origin_and_the_fix() {
+    let cases = bad_cases();
+    assert!(cases.len() >= 12);
+    for case in cases {
+        let (setting, origin, message) = refusal(case.layer);
+        assert_eq!(setting, case.setting, "{}: {message}", case.what);
+        assert_eq!(origin, case.origin, "{}: {message}", case.what);
+        assert!(
+            message.starts_with(&format!("invalid {} '", case.setting)),
+            "{}: {message}",
+            case.what
+        );
+        assert!(
+            message.contains(&format!("(from {})", case.origin)),
+            "{}: {message}",
+            case.what
+        );
+        assert!(
+            message.contains(case.reason),
+            "{}: {message:?} lacks {:?}",
+            case.what,
+            case.reason
+        );
+    }
+}
+
+#[test]
+fn refusal_message_quotes_the_raw_value() {
+    let (_, _, message) = refusal(env_layer(&[
+        ("DNS64_PREFIX", "fd00:10:64:ff9b::"),
+        ("DNS64_PREFIX_SIZE", "33"),
+    ]));
+    assert_eq!(
+        message,
+        "invalid --dns64-prefix 'fd00:10:64:ff9b::/33' (from environment variable \
+         DNS64_PREFIX/DNS64_PREFIX_SIZE): the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)"
+    );
+}
+
+#[test]
+fn accepted_edge_values() {
+    // (what, layer, check)
+    let config = |vars: &[(&str, &str)]| config_from_env(vars);
+    // 253 is the largest id any NAT64 prefix allows (10.0 + 253 = 10.253).
+    assert_eq!(
+        config(&[("CLUSTER_ID", "253"), ("NAT64_V4_SUBNET_PREFIX", "10.0")]).cluster_id,
+        253
+    );
+    assert_eq!(config(&[("NUM_NODES", "250")]).nodes, 250);
+    assert_eq!(config(&[("NUM_NODES", "0")]).nodes, 0);
+    assert_eq!(
+        config(&[("DIND_EGRESS_INTERFACE", "abcdefghijklmno")])
+            .egress_interface
+            .as_deref(),
+        Some("abcdefghijklmno")
+    );
+    assert_eq!(
+        config(&[("DIND_EGRESS_INTERFACE", " wlp0s20f3 ")])
+            .egress_interface
+            .as_deref(),
+        Some("wlp0s20f3")
+    );
+    assert_eq!(
+        config(&[("MGMT_CIDRS", "fd00:20::/112")]).mgmt_cidrs,
+        nets(&["fd00:20::/112"])
+    );
+    assert_eq!(
+        config(&[("POD_NETWORK_CIDR", "fd00:40::/112")]).pod_cidrs,
+        nets(&["fd00:40::/112"])
+    );
+}
+
+#[test]
+fn every_rfc6052_length_is_accepted() {
+    let cases = [
+        ("2001:db8::", "32"),
+        ("2001:db8:100::", "40"),
+        ("2001:db8:122::", "48"),
+        ("2001:db8:122:300::", "56"),
+        ("2001:db8:122:344::", "64"),
+        ("2001:db8:122:344::", "96"),
+        // The u octet is bits 64..71; bits 72.. may be set in a /96.
+        ("fd00:10:64:ff9b:ff::", "96"),
+    ];
+    for (prefix, size) in cases {
+        let config = config_from_env(&[("DNS64_PREFIX", prefix), ("DNS64_PREFIX_SIZE", size)]);
+        assert_eq!(config.dns64_prefix.to_string(), format!("{prefix}/{size}"));
+    }
+}
+
+#[test]
+fn nat64_prefix_bounds_are_compared_as_numbers() {
+    // (prefix, cluster id) -> accepted; k-d-c compares `[[ 26 > 253 ]]` as strings and wrongly
+    // refuses 10.26 and 10.99.
+    let accepted: &[(&str, &str)] = &[
+        ("10.26", "0"),
+        ("10.99", "0"),
+        ("10.25", "0"),
+        ("10.100", "0"),
+        ("10.253", "0"),
+        ("10.0", "0"),
+        ("10.252", "1"),
+        ("172.16", "0"),
+        ("172.31", "0"),
+        ("172.18", "13"),
+        ("172.16", "15"),
+    ];
+    for &(prefix, id) in accepted {
+        let config = config_from_env(&[("NAT64_V4_SUBNET_PREFIX", prefix), ("CLUSTER_ID", id)]);
+        assert_eq!(
+            config.nat64_v4_prefix.to_string(),
+            prefix,
+            "{prefix} id {id}"
+        );
+    }
+    let refused: &[(&str, &str)] = &[
+        ("10.254", "0"),
+        ("10.255", "0"),
+        ("10.253", "1"),
+        ("172.32", "0"),
+        ("172.31", "1"),
+    ];
+    for &(prefix, id) in refused {
+        let (setting, _, _) = refusal(env_layer(&[
+            ("NAT64_V4_SUBNET_PREFIX", prefix),
+            ("CLUSTER_ID", id),
+        ]));
+        assert_eq!(setting, "--nat64-v4-prefix", "{prefix} id {id}");
+    }
+}
+
+#[test]
+fn nat64_prefix_is_not_checked_without_nat64() {
+    for mode in ["ipv4", "dual-stack"] {
+        let config = config_from_env(&[("IP_MODE", mode), ("CLUSTER_ID", "20")]);
+        assert_eq!(config.cluster_id, 20, "{mode}");
+    }
+}
+
+#[test]
+fn overlap_check_uses_the_cluster_specific_mgmt_cidr() {
+    let result = validate(env_layer(&[
+        ("CLUSTER_ID", "5"),
+        ("POD_NETWORK_CIDR", "fd00:20:5::/72"),
+    ]));
+    let err = result.expect_err("fd00:20:5::/64 overlaps fd00:20:5::/72");
+    assert!(err.to_string().contains("overlaps"), "{err}");
+}
+
+#[test]
+fn v4_prefix16_parses_and_prints() {
+    assert_eq!("172.18".parse::<V4Prefix16>(), Ok(V4Prefix16(172, 18)));
+    assert_eq!(V4Prefix16(10, 0).to_string(), "10.0");
+    for bad in ["", "172", "172.", ".18", "256.1", "1.256", "a.b", "1.2.3"] {
+        let err = bad.parse::<V4Prefix16>().unwrap_err();
+        assert_eq!(
+            err,
+            format!("'{bad}' is not two decimal octets like 172.18")
+        );
+    }
+}
+
+#[test]
+fn config_round_trips_through_json_labels() {
+    let config = valid(Layer {
+        ip_mode: flag("--ip-mode", "dual-stack"),
+        egress_interface: flag("--egress-interface", "eth0"),
+        ..Layer::default()
+    });
+    let json = serde_json::to_string(&config).unwrap();
+    assert!(json.contains("\"ipMode\":\"dual-stack\""), "{json}");
+    assert!(json.contains("\"nat64V4Prefix\":\"172.18\""), "{json}");
+    let back: Config = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, config);
+}

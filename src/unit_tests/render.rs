@@ -1,0 +1,764 @@
+//! Renderers: golden files for named.conf, tayga.conf, the CNI conflist, a routes file and the
+//! host rules; ip6tables-save parsing; backend choice.
+
+use super::{assert_golden, config_from_env};
+use crate::plan::{plan, ClusterPlan, HostPlan, NodePlan};
+use crate::render::host_rules::{
+    choose_backend, daemon_masquerades, direct_ipv6_rules, tagged_rules, Backend, Ip6Rule,
+};
+use crate::render::node_files::{
+    dns64_files, nat64_files, node_files, resolv_conf, routes_file, DROP_IPV4_PATH, RESOLV_PATH,
+    ROUTES_PATH,
+};
+use crate::render::{cni, named::named_conf, tayga::tayga_conf, FileSpec};
+use ipnet::Ipv6Net;
+use serde_json::{json, Value};
+
+fn plan_from_env(vars: &[(&str, &str)]) -> ClusterPlan {
+    plan(&config_from_env(vars))
+}
+
+fn node<'a>(p: &'a ClusterPlan, name: &str) -> &'a NodePlan {
+    p.nodes
+        .iter()
+        .find(|n| n.container == name)
+        .unwrap_or_else(|| panic!("no node {name}"))
+}
+
+fn v6net(s: &str) -> Ipv6Net {
+    s.parse().unwrap()
+}
+
+fn strings(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+// ---------------------------------------------------------------- named.conf
+
+#[test]
+fn golden_named_conf_default() {
+    let p = plan_from_env(&[]);
+    assert_golden("named-default.conf", &named_conf(p.dns64.as_ref().unwrap()));
+}
+
+#[test]
+fn golden_named_conf_allow_aaaa() {
+    let p = plan_from_env(&[("DIND_ALLOW_AAAA_USE", "true")]);
+    assert_golden(
+        "named-allow-aaaa.conf",
+        &named_conf(p.dns64.as_ref().unwrap()),
+    );
+}
+
+#[test]
+fn named_conf_excludes_every_aaaa_only_without_allow_aaaa() {
+    let without = named_conf(plan_from_env(&[]).dns64.as_ref().unwrap());
+    let with = named_conf(
+        plan_from_env(&[("DIND_ALLOW_AAAA_USE", "1")])
+            .dns64
+            .as_ref()
+            .unwrap(),
+    );
+    assert!(
+        without.contains("    dns64 fd00:10:64:ff9b::/96 {\n        exclude { any; };\n    };\n")
+    );
+    assert!(!with.contains("exclude"), "{with}");
+    assert!(
+        with.contains("    dns64 fd00:10:64:ff9b::/96 { };\n"),
+        "{with}"
+    );
+    for conf in [&without, &with] {
+        assert!(
+            conf.contains("    forwarders { fd00:10:64:ff9b::808:808; };\n"),
+            "{conf}"
+        );
+        assert!(conf.contains("    forward only;\n"), "{conf}");
+        assert!(conf.contains("    listen-on-v6 { any; };\n"), "{conf}");
+        assert_eq!(
+            conf.matches('{').count(),
+            conf.matches('}').count(),
+            "{conf}"
+        );
+    }
+}
+
+#[test]
+fn named_conf_follows_the_prefix_and_upstream() {
+    let p = plan_from_env(&[
+        ("DNS64_PREFIX", "2001:db8:100:200::"),
+        ("DNS64_PREFIX_SIZE", "64"),
+        ("REMOTE_DNS64_V4SERVER", "1.1.1.1"),
+    ]);
+    let conf = named_conf(p.dns64.as_ref().unwrap());
+    assert!(
+        conf.contains("    forwarders { 2001:db8:100:200:1:101:100:0; };\n"),
+        "{conf}"
+    );
+    assert!(
+        conf.contains("    dns64 2001:db8:100:200::/64 {\n"),
+        "{conf}"
+    );
+}
+
+// ---------------------------------------------------------------- tayga.conf
+
+#[test]
+fn golden_tayga_conf_default() {
+    let p = plan_from_env(&[]);
+    assert_golden("tayga-default.conf", &tayga_conf(p.nat64.as_ref().unwrap()));
+}
+
+#[test]
+fn golden_tayga_conf_cluster_5() {
+    let p = plan_from_env(&[("CLUSTER_ID", "5")]);
+    assert_golden(
+        "tayga-cluster-5.conf",
+        &tayga_conf(p.nat64.as_ref().unwrap()),
+    );
+}
+
+#[test]
+fn tayga_conf_has_one_of_each_directive() {
+    let conf = tayga_conf(
+        plan_from_env(&[("CLUSTER_ID", "5")])
+            .nat64
+            .as_ref()
+            .unwrap(),
+    );
+    let directives: Vec<&str> = conf
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        directives,
+        [
+            "tun-device",
+            "ipv4-addr",
+            "prefix",
+            "dynamic-pool",
+            "data-dir"
+        ]
+    );
+    assert!(conf.contains("\nipv4-addr 172.23.0.200\n"), "{conf}");
+    assert!(conf.contains("\ndynamic-pool 172.23.0.128/25\n"), "{conf}");
+}
+
+// ---------------------------------------------------------------- CNI
+
+#[test]
+fn golden_cni_ipv6_master_and_worker() {
+    let p = plan_from_env(&[]);
+    assert_golden(
+        "cni-ipv6-kube-master.conflist",
+        &cni::conflist(node(&p, "kube-master")),
+    );
+    assert_golden(
+        "cni-ipv6-kube-node-1.conflist",
+        &cni::conflist(node(&p, "kube-node-1")),
+    );
+}
+
+#[test]
+fn golden_cni_dual_stack_master_and_worker() {
+    let p = plan_from_env(&[("IP_MODE", "dual-stack")]);
+    assert_golden(
+        "cni-dual-stack-kube-master.conflist",
+        &cni::conflist(node(&p, "kube-master")),
+    );
+    assert_golden(
+        "cni-dual-stack-kube-node-1.conflist",
+        &cni::conflist(node(&p, "kube-node-1")),
+    );
+}
+
+#[test]
+fn cni_conflist_fields() {
+    let p = plan_from_env(&[("IP_MODE", "dual-stack")]);
+    let text = cni::conflist(node(&p, "kube-node-2"));
+    assert!(text.ends_with("}\n"));
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["cniVersion"], "0.4.0");
+    assert_eq!(value["name"], "dindnet");
+    let plugins = value["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), 2);
+    let bridge = &plugins[0];
+    assert_eq!(bridge["type"], "bridge");
+    assert_eq!(bridge["bridge"], cni::BRIDGE);
+    assert_eq!(cni::BRIDGE, "dind0");
+    for key in ["isGateway", "isDefaultGateway", "ipMasq", "hairpinMode"] {
+        assert_eq!(bridge[key], true, "{key}");
+    }
+    // No ipam routes: isDefaultGateway adds the default routes, and ipam routes for the same
+    // destinations make the bridge plugin fail with "file exists".
+    assert_eq!(
+        bridge["ipam"],
+        json!({
+            "type": "host-local",
+            "ranges": [[{ "subnet": "10.244.3.0/24" }], [{ "subnet": "fd00:40:0:0:3::/80" }]]
+        })
+    );
+    assert_eq!(
+        plugins[1],
+        json!({ "type": "portmap", "capabilities": { "portMappings": true } })
+    );
+    assert_eq!(cni::CONFLIST_PATH, "/etc/cni/net.d/10-dindnet.conflist");
+}
+
+#[test]
+fn cni_conflist_ipv4_has_only_ipv4() {
+    let p = plan_from_env(&[("IP_MODE", "ipv4")]);
+    let value: Value = serde_json::from_str(&cni::conflist(node(&p, "kube-master"))).unwrap();
+    assert_eq!(
+        value["plugins"][0]["ipam"],
+        json!({ "type": "host-local", "ranges": [[{ "subnet": "10.244.1.0/24" }]] })
+    );
+}
+
+// ---------------------------------------------------------------- node and support files
+
+#[test]
+fn golden_routes_file_of_a_worker() {
+    let p = plan_from_env(&[]);
+    let file = routes_file(&node(&p, "kube-node-1").routes);
+    assert_eq!(file.path, ROUTES_PATH);
+    assert_eq!(file.mode, 0o644);
+    assert_golden("routes-ipv6-kube-node-1", &file.contents);
+}
+
+#[test]
+fn routes_file_lines() {
+    let p = plan_from_env(&[]);
+    let file = routes_file(&node(&p, "kube-master").routes);
+    assert_eq!(
+        file.contents,
+        "# ip route replace <line>, applied at every start\n\
+         fd00:10:64:ff9b::/96 via fd00:20::200\n\
+         fd00:40:0:0:2::/80 via fd00:20::3\n\
+         fd00:40:0:0:3::/80 via fd00:20::4\n"
+    );
+    assert_eq!(
+        routes_file(&[]).contents,
+        "# ip route replace <line>, applied at every start\n"
+    );
+}
+
+#[test]
+fn resolv_conf_points_at_bind9() {
+    let p = plan_from_env(&[("CLUSTER_ID", "5")]);
+    let resolver = node(&p, "kube-master-cluster-5").resolver.unwrap();
+    assert_eq!(
+        resolv_conf(resolver),
+        "# Written by dind: the cluster's DNS64 server.\nnameserver fd00:20:5::100\n\
+         options timeout:2 attempts:3\n"
+    );
+}
+
+fn paths(files: &[FileSpec]) -> Vec<&str> {
+    files.iter().map(|f| f.path.as_str()).collect()
+}
+
+#[test]
+fn node_files_per_mode() {
+    let p6 = plan_from_env(&[]);
+    let files = node_files(node(&p6, "kube-node-1"));
+    assert_eq!(
+        paths(&files),
+        [ROUTES_PATH, cni::CONFLIST_PATH, RESOLV_PATH, DROP_IPV4_PATH]
+    );
+    assert!(files.iter().all(|f| f.mode == 0o644));
+    assert_eq!(
+        files[2].contents,
+        resolv_conf("fd00:20::100".parse().unwrap())
+    );
+    assert_eq!(files[3].contents, "");
+    assert_eq!(files[1].contents, cni::conflist(node(&p6, "kube-node-1")));
+
+    let p4 = plan_from_env(&[("IP_MODE", "ipv4")]);
+    assert_eq!(
+        paths(&node_files(node(&p4, "kube-node-1"))),
+        [ROUTES_PATH, cni::CONFLIST_PATH]
+    );
+    let pd = plan_from_env(&[("IP_MODE", "dual-stack")]);
+    assert_eq!(
+        paths(&node_files(node(&pd, "kube-master"))),
+        [ROUTES_PATH, cni::CONFLIST_PATH]
+    );
+}
+
+#[test]
+fn support_container_files() {
+    let p = plan_from_env(&[]);
+    let dns64 = p.dns64.as_ref().unwrap();
+    let files = dns64_files(dns64);
+    assert_eq!(
+        paths(&files),
+        ["/etc/bind/named.conf", ROUTES_PATH, DROP_IPV4_PATH]
+    );
+    assert_eq!(files[0].contents, named_conf(dns64));
+    assert_eq!(
+        files[1].contents,
+        "# ip route replace <line>, applied at every start\nfd00:10:64:ff9b::/96 via fd00:20::200\n"
+    );
+
+    let nat64 = p.nat64.as_ref().unwrap();
+    let files = nat64_files(nat64);
+    assert_eq!(paths(&files), ["/etc/tayga.conf", ROUTES_PATH]);
+    assert_eq!(files[0].contents, tayga_conf(nat64));
+    assert_eq!(
+        files[1].contents,
+        "# ip route replace <line>, applied at every start\n172.18.0.128/25 dev nat64\n\
+         fd00:10:64:ff9b::/96 dev nat64\n"
+    );
+}
+
+// ---------------------------------------------------------------- host rules
+
+fn allow_aaaa_plan() -> ClusterPlan {
+    plan_from_env(&[
+        ("DIND_ALLOW_AAAA_USE", "true"),
+        ("DIND_EGRESS_INTERFACE", "eth0"),
+    ])
+}
+
+#[test]
+fn golden_host_rules_allow_aaaa_eth0() {
+    let p = allow_aaaa_plan();
+    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &[]);
+    let mut text = String::from(
+        "# direct_ipv6_rules: --allow-aaaa, egress eth0, bridge br-dind0, cluster 0\n# display()\n",
+    );
+    for rule in &rules {
+        text.push_str(&rule.display());
+        text.push('\n');
+    }
+    text.push_str("# add_args(), one argument per word\n");
+    for rule in &rules {
+        let args = rule.add_args();
+        assert!(
+            args.iter()
+                .all(|a| !a.is_empty() && !a.contains(char::is_whitespace)),
+            "{args:?}"
+        );
+        text.push_str(&args.join(" "));
+        text.push('\n');
+    }
+    assert_golden("host-rules-allow-aaaa-eth0.txt", &text);
+}
+
+#[test]
+fn direct_rules_per_source() {
+    let p = allow_aaaa_plan();
+    let rules = direct_ipv6_rules(&p.host, "br-dind0", &[]);
+    let tag = "dind:cluster=0";
+    let mut expected = Vec::new();
+    for src in ["fd00:20::/64", "fd00:40::/72"] {
+        expected.push(Ip6Rule {
+            table: "filter".into(),
+            chain: "FORWARD".into(),
+            spec: strings(&[
+                "-s",
+                src,
+                "-i",
+                "br-dind0",
+                "-o",
+                "eth0",
+                "-m",
+                "comment",
+                "--comment",
+                tag,
+                "-j",
+                "ACCEPT",
+            ]),
+        });
+        expected.push(Ip6Rule {
+            table: "filter".into(),
+            chain: "FORWARD".into(),
+            spec: strings(&[
+                "-d",
+                src,
+                "-i",
+                "eth0",
+                "-o",
+                "br-dind0",
+                "-m",
+                "conntrack",
+                "--ctstate",
+                "RELATED,ESTABLISHED",
+                "-m",
+                "comment",
+                "--comment",
+                tag,
+                "-j",
+                "ACCEPT",
+            ]),
+        });
+        expected.push(Ip6Rule {
+            table: "nat".into(),
+            chain: "POSTROUTING".into(),
+            spec: strings(&[
+                "-s",
+                src,
+                "-o",
+                "eth0",
+                "-m",
+                "comment",
+                "--comment",
+                tag,
+                "-j",
+                "MASQUERADE",
+            ]),
+        });
+    }
+    pretty_assertions::assert_eq!(rules, expected);
+}
+
+#[test]
+fn direct_rules_skip_nat_for_daemon_masqueraded_sources() {
+    let p = allow_aaaa_plan();
+    let rules = direct_ipv6_rules(&p.host, "br-dind0", &[v6net("fd00:20::/64")]);
+    let nat_sources: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.table == "nat")
+        .map(|r| r.spec[1].as_str())
+        .collect();
+    assert_eq!(nat_sources, ["fd00:40::/72"]);
+    assert_eq!(rules.iter().filter(|r| r.table == "filter").count(), 4);
+    // An unrelated daemon-NATed network changes nothing.
+    let rules = direct_ipv6_rules(&p.host, "br-dind0", &[v6net("fd00:99::/64")]);
+    assert_eq!(rules.len(), 6);
+}
+
+#[test]
+fn direct_rules_need_an_egress_interface_and_sources() {
+    let no_egress = plan_from_env(&[("DIND_ALLOW_AAAA_USE", "true")]);
+    assert_eq!(no_egress.host.egress_interface, None);
+    assert_eq!(direct_ipv6_rules(&no_egress.host, "br-dind0", &[]), vec![]);
+
+    let no_aaaa = plan_from_env(&[("DIND_EGRESS_INTERFACE", "eth0")]);
+    assert_eq!(direct_ipv6_rules(&no_aaaa.host, "br-dind0", &[]), vec![]);
+}
+
+#[test]
+fn direct_rules_carry_the_cluster_tag_and_bridge() {
+    let p = plan_from_env(&[
+        ("DIND_ALLOW_AAAA_USE", "true"),
+        ("DIND_EGRESS_INTERFACE", "wlan0"),
+        ("CLUSTER_ID", "10"),
+    ]);
+    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &[]);
+    assert_eq!(rules.len(), 6);
+    assert_eq!(rules[0].spec[1], "fd00:20:10::/64");
+    for rule in &rules {
+        let words: Vec<&str> = rule.spec.iter().map(String::as_str).collect();
+        assert!(
+            words
+                .windows(2)
+                .any(|w| w == ["--comment", "dind:cluster=10"]),
+            "{words:?}"
+        );
+        assert!(words.contains(&"wlan0"), "{words:?}");
+        if rule.table == "filter" {
+            assert!(words.contains(&"br-dind10"), "{words:?}");
+        }
+    }
+}
+
+#[test]
+fn rule_argument_vectors() {
+    let host = HostPlan {
+        routes: vec![],
+        direct_ipv6_sources: vec![v6net("fd00:20::/64")],
+        egress_interface: Some("eth0".into()),
+        rule_tag: "dind:cluster=0".into(),
+    };
+    let rules = direct_ipv6_rules(&host, "br-dind0", &[]);
+    let forward = &rules[0];
+    let nat = &rules[2];
+    let tail = "-s fd00:20::/64 -i br-dind0 -o eth0 -m comment --comment dind:cluster=0 -j ACCEPT";
+    assert_eq!(
+        forward.check_args().join(" "),
+        format!("-w -t filter -C FORWARD {tail}")
+    );
+    assert_eq!(
+        forward.add_args().join(" "),
+        format!("-w -t filter -I FORWARD {tail}")
+    );
+    assert_eq!(
+        forward.delete_args().join(" "),
+        format!("-w -t filter -D FORWARD {tail}")
+    );
+    let tail = "-s fd00:20::/64 -o eth0 -m comment --comment dind:cluster=0 -j MASQUERADE";
+    assert_eq!(
+        nat.check_args().join(" "),
+        format!("-w -t nat -C POSTROUTING {tail}")
+    );
+    assert_eq!(
+        nat.add_args().join(" "),
+        format!("-w -t nat -A POSTROUTING {tail}")
+    );
+    assert_eq!(
+        nat.delete_args().join(" "),
+        format!("-w -t nat -D POSTROUTING {tail}")
+    );
+}
+
+/// `ip6tables-save` output of a host with dind clusters 0, 1 and 10, Docker 27's own IPv6
+/// masquerade for cluster 0's network, and unrelated rules.
+const SAVE: &str = r#"# Generated by ip6tables-save v1.8.10 (nf_tables) on Tue Jan  7 10:00:00 2025
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -s fd00:20::/64 -i br-dind0 -o eth0 -m comment --comment "dind:cluster=0" -j ACCEPT
+-A FORWARD -d fd00:20::/64 -i eth0 -o br-dind0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "dind:cluster=0" -j ACCEPT
+-A FORWARD -s fd00:20:10::/64 -i br-dind10 -o eth0 -m comment --comment "dind:cluster=10" -j ACCEPT
+-A FORWARD -s fd00:20:1::/64 -i br-dind1 -o eth0 -m comment --comment "dind:cluster=1" -j ACCEPT
+-A FORWARD -j DOCKER-USER
+-A FORWARD -i br-dind0 ! -o br-dind0 -j ACCEPT
+-A FORWARD -m comment --comment "kubernetes forwarding rules dind:cluster=0" -j ACCEPT
+-A DOCKER-USER -j RETURN
+COMMIT
+# Completed on Tue Jan  7 10:00:00 2025
+# Generated by ip6tables-save v1.8.10 (nf_tables) on Tue Jan  7 10:00:00 2025
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d ::1/128 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s fd00:20::/64 ! -o br-dind0 -j MASQUERADE
+-A POSTROUTING -s fd00:40::/72 -o eth0 -m comment --comment "dind:cluster=0" -j MASQUERADE
+-A POSTROUTING -s fd00:20:10::/64 -o eth0 -m comment --comment "dind:cluster=10" -j MASQUERADE
+-A POSTROUTING -s fd00:20:1::/64 -o eth0 -m comment --comment "dind:cluster=1" -j MASQUERADE
+-A DOCKER -i br-dind0 -j RETURN
+COMMIT
+# Completed on Tue Jan  7 10:00:00 2025
+"#;
+
+#[test]
+fn tagged_rules_finds_exactly_one_clusters_rules() {
+    let rules = tagged_rules(SAVE, "dind:cluster=0");
+    let tag = "dind:cluster=0";
+    pretty_assertions::assert_eq!(
+        rules,
+        vec![
+            Ip6Rule {
+                table: "filter".into(),
+                chain: "FORWARD".into(),
+                spec: strings(&[
+                    "-s",
+                    "fd00:20::/64",
+                    "-i",
+                    "br-dind0",
+                    "-o",
+                    "eth0",
+                    "-m",
+                    "comment",
+                    "--comment",
+                    tag,
+                    "-j",
+                    "ACCEPT",
+                ]),
+            },
+            Ip6Rule {
+                table: "filter".into(),
+                chain: "FORWARD".into(),
+                spec: strings(&[
+                    "-d",
+                    "fd00:20::/64",
+                    "-i",
+                    "eth0",
+                    "-o",
+                    "br-dind0",
+                    "-m",
+                    "conntrack",
+                    "--ctstate",
+                    "RELATED,ESTABLISHED",
+                    "-m",
+                    "comment",
+                    "--comment",
+                    tag,
+                    "-j",
+                    "ACCEPT",
+                ]),
+            },
+            Ip6Rule {
+                table: "nat".into(),
+                chain: "POSTROUTING".into(),
+                spec: strings(&[
+                    "-s",
+                    "fd00:40::/72",
+                    "-o",
+                    "eth0",
+                    "-m",
+                    "comment",
+                    "--comment",
+                    tag,
+                    "-j",
+                    "MASQUERADE",
+                ]),
+            },
+        ]
+    );
+}
+
+#[test]
+fn tagged_rules_does_not_confuse_cluster_1_with_cluster_10() {
+    let sources = |tag: &str| -> Vec<(String, String)> {
+        tagged_rules(SAVE, tag)
+            .into_iter()
+            .map(|r| (r.table, r.spec[1].clone()))
+            .collect()
+    };
+    assert_eq!(
+        sources("dind:cluster=1"),
+        [
+            ("filter".to_string(), "fd00:20:1::/64".to_string()),
+            ("nat".into(), "fd00:20:1::/64".into())
+        ]
+    );
+    assert_eq!(
+        sources("dind:cluster=10"),
+        [
+            ("filter".to_string(), "fd00:20:10::/64".to_string()),
+            ("nat".into(), "fd00:20:10::/64".into())
+        ]
+    );
+    assert!(tagged_rules(SAVE, "dind:cluster=2").is_empty());
+    assert!(tagged_rules("", "dind:cluster=0").is_empty());
+}
+
+#[test]
+fn tagged_rules_reads_unquoted_comments_too() {
+    // Older iptables quoted every comment; newer ones quote only when needed.
+    let save =
+        "*nat\n-A POSTROUTING -s fd00:20::/64 -o eth0 -m comment --comment dindtag -j MASQUERADE\n\
+                *filter\n-A FORWARD -m comment --comment 'dindtag' -j ACCEPT\n";
+    let rules = tagged_rules(save, "dindtag");
+    assert_eq!(rules.len(), 2);
+    assert_eq!(
+        (rules[0].table.as_str(), rules[0].chain.as_str()),
+        ("nat", "POSTROUTING")
+    );
+    assert_eq!(
+        (rules[1].table.as_str(), rules[1].chain.as_str()),
+        ("filter", "FORWARD")
+    );
+    assert_eq!(
+        rules[1].spec,
+        strings(&["-m", "comment", "--comment", "dindtag", "-j", "ACCEPT"])
+    );
+}
+
+#[test]
+fn rules_dind_adds_are_found_again_in_save_output() {
+    // What ip6tables-save prints for the rules dind adds: same words, in the same order, with
+    // the comment in double quotes; tagged_rules must give back rules that -D deletes.
+    let p = plan_from_env(&[
+        ("DIND_ALLOW_AAAA_USE", "true"),
+        ("DIND_EGRESS_INTERFACE", "eth0"),
+        ("CLUSTER_ID", "3"),
+    ]);
+    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &[]);
+    let mut save = String::new();
+    for table in ["filter", "nat"] {
+        save.push_str(&format!("*{table}\n"));
+        for rule in rules.iter().filter(|r| r.table == table) {
+            let words: Vec<String> = rule
+                .spec
+                .iter()
+                .map(|w| {
+                    if w.starts_with("dind:") {
+                        format!("\"{w}\"")
+                    } else {
+                        w.clone()
+                    }
+                })
+                .collect();
+            save.push_str(&format!("-A {} {}\n", rule.chain, words.join(" ")));
+        }
+        save.push_str("COMMIT\n");
+    }
+    // ip6tables-save groups rules by table; within a table the order is kept.
+    let mut by_table = rules.clone();
+    by_table.sort_by_key(|r| r.table != "filter");
+    assert_eq!(rules.len(), 6);
+    assert_eq!(tagged_rules(&save, &p.host.rule_tag), by_table, "{save}");
+}
+
+#[test]
+fn daemon_masquerades_cases() {
+    let docker27 = "*nat\n-A POSTROUTING -s fd00:20::/64 ! -o br-x -j MASQUERADE\nCOMMIT\n";
+    let ours = "*nat\n-A POSTROUTING -s fd00:20::/64 -o eth0 -m comment --comment \"dind:cluster=0\" -j MASQUERADE\nCOMMIT\n";
+    let filter_only = "*filter\n-A POSTROUTING -s fd00:20::/64 -j MASQUERADE\nCOMMIT\n";
+    let other_chain = "*nat\n-A DOCKER -s fd00:20::/64 -j MASQUERADE\nCOMMIT\n";
+    let snat = "*nat\n-A POSTROUTING -s fd00:20::/64 -j SNAT --to-source 2001:db8::1\nCOMMIT\n";
+    let cases: &[(&str, &str, &str, bool)] = &[
+        ("docker 27", docker27, "fd00:20::/64", true),
+        ("docker 27, other source", docker27, "fd00:40::/72", false),
+        ("our own tagged rule", ours, "fd00:20::/64", false),
+        ("filter table", filter_only, "fd00:20::/64", false),
+        ("other chain", other_chain, "fd00:20::/64", false),
+        ("SNAT, not MASQUERADE", snat, "fd00:20::/64", false),
+        ("realistic save", SAVE, "fd00:20::/64", true),
+        ("realistic save, tagged only", SAVE, "fd00:40::/72", false),
+        (
+            "realistic save, other cluster",
+            SAVE,
+            "fd00:20:10::/64",
+            false,
+        ),
+        ("empty", "", "fd00:20::/64", false),
+    ];
+    for &(what, save, source, expected) in cases {
+        assert_eq!(daemon_masquerades(save, &v6net(source)), expected, "{what}");
+    }
+}
+
+#[test]
+fn daemon_masquerades_ignores_negated_sources() {
+    let save = "*nat\n-A POSTROUTING ! -s fd00:20::/64 -o eth0 -j MASQUERADE\nCOMMIT\n";
+    assert!(!daemon_masquerades(save, &v6net("fd00:20::/64")));
+}
+
+#[test]
+fn choose_backend_prefers_the_one_with_more_rules() {
+    let rules = |n: usize| {
+        let mut s = String::from(
+            "# Warning: iptables-legacy tables present\n*filter\n:INPUT ACCEPT [0:0]\n",
+        );
+        for i in 0..n {
+            s.push_str(&format!("-A INPUT -s fd00:{i}::/64 -j ACCEPT\n"));
+        }
+        s.push_str("COMMIT\n");
+        s
+    };
+    let cases = [
+        (0, 0, Backend::Nft),
+        (3, 1, Backend::Legacy),
+        (1, 1, Backend::Nft),
+        (0, 2, Backend::Nft),
+        (1, 0, Backend::Legacy),
+    ];
+    for (legacy, nft, expected) in cases {
+        assert_eq!(
+            choose_backend(&rules(legacy), &rules(nft)),
+            expected,
+            "legacy {legacy} nft {nft}"
+        );
+    }
+    assert_eq!(choose_backend("", ""), Backend::Nft);
+}
+
+#[test]
+fn backend_tool_names() {
+    assert_eq!(Backend::Nft.ip6tables(), "ip6tables-nft");
+    assert_eq!(Backend::Nft.ip6tables_save(), "ip6tables-nft-save");
+    assert_eq!(Backend::Legacy.ip6tables(), "ip6tables-legacy");
+    assert_eq!(Backend::Legacy.ip6tables_save(), "ip6tables-legacy-save");
+}

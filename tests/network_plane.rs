@@ -1,0 +1,149 @@
+//! End to end: real Docker, real bind9 and tayga, pods made through a node's CNI config,
+//! and a simulated Internet. Needs root and a Docker daemon (`bash .ci/setup`).
+
+mod support;
+
+use support::*;
+
+const V4ONLY: &str = "v4only.example.test";
+const DUAL: &str = "dual.example.test";
+const V6ONLY: &str = "v6only.example.test";
+
+fn url(host: &str) -> String {
+    format!("http://{host}/")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_policy_sends_every_name_through_nat64_and_down_leaves_nothing() {
+    let _serial = serial();
+    let wan = Wan::start().await.expect("simulated Internet");
+    let engine = engine().await;
+    let before = HostState::capture();
+
+    let cluster = Cluster::up(0, &[]).expect("dind up");
+    let node = cluster.name("kube-node-1");
+    let pod = Pod::create(&engine, &node, "pod-default").await.expect("pod");
+    assert!(pod.address.starts_with("fd00:40::2:"), "pod address {} is not in kube-node-1's pod CIDR", pod.address);
+
+    // DNS64 synthesizes from the A record, also for a name that has a real AAAA.
+    assert_eq!(pod.aaaa(V4ONLY).await.unwrap(), WAN_V4_SYNTHESIZED);
+    assert_eq!(pod.aaaa(DUAL).await.unwrap(), WAN_V4_SYNTHESIZED);
+    assert_eq!(pod.aaaa(V6ONLY).await.unwrap(), "", "an AAAA-only name has nothing to synthesize from");
+
+    // The origin sees the host's IPv4 address: NAT64, then the host's IPv4 masquerade.
+    assert_eq!(pod.fetch(&url(V4ONLY)).await.unwrap(), HOST_V4);
+    assert_eq!(pod.fetch(&url(DUAL)).await.unwrap(), HOST_V4);
+    assert!(wan.origin_log().await.contains(&format!("client={HOST_V4}")));
+
+    // tayga mapped the node (pods are masqueraded to their node first).
+    let map = engine.exec_ok(&cluster.name("tayga"), &["cat", "/var/spool/tayga/dynamic.map"]).await.unwrap();
+    assert!(map.contains("fd00:20::3"), "tayga's map lacks kube-node-1 (fd00:20::3):\n{map}");
+
+    // No IPv6 NAT and no IPv6 rule of dind's in the default mode.
+    assert!(ip6tables_lines_with("dind:cluster=0").is_empty());
+    assert!(sh(&["ip", "route"]).unwrap().contains("172.18.0.128/25 via 172.18.0.200"));
+
+    let out = cluster.down();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (containers, networks) = docker_objects(&engine).await;
+    for name in ["kube-master", "kube-node-1", "kube-node-2", "bind9", "tayga"] {
+        assert!(!containers.iter().any(|c| c.trim_start_matches('/') == name), "{name} is left: {containers:?}");
+    }
+    assert!(!networks.contains(&"kubeadm-dind-net".to_string()));
+    assert_eq!(HostState::capture(), before, "down must restore the host's routes and rules exactly");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn allow_aaaa_reaches_ipv6_sites_directly_and_ipv4_only_sites_through_nat64() {
+    let _serial = serial();
+    let wan = Wan::start().await.expect("simulated Internet");
+    let engine = engine().await;
+    let before = HostState::capture();
+
+    let cluster = Cluster::up(1, &["--allow-aaaa", "--egress-interface", HOST_IF]).expect("dind up --allow-aaaa");
+    // Fence: drop everything else the cluster bridge forwards out of the host, so the test
+    // only passes through dind's own ACCEPT rules (they are inserted ahead of it).
+    let fence = HostRule::append_forward(&["-i", "br-dind1", "!", "-o", "br-dind1", "-m", "comment", "--comment", "e2e-fence", "-j", "DROP"]);
+    let pod = Pod::create(&engine, &cluster.name("kube-node-2"), "pod-aaaa").await.expect("pod");
+
+    assert_eq!(pod.aaaa(DUAL).await.unwrap(), WAN_V6, "a real AAAA passes through");
+    assert_eq!(pod.aaaa(V6ONLY).await.unwrap(), WAN_V6);
+    assert_eq!(pod.aaaa(V4ONLY).await.unwrap(), WAN_V4_SYNTHESIZED, "A-only names are still synthesized");
+
+    // Direct IPv6: the origin sees the host's IPv6 egress address (host masquerade).
+    assert_eq!(pod.fetch(&url(DUAL)).await.unwrap(), HOST_V6);
+    assert_eq!(pod.fetch(&url(V6ONLY)).await.unwrap(), HOST_V6);
+    // IPv4-only: still NAT64.
+    assert_eq!(pod.fetch(&url(V4ONLY)).await.unwrap(), HOST_V4);
+    assert!(wan.origin_log().await.contains(&format!("client={HOST_V6}")));
+
+    let rules = ip6tables_lines_with("dind:cluster=1");
+    for expected in ["-s fd00:20:1::/64", "-s fd00:40::/72", "MASQUERADE", "RELATED,ESTABLISHED"] {
+        assert!(rules.iter().any(|r| r.contains(expected)), "no dind rule with {expected}: {rules:#?}");
+    }
+    assert!(rules.iter().all(|r| r.contains(HOST_IF)), "every rule is scoped to the egress interface: {rules:#?}");
+
+    let status = dind(&["status", "--cluster-id", "1", "-o", "json"], &[]);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status -o json");
+    assert_eq!(json[0]["aaaaPolicy"], "pass-real-aaaa");
+    assert_eq!(json[0]["hostRules"].as_array().map(Vec::len), Some(rules.len()));
+
+    drop(fence);
+    let out = cluster.down();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(ip6tables_lines_with("dind:cluster=1").is_empty());
+    assert_eq!(HostState::capture(), before, "down must remove exactly dind's rules, routes and forwarding");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_twice_changes_nothing_and_two_clusters_live_side_by_side() {
+    let _serial = serial();
+    let _wan = Wan::start().await.expect("simulated Internet");
+    let engine = engine().await;
+
+    let first = Cluster::up(3, &["--nodes", "1"]).expect("first up");
+    let ids = |names: Vec<String>| async {
+        let mut ids = Vec::new();
+        for name in names {
+            ids.push(engine.inspect_container(&name).await.unwrap().and_then(|c| c.id).unwrap());
+        }
+        ids
+    };
+    let names: Vec<String> = ["kube-master", "kube-node-1", "bind9", "tayga"].iter().map(|n| first.name(n)).collect();
+    let ids_before = ids(names.clone()).await;
+    let host_before = HostState::capture();
+
+    let again = dind(&["up", "--no-kubernetes", "--cluster-id", "3", "--nodes", "1", "--upstream-dns", WAN_V4], &[]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(ids(names).await, ids_before, "a second up must keep every container");
+    assert_eq!(HostState::capture(), host_before, "a second up must not touch the host again");
+
+    let other = dind(&["up", "--no-kubernetes", "--cluster-id", "3", "--nodes", "2", "--upstream-dns", WAN_V4], &[]);
+    assert!(!other.status.success(), "up with other settings for an existing cluster must fail");
+    assert!(stderr(&other).contains("dind down --cluster-id 3"), "{}", stderr(&other));
+
+    let second = Cluster::up(4, &["--nodes", "1"]).expect("second cluster");
+    let pod = Pod::create(&engine, &second.name("kube-node-1"), "pod-side").await.unwrap();
+    assert!(sh(&["ip", "route"]).unwrap().contains("172.22.0.128/25 via 172.22.0.200"));
+
+    let out = first.down();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(engine.inspect_container(&first.name("tayga")).await.unwrap().is_none());
+    // The other cluster still resolves and reaches the origin through its own NAT64.
+    assert_eq!(pod.aaaa(V4ONLY).await.unwrap(), WAN_V4_SYNTHESIZED);
+    assert_eq!(pod.fetch(&url(V4ONLY)).await.unwrap(), HOST_V4);
+    assert!(sh(&["ip", "route"]).unwrap().contains("172.22.0.128/25 via 172.22.0.200"));
+    assert!(!sh(&["ip", "route"]).unwrap().contains("172.21.0.128/25"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pods_on_different_nodes_reach_each_other() {
+    let _serial = serial();
+    let engine = engine().await;
+    let cluster = Cluster::up(5, &[]).expect("dind up");
+    let a = Pod::create(&engine, &cluster.name("kube-node-1"), "pod-a").await.unwrap();
+    let b = Pod::create(&engine, &cluster.name("kube-node-2"), "pod-b").await.unwrap();
+    // A closed port answers with a reset: the packet crossed both nodes and came back.
+    let out = a.run(&["curl", "-sS", "-g", "--max-time", "3", &format!("http://[{}]:9/", b.address)]).await.unwrap();
+    assert!(out.stderr.contains("refused"), "pod-b did not answer pod-a across nodes: {}", out.stderr);
+}

@@ -1,0 +1,336 @@
+//! Fixtures for the end-to-end suites: a simulated Internet in a network namespace of its
+//! own, clusters that are always taken down, pods made through a node's CNI config, and
+//! snapshots of the host's routes and rules. Every fixture removes what it made on drop,
+//! also when a test fails.
+#![allow(dead_code)]
+
+use anyhow::{bail, Context, Result};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::CreateContainerOptionsBuilder;
+use dind::docker::Engine;
+use dind::images::{self, ImageSpec};
+use dind::progress::Progress;
+use std::collections::HashMap;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const WAN_CONTAINER: &str = "dind-e2e-wan";
+/// Host side of the veth pair to the simulated Internet: the tests' egress interface.
+pub const HOST_IF: &str = "dind-wan0";
+const WAN_IF: &str = "dind-wan1";
+pub const HOST_V4: &str = "198.18.0.1";
+pub const HOST_V6: &str = "fd00:ee::1";
+pub const WAN_V4: &str = "198.18.0.10";
+pub const WAN_V6: &str = "fd00:ee::10";
+/// WAN_V4 under the default DNS64 prefix.
+pub const WAN_V4_SYNTHESIZED: &str = "fd00:10:64:ff9b::c612:a";
+
+/// The suites share one simulated Internet and the host's rule tables: one test at a time.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: OnceLock<std::sync::Mutex<()>> = OnceLock::new();
+    LOCK.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs a host command (the tests run on the Docker host, as root) and returns stdout.
+pub fn sh(argv: &[&str]) -> Result<String> {
+    let out = Command::new(argv[0]).args(&argv[1..]).output().with_context(|| format!("cannot run {}", argv[0]))?;
+    if !out.status.success() {
+        bail!("`{}` failed: {}", argv.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub async fn engine() -> Engine {
+    Engine::connect().await.expect("the end-to-end tests need a running Docker daemon (bash .ci/setup starts one)")
+}
+
+/// The simulated Internet: a container with no Docker networking whose namespace is joined
+/// to the host by a veth pair. It holds an authoritative DNS server for example.test
+/// (v4only: A; dual: A and AAAA; v6only: AAAA) and an HTTP origin that answers with the
+/// client address it saw. It has an IPv4 default route back to the host but no IPv6 route
+/// beyond its own /64: IPv6 replies only come back when the host masquerades.
+pub struct Wan {
+    engine: Engine,
+}
+
+impl Wan {
+    pub async fn start() -> Result<Wan> {
+        let engine = engine().await;
+        remove_wan(&engine).await;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/wan-image");
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            files.push((entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path())?));
+        }
+        let spec = ImageSpec::new("e2e-wan", files, None);
+        images::ensure(&engine, &spec, &Progress::hidden().phase("wan image")).await?;
+
+        let body = ContainerCreateBody {
+            image: Some(spec.tag.clone()),
+            labels: Some(HashMap::from([("io.github.dind.e2e".to_string(), "wan".to_string())])),
+            host_config: Some(HostConfig {
+                network_mode: Some("none".into()),
+                sysctls: Some(HashMap::from([
+                    ("net.ipv6.conf.all.disable_ipv6".to_string(), "0".to_string()),
+                    ("net.ipv6.conf.default.disable_ipv6".to_string(), "0".to_string()),
+                ])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::default().name(WAN_CONTAINER).build();
+        engine.api().create_container(Some(options), body).await?;
+        let wan = Wan { engine: engine.clone() };
+        engine.api().start_container(WAN_CONTAINER, None).await?;
+        let pid = engine
+            .inspect_container(WAN_CONTAINER)
+            .await?
+            .and_then(|c| c.state)
+            .and_then(|s| s.pid)
+            .context("the wan container has no pid")?
+            .to_string();
+        let in_wan = |args: &[&str]| -> Result<String> {
+            let mut argv = vec!["nsenter", "-t", pid.as_str(), "-n"];
+            argv.extend_from_slice(args);
+            sh(&argv)
+        };
+        sh(&["ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", WAN_IF])?;
+        sh(&["ip", "link", "set", WAN_IF, "netns", &pid])?;
+        in_wan(&["ip", "link", "set", "lo", "up"])?;
+        in_wan(&["ip", "addr", "add", &format!("{WAN_V4}/24"), "dev", WAN_IF])?;
+        in_wan(&["ip", "-6", "addr", "add", &format!("{WAN_V6}/64"), "dev", WAN_IF, "nodad"])?;
+        in_wan(&["ip", "link", "set", WAN_IF, "up"])?;
+        in_wan(&["ip", "route", "add", "default", "via", HOST_V4])?;
+        sh(&["ip", "addr", "add", &format!("{HOST_V4}/24"), "dev", HOST_IF])?;
+        sh(&["ip", "-6", "addr", "add", &format!("{HOST_V6}/64"), "dev", HOST_IF, "nodad"])?;
+        sh(&["ip", "link", "set", HOST_IF, "up"])?;
+
+        let probe = ["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1", "dual.example.test", "AAAA"];
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = engine.exec(WAN_CONTAINER, &probe).await?;
+            if out.stdout.trim() == WAN_V6 {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("the simulated Internet's DNS never answered: {}{}", out.stdout, out.stderr);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(wan)
+    }
+
+    /// The origin's log: one line per request, with the client address it saw.
+    pub async fn origin_log(&self) -> String {
+        self.engine.log_tail(WAN_CONTAINER, 200).await
+    }
+}
+
+async fn remove_wan(engine: &Engine) {
+    let _ = engine.remove_container(WAN_CONTAINER).await;
+    let _ = Command::new("ip").args(["link", "del", HOST_IF]).output();
+}
+
+impl Drop for Wan {
+    fn drop(&mut self) {
+        let engine = self.engine.clone();
+        block_on_thread(async move { remove_wan(&engine).await });
+    }
+}
+
+/// Runs a future to completion on a fresh runtime in another thread: usable from `Drop`
+/// inside a test's runtime.
+pub fn block_on_thread<F: std::future::Future<Output = ()> + Send + 'static>(future: F) {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(future)
+    })
+    .join()
+    .expect("cleanup thread");
+}
+
+/// Runs the dind binary.
+pub fn dind(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dind"));
+    cmd.args(args);
+    for var in [
+        "CLUSTER_ID", "IP_MODE", "NUM_NODES", "DIND_ALLOW_AAAA_USE", "DNS64_PREFIX", "DNS64_PREFIX_SIZE",
+        "NAT64_V4_SUBNET_PREFIX", "REMOTE_DNS64_V4SERVER", "DIND_EGRESS_INTERFACE", "MGMT_CIDRS",
+        "POD_NETWORK_CIDR", "SERVICE_CIDR", "DIND_IMAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("the dind binary runs")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A cluster brought up with `--no-kubernetes`, its DNS64 forwarding to the simulated
+/// Internet's resolver; `dind down` runs on drop.
+pub struct Cluster {
+    pub id: u8,
+    pub suffix: String,
+}
+
+impl Cluster {
+    pub fn up(id: u8, extra: &[&str]) -> Result<Cluster> {
+        // The guard exists before `up` so that a half-made cluster is taken down too.
+        let cluster = Cluster { id, suffix: if id == 0 { String::new() } else { format!("-cluster-{id}") } };
+        let id_text = id.to_string();
+        let mut args = vec!["up", "--no-kubernetes", "--cluster-id", &id_text, "--upstream-dns", WAN_V4];
+        args.extend_from_slice(extra);
+        let out = dind(&args, &[]);
+        if !out.status.success() {
+            bail!("dind up failed:\n{}", stderr(&out));
+        }
+        Ok(cluster)
+    }
+
+    pub fn name(&self, base: &str) -> String {
+        format!("{base}{}", self.suffix)
+    }
+
+    pub fn down(&self) -> Output {
+        dind(&["down", "--cluster-id", &self.id.to_string()], &[])
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let out = self.down();
+        if !out.status.success() {
+            eprintln!("dind down --cluster-id {} failed in cleanup: {}", self.id, stderr(&out));
+        }
+    }
+}
+
+/// A pod: a network namespace on `node`, attached through the node's own CNI config.
+pub struct Pod {
+    engine: Engine,
+    pub node: String,
+    pub name: String,
+    pub address: String,
+}
+
+impl Pod {
+    pub async fn create(engine: &Engine, node: &str, name: &str) -> Result<Pod> {
+        let address = engine.exec_ok(node, &["dind-pod", "add", name]).await?.trim().to_string();
+        Ok(Pod { engine: engine.clone(), node: node.to_string(), name: name.to_string(), address })
+    }
+
+    pub async fn run(&self, argv: &[&str]) -> Result<dind::docker::ExecOutput> {
+        let mut full = vec!["dind-pod", "exec", self.name.as_str()];
+        full.extend_from_slice(argv);
+        self.engine.exec(&self.node, &full).await
+    }
+
+    /// The AAAA answer the pod gets from its resolver (the cluster's DNS64).
+    pub async fn aaaa(&self, name: &str) -> Result<String> {
+        let out = self.run(&["dig", "+short", "+time=2", "+tries=2", name, "AAAA"]).await?;
+        if !out.success() {
+            bail!("dig {name} AAAA failed in pod {}: {}{}", self.name, out.stdout, out.stderr);
+        }
+        Ok(out.stdout.trim().to_string())
+    }
+
+    /// GETs `url` and returns the body: the address the origin saw this pod as.
+    pub async fn fetch(&self, url: &str) -> Result<String> {
+        let out = self.run(&["curl", "-sS", "-g", "--max-time", "10", url]).await?;
+        if !out.success() {
+            bail!("curl {url} failed in pod {}: {}", self.name, out.stderr.trim());
+        }
+        Ok(out.stdout.trim().to_string())
+    }
+}
+
+/// The host's routes and rules, for before/after comparisons. Counters and timestamps are
+/// left out.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HostState {
+    pub ipv4_rules: String,
+    pub ipv6_rules: String,
+    pub ipv4_routes: String,
+    pub ipv6_routes: String,
+    pub ipv6_forwarding: String,
+}
+
+fn without_noise(save: &str) -> String {
+    save.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| if l.starts_with(':') { l.split(' ').take(2).collect::<Vec<_>>().join(" ") } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl HostState {
+    pub fn capture() -> HostState {
+        HostState {
+            ipv4_rules: without_noise(&sh(&["iptables-save"]).unwrap_or_default()),
+            ipv6_rules: without_noise(&sh(&["ip6tables-save"]).unwrap_or_default()),
+            ipv4_routes: sh(&["ip", "-4", "route", "show", "table", "all"]).unwrap_or_default(),
+            ipv6_routes: sh(&["ip", "-6", "route", "show", "table", "main"]).unwrap_or_default(),
+            ipv6_forwarding: std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/forwarding").unwrap_or_default(),
+        }
+    }
+}
+
+pub fn ip6tables_lines_with(tag: &str) -> Vec<String> {
+    let needle = format!("\"{tag}\"");
+    let plain = format!("--comment {tag} ");
+    sh(&["ip6tables-save"])
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(&needle) || l.contains(&plain))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Names of containers and networks on the Docker host, to show that a failed command
+/// created nothing.
+pub async fn docker_objects(engine: &Engine) -> (Vec<String>, Vec<String>) {
+    let mut containers: Vec<String> = engine
+        .api()
+        .list_containers(Some(bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).build()))
+        .await
+        .expect("list containers")
+        .into_iter()
+        .filter_map(|c| c.names?.first().cloned())
+        .collect();
+    containers.sort();
+    let mut networks: Vec<String> =
+        engine.all_networks().await.expect("list networks").into_iter().filter_map(|n| n.name).collect();
+    networks.sort();
+    (containers, networks)
+}
+
+/// A test-owned ip6tables rule, removed on drop.
+pub struct HostRule {
+    spec: Vec<String>,
+}
+
+impl HostRule {
+    /// Appends `spec` (everything after the chain name) to FORWARD.
+    pub fn append_forward(spec: &[&str]) -> HostRule {
+        let rule = HostRule { spec: spec.iter().map(|s| s.to_string()).collect() };
+        let mut argv = vec!["ip6tables", "-A", "FORWARD"];
+        argv.extend_from_slice(spec);
+        sh(&argv).expect("add a test rule");
+        rule
+    }
+}
+
+impl Drop for HostRule {
+    fn drop(&mut self) {
+        let mut argv = vec!["ip6tables", "-D", "FORWARD"];
+        argv.extend(self.spec.iter().map(String::as_str));
+        let _ = sh(&argv);
+    }
+}
