@@ -15,7 +15,7 @@ fn url(host: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn default_policy_sends_every_name_through_nat64_and_down_leaves_nothing() {
-    let _serial = serial();
+    let _serial = serial().await;
     let wan = Wan::start().await.expect("simulated Internet");
     let engine = engine().await;
     let before = HostState::capture();
@@ -36,8 +36,8 @@ async fn default_policy_sends_every_name_through_nat64_and_down_leaves_nothing()
     assert!(wan.origin_log().await.contains(&format!("client={HOST_V4}")));
 
     // tayga mapped the node (pods are masqueraded to their node first).
-    let map = engine.exec_ok(&cluster.name("tayga"), &["cat", "/var/spool/tayga/dynamic.map"]).await.unwrap();
-    assert!(map.contains("fd00:20::3"), "tayga's map lacks kube-node-1 (fd00:20::3):\n{map}");
+    let mapped = nat64_clients(&engine, &cluster.name("tayga")).await;
+    assert!(mapped.contains(&"fd00:20::3".to_string()), "tayga did not map kube-node-1 (fd00:20::3): {mapped:?}");
 
     // No IPv6 NAT and no IPv6 rule of dind's in the default mode.
     assert!(ip6tables_lines_with("dind:cluster=0").is_empty());
@@ -55,7 +55,7 @@ async fn default_policy_sends_every_name_through_nat64_and_down_leaves_nothing()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn allow_aaaa_reaches_ipv6_sites_directly_and_ipv4_only_sites_through_nat64() {
-    let _serial = serial();
+    let _serial = serial().await;
     let wan = Wan::start().await.expect("simulated Internet");
     let engine = engine().await;
     let before = HostState::capture();
@@ -70,11 +70,15 @@ async fn allow_aaaa_reaches_ipv6_sites_directly_and_ipv4_only_sites_through_nat6
     assert_eq!(pod.aaaa(V6ONLY).await.unwrap(), WAN_V6);
     assert_eq!(pod.aaaa(V4ONLY).await.unwrap(), WAN_V4_SYNTHESIZED, "A-only names are still synthesized");
 
-    // Direct IPv6: the origin sees the host's IPv6 egress address (host masquerade).
+    // Direct IPv6: the origin sees the host's IPv6 egress address (host masquerade), and
+    // NAT64 maps nothing for the node.
+    let node_address = "fd00:20:1::4".to_string();
     assert_eq!(pod.fetch(&url(DUAL)).await.unwrap(), HOST_V6);
     assert_eq!(pod.fetch(&url(V6ONLY)).await.unwrap(), HOST_V6);
+    assert!(!nat64_clients(&engine, &cluster.name("tayga")).await.contains(&node_address));
     // IPv4-only: still NAT64.
     assert_eq!(pod.fetch(&url(V4ONLY)).await.unwrap(), HOST_V4);
+    assert!(nat64_clients(&engine, &cluster.name("tayga")).await.contains(&node_address));
     assert!(wan.origin_log().await.contains(&format!("client={HOST_V6}")));
 
     let rules = ip6tables_lines_with("dind:cluster=1");
@@ -97,7 +101,7 @@ async fn allow_aaaa_reaches_ipv6_sites_directly_and_ipv4_only_sites_through_nat6
 
 #[tokio::test(flavor = "multi_thread")]
 async fn up_twice_changes_nothing_and_two_clusters_live_side_by_side() {
-    let _serial = serial();
+    let _serial = serial().await;
     let _wan = Wan::start().await.expect("simulated Internet");
     let engine = engine().await;
 
@@ -138,12 +142,14 @@ async fn up_twice_changes_nothing_and_two_clusters_live_side_by_side() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pods_on_different_nodes_reach_each_other() {
-    let _serial = serial();
+    let _serial = serial().await;
     let engine = engine().await;
     let cluster = Cluster::up(5, &[]).expect("dind up");
     let a = Pod::create(&engine, &cluster.name("kube-node-1"), "pod-a").await.unwrap();
     let b = Pod::create(&engine, &cluster.name("kube-node-2"), "pod-b").await.unwrap();
-    // A closed port answers with a reset: the packet crossed both nodes and came back.
-    let out = a.run(&["curl", "-sS", "-g", "--max-time", "3", &format!("http://[{}]:9/", b.address)]).await.unwrap();
-    assert!(out.stderr.contains("refused"), "pod-b did not answer pod-a across nodes: {}", out.stderr);
+    b.serve_once(7000).await.unwrap();
+    let seen = a.connect(&b.address, 7000).await.unwrap();
+    let seen: std::net::Ipv6Addr = seen.trim_matches(['[', ']']).parse().expect("socat prints the peer address");
+    // The bridge plugin's ipMasq rewrites pod-a to kube-node-1's address on the way out.
+    assert_eq!(seen, "fd00:20:5::3".parse::<std::net::Ipv6Addr>().unwrap());
 }

@@ -12,7 +12,6 @@ use dind::images::{self, ImageSpec};
 use dind::progress::Progress;
 use std::collections::HashMap;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub const WAN_CONTAINER: &str = "dind-e2e-wan";
@@ -27,9 +26,9 @@ pub const WAN_V6: &str = "fd00:ee::10";
 pub const WAN_V4_SYNTHESIZED: &str = "fd00:10:64:ff9b::c612:a";
 
 /// The suites share one simulated Internet and the host's rule tables: one test at a time.
-pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: OnceLock<std::sync::Mutex<()>> = OnceLock::new();
-    LOCK.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 /// Runs a host command (the tests run on the Docker host, as root) and returns stdout.
@@ -241,6 +240,34 @@ impl Pod {
         Ok(out.stdout.trim().to_string())
     }
 
+    /// Serves one TCP connection on `port`, answering with the peer address it saw.
+    pub async fn serve_once(&self, port: u16) -> Result<()> {
+        let listen = format!("TCP6-LISTEN:{port},reuseaddr");
+        let script = format!(
+            "nohup dind-pod exec {} socat -T10 {listen} SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &",
+            self.name
+        );
+        self.engine.exec_ok(&self.node, &["sh", "-c", &script]).await?;
+        // Listening is the condition to wait on.
+        for _ in 0..50 {
+            let out = self.run(&["ss", "-Hltn", &format!("sport = :{port}")]).await?;
+            if out.stdout.contains(&port.to_string()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("nothing listens on port {port} in pod {}", self.name)
+    }
+
+    /// Connects to `address`:`port` and returns what the server said.
+    pub async fn connect(&self, address: &str, port: u16) -> Result<String> {
+        let out = self.run(&["socat", "-T5", "-", &format!("TCP6:[{address}]:{port}")]).await?;
+        if !out.success() {
+            bail!("connecting to [{address}]:{port} from pod {} failed: {}", self.name, out.stderr.trim());
+        }
+        Ok(out.stdout.trim().to_string())
+    }
+
     /// GETs `url` and returns the body: the address the origin saw this pod as.
     pub async fn fetch(&self, url: &str) -> Result<String> {
         let out = self.run(&["curl", "-sS", "-g", "--max-time", "10", url]).await?;
@@ -290,6 +317,18 @@ pub fn ip6tables_lines_with(tag: &str) -> Vec<String> {
         .lines()
         .filter(|l| l.contains(&needle) || l.contains(&plain))
         .map(str::to_string)
+        .collect()
+}
+
+/// The IPv6 clients tayga has mapped into its IPv4 pool, from its log
+/// ("assigned new pool address 172.18.0.x (fd00:20::3)").
+pub async fn nat64_clients(engine: &Engine, tayga: &str) -> Vec<String> {
+    engine
+        .log_tail(tayga, 1000)
+        .await
+        .lines()
+        .filter(|l| l.contains("pool address"))
+        .filter_map(|l| Some(l.rsplit_once('(')?.1.trim_end_matches(')').to_string()))
         .collect()
 }
 
