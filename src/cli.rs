@@ -11,7 +11,11 @@ use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "dind", version, about = "IPv6-first local Kubernetes test clusters in Docker, with DNS64/NAT64")]
+#[command(
+    name = "dind",
+    version,
+    about = "IPv6-first local Kubernetes test clusters in Docker, with DNS64/NAT64"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,7 +24,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create the cluster, or complete a partial one; a second run changes nothing.
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Remove the cluster's containers, network, host routes and host rules.
     Down(TargetArgs),
     /// `down`, plus the cluster's volumes and the images dind built.
@@ -124,17 +128,25 @@ struct StatusArgs {
 
 impl ConfigArgs {
     fn flag_layer(&self) -> Layer {
-        let flag = |name: &'static str, value: &Option<String>| value.as_ref().map(|v| Sourced::new(v.clone(), Origin::Flag(name)));
+        let flag = |name: &'static str, value: &Option<String>| {
+            value
+                .as_ref()
+                .map(|v| Sourced::new(v.clone(), Origin::Flag(name)))
+        };
         Layer {
             cluster_id: flag("--cluster-id", &self.cluster_id),
             ip_mode: flag("--ip-mode", &self.ip_mode),
             nodes: flag("--nodes", &self.nodes),
-            allow_aaaa: self.allow_aaaa.then(|| Sourced::new("true", Origin::Flag("--allow-aaaa"))),
+            allow_aaaa: self
+                .allow_aaaa
+                .then(|| Sourced::new("true", Origin::Flag("--allow-aaaa"))),
             dns64_prefix: flag("--dns64-prefix", &self.dns64_prefix),
             nat64_v4_prefix: flag("--nat64-v4-prefix", &self.nat64_v4_prefix),
             upstream_dns: flag("--upstream-dns", &self.upstream_dns),
             egress_interface: flag("--egress-interface", &self.egress_interface),
-            kubernetes: self.no_kubernetes.then(|| Sourced::new("false", Origin::Flag("--no-kubernetes"))),
+            kubernetes: self
+                .no_kubernetes
+                .then(|| Sourced::new("false", Origin::Flag("--no-kubernetes"))),
             mgmt_cidrs: flag("--mgmt-cidrs", &self.mgmt_cidrs),
             pod_cidrs: flag("--pod-cidrs", &self.pod_cidrs),
             service_cidr: flag("--service-cidr", &self.service_cidr),
@@ -149,10 +161,13 @@ impl ConfigArgs {
             Some(path) => {
                 let text = if path == "-" {
                     let mut text = String::new();
-                    std::io::stdin().read_to_string(&mut text).context("cannot read the config from stdin")?;
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .context("cannot read the config from stdin")?;
                     text
                 } else {
-                    std::fs::read_to_string(path).with_context(|| format!("cannot read config file {path}"))?
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read config file {path}"))?
                 };
                 config::load_file(path, &text)?
             }
@@ -169,12 +184,20 @@ fn env_var(name: &str) -> Option<String> {
 /// The cluster id of down/clean/status: flag, else CLUSTER_ID, else 0.
 fn target_id(flag: &Option<String>) -> Result<u8> {
     let layer = Layer {
-        cluster_id: flag.as_ref().map(|v| Sourced::new(v.clone(), Origin::Flag("--cluster-id"))),
+        cluster_id: flag
+            .as_ref()
+            .map(|v| Sourced::new(v.clone(), Origin::Flag("--cluster-id"))),
         ..Layer::default()
     }
-    .over(Layer { cluster_id: Layer::from_env(env_var).cluster_id, ..Layer::default() });
+    .over(Layer {
+        cluster_id: Layer::from_env(env_var).cluster_id,
+        ..Layer::default()
+    });
     // Only the id matters here; the rest validates against defaults.
-    let layer = Layer { kubernetes: Some(Sourced::new("false", Origin::Default)), ..layer };
+    let layer = Layer {
+        kubernetes: Some(Sourced::new("false", Origin::Default)),
+        ..layer
+    };
     Ok(config::validate(layer)?.cluster_id)
 }
 
@@ -184,7 +207,14 @@ pub async fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Up(args) => {
             let config = args.config.resolve(env_var)?;
-            let record = up::up(config, up::UpOptions { retain: args.retain }, &progress).await?;
+            let record = up::up(
+                config,
+                up::UpOptions {
+                    retain: args.retain,
+                },
+                &progress,
+            )
+            .await?;
             let engine = Engine::connect().await?;
             let clusters = status::status(&engine, Some(record.config.cluster_id)).await?;
             print!("{}", status::render_table(&clusters));
@@ -204,13 +234,24 @@ pub async fn run() -> Result<ExitCode> {
             let engine = Engine::connect().await?;
             let report = down::clean(&engine, id, &progress).await?;
             print_down(id, &report.down);
-            println!("removed {} volume(s) and {} image(s)", report.volumes.len(), report.images_removed.len());
+            println!(
+                "removed {} volume(s) and {} image(s)",
+                report.volumes.len(),
+                report.images_removed.len()
+            );
             if !report.images_in_use.is_empty() {
-                println!("kept images still in use by other clusters: {}", report.images_in_use.join(", "));
+                println!(
+                    "kept images still in use by other clusters: {}",
+                    report.images_in_use.join(", ")
+                );
             }
         }
         Command::Status(args) => {
-            let only = args.cluster_id.as_ref().map(|_| target_id(&args.cluster_id)).transpose()?;
+            let only = args
+                .cluster_id
+                .as_ref()
+                .map(|_| target_id(&args.cluster_id))
+                .transpose()?;
             let engine = Engine::connect().await?;
             let clusters = status::status(&engine, only).await?;
             match args.output {
@@ -218,7 +259,9 @@ pub async fn run() -> Result<ExitCode> {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&clusters)?),
             }
         }
-        Command::Images { command: ImagesCommand::Build } => {
+        Command::Images {
+            command: ImagesCommand::Build,
+        } => {
             let engine = Engine::connect().await?;
             for kind in ImageKind::ALL {
                 let spec = kind.spec();
@@ -241,6 +284,10 @@ fn print_down(id: u8, report: &down::DownReport) {
         report.network.as_deref().unwrap_or("(none)"),
         report.rules.len(),
         report.routes.len(),
-        if report.restored_ipv6_forwarding { ", IPv6 forwarding switched back off" } else { "" }
+        if report.restored_ipv6_forwarding {
+            ", IPv6 forwarding switched back off"
+        } else {
+            ""
+        }
     );
 }

@@ -37,11 +37,23 @@ impl ExecOutput {
 }
 
 pub fn is_not_found(err: &DockerError) -> bool {
-    matches!(err, DockerError::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        err,
+        DockerError::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 fn is_conflict(err: &DockerError) -> bool {
-    matches!(err, DockerError::DockerResponseServerError { status_code: 409, .. })
+    matches!(
+        err,
+        DockerError::DockerResponseServerError {
+            status_code: 409,
+            ..
+        }
+    )
 }
 
 /// A `label=KEY=VALUE` filter for list calls.
@@ -61,7 +73,10 @@ impl Engine {
             .negotiate_version()
             .await
             .with_context(|| format!("cannot reach the Docker daemon; {hint}"))?;
-        let version = docker.version().await.with_context(|| format!("cannot reach the Docker daemon; {hint}"))?;
+        let version = docker
+            .version()
+            .await
+            .with_context(|| format!("cannot reach the Docker daemon; {hint}"))?;
         Ok(Engine {
             docker,
             server_version: version.version.unwrap_or_default(),
@@ -75,7 +90,11 @@ impl Engine {
 
     /// The daemon's major version (27 for 27.3.1), 0 when unknown.
     pub fn server_major(&self) -> u32 {
-        self.server_version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
+        self.server_version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
     }
 
     /// Runs `argv` in a running container and collects its output and exit code.
@@ -95,10 +114,14 @@ impl Engine {
             .with_context(|| format!("cannot run `{}` in container {container}", argv.join(" ")))?;
         let mut stdout = Vec::new();
         let mut stderr = Vec::new();
-        if let StartExecResults::Attached { mut output, .. } = self.docker.start_exec(&created.id, None).await? {
+        if let StartExecResults::Attached { mut output, .. } =
+            self.docker.start_exec(&created.id, None).await?
+        {
             while let Some(chunk) = output.next().await {
                 match chunk? {
-                    LogOutput::StdOut { message } | LogOutput::Console { message } => stdout.extend_from_slice(&message),
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        stdout.extend_from_slice(&message)
+                    }
                     LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
                     LogOutput::StdIn { .. } => {}
                 }
@@ -136,10 +159,16 @@ impl Engine {
             header.set_mtime(0);
             header.set_cksum();
             archive
-                .append_data(&mut header, file.path.trim_start_matches('/'), file.contents.as_bytes())
+                .append_data(
+                    &mut header,
+                    file.path.trim_start_matches('/'),
+                    file.contents.as_bytes(),
+                )
                 .with_context(|| format!("cannot pack {}", file.path))?;
         }
-        let bytes = archive.into_inner().context("cannot finish the upload archive")?;
+        let bytes = archive
+            .into_inner()
+            .context("cannot finish the upload archive")?;
         let options = UploadToContainerOptionsBuilder::default().path("/").build();
         self.docker
             .upload_to_container(container, Some(options), bollard::body_full(bytes.into()))
@@ -164,22 +193,42 @@ impl Engine {
     }
 
     pub async fn containers_with(&self, labels: &[(&str, &str)]) -> Result<Vec<ContainerSummary>> {
-        let options = ListContainersOptionsBuilder::default().all(true).filters(&label_filter(labels)).build();
-        self.docker.list_containers(Some(options)).await.context("cannot list containers")
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&label_filter(labels))
+            .build();
+        self.docker
+            .list_containers(Some(options))
+            .await
+            .context("cannot list containers")
     }
 
-    pub async fn networks_with(&self, labels: &[(&str, &str)]) -> Result<Vec<bollard::models::Network>> {
-        let options = ListNetworksOptionsBuilder::default().filters(&label_filter(labels)).build();
-        self.docker.list_networks(Some(options)).await.context("cannot list networks")
+    pub async fn networks_with(
+        &self,
+        labels: &[(&str, &str)],
+    ) -> Result<Vec<bollard::models::Network>> {
+        let options = ListNetworksOptionsBuilder::default()
+            .filters(&label_filter(labels))
+            .build();
+        self.docker
+            .list_networks(Some(options))
+            .await
+            .context("cannot list networks")
     }
 
     pub async fn all_networks(&self) -> Result<Vec<bollard::models::Network>> {
-        self.docker.list_networks(None).await.context("cannot list networks")
+        self.docker
+            .list_networks(None)
+            .await
+            .context("cannot list networks")
     }
 
     /// Force-removes a container and its anonymous volumes; true when it existed.
     pub async fn remove_container(&self, name: &str) -> Result<bool> {
-        let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
         match self.docker.remove_container(name, Some(options)).await {
             Ok(()) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
@@ -200,7 +249,11 @@ impl Engine {
 
     /// The last `lines` lines of a container's output, for error messages.
     pub async fn log_tail(&self, container: &str, lines: usize) -> String {
-        let options = LogsOptionsBuilder::default().stdout(true).stderr(true).tail(&lines.to_string()).build();
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
         let mut stream = self.docker.logs(container, Some(options));
         let mut text = String::new();
         while let Some(Ok(chunk)) = stream.next().await {
@@ -221,7 +274,12 @@ impl Engine {
     /// Polls `probe` (an exec in `container`) until it exits 0. Fails early, with the
     /// container's last log lines, when the container stops; fails with the probe's last
     /// output on timeout.
-    pub async fn wait_ready(&self, container: &str, probe: &[&str], timeout: Duration) -> Result<()> {
+    pub async fn wait_ready(
+        &self,
+        container: &str,
+        probe: &[&str],
+        timeout: Duration,
+    ) -> Result<()> {
         let start = Instant::now();
         let mut delay = Duration::from_millis(50);
         loop {
@@ -256,5 +314,8 @@ pub fn first_lines(text: &str, n: usize) -> String {
 }
 
 pub fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

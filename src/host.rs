@@ -28,7 +28,12 @@ pub struct HostHelper {
 static HELPER_SEQ: AtomicU32 = AtomicU32::new(0);
 
 impl HostHelper {
-    pub async fn start(engine: &Engine, image: &str, cluster_id: u8, privilege: Privilege) -> Result<HostHelper> {
+    pub async fn start(
+        engine: &Engine,
+        image: &str,
+        cluster_id: u8,
+        privilege: Privilege,
+    ) -> Result<HostHelper> {
         let name = format!(
             "dind-host-helper-{cluster_id}-{}-{}",
             std::process::id(),
@@ -65,7 +70,10 @@ impl HostHelper {
             .create_container(Some(options), body)
             .await
             .with_context(|| format!("cannot create the host helper container from {image}"))?;
-        let helper = HostHelper { engine: engine.clone(), name };
+        let helper = HostHelper {
+            engine: engine.clone(),
+            name,
+        };
         if let Err(err) = engine.api().start_container(&helper.name, None).await {
             helper.remove().await;
             return Err(err).context("cannot start the host helper container");
@@ -114,7 +122,10 @@ impl HostNet {
 
     async fn detect_backend(helper: &HostHelper) -> Result<Backend> {
         let mut saves = Vec::new();
-        for tools in [["iptables-legacy-save", "ip6tables-legacy-save"], ["iptables-nft-save", "ip6tables-nft-save"]] {
+        for tools in [
+            ["iptables-legacy-save", "ip6tables-legacy-save"],
+            ["iptables-nft-save", "ip6tables-nft-save"],
+        ] {
             let mut text = String::new();
             for tool in tools {
                 // A backend the host kernel lacks fails here; it simply counts no rules.
@@ -132,7 +143,10 @@ impl HostNet {
     /// The interface of the host's IPv6 default route, else of its IPv4 one.
     pub async fn default_interface(&self) -> Result<Option<String>> {
         for family in ["-6", "-4"] {
-            let out = self.helper.run_ok(&["ip", family, "route", "show", "default"]).await?;
+            let out = self
+                .helper
+                .run_ok(&["ip", family, "route", "show", "default"])
+                .await?;
             if let Some(dev) = parse_default_dev(&out) {
                 return Ok(Some(dev));
             }
@@ -141,18 +155,28 @@ impl HostNet {
     }
 
     pub async fn interface_exists(&self, name: &str) -> Result<bool> {
-        Ok(self.helper.run(&["ip", "link", "show", "dev", name]).await?.success())
+        Ok(self
+            .helper
+            .run(&["ip", "link", "show", "dev", name])
+            .await?
+            .success())
     }
 
     pub async fn ipv6_forwarding(&self) -> Result<bool> {
-        let out = self.helper.run_ok(&["cat", "/proc/sys/net/ipv6/conf/all/forwarding"]).await?;
+        let out = self
+            .helper
+            .run_ok(&["cat", "/proc/sys/net/ipv6/conf/all/forwarding"])
+            .await?;
         Ok(out.trim() == "1")
     }
 
     pub async fn accept_ra(&self, interface: &str) -> Result<Option<u8>> {
         let path = format!("/proc/sys/net/ipv6/conf/{interface}/accept_ra");
         let out = self.helper.run(&["cat", &path]).await?;
-        Ok(out.success().then(|| out.stdout.trim().parse().ok()).flatten())
+        Ok(out
+            .success()
+            .then(|| out.stdout.trim().parse().ok())
+            .flatten())
     }
 
     pub async fn ensure_route(&self, route: &Route) -> Result<()> {
@@ -174,7 +198,11 @@ impl HostNet {
         if out.stderr.contains("No such process") || out.stderr.contains("Cannot find device") {
             return Ok(false);
         }
-        bail!("`{}` on the Docker host failed: {}", argv.join(" "), out.stderr.trim())
+        bail!(
+            "`{}` on the Docker host failed: {}",
+            argv.join(" "),
+            out.stderr.trim()
+        )
     }
 
     pub async fn ip6tables_save(&self) -> Result<String> {
@@ -193,7 +221,10 @@ impl HostNet {
         let add = rule.add_args();
         let mut argv = vec![tool];
         argv.extend(add.iter().map(String::as_str));
-        self.helper.run_ok(&argv).await.with_context(|| format!("cannot add host rule {}", rule.display()))?;
+        self.helper
+            .run_ok(&argv)
+            .await
+            .with_context(|| format!("cannot add host rule {}", rule.display()))?;
         Ok(true)
     }
 
@@ -205,7 +236,10 @@ impl HostNet {
             let args = rule.delete_args();
             let mut argv = vec![tool];
             argv.extend(args.iter().map(String::as_str));
-            self.helper.run_ok(&argv).await.with_context(|| format!("cannot delete host rule {}", rule.display()))?;
+            self.helper
+                .run_ok(&argv)
+                .await
+                .with_context(|| format!("cannot delete host rule {}", rule.display()))?;
         }
         Ok(rules)
     }
@@ -216,19 +250,31 @@ impl HostNet {
 }
 
 /// Writes net.ipv6.conf.all.forwarding on the Docker host.
-pub async fn set_ipv6_forwarding(engine: &Engine, image: &str, cluster_id: u8, on: bool) -> Result<()> {
+pub async fn set_ipv6_forwarding(
+    engine: &Engine,
+    image: &str,
+    cluster_id: u8,
+    on: bool,
+) -> Result<()> {
     let helper = HostHelper::start(engine, image, cluster_id, Privilege::Sysctl).await?;
     let value = if on { "1" } else { "0" };
-    let script = format!("mount -o remount,rw /proc/sys && echo {value} > /proc/sys/net/ipv6/conf/all/forwarding");
+    let script = format!(
+        "mount -o remount,rw /proc/sys && echo {value} > /proc/sys/net/ipv6/conf/all/forwarding"
+    );
     let result = helper.run_ok(&["sh", "-c", &script]).await;
     helper.remove().await;
-    result.map(|_| ()).context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
+    result
+        .map(|_| ())
+        .context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
 }
 
 /// `dev NAME` of the first line of `ip route show default`.
 pub fn parse_default_dev(routes: &str) -> Option<String> {
     routes.lines().find_map(|line| {
         let words: Vec<&str> = line.split_whitespace().collect();
-        words.windows(2).find(|w| w[0] == "dev").map(|w| w[1].to_string())
+        words
+            .windows(2)
+            .find(|w| w[0] == "dev")
+            .map(|w| w[1].to_string())
     })
 }

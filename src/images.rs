@@ -6,7 +6,9 @@ use crate::docker::{first_lines, Engine};
 use crate::labels;
 use crate::progress::Phase;
 use anyhow::{bail, Context, Result};
-use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion, ListImagesOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, BuilderVersion, ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
+};
 use futures_util::StreamExt;
 use include_dir::{include_dir, Dir};
 use sha2::{Digest, Sha256};
@@ -56,7 +58,12 @@ impl ImageKind {
         for dir in [self.dir(), COMMON_DIR] {
             let dir = IMAGES.get_dir(dir).expect("image directories are embedded");
             for file in dir.files() {
-                let name = file.path().file_name().expect("files have names").to_string_lossy().into_owned();
+                let name = file
+                    .path()
+                    .file_name()
+                    .expect("files have names")
+                    .to_string_lossy()
+                    .into_owned();
                 files.push((name, file.contents().to_vec()));
             }
         }
@@ -99,7 +106,11 @@ impl ImageSpec {
         for (name, contents) in &self.files {
             let mut header = tar::Header::new_gnu();
             header.set_size(contents.len() as u64);
-            header.set_mode(if contents.starts_with(b"#!") { 0o755 } else { 0o644 });
+            header.set_mode(if contents.starts_with(b"#!") {
+                0o755
+            } else {
+                0o644
+            });
             header.set_mtime(0);
             header.set_cksum();
             archive.append_data(&mut header, name, contents.as_slice())?;
@@ -125,7 +136,9 @@ pub async fn ensure(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<
 }
 
 pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<()> {
-    let context = spec.context_tar().context("cannot pack the build context")?;
+    let context = spec
+        .context_tar()
+        .context("cannot pack the build context")?;
     let labels = HashMap::from([(labels::IMAGE.to_string(), spec.kind.clone())]);
     let mut options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
@@ -137,16 +150,32 @@ pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<(
     if let Some(target) = &spec.target {
         options = options.target(target);
     }
-    let mut stream = engine.api().build_image(options.build(), None, Some(bollard::body_full(context.into())));
+    let mut stream = engine.api().build_image(
+        options.build(),
+        None,
+        Some(bollard::body_full(context.into())),
+    );
     let mut log: Vec<String> = Vec::new();
     while let Some(item) = stream.next().await {
         let info = item.with_context(|| format!("building image {} failed", spec.tag))?;
-        if let Some(line) = info.stream.as_deref().map(str::trim_end).filter(|l| !l.trim().is_empty()) {
+        if let Some(line) = info
+            .stream
+            .as_deref()
+            .map(str::trim_end)
+            .filter(|l| !l.trim().is_empty())
+        {
             phase.message(&format!("{}: {}", spec.kind, line.trim()));
             log.push(line.to_string());
         }
         if let Some(detail) = info.error_detail {
-            let tail = log.iter().rev().take(15).rev().cloned().collect::<Vec<_>>().join("\n");
+            let tail = log
+                .iter()
+                .rev()
+                .take(15)
+                .rev()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n");
             bail!(
                 "building image {} failed: {}\nlast build output:\n{}",
                 spec.tag,
@@ -166,11 +195,21 @@ pub async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<String>)> {
     let filters = crate::docker::label_filter(&[]);
     let mut filters = filters;
     filters.insert("label".into(), vec![labels::IMAGE.to_string()]);
-    let options = ListImagesOptionsBuilder::default().filters(&filters).build();
-    let images = engine.api().list_images(Some(options)).await.context("cannot list images")?;
+    let options = ListImagesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let images = engine
+        .api()
+        .list_images(Some(options))
+        .await
+        .context("cannot list images")?;
     let (mut removed, mut kept) = (Vec::new(), Vec::new());
     for image in images {
-        let names = if image.repo_tags.is_empty() { vec![image.id.clone()] } else { image.repo_tags.clone() };
+        let names = if image.repo_tags.is_empty() {
+            vec![image.id.clone()]
+        } else {
+            image.repo_tags.clone()
+        };
         for name in names {
             let options = RemoveImageOptionsBuilder::default().build();
             match engine.api().remove_image(&name, Some(options), None).await {

@@ -35,14 +35,21 @@ impl Record {
         HashMap::from([
             (CLUSTER.to_string(), self.config.cluster_id.to_string()),
             (ROLE.to_string(), role.to_string()),
-            (RECORD.to_string(), serde_json::to_string(self).expect("a record serializes")),
+            (
+                RECORD.to_string(),
+                serde_json::to_string(self).expect("a record serializes"),
+            ),
         ])
     }
 
     pub fn from_labels(labels: &HashMap<String, String>) -> Result<Option<Record>> {
         labels
             .get(RECORD)
-            .map(|json| serde_json::from_str(json).context("a dind cluster label is unreadable (written by another dind version?)"))
+            .map(|json| {
+                serde_json::from_str(json).context(
+                    "a dind cluster label is unreadable (written by another dind version?)",
+                )
+            })
             .transpose()
     }
 }

@@ -104,10 +104,18 @@ impl fmt::Display for Route {
 
 impl Route {
     fn via(dst: IpNet, via: IpAddr) -> Route {
-        Route { dst, via: Some(via), dev: None }
+        Route {
+            dst,
+            via: Some(via),
+            dev: None,
+        }
     }
     fn dev(dst: IpNet, dev: &str) -> Route {
-        Route { dst, via: None, dev: Some(dev.to_string()) }
+        Route {
+            dst,
+            via: None,
+            dev: Some(dev.to_string()),
+        }
     }
 }
 
@@ -159,11 +167,15 @@ pub fn mgmt_v6_for_cluster(base: Ipv6Net, cluster_id: u8) -> Option<Ipv6Net> {
         return Some(base);
     }
     let mut segments = base.network().segments();
-    let slot = segments.iter().rposition(|s| *s != 0).map_or(0, |last| last + 1);
+    let slot = segments
+        .iter()
+        .rposition(|s| *s != 0)
+        .map_or(0, |last| last + 1);
     if (slot + 1) * 16 > usize::from(base.prefix_len()) {
         return None;
     }
-    segments[slot] = u16::from_str_radix(&cluster_id.to_string(), 16).expect("decimal digits are hex");
+    segments[slot] =
+        u16::from_str_radix(&cluster_id.to_string(), 16).expect("decimal digits are hex");
     Some(Ipv6Net::new(Ipv6Addr::from(segments), base.prefix_len()).expect("same length"))
 }
 
@@ -212,7 +224,9 @@ pub fn plan(config: &Config) -> ClusterPlan {
     let id = config.cluster_id;
     let sfx = suffix(id);
     let mgmt_v6 = config.mgmt_cidrs.iter().find_map(|n| match n {
-        IpNet::V6(n) => Some(mgmt_v6_for_cluster(*n, id).expect("validated: the id fits the prefix")),
+        IpNet::V6(n) => {
+            Some(mgmt_v6_for_cluster(*n, id).expect("validated: the id fits the prefix"))
+        }
         IpNet::V4(_) => None,
     });
     let mgmt_v4 = config.mgmt_cidrs.iter().find_map(|n| match n {
@@ -223,10 +237,18 @@ pub fn plan(config: &Config) -> ClusterPlan {
 
     let mut subnets = Vec::new();
     if let Some(v4) = mgmt_v4 {
-        subnets.push(SubnetPlan { cidr: IpNet::V4(v4), gateway: v4_host(v4, 1).into(), ip_range: None });
+        subnets.push(SubnetPlan {
+            cidr: IpNet::V4(v4),
+            gateway: v4_host(v4, 1).into(),
+            ip_range: None,
+        });
     }
     if let Some(v6) = mgmt_v6 {
-        subnets.push(SubnetPlan { cidr: IpNet::V6(v6), gateway: v6_host(v6, 1).into(), ip_range: None });
+        subnets.push(SubnetPlan {
+            cidr: IpNet::V6(v6),
+            gateway: v6_host(v6, 1).into(),
+            ip_range: None,
+        });
     }
 
     let (dns64, nat64) = match (ipv6_only, mgmt_v6) {
@@ -283,7 +305,11 @@ pub fn plan(config: &Config) -> ClusterPlan {
         addrs
     };
     let pods_of = |node_id: u8| -> Vec<IpNet> {
-        config.pod_cidrs.iter().map(|p| pod_cidr_for_node(*p, node_id)).collect()
+        config
+            .pod_cidrs
+            .iter()
+            .map(|p| pod_cidr_for_node(*p, node_id))
+            .collect()
     };
     let nodes = node_ids
         .iter()
@@ -299,7 +325,9 @@ pub fn plan(config: &Config) -> ClusterPlan {
             }
             for &other in node_ids.iter().filter(|&&o| o != node_id) {
                 for pod in pods_of(other) {
-                    let gateway = address_of(other).into_iter().find(|a| a.is_ipv4() == pod.addr().is_ipv4());
+                    let gateway = address_of(other)
+                        .into_iter()
+                        .find(|a| a.is_ipv4() == pod.addr().is_ipv4());
                     if let Some(gateway) = gateway {
                         routes.push(Route::via(pod, gateway));
                     }

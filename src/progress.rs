@@ -31,18 +31,29 @@ impl Progress {
 
     /// No output at all (library use, tests).
     pub fn hidden() -> Progress {
-        Progress { multi: Some(MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())) }
+        Progress {
+            multi: Some(MultiProgress::with_draw_target(
+                indicatif::ProgressDrawTarget::hidden(),
+            )),
+        }
     }
 
     pub fn phase(&self, name: &str) -> Phase {
         let bar = self.multi.as_ref().map(|multi| {
             let bar = multi.add(ProgressBar::new_spinner());
-            bar.set_style(ProgressStyle::with_template("{spinner} {prefix} {wide_msg}").expect("a valid template"));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix} {wide_msg}")
+                    .expect("a valid template"),
+            );
             bar.set_prefix(name.to_string());
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         });
-        Phase { name: name.to_string(), bar, start: Instant::now() }
+        Phase {
+            name: name.to_string(),
+            bar,
+            start: Instant::now(),
+        }
     }
 
     /// Runs `work` as the phase `name`.
@@ -59,7 +70,12 @@ impl Progress {
                 Ok(value)
             }
             Err(err) => {
-                Phase { name: name.to_string(), bar, start }.finish(false);
+                Phase {
+                    name: name.to_string(),
+                    bar,
+                    start,
+                }
+                .finish(false);
                 Err(err.context(format!("{name} failed")))
             }
         }
@@ -84,7 +100,11 @@ impl Phase {
 
     pub fn finish(self, ok: bool) {
         let mark = if ok { "✓" } else { "✗" };
-        let line = format!("{mark} {} ({:.1}s)", self.name, self.start.elapsed().as_secs_f64());
+        let line = format!(
+            "{mark} {} ({:.1}s)",
+            self.name,
+            self.start.elapsed().as_secs_f64()
+        );
         match self.bar {
             Some(bar) => {
                 bar.set_style(ProgressStyle::with_template("{msg}").expect("a valid template"));

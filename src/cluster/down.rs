@@ -24,7 +24,10 @@ pub struct DownReport {
 
 impl DownReport {
     pub fn is_empty(&self) -> bool {
-        self.containers.is_empty() && self.network.is_none() && self.rules.is_empty() && self.routes.is_empty()
+        self.containers.is_empty()
+            && self.network.is_none()
+            && self.rules.is_empty()
+            && self.routes.is_empty()
     }
 }
 
@@ -40,7 +43,12 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
             .run("Removing containers", |phase| async {
                 let names: Vec<String> = containers
                     .iter()
-                    .filter_map(|c| c.names.as_ref()?.first().map(|n| n.trim_start_matches('/').to_string()))
+                    .filter_map(|c| {
+                        c.names
+                            .as_ref()?
+                            .first()
+                            .map(|n| n.trim_start_matches('/').to_string())
+                    })
                     .collect();
                 try_join_all(names.iter().map(|n| engine.remove_container(n))).await?;
                 Ok((phase, names))
@@ -84,7 +92,9 @@ async fn undo_host(
 ) -> Result<(Vec<Ip6Rule>, Vec<Route>, bool)> {
     let host = HostNet::open(engine, helper_image, cluster_id).await?;
     let result = async {
-        let rules = host.remove_tagged_rules(&plan::rule_tag(cluster_id)).await?;
+        let rules = host
+            .remove_tagged_rules(&plan::rule_tag(cluster_id))
+            .await?;
         let mut routes = Vec::new();
         if let Some(record) = record {
             for route in plan::plan(&record.config).host.routes {
@@ -100,7 +110,9 @@ async fn undo_host(
     let (rules, routes) = result?;
 
     let mut restored = false;
-    if record.is_some_and(|r| r.enabled_ipv6_forwarding) && !other_cluster_needs_forwarding(engine, cluster_id).await? {
+    if record.is_some_and(|r| r.enabled_ipv6_forwarding)
+        && !other_cluster_needs_forwarding(engine, cluster_id).await?
+    {
         host::set_ipv6_forwarding(engine, helper_image, cluster_id, false).await?;
         restored = true;
     }
@@ -108,8 +120,15 @@ async fn undo_host(
 }
 
 async fn other_cluster_needs_forwarding(engine: &Engine, cluster_id: u8) -> Result<bool> {
-    for id in cluster_ids(engine).await?.into_iter().filter(|&id| id != cluster_id) {
-        if find_record(engine, id).await?.is_some_and(|r| r.config.allow_aaaa) {
+    for id in cluster_ids(engine)
+        .await?
+        .into_iter()
+        .filter(|&id| id != cluster_id)
+    {
+        if find_record(engine, id)
+            .await?
+            .is_some_and(|r| r.config.allow_aaaa)
+        {
             return Ok(true);
         }
     }
@@ -131,7 +150,11 @@ pub async fn clean(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resu
     let filters = crate::docker::label_filter(&[(labels::CLUSTER, id.as_str())]);
     let volumes = engine
         .api()
-        .list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filters).build()))
+        .list_volumes(Some(
+            ListVolumesOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
         .await
         .context("cannot list volumes")?
         .volumes
@@ -140,7 +163,10 @@ pub async fn clean(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resu
     for volume in volumes {
         engine
             .api()
-            .remove_volume(&volume.name, Some(RemoveVolumeOptionsBuilder::default().build()))
+            .remove_volume(
+                &volume.name,
+                Some(RemoveVolumeOptionsBuilder::default().build()),
+            )
             .await
             .with_context(|| format!("cannot remove volume {}", volume.name))?;
         removed_volumes.push(volume.name);
@@ -151,5 +177,10 @@ pub async fn clean(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resu
             Ok((phase, removed))
         })
         .await?;
-    Ok(CleanReport { down, volumes: removed_volumes, images_removed, images_in_use })
+    Ok(CleanReport {
+        down,
+        volumes: removed_volumes,
+        images_removed,
+        images_in_use,
+    })
 }

@@ -37,7 +37,11 @@ pub async fn cluster_ids(engine: &Engine) -> Result<Vec<u8>> {
     filters.insert("label".to_string(), vec![labels::CLUSTER.to_string()]);
     let networks = engine
         .api()
-        .list_networks(Some(bollard::query_parameters::ListNetworksOptionsBuilder::default().filters(&filters).build()))
+        .list_networks(Some(
+            bollard::query_parameters::ListNetworksOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
         .await?;
     for labels_map in networks.into_iter().filter_map(|n| n.labels) {
         if let Some(id) = labels_map.get(labels::CLUSTER).and_then(|v| v.parse().ok()) {
@@ -47,7 +51,10 @@ pub async fn cluster_ids(engine: &Engine) -> Result<Vec<u8>> {
     let containers = engine
         .api()
         .list_containers(Some(
-            bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).filters(&filters).build(),
+            bollard::query_parameters::ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
         ))
         .await?;
     for labels_map in containers.into_iter().filter_map(|c| c.labels) {

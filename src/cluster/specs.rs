@@ -4,8 +4,8 @@
 use crate::labels::{role, Record};
 use crate::plan::{ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam, IpamConfig,
-    NetworkCreateRequest, NetworkingConfig, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam,
+    IpamConfig, NetworkCreateRequest, NetworkingConfig, RestartPolicy, RestartPolicyNameEnum,
 };
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -26,8 +26,15 @@ pub fn network_request(plan: &ClusterPlan, record: &Record) -> NetworkCreateRequ
         name: plan.network.name.clone(),
         driver: Some("bridge".into()),
         enable_ipv6: Some(plan.network.ipv6),
-        ipam: Some(Ipam { driver: Some("default".into()), config: Some(config), options: None }),
-        options: Some(HashMap::from([("com.docker.network.bridge.name".to_string(), plan.network.bridge.clone())])),
+        ipam: Some(Ipam {
+            driver: Some("default".into()),
+            config: Some(config),
+            options: None,
+        }),
+        options: Some(HashMap::from([(
+            "com.docker.network.bridge.name".to_string(),
+            plan.network.bridge.clone(),
+        )])),
         labels: Some(record.labels(role::NETWORK)),
         ..Default::default()
     }
@@ -35,8 +42,14 @@ pub fn network_request(plan: &ClusterPlan, record: &Record) -> NetworkCreateRequ
 
 fn sysctls(ipv6_forwarding: bool) -> HashMap<String, String> {
     let mut map = HashMap::from([
-        ("net.ipv6.conf.all.disable_ipv6".to_string(), "0".to_string()),
-        ("net.ipv6.conf.default.disable_ipv6".to_string(), "0".to_string()),
+        (
+            "net.ipv6.conf.all.disable_ipv6".to_string(),
+            "0".to_string(),
+        ),
+        (
+            "net.ipv6.conf.default.disable_ipv6".to_string(),
+            "0".to_string(),
+        ),
     ]);
     if ipv6_forwarding {
         map.insert("net.ipv6.conf.all.forwarding".into(), "1".into());
@@ -46,13 +59,23 @@ fn sysctls(ipv6_forwarding: bool) -> HashMap<String, String> {
 }
 
 fn endpoint(plan: &ClusterPlan, addresses: &[IpAddr]) -> NetworkingConfig {
-    let ipv4 = addresses.iter().find(|a| a.is_ipv4()).map(|a| a.to_string());
-    let ipv6 = addresses.iter().find(|a| a.is_ipv6()).map(|a| a.to_string());
+    let ipv4 = addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .map(|a| a.to_string());
+    let ipv6 = addresses
+        .iter()
+        .find(|a| a.is_ipv6())
+        .map(|a| a.to_string());
     NetworkingConfig {
         endpoints_config: Some(HashMap::from([(
             plan.network.name.clone(),
             EndpointSettings {
-                ipam_config: Some(EndpointIpamConfig { ipv4_address: ipv4, ipv6_address: ipv6, ..Default::default() }),
+                ipam_config: Some(EndpointIpamConfig {
+                    ipv4_address: ipv4,
+                    ipv6_address: ipv6,
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
         )])),
@@ -65,10 +88,18 @@ fn caps(names: &[&str]) -> Option<Vec<String>> {
 
 /// Support containers come back after a daemon restart; nodes are left to the user.
 fn restart_unless_stopped() -> Option<RestartPolicy> {
-    Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None })
+    Some(RestartPolicy {
+        name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+        maximum_retry_count: None,
+    })
 }
 
-pub fn dns64_container(plan: &ClusterPlan, record: &Record, dns64: &Dns64Plan, image: &str) -> ContainerCreateBody {
+pub fn dns64_container(
+    plan: &ClusterPlan,
+    record: &Record,
+    dns64: &Dns64Plan,
+    image: &str,
+) -> ContainerCreateBody {
     ContainerCreateBody {
         image: Some(image.to_string()),
         hostname: Some(dns64.container.clone()),
@@ -85,7 +116,12 @@ pub fn dns64_container(plan: &ClusterPlan, record: &Record, dns64: &Dns64Plan, i
     }
 }
 
-pub fn nat64_container(plan: &ClusterPlan, record: &Record, nat64: &Nat64Plan, image: &str) -> ContainerCreateBody {
+pub fn nat64_container(
+    plan: &ClusterPlan,
+    record: &Record,
+    nat64: &Nat64Plan,
+    image: &str,
+) -> ContainerCreateBody {
     ContainerCreateBody {
         image: Some(image.to_string()),
         hostname: Some(nat64.container.clone()),
@@ -102,12 +138,20 @@ pub fn nat64_container(plan: &ClusterPlan, record: &Record, nat64: &Nat64Plan, i
             restart_policy: restart_unless_stopped(),
             ..Default::default()
         }),
-        networking_config: Some(endpoint(plan, &[IpAddr::V6(nat64.address_v6), IpAddr::V4(nat64.address_v4)])),
+        networking_config: Some(endpoint(
+            plan,
+            &[IpAddr::V6(nat64.address_v6), IpAddr::V4(nat64.address_v4)],
+        )),
         ..Default::default()
     }
 }
 
-pub fn node_container(plan: &ClusterPlan, record: &Record, node: &NodePlan, image: &str) -> ContainerCreateBody {
+pub fn node_container(
+    plan: &ClusterPlan,
+    record: &Record,
+    node: &NodePlan,
+    image: &str,
+) -> ContainerCreateBody {
     let role = match node.role {
         Role::Master => role::MASTER,
         Role::Worker => role::WORKER,

@@ -48,24 +48,41 @@ pub async fn status(engine: &Engine, only: Option<u8>) -> Result<Vec<ClusterStat
         let record = find_record(engine, id).await?;
         let id_text = id.to_string();
         let mut containers = Vec::new();
-        for c in engine.containers_with(&[(labels::CLUSTER, id_text.as_str())]).await? {
+        for c in engine
+            .containers_with(&[(labels::CLUSTER, id_text.as_str())])
+            .await?
+        {
             let labels_map = c.labels.clone().unwrap_or_default();
             let role = labels_map.get(labels::ROLE).cloned().unwrap_or_default();
             if role == labels::role::HOST_HELPER {
                 continue;
             }
             let mut addresses = Vec::new();
-            for endpoint in c.network_settings.and_then(|n| n.networks).unwrap_or_default().into_values() {
+            for endpoint in c
+                .network_settings
+                .and_then(|n| n.networks)
+                .unwrap_or_default()
+                .into_values()
+            {
                 addresses.extend(endpoint.global_ipv6_address.filter(|a| !a.is_empty()));
                 // IPv6-only containers drop the IPv4 address Docker still lists for them.
-                let ipv6_only = record.as_ref().is_some_and(|r| r.config.ip_mode == crate::config::IpMode::Ipv6)
+                let ipv6_only = record
+                    .as_ref()
+                    .is_some_and(|r| r.config.ip_mode == crate::config::IpMode::Ipv6)
                     && role != labels::role::NAT64;
                 if !ipv6_only {
                     addresses.extend(endpoint.ip_address.filter(|a| !a.is_empty()));
                 }
             }
             containers.push(ContainerStatus {
-                name: c.names.unwrap_or_default().first().cloned().unwrap_or_default().trim_start_matches('/').to_string(),
+                name: c
+                    .names
+                    .unwrap_or_default()
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
+                    .trim_start_matches('/')
+                    .to_string(),
                 role,
                 state: c.state.map(|s| s.to_string()).unwrap_or_default(),
                 addresses,
@@ -88,15 +105,34 @@ pub async fn status(engine: &Engine, only: Option<u8>) -> Result<Vec<ClusterStat
             cluster_id: id,
             network: cluster_plan.as_ref().map(|p| p.network.name.clone()),
             ip_mode: record.as_ref().map(|r| r.config.ip_mode.to_string()),
-            aaaa_policy: record.as_ref().filter(|r| r.config.ip_mode != crate::config::IpMode::Ipv4).map(|r| {
-                if r.config.allow_aaaa { "pass-real-aaaa" } else { "synthesize-all" }.to_string()
-            }),
-            dns64_prefix: cluster_plan.as_ref().and_then(|p| p.dns64.as_ref()).map(|d| d.prefix.to_string()),
-            nat64_pool: cluster_plan.as_ref().and_then(|p| p.nat64.as_ref()).map(|n| n.pool.to_string()),
-            egress_interface: record.as_ref().and_then(|r| r.config.egress_interface.clone()),
+            aaaa_policy: record
+                .as_ref()
+                .filter(|r| r.config.ip_mode != crate::config::IpMode::Ipv4)
+                .map(|r| {
+                    if r.config.allow_aaaa {
+                        "pass-real-aaaa"
+                    } else {
+                        "synthesize-all"
+                    }
+                    .to_string()
+                }),
+            dns64_prefix: cluster_plan
+                .as_ref()
+                .and_then(|p| p.dns64.as_ref())
+                .map(|d| d.prefix.to_string()),
+            nat64_pool: cluster_plan
+                .as_ref()
+                .and_then(|p| p.nat64.as_ref())
+                .map(|n| n.pool.to_string()),
+            egress_interface: record
+                .as_ref()
+                .and_then(|r| r.config.egress_interface.clone()),
             containers,
             host_rules,
-            host_routes: cluster_plan.iter().flat_map(|p| p.host.routes.iter().map(|r| r.to_string())).collect(),
+            host_routes: cluster_plan
+                .iter()
+                .flat_map(|p| p.host.routes.iter().map(|r| r.to_string()))
+                .collect(),
         });
     }
     Ok(out)
@@ -118,9 +154,17 @@ pub fn render_table(clusters: &[ClusterStatus]) -> String {
             c.aaaa_policy.as_ref().unwrap_or(&dash)
         );
         if let Some(prefix) = &c.dns64_prefix {
-            let _ = writeln!(text, "  DNS64 prefix {prefix}  NAT64 pool {}", c.nat64_pool.as_ref().unwrap_or(&dash));
+            let _ = writeln!(
+                text,
+                "  DNS64 prefix {prefix}  NAT64 pool {}",
+                c.nat64_pool.as_ref().unwrap_or(&dash)
+            );
         }
-        let _ = writeln!(text, "  {:<24} {:<8} {:<9} ADDRESSES", "CONTAINER", "ROLE", "STATE");
+        let _ = writeln!(
+            text,
+            "  {:<24} {:<8} {:<9} ADDRESSES",
+            "CONTAINER", "ROLE", "STATE"
+        );
         for container in &c.containers {
             let _ = writeln!(
                 text,
@@ -137,7 +181,11 @@ pub fn render_table(clusters: &[ClusterStatus]) -> String {
         match &c.host_rules {
             Some(rules) if rules.is_empty() => text.push_str("  host rules: none\n"),
             Some(rules) => {
-                let _ = writeln!(text, "  host rules (egress {}):", c.egress_interface.as_ref().unwrap_or(&dash));
+                let _ = writeln!(
+                    text,
+                    "  host rules (egress {}):",
+                    c.egress_interface.as_ref().unwrap_or(&dash)
+                );
                 for rule in rules {
                     let _ = writeln!(text, "    {rule}");
                 }

@@ -24,11 +24,24 @@ pub struct UpOptions {
 }
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-const DNS64_PROBE: &[&str] = &["dig", "+short", "+time=1", "+tries=1", "@::1", "version.bind", "chaos", "txt"];
+const DNS64_PROBE: &[&str] = &[
+    "dig",
+    "+short",
+    "+time=1",
+    "+tries=1",
+    "@::1",
+    "version.bind",
+    "chaos",
+    "txt",
+];
 const NODE_PROBE: &[&str] = &["test", "-f", "/run/dind/ready"];
 
 fn nat64_probe(tun: &str) -> Vec<String> {
-    vec!["sh".into(), "-c".into(), format!("pidof tayga >/dev/null && ip -o link show dev {tun} | grep -q ',UP'")]
+    vec![
+        "sh".into(),
+        "-c".into(),
+        format!("pidof tayga >/dev/null && ip -o link show dev {tun} | grep -q ',UP'"),
+    ]
 }
 
 /// Image tags a cluster uses. The host helper always runs dind's own node image, which
@@ -58,7 +71,10 @@ pub async fn up(config: Config, options: UpOptions, progress: &Progress) -> Resu
     let engine = progress
         .run("Checking the Docker host", |phase| async {
             let engine = Engine::connect().await?;
-            phase.message(&format!("Docker {} (API {})", engine.server_version, engine.api_version));
+            phase.message(&format!(
+                "Docker {} (API {})",
+                engine.server_version, engine.api_version
+            ));
             Ok((phase, engine))
         })
         .await?;
@@ -75,13 +91,26 @@ pub async fn up(config: Config, options: UpOptions, progress: &Progress) -> Resu
         Some(record) => record,
         None => inspect_host(&engine, config, &images.helper, progress).await?,
     };
-    let ctx = Ctx { engine, progress: progress.clone(), plan: plan::plan(&record.config), record, images };
+    let ctx = Ctx {
+        engine,
+        progress: progress.clone(),
+        plan: plan::plan(&record.config),
+        record,
+        images,
+    };
 
     match create(&ctx).await {
         Ok(()) => Ok(ctx.record),
         Err(err) if resuming || options.retain => {
-            let how = if resuming { "the cluster existed before this run" } else { "--retain" };
-            Err(err.context(format!("{how}: what was created is kept; `dind down --cluster-id {}` removes it", ctx.plan.cluster_id)))
+            let how = if resuming {
+                "the cluster existed before this run"
+            } else {
+                "--retain"
+            };
+            Err(err.context(format!(
+                "{how}: what was created is kept; `dind down --cluster-id {}` removes it",
+                ctx.plan.cluster_id
+            )))
         }
         Err(err) => {
             let rollback = down::down(&ctx.engine, ctx.plan.cluster_id, &ctx.progress).await;
@@ -97,7 +126,11 @@ pub async fn up(config: Config, options: UpOptions, progress: &Progress) -> Resu
 }
 
 async fn create(ctx: &Ctx) -> Result<()> {
-    ctx.progress.run("Creating the network", |phase| async { ensure_network(ctx).await.map(|()| (phase, ())) }).await?;
+    ctx.progress
+        .run("Creating the network", |phase| async {
+            ensure_network(ctx).await.map(|()| (phase, ()))
+        })
+        .await?;
     if ctx.plan.nat64.is_some() {
         ctx.progress
             .run("Starting NAT64 (tayga) and DNS64 (bind9)", |phase| async {
@@ -106,17 +139,29 @@ async fn create(ctx: &Ctx) -> Result<()> {
             })
             .await?;
     }
-    ctx.progress.run("Configuring host routes and rules", |phase| async { ensure_host(ctx).await.map(|()| (phase, ())) }).await?;
     ctx.progress
-        .run(&format!("Starting {} node container(s)", ctx.plan.nodes.len()), |phase| async {
-            try_join_all(ctx.plan.nodes.iter().map(|node| {
-                let body = specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
-                let files = node_files::node_files(node);
-                async move { ensure_container(ctx, &node.container, body, &files, NODE_PROBE).await }
-            }))
-            .await?;
-            Ok((phase, ()))
+        .run("Configuring host routes and rules", |phase| async {
+            ensure_host(ctx).await.map(|()| (phase, ()))
         })
+        .await?;
+    ctx.progress
+        .run(
+            &format!("Starting {} node container(s)", ctx.plan.nodes.len()),
+            |phase| async {
+                try_join_all(
+                    ctx.plan.nodes.iter().map(|node| {
+                        let body =
+                            specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
+                        let files = node_files::node_files(node);
+                        async move {
+                            ensure_container(ctx, &node.container, body, &files, NODE_PROBE).await
+                        }
+                    }),
+                )
+                .await?;
+                Ok((phase, ()))
+            },
+        )
         .await?;
     Ok(())
 }
@@ -137,7 +182,12 @@ fn check_same_config(wanted: &Config, recorded: &Config) -> Result<()> {
         .expect("an object")
         .iter()
         .filter(|(k, v)| b.get(k.as_str()) != Some(v))
-        .map(|(k, v)| format!("{k}: now {v}, recorded {}", b.get(k.as_str()).cloned().unwrap_or_default()))
+        .map(|(k, v)| {
+            format!(
+                "{k}: now {v}, recorded {}",
+                b.get(k.as_str()).cloned().unwrap_or_default()
+            )
+        })
         .collect();
     bail!(
         "cluster {} already exists with other settings ({}); run `dind down --cluster-id {}` first, or pick another --cluster-id",
@@ -157,9 +207,14 @@ async fn check_no_overlap(engine: &Engine, plan: &ClusterPlan) -> Result<()> {
             );
         }
         let subnets = network.ipam.and_then(|i| i.config).unwrap_or_default();
-        for existing in subnets.iter().filter_map(|c| c.subnet.as_deref()?.parse::<IpNet>().ok()) {
+        for existing in subnets
+            .iter()
+            .filter_map(|c| c.subnet.as_deref()?.parse::<IpNet>().ok())
+        {
             for ours in &plan.network.subnets {
-                if ours.cidr.contains(&existing.network()) || existing.contains(&ours.cidr.network()) {
+                if ours.cidr.contains(&existing.network())
+                    || existing.contains(&ours.cidr.network())
+                {
                     bail!(
                         "subnet {} of this cluster overlaps {existing} of Docker network {name}; pick another --cluster-id, \
                          --mgmt-cidrs or --nat64-v4-prefix",
@@ -179,13 +234,13 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
     }
     progress
         .run("Preparing images", |phase| async {
-            let specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
-            try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, &phase))).await?;
             if let Some(image) = &config.node_image {
                 if !images::exists(engine, image).await? {
                     bail!("node image {image} (--node-image / DIND_IMAGE) is not present on the Docker host; build or pull it first");
                 }
             }
+            let specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
+            try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, &phase))).await?;
             Ok((phase, ()))
         })
         .await?;
@@ -193,16 +248,27 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
     Ok(Images {
         dns64: ImageKind::Dns64.spec().tag,
         nat64: ImageKind::Nat64.spec().tag,
-        node: config.node_image.clone().unwrap_or_else(|| node_base.clone()),
+        node: config
+            .node_image
+            .clone()
+            .unwrap_or_else(|| node_base.clone()),
         helper: node_base,
     })
 }
 
 /// Resolves what the config leaves to the Docker host (the egress interface) and decides
 /// whether `up` will switch IPv6 forwarding on; nothing is changed yet.
-async fn inspect_host(engine: &Engine, mut config: Config, helper_image: &str, progress: &Progress) -> Result<Record> {
+async fn inspect_host(
+    engine: &Engine,
+    mut config: Config,
+    helper_image: &str,
+    progress: &Progress,
+) -> Result<Record> {
     if !config.allow_aaaa {
-        return Ok(Record { config, enabled_ipv6_forwarding: false });
+        return Ok(Record {
+            config,
+            enabled_ipv6_forwarding: false,
+        });
     }
     progress
         .run("Inspecting the host's network", |phase| async {
@@ -242,7 +308,11 @@ async fn inspect_host(engine: &Engine, mut config: Config, helper_image: &str, p
 async fn ensure_network(ctx: &Ctx) -> Result<()> {
     let name = &ctx.plan.network.name;
     if let Some(existing) = ctx.engine.inspect_network(name).await? {
-        let id = existing.labels.unwrap_or_default().get(labels::CLUSTER).cloned();
+        let id = existing
+            .labels
+            .unwrap_or_default()
+            .get(labels::CLUSTER)
+            .cloned();
         if id.as_deref() != Some(&ctx.plan.cluster_id.to_string()) {
             bail!("a Docker network named {name} exists but is not dind cluster {}'s; remove it first", ctx.plan.cluster_id);
         }
@@ -261,20 +331,39 @@ async fn ensure_nat64(ctx: &Ctx) -> Result<()> {
     let body = specs::nat64_container(&ctx.plan, &ctx.record, nat64, &ctx.images.nat64);
     let probe = nat64_probe(&nat64.tun_device);
     let probe: Vec<&str> = probe.iter().map(String::as_str).collect();
-    ensure_container(ctx, &nat64.container, body, &node_files::nat64_files(nat64), &probe)
-        .await
-        .context("NAT64 needs /dev/net/tun on the Docker host (`modprobe tun`)")
+    ensure_container(
+        ctx,
+        &nat64.container,
+        body,
+        &node_files::nat64_files(nat64),
+        &probe,
+    )
+    .await
+    .context("NAT64 needs /dev/net/tun on the Docker host (`modprobe tun`)")
 }
 
 async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
     let dns64 = ctx.plan.dns64.as_ref().expect("planned in ipv6 mode");
     let body = specs::dns64_container(&ctx.plan, &ctx.record, dns64, &ctx.images.dns64);
-    ensure_container(ctx, &dns64.container, body, &node_files::dns64_files(dns64), DNS64_PROBE).await
+    ensure_container(
+        ctx,
+        &dns64.container,
+        body,
+        &node_files::dns64_files(dns64),
+        DNS64_PROBE,
+    )
+    .await
 }
 
 /// Creates, configures and starts a container unless it runs already, then waits until
 /// `probe` succeeds in it.
-async fn ensure_container(ctx: &Ctx, name: &str, body: ContainerCreateBody, files: &[FileSpec], probe: &[&str]) -> Result<()> {
+async fn ensure_container(
+    ctx: &Ctx,
+    name: &str,
+    body: ContainerCreateBody,
+    files: &[FileSpec],
+    probe: &[&str],
+) -> Result<()> {
     match ctx.engine.inspect_container(name).await? {
         Some(existing) => {
             let labels = existing.config.and_then(|c| c.labels).unwrap_or_default();
@@ -285,7 +374,11 @@ async fn ensure_container(ctx: &Ctx, name: &str, body: ContainerCreateBody, file
                 );
             }
             if !existing.state.and_then(|s| s.running).unwrap_or(false) {
-                ctx.engine.api().start_container(name, None).await.with_context(|| format!("cannot start container {name}"))?;
+                ctx.engine
+                    .api()
+                    .start_container(name, None)
+                    .await
+                    .with_context(|| format!("cannot start container {name}"))?;
             }
         }
         None => {
@@ -296,7 +389,11 @@ async fn ensure_container(ctx: &Ctx, name: &str, body: ContainerCreateBody, file
                 .await
                 .with_context(|| format!("cannot create container {name}"))?;
             ctx.engine.upload_files(name, files).await?;
-            ctx.engine.api().start_container(name, None).await.with_context(|| format!("cannot start container {name}"))?;
+            ctx.engine
+                .api()
+                .start_container(name, None)
+                .await
+                .with_context(|| format!("cannot start container {name}"))?;
         }
     }
     ctx.engine.wait_ready(name, probe, READY_TIMEOUT).await
@@ -324,14 +421,21 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
             .copied()
             .collect();
         for source in &daemon_nats {
-            ctx.progress.note(&format!("Docker already masquerades {source}; dind adds no second NAT rule for it"));
+            ctx.progress.note(&format!(
+                "Docker already masquerades {source}; dind adds no second NAT rule for it"
+            ));
         }
-        for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, &ctx.plan.network.bridge, &daemon_nats) {
+        for rule in
+            host_rules::direct_ipv6_rules(&ctx.plan.host, &ctx.plan.network.bridge, &daemon_nats)
+        {
             host.ensure_rule(&rule).await?;
         }
         if !host.ipv6_forwarding().await? {
-            host::set_ipv6_forwarding(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id, true).await?;
-            ctx.progress.note("switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)");
+            host::set_ipv6_forwarding(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id, true)
+                .await?;
+            ctx.progress.note(
+                "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
+            );
         }
         Ok(())
     }

@@ -83,14 +83,29 @@ pub fn load_file(path: &str, text: &str) -> Result<Layer> {
         );
     }
     if file.kind != KIND {
-        bail!("config file {path}: kind '{}' is not supported; use 'kind: {KIND}'", file.kind);
+        bail!(
+            "config file {path}: kind '{}' is not supported; use 'kind: {KIND}'",
+            file.kind
+        );
     }
     let at = |key: &'static str, value: String| {
-        Sourced::new(value, Origin::File { path: path.to_string(), key })
+        Sourced::new(
+            value,
+            Origin::File {
+                path: path.to_string(),
+                key,
+            },
+        )
     };
     let scalar = |key: &'static str, v: Option<Scalar>| -> Result<Option<Sourced>> {
-        v.map(|v| Ok(at(key, v.into_string(key).with_context(|| format!("config file {path}"))?)))
-            .transpose()
+        v.map(|v| {
+            Ok(at(
+                key,
+                v.into_string(key)
+                    .with_context(|| format!("config file {path}"))?,
+            ))
+        })
+        .transpose()
     };
     Ok(Layer {
         cluster_id: scalar("clusterId", file.cluster_id)?,

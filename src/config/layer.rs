@@ -30,7 +30,10 @@ pub struct Sourced {
 
 impl Sourced {
     pub fn new(value: impl Into<String>, origin: Origin) -> Self {
-        Sourced { value: value.into(), origin }
+        Sourced {
+            value: value.into(),
+            origin,
+        }
     }
 }
 
@@ -90,7 +93,11 @@ impl Layer {
         };
         // k-d-c fills each half from its own default: DNS64_PREFIX_SIZE=64 alone means
         // fd00:10:64:ff9b::/64.
-        let nonempty = |name| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let nonempty = |name| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let dns64_prefix = match (nonempty("DNS64_PREFIX"), nonempty("DNS64_PREFIX_SIZE")) {
             (None, None) => None,
             (Some(prefix), _) if prefix.contains('/') => Some(prefix),

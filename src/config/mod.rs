@@ -32,7 +32,9 @@ impl FromStr for IpMode {
             "ipv4" => Ok(IpMode::Ipv4),
             "ipv6" => Ok(IpMode::Ipv6),
             "dual-stack" | "dual" => Ok(IpMode::DualStack),
-            other => Err(format!("'{other}' is not an IP mode; use ipv6, ipv4 or dual-stack")),
+            other => Err(format!(
+                "'{other}' is not an IP mode; use ipv6, ipv4 or dual-stack"
+            )),
         }
     }
 }
@@ -58,7 +60,10 @@ impl FromStr for V4Prefix16 {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("'{s}' is not two decimal octets like 172.18");
         let (a, b) = s.split_once('.').ok_or_else(bad)?;
-        Ok(V4Prefix16(a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?))
+        Ok(V4Prefix16(
+            a.parse().map_err(|_| bad())?,
+            b.parse().map_err(|_| bad())?,
+        ))
     }
 }
 

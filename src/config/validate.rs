@@ -35,7 +35,10 @@ fn parse<T: FromStr>(
     raw: &Sourced,
     expected: &str,
 ) -> Result<T, ConfigError> {
-    raw.value.trim().parse().map_err(|_| refuse(setting, raw, expected.to_string()))
+    raw.value
+        .trim()
+        .parse()
+        .map_err(|_| refuse(setting, raw, expected.to_string()))
 }
 
 fn parse_bool(setting: &'static str, raw: &Sourced) -> Result<bool, ConfigError> {
@@ -47,8 +50,12 @@ fn parse_bool(setting: &'static str, raw: &Sourced) -> Result<bool, ConfigError>
 }
 
 fn parse_cidrs(setting: &'static str, raw: &Sourced) -> Result<Vec<IpNet>, ConfigError> {
-    let items: Vec<&str> =
-        raw.value.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).collect();
+    let items: Vec<&str> = raw
+        .value
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     if items.is_empty() {
         return Err(refuse(setting, raw, "give at least one CIDR"));
     }
@@ -56,7 +63,11 @@ fn parse_cidrs(setting: &'static str, raw: &Sourced) -> Result<Vec<IpNet>, Confi
         .into_iter()
         .map(|item| {
             let net: IpNet = item.parse().map_err(|_| {
-                refuse(setting, raw, format!("'{item}' is not a CIDR like fd00:20::/64"))
+                refuse(
+                    setting,
+                    raw,
+                    format!("'{item}' is not a CIDR like fd00:20::/64"),
+                )
             })?;
             if net.trunc() != net {
                 return Err(refuse(
@@ -99,8 +110,11 @@ const RFC6052_LENGTHS: [u8; 6] = [32, 40, 48, 56, 64, 96];
 
 fn check_dns64_prefix(raw: &Sourced) -> Result<Ipv6Net, ConfigError> {
     const SETTING: &str = "--dns64-prefix";
-    let net: Ipv6Net =
-        parse(SETTING, raw, "expected an IPv6 CIDR like fd00:10:64:ff9b::/96")?;
+    let net: Ipv6Net = parse(
+        SETTING,
+        raw,
+        "expected an IPv6 CIDR like fd00:10:64:ff9b::/96",
+    )?;
     if !RFC6052_LENGTHS.contains(&net.prefix_len()) {
         return Err(refuse(
             SETTING,
@@ -109,18 +123,30 @@ fn check_dns64_prefix(raw: &Sourced) -> Result<Ipv6Net, ConfigError> {
         ));
     }
     if net.trunc() != net {
-        return Err(refuse(SETTING, raw, format!("host bits are set; did you mean {}?", net.trunc())));
+        return Err(refuse(
+            SETTING,
+            raw,
+            format!("host bits are set; did you mean {}?", net.trunc()),
+        ));
     }
     // RFC 6052 §2.2: bits 64..71 of every address under the prefix are zero.
     if net.prefix_len() > 64 && net.network().octets()[8] != 0 {
-        return Err(refuse(SETTING, raw, "bits 64-71 must be zero (RFC 6052 §2.2)"));
+        return Err(refuse(
+            SETTING,
+            raw,
+            "bits 64-71 must be zero (RFC 6052 §2.2)",
+        ));
     }
     Ok(net)
 }
 
 fn check_nat64_v4_prefix(raw: &Sourced, cluster_id: u8) -> Result<V4Prefix16, ConfigError> {
     const SETTING: &str = "--nat64-v4-prefix";
-    let prefix: V4Prefix16 = raw.value.trim().parse().map_err(|e: String| refuse(SETTING, raw, e))?;
+    let prefix: V4Prefix16 = raw
+        .value
+        .trim()
+        .parse()
+        .map_err(|e: String| refuse(SETTING, raw, e))?;
     let second = u16::from(prefix.1) + u16::from(cluster_id);
     let ok = match prefix.0 {
         10 => second <= 253,
@@ -147,7 +173,9 @@ fn check_interface_name(raw: &Sourced) -> Result<String, ConfigError> {
         && name.len() <= 15
         && name != "."
         && name != ".."
-        && name.chars().all(|c| c.is_ascii_graphic() && c != '/' && c != ':');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '/' && c != ':');
     if !valid {
         return Err(refuse(
             "--egress-interface",
@@ -170,13 +198,25 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     let id_raw = or_default(layer.cluster_id, &defaults::CLUSTER_ID.to_string());
     let cluster_id: u8 = parse("--cluster-id", &id_raw, "expected a number from 0 to 254")?;
     if cluster_id > 254 {
-        return Err(refuse("--cluster-id", &id_raw, "expected a number from 0 to 254"));
+        return Err(refuse(
+            "--cluster-id",
+            &id_raw,
+            "expected a number from 0 to 254",
+        ));
     }
 
     let nodes_raw = or_default(layer.nodes, &defaults::NODES.to_string());
-    let nodes: u8 = parse("--nodes", &nodes_raw, "expected a number of workers from 0 to 250")?;
+    let nodes: u8 = parse(
+        "--nodes",
+        &nodes_raw,
+        "expected a number of workers from 0 to 250",
+    )?;
     if nodes > 250 {
-        return Err(refuse("--nodes", &nodes_raw, "expected a number of workers from 0 to 250"));
+        return Err(refuse(
+            "--nodes",
+            &nodes_raw,
+            "expected a number of workers from 0 to 250",
+        ));
     }
 
     let allow_aaaa = match &layer.allow_aaaa {
@@ -204,11 +244,18 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     let nat64_v4_prefix = if ip_mode == IpMode::Ipv6 {
         check_nat64_v4_prefix(&nat64_raw, cluster_id)?
     } else {
-        nat64_raw.value.trim().parse().map_err(|e: String| refuse("--nat64-v4-prefix", &nat64_raw, e))?
+        nat64_raw
+            .value
+            .trim()
+            .parse()
+            .map_err(|e: String| refuse("--nat64-v4-prefix", &nat64_raw, e))?
     };
     let dns_raw = or_default(layer.upstream_dns, defaults::UPSTREAM_DNS);
-    let upstream_dns: Ipv4Addr =
-        parse("--upstream-dns", &dns_raw, "expected an IPv4 address like 8.8.8.8")?;
+    let upstream_dns: Ipv4Addr = parse(
+        "--upstream-dns",
+        &dns_raw,
+        "expected an IPv4 address like 8.8.8.8",
+    )?;
     if upstream_dns.is_unspecified() || upstream_dns.is_loopback() || upstream_dns.is_multicast() {
         return Err(refuse(
             "--upstream-dns",
@@ -216,11 +263,23 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             "the upstream resolver must be a unicast address reachable from the Docker host",
         ));
     }
-    let egress_interface = layer.egress_interface.as_ref().map(check_interface_name).transpose()?;
+    let egress_interface = layer
+        .egress_interface
+        .as_ref()
+        .map(check_interface_name)
+        .transpose()?;
 
     let (mgmt_default, pod_default, service_default) = match ip_mode {
-        IpMode::Ipv4 => (defaults::MGMT_V4.to_string(), defaults::POD_V4.to_string(), defaults::SERVICE_V4),
-        IpMode::Ipv6 => (defaults::MGMT_V6.to_string(), defaults::POD_V6.to_string(), defaults::SERVICE_V6),
+        IpMode::Ipv4 => (
+            defaults::MGMT_V4.to_string(),
+            defaults::POD_V4.to_string(),
+            defaults::SERVICE_V4,
+        ),
+        IpMode::Ipv6 => (
+            defaults::MGMT_V6.to_string(),
+            defaults::POD_V6.to_string(),
+            defaults::SERVICE_V6,
+        ),
         IpMode::DualStack => (
             format!("{},{}", defaults::MGMT_V4, defaults::MGMT_V6),
             format!("{},{}", defaults::POD_V4, defaults::POD_V6),
@@ -264,10 +323,18 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     for net in &pod_cidrs {
         match net {
             IpNet::V4(n) if n.prefix_len() != 16 => {
-                return Err(refuse("--pod-cidrs", &pod_raw, "the IPv4 pod CIDR must be a /16 (a /24 per node)"))
+                return Err(refuse(
+                    "--pod-cidrs",
+                    &pod_raw,
+                    "the IPv4 pod CIDR must be a /16 (a /24 per node)",
+                ))
             }
             IpNet::V6(n) if n.prefix_len() > 112 => {
-                return Err(refuse("--pod-cidrs", &pod_raw, "the IPv6 pod CIDR must be /112 or wider (a /+8 per node)"))
+                return Err(refuse(
+                    "--pod-cidrs",
+                    &pod_raw,
+                    "the IPv6 pod CIDR must be /112 or wider (a /+8 per node)",
+                ))
             }
             _ => {}
         }
@@ -276,7 +343,11 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     let service_raw = or_default(layer.service_cidr, service_default);
     let service = parse_cidrs("--service-cidr", &service_raw)?;
     let [service_cidr] = service[..] else {
-        return Err(refuse("--service-cidr", &service_raw, "give exactly one CIDR"));
+        return Err(refuse(
+            "--service-cidr",
+            &service_raw,
+            "give exactly one CIDR",
+        ));
     };
     let family_ok = match ip_mode {
         IpMode::Ipv4 => matches!(service_cidr, IpNet::V4(_)),
@@ -284,10 +355,17 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         IpMode::DualStack => true,
     };
     if !family_ok {
-        return Err(refuse("--service-cidr", &service_raw, format!("its family does not match ip mode {ip_mode}")));
+        return Err(refuse(
+            "--service-cidr",
+            &service_raw,
+            format!("its family does not match ip mode {ip_mode}"),
+        ));
     }
 
-    let node_image = layer.node_image.map(|raw| raw.value.trim().to_string()).filter(|s| !s.is_empty());
+    let node_image = layer
+        .node_image
+        .map(|raw| raw.value.trim().to_string())
+        .filter(|s| !s.is_empty());
 
     let config = Config {
         cluster_id,
@@ -315,7 +393,12 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             ranges.push(("--mgmt-cidrs", &mgmt_raw, subnet.cidr));
         }
     }
-    ranges.extend(config.pod_cidrs.iter().map(|n| ("--pod-cidrs", &pod_raw, *n)));
+    ranges.extend(
+        config
+            .pod_cidrs
+            .iter()
+            .map(|n| ("--pod-cidrs", &pod_raw, *n)),
+    );
     ranges.push(("--service-cidr", &service_raw, config.service_cidr));
     if config.ip_mode == IpMode::Ipv6 {
         ranges.push(("--dns64-prefix", &dns64_raw, IpNet::V6(config.dns64_prefix)));

@@ -22,7 +22,13 @@ impl Ip6Rule {
     }
 
     fn with_command(&self, command: &str) -> Vec<String> {
-        let mut args = vec!["-w".to_string(), "-t".into(), self.table.clone(), command.into(), self.chain.clone()];
+        let mut args = vec![
+            "-w".to_string(),
+            "-t".into(),
+            self.table.clone(),
+            command.into(),
+            self.chain.clone(),
+        ];
         args.extend(self.spec.iter().cloned());
         args
     }
@@ -48,7 +54,15 @@ impl Ip6Rule {
 
     /// The rule as shell-quoted ip6tables arguments (`-t TABLE -A CHAIN ...`), for reports.
     pub fn display(&self) -> String {
-        let quoted: Vec<String> = self.spec.iter().map(|s| shlex::try_quote(s).map(|q| q.into_owned()).unwrap_or_else(|_| s.clone())).collect();
+        let quoted: Vec<String> = self
+            .spec
+            .iter()
+            .map(|s| {
+                shlex::try_quote(s)
+                    .map(|q| q.into_owned())
+                    .unwrap_or_else(|_| s.clone())
+            })
+            .collect();
         format!("-t {} -A {} {}", self.table, self.chain, quoted.join(" "))
     }
 }
@@ -66,21 +80,59 @@ pub fn direct_ipv6_rules(host: &HostPlan, bridge: &str, daemon_nats: &[Ipv6Net])
         rules.push(Ip6Rule::new(
             "filter",
             "FORWARD",
-            &["-s", &src, "-i", bridge, "-o", egress, "-m", "comment", "--comment", tag, "-j", "ACCEPT"],
+            &[
+                "-s",
+                &src,
+                "-i",
+                bridge,
+                "-o",
+                egress,
+                "-m",
+                "comment",
+                "--comment",
+                tag,
+                "-j",
+                "ACCEPT",
+            ],
         ));
         rules.push(Ip6Rule::new(
             "filter",
             "FORWARD",
             &[
-                "-d", &src, "-i", egress, "-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
-                "-m", "comment", "--comment", tag, "-j", "ACCEPT",
+                "-d",
+                &src,
+                "-i",
+                egress,
+                "-o",
+                bridge,
+                "-m",
+                "conntrack",
+                "--ctstate",
+                "RELATED,ESTABLISHED",
+                "-m",
+                "comment",
+                "--comment",
+                tag,
+                "-j",
+                "ACCEPT",
             ],
         ));
         if !daemon_nats.contains(source) {
             rules.push(Ip6Rule::new(
                 "nat",
                 "POSTROUTING",
-                &["-s", &src, "-o", egress, "-m", "comment", "--comment", tag, "-j", "MASQUERADE"],
+                &[
+                    "-s",
+                    &src,
+                    "-o",
+                    egress,
+                    "-m",
+                    "comment",
+                    "--comment",
+                    tag,
+                    "-j",
+                    "MASQUERADE",
+                ],
             ));
         }
     }
@@ -102,7 +154,10 @@ fn save_rules(save: &str) -> impl Iterator<Item = (String, Vec<String>)> + '_ {
 }
 
 fn comment_of(words: &[String]) -> Option<&str> {
-    words.windows(2).find(|w| w[0] == "--comment").map(|w| w[1].as_str())
+    words
+        .windows(2)
+        .find(|w| w[0] == "--comment")
+        .map(|w| w[1].as_str())
 }
 
 /// Every rule in `save` whose comment is exactly `tag`, ready for `-D`.
@@ -114,7 +169,11 @@ pub fn tagged_rules(save: &str, tag: &str) -> Vec<Ip6Rule> {
                 return None;
             }
             let chain = words.remove(0);
-            Some(Ip6Rule { table, chain, spec: words })
+            Some(Ip6Rule {
+                table,
+                chain,
+                spec: words,
+            })
         })
         .collect()
 }
@@ -126,8 +185,12 @@ pub fn daemon_masquerades(save: &str, source: &Ipv6Net) -> bool {
     save_rules(save).any(|(table, words)| {
         table == "nat"
             && words.first().map(String::as_str) == Some("POSTROUTING")
-            && words.windows(3).any(|w| w[0] != "!" && w[1] == "-s" && w[2] == src)
-            && words.windows(2).any(|w| w[0] == "-j" && w[1] == "MASQUERADE")
+            && words
+                .windows(3)
+                .any(|w| w[0] != "!" && w[1] == "-s" && w[2] == src)
+            && words
+                .windows(2)
+                .any(|w| w[0] == "-j" && w[1] == "MASQUERADE")
             && !comment_of(&words).is_some_and(|c| c.starts_with("dind:"))
     })
 }

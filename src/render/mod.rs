@@ -16,6 +16,10 @@ pub struct FileSpec {
 
 impl FileSpec {
     pub fn new(path: impl Into<String>, contents: impl Into<String>) -> Self {
-        FileSpec { path: path.into(), contents: contents.into(), mode: 0o644 }
+        FileSpec {
+            path: path.into(),
+            contents: contents.into(),
+            mode: 0o644,
+        }
     }
 }

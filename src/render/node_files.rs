@@ -35,11 +35,17 @@ pub fn dns64_files(dns64: &Dns64Plan) -> Vec<FileSpec> {
 }
 
 pub fn nat64_files(nat64: &Nat64Plan) -> Vec<FileSpec> {
-    vec![FileSpec::new("/etc/tayga.conf", tayga::tayga_conf(nat64)), routes_file(&nat64.routes)]
+    vec![
+        FileSpec::new("/etc/tayga.conf", tayga::tayga_conf(nat64)),
+        routes_file(&nat64.routes),
+    ]
 }
 
 pub fn node_files(node: &NodePlan) -> Vec<FileSpec> {
-    let mut files = vec![routes_file(&node.routes), FileSpec::new(cni::CONFLIST_PATH, cni::conflist(node))];
+    let mut files = vec![
+        routes_file(&node.routes),
+        FileSpec::new(cni::CONFLIST_PATH, cni::conflist(node)),
+    ];
     if let Some(resolver) = node.resolver {
         files.push(FileSpec::new(RESOLV_PATH, resolv_conf(resolver)));
     }

@@ -976,7 +976,8 @@ fn bad_cases() -> Vec<Bad> {
             layer: env(&[("POD_NETWORK_CIDR", "fd00:20::/72")]),
             setting: "--pod-cidrs",
             origin: "environment variable POD_NETWORK_CIDR",
-            reason: "fd00:20::/72 overlaps fd00:20::/64 of --mgmt-cidrs (from the default); choose \
+            reason:
+                "fd00:20::/72 overlaps fd00:20::/64 of --mgmt-cidrs (from the default); choose \
                      ranges that do not overlap",
         },
         Bad {

@@ -33,15 +33,24 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
 
 /// Runs a host command (the tests run on the Docker host, as root) and returns stdout.
 pub fn sh(argv: &[&str]) -> Result<String> {
-    let out = Command::new(argv[0]).args(&argv[1..]).output().with_context(|| format!("cannot run {}", argv[0]))?;
+    let out = Command::new(argv[0])
+        .args(&argv[1..])
+        .output()
+        .with_context(|| format!("cannot run {}", argv[0]))?;
     if !out.status.success() {
-        bail!("`{}` failed: {}", argv.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "`{}` failed: {}",
+            argv.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 pub async fn engine() -> Engine {
-    Engine::connect().await.expect("the end-to-end tests need a running Docker daemon (bash .ci/setup starts one)")
+    Engine::connect()
+        .await
+        .expect("the end-to-end tests need a running Docker daemon (bash .ci/setup starts one)")
 }
 
 /// The simulated Internet: a container with no Docker networking whose namespace is joined
@@ -61,27 +70,43 @@ impl Wan {
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
-            files.push((entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path())?));
+            files.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                std::fs::read(entry.path())?,
+            ));
         }
         let spec = ImageSpec::new("e2e-wan", files, None);
         images::ensure(&engine, &spec, &Progress::hidden().phase("wan image")).await?;
 
         let body = ContainerCreateBody {
             image: Some(spec.tag.clone()),
-            labels: Some(HashMap::from([("io.github.dind.e2e".to_string(), "wan".to_string())])),
+            labels: Some(HashMap::from([(
+                "io.github.dind.e2e".to_string(),
+                "wan".to_string(),
+            )])),
             host_config: Some(HostConfig {
                 network_mode: Some("none".into()),
                 sysctls: Some(HashMap::from([
-                    ("net.ipv6.conf.all.disable_ipv6".to_string(), "0".to_string()),
-                    ("net.ipv6.conf.default.disable_ipv6".to_string(), "0".to_string()),
+                    (
+                        "net.ipv6.conf.all.disable_ipv6".to_string(),
+                        "0".to_string(),
+                    ),
+                    (
+                        "net.ipv6.conf.default.disable_ipv6".to_string(),
+                        "0".to_string(),
+                    ),
                 ])),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        let options = CreateContainerOptionsBuilder::default().name(WAN_CONTAINER).build();
+        let options = CreateContainerOptionsBuilder::default()
+            .name(WAN_CONTAINER)
+            .build();
         engine.api().create_container(Some(options), body).await?;
-        let wan = Wan { engine: engine.clone() };
+        let wan = Wan {
+            engine: engine.clone(),
+        };
         engine.api().start_container(WAN_CONTAINER, None).await?;
         let pid = engine
             .inspect_container(WAN_CONTAINER)
@@ -95,18 +120,53 @@ impl Wan {
             argv.extend_from_slice(args);
             sh(&argv)
         };
-        sh(&["ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", WAN_IF])?;
+        sh(&[
+            "ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", WAN_IF,
+        ])?;
         sh(&["ip", "link", "set", WAN_IF, "netns", &pid])?;
         in_wan(&["ip", "link", "set", "lo", "up"])?;
         in_wan(&["ip", "addr", "add", &format!("{WAN_V4}/24"), "dev", WAN_IF])?;
-        in_wan(&["ip", "-6", "addr", "add", &format!("{WAN_V6}/64"), "dev", WAN_IF, "nodad"])?;
+        in_wan(&[
+            "ip",
+            "-6",
+            "addr",
+            "add",
+            &format!("{WAN_V6}/64"),
+            "dev",
+            WAN_IF,
+            "nodad",
+        ])?;
         in_wan(&["ip", "link", "set", WAN_IF, "up"])?;
         in_wan(&["ip", "route", "add", "default", "via", HOST_V4])?;
-        sh(&["ip", "addr", "add", &format!("{HOST_V4}/24"), "dev", HOST_IF])?;
-        sh(&["ip", "-6", "addr", "add", &format!("{HOST_V6}/64"), "dev", HOST_IF, "nodad"])?;
+        sh(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{HOST_V4}/24"),
+            "dev",
+            HOST_IF,
+        ])?;
+        sh(&[
+            "ip",
+            "-6",
+            "addr",
+            "add",
+            &format!("{HOST_V6}/64"),
+            "dev",
+            HOST_IF,
+            "nodad",
+        ])?;
         sh(&["ip", "link", "set", HOST_IF, "up"])?;
 
-        let probe = ["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1", "dual.example.test", "AAAA"];
+        let probe = [
+            "dig",
+            "+short",
+            "+time=1",
+            "+tries=1",
+            "@127.0.0.1",
+            "dual.example.test",
+            "AAAA",
+        ];
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = engine.exec(WAN_CONTAINER, &probe).await?;
@@ -114,7 +174,11 @@ impl Wan {
                 break;
             }
             if Instant::now() > deadline {
-                bail!("the simulated Internet's DNS never answered: {}{}", out.stdout, out.stderr);
+                bail!(
+                    "the simulated Internet's DNS never answered: {}{}",
+                    out.stdout,
+                    out.stderr
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -143,7 +207,11 @@ impl Drop for Wan {
 /// inside a test's runtime.
 pub fn block_on_thread<F: std::future::Future<Output = ()> + Send + 'static>(future: F) {
     std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(future)
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(future)
     })
     .join()
     .expect("cleanup thread");
@@ -154,9 +222,19 @@ pub fn dind(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dind"));
     cmd.args(args);
     for var in [
-        "CLUSTER_ID", "IP_MODE", "NUM_NODES", "DIND_ALLOW_AAAA_USE", "DNS64_PREFIX", "DNS64_PREFIX_SIZE",
-        "NAT64_V4_SUBNET_PREFIX", "REMOTE_DNS64_V4SERVER", "DIND_EGRESS_INTERFACE", "MGMT_CIDRS",
-        "POD_NETWORK_CIDR", "SERVICE_CIDR", "DIND_IMAGE",
+        "CLUSTER_ID",
+        "IP_MODE",
+        "NUM_NODES",
+        "DIND_ALLOW_AAAA_USE",
+        "DNS64_PREFIX",
+        "DNS64_PREFIX_SIZE",
+        "NAT64_V4_SUBNET_PREFIX",
+        "REMOTE_DNS64_V4SERVER",
+        "DIND_EGRESS_INTERFACE",
+        "MGMT_CIDRS",
+        "POD_NETWORK_CIDR",
+        "SERVICE_CIDR",
+        "DIND_IMAGE",
     ] {
         cmd.env_remove(var);
     }
@@ -182,9 +260,23 @@ pub struct Cluster {
 impl Cluster {
     pub fn up(id: u8, extra: &[&str]) -> Result<Cluster> {
         // The guard exists before `up` so that a half-made cluster is taken down too.
-        let cluster = Cluster { id, suffix: if id == 0 { String::new() } else { format!("-cluster-{id}") } };
+        let cluster = Cluster {
+            id,
+            suffix: if id == 0 {
+                String::new()
+            } else {
+                format!("-cluster-{id}")
+            },
+        };
         let id_text = id.to_string();
-        let mut args = vec!["up", "--no-kubernetes", "--cluster-id", &id_text, "--upstream-dns", WAN_V4];
+        let mut args = vec![
+            "up",
+            "--no-kubernetes",
+            "--cluster-id",
+            &id_text,
+            "--upstream-dns",
+            WAN_V4,
+        ];
         args.extend_from_slice(extra);
         let out = dind(&args, &[]);
         if !out.status.success() {
@@ -206,7 +298,11 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let out = self.down();
         if !out.status.success() {
-            eprintln!("dind down --cluster-id {} failed in cleanup: {}", self.id, stderr(&out));
+            eprintln!(
+                "dind down --cluster-id {} failed in cleanup: {}",
+                self.id,
+                stderr(&out)
+            );
         }
     }
 }
@@ -216,13 +312,23 @@ pub struct Pod {
     engine: Engine,
     pub node: String,
     pub name: String,
+    /// The first address: IPv6 when the pod has one.
     pub address: String,
 }
 
 impl Pod {
     pub async fn create(engine: &Engine, node: &str, name: &str) -> Result<Pod> {
-        let address = engine.exec_ok(node, &["dind-pod", "add", name]).await?.trim().to_string();
-        Ok(Pod { engine: engine.clone(), node: node.to_string(), name: name.to_string(), address })
+        let address = engine
+            .exec_ok(node, &["dind-pod", "add", name])
+            .await?
+            .trim()
+            .to_string();
+        Ok(Pod {
+            engine: engine.clone(),
+            node: node.to_string(),
+            name: name.to_string(),
+            address,
+        })
     }
 
     pub async fn run(&self, argv: &[&str]) -> Result<dind::docker::ExecOutput> {
@@ -233,9 +339,16 @@ impl Pod {
 
     /// The AAAA answer the pod gets from its resolver (the cluster's DNS64).
     pub async fn aaaa(&self, name: &str) -> Result<String> {
-        let out = self.run(&["dig", "+short", "+time=2", "+tries=2", name, "AAAA"]).await?;
+        let out = self
+            .run(&["dig", "+short", "+time=2", "+tries=2", name, "AAAA"])
+            .await?;
         if !out.success() {
-            bail!("dig {name} AAAA failed in pod {}: {}{}", self.name, out.stdout, out.stderr);
+            bail!(
+                "dig {name} AAAA failed in pod {}: {}{}",
+                self.name,
+                out.stdout,
+                out.stderr
+            );
         }
         Ok(out.stdout.trim().to_string())
     }
@@ -247,10 +360,14 @@ impl Pod {
             "nohup dind-pod exec {} socat -T10 {listen} SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &",
             self.name
         );
-        self.engine.exec_ok(&self.node, &["sh", "-c", &script]).await?;
+        self.engine
+            .exec_ok(&self.node, &["sh", "-c", &script])
+            .await?;
         // Listening is the condition to wait on.
         for _ in 0..50 {
-            let out = self.run(&["ss", "-Hltn", &format!("sport = :{port}")]).await?;
+            let out = self
+                .run(&["ss", "-Hltn", &format!("sport = :{port}")])
+                .await?;
             if out.stdout.contains(&port.to_string()) {
                 return Ok(());
             }
@@ -261,18 +378,30 @@ impl Pod {
 
     /// Connects to `address`:`port` and returns what the server said.
     pub async fn connect(&self, address: &str, port: u16) -> Result<String> {
-        let out = self.run(&["socat", "-T5", "-", &format!("TCP6:[{address}]:{port}")]).await?;
+        let out = self
+            .run(&["socat", "-T5", "-", &format!("TCP6:[{address}]:{port}")])
+            .await?;
         if !out.success() {
-            bail!("connecting to [{address}]:{port} from pod {} failed: {}", self.name, out.stderr.trim());
+            bail!(
+                "connecting to [{address}]:{port} from pod {} failed: {}",
+                self.name,
+                out.stderr.trim()
+            );
         }
         Ok(out.stdout.trim().to_string())
     }
 
     /// GETs `url` and returns the body: the address the origin saw this pod as.
     pub async fn fetch(&self, url: &str) -> Result<String> {
-        let out = self.run(&["curl", "-sS", "-g", "--max-time", "10", url]).await?;
+        let out = self
+            .run(&["curl", "-sS", "-g", "--max-time", "10", url])
+            .await?;
         if !out.success() {
-            bail!("curl {url} failed in pod {}: {}", self.name, out.stderr.trim());
+            bail!(
+                "curl {url} failed in pod {}: {}",
+                self.name,
+                out.stderr.trim()
+            );
         }
         Ok(out.stdout.trim().to_string())
     }
@@ -292,7 +421,13 @@ pub struct HostState {
 fn without_noise(save: &str) -> String {
     save.lines()
         .filter(|l| !l.starts_with('#'))
-        .map(|l| if l.starts_with(':') { l.split(' ').take(2).collect::<Vec<_>>().join(" ") } else { l.to_string() })
+        .map(|l| {
+            if l.starts_with(':') {
+                l.split(' ').take(2).collect::<Vec<_>>().join(" ")
+            } else {
+                l.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -304,7 +439,8 @@ impl HostState {
             ipv6_rules: without_noise(&sh(&["ip6tables-save"]).unwrap_or_default()),
             ipv4_routes: sh(&["ip", "-4", "route", "show", "table", "all"]).unwrap_or_default(),
             ipv6_routes: sh(&["ip", "-6", "route", "show", "table", "main"]).unwrap_or_default(),
-            ipv6_forwarding: std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/forwarding").unwrap_or_default(),
+            ipv6_forwarding: std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/forwarding")
+                .unwrap_or_default(),
         }
     }
 }
@@ -337,15 +473,24 @@ pub async fn nat64_clients(engine: &Engine, tayga: &str) -> Vec<String> {
 pub async fn docker_objects(engine: &Engine) -> (Vec<String>, Vec<String>) {
     let mut containers: Vec<String> = engine
         .api()
-        .list_containers(Some(bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).build()))
+        .list_containers(Some(
+            bollard::query_parameters::ListContainersOptionsBuilder::default()
+                .all(true)
+                .build(),
+        ))
         .await
         .expect("list containers")
         .into_iter()
         .filter_map(|c| c.names?.first().cloned())
         .collect();
     containers.sort();
-    let mut networks: Vec<String> =
-        engine.all_networks().await.expect("list networks").into_iter().filter_map(|n| n.name).collect();
+    let mut networks: Vec<String> = engine
+        .all_networks()
+        .await
+        .expect("list networks")
+        .into_iter()
+        .filter_map(|n| n.name)
+        .collect();
     networks.sort();
     (containers, networks)
 }
@@ -358,7 +503,9 @@ pub struct HostRule {
 impl HostRule {
     /// Appends `spec` (everything after the chain name) to FORWARD.
     pub fn append_forward(spec: &[&str]) -> HostRule {
-        let rule = HostRule { spec: spec.iter().map(|s| s.to_string()).collect() };
+        let rule = HostRule {
+            spec: spec.iter().map(|s| s.to_string()).collect(),
+        };
         let mut argv = vec!["ip6tables", "-A", "FORWARD"];
         argv.extend_from_slice(spec);
         sh(&argv).expect("add a test rule");
