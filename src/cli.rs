@@ -207,7 +207,9 @@ pub async fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Up(args) => {
             let config = args.config.resolve(env_var)?;
+            let engine = Engine::connect().await?;
             let record = up::up(
+                &engine,
                 config,
                 up::UpOptions {
                     retain: args.retain,
@@ -215,7 +217,6 @@ pub async fn run() -> Result<ExitCode> {
                 &progress,
             )
             .await?;
-            let engine = Engine::connect().await?;
             let clusters = status::status(&engine, Some(record.config.cluster_id)).await?;
             print!("{}", status::render_table(&clusters));
         }
@@ -266,9 +267,9 @@ pub async fn run() -> Result<ExitCode> {
             for kind in ImageKind::ALL {
                 let spec = kind.spec();
                 progress
-                    .run(&format!("Building {}", spec.tag), |phase| async {
-                        images::build(&engine, &spec, &phase).await?;
-                        Ok((phase, ()))
+                    .run(&format!("Building {}", spec.tag), async |phase| {
+                        images::build(&engine, &spec, phase).await?;
+                        Ok(())
                     })
                     .await?;
             }

@@ -192,9 +192,7 @@ pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<(
 
 /// Removes every image dind built; images still used by a container are kept and named.
 pub async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<String>)> {
-    let filters = crate::docker::label_filter(&[]);
-    let mut filters = filters;
-    filters.insert("label".into(), vec![labels::IMAGE.to_string()]);
+    let filters = HashMap::from([("label".to_string(), vec![labels::IMAGE.to_string()])]);
     let options = ListImagesOptionsBuilder::default()
         .filters(&filters)
         .build();

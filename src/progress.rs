@@ -1,8 +1,8 @@
 //! Phase lines: a spinner that ends in ✓ or ✗ with the phase's duration on a terminal, one
 //! plain line per phase otherwise (CI logs).
 
+use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use std::future::Future;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -56,29 +56,25 @@ impl Progress {
         }
     }
 
-    /// Runs `work` as the phase `name`.
-    pub async fn run<T, F>(&self, name: &str, work: impl FnOnce(Phase) -> F) -> anyhow::Result<T>
-    where
-        F: Future<Output = anyhow::Result<(Phase, T)>>,
-    {
+    /// Runs `work` as the phase `name`: its line ends in ✓ or ✗ with the duration.
+    pub async fn run<T>(
+        &self,
+        name: &str,
+        work: impl AsyncFnOnce(&Phase) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
         let phase = self.phase(name);
-        let start = phase.start;
-        let bar = phase.bar.clone();
-        match work(phase).await {
-            Ok((phase, value)) => {
-                phase.finish(true);
-                Ok(value)
-            }
-            Err(err) => {
-                Phase {
-                    name: name.to_string(),
-                    bar,
-                    start,
-                }
-                .finish(false);
-                Err(err.context(format!("{name} failed")))
-            }
-        }
+        let result = work(&phase).await;
+        phase.finish(result.is_ok());
+        result.with_context(|| format!("{name} failed"))
+    }
+
+    /// Runs `work`, which needs no handle on its phase, as the phase `name`.
+    pub async fn step<T>(
+        &self,
+        name: &str,
+        work: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        self.run(name, async |_| work.await).await
     }
 
     pub fn note(&self, text: &str) {

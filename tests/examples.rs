@@ -33,6 +33,9 @@ fn custom_prefixes_example() {
     let dns64 = plan.dns64.expect("ipv6 mode has DNS64");
     // 9.9.9.9 under a /64 prefix skips the reserved octet (bits 64..71).
     assert_eq!(dns64.forwarder.to_string(), "fd00:64::9:909:900:0");
-    assert_eq!(plan.nat64.expect("ipv6 mode has NAT64").pool.to_string(), "10.150.0.128/25");
+    assert_eq!(
+        plan.nat64.expect("ipv6 mode has NAT64").pool.to_string(),
+        "10.150.0.128/25"
+    );
     assert_eq!(plan.nodes[1].addresses[0].to_string(), "fd00:77::3");
 }

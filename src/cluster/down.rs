@@ -40,7 +40,7 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
     let containers = engine.containers_with(&filter).await?;
     if !containers.is_empty() {
         report.containers = progress
-            .run("Removing containers", |phase| async {
+            .step("Removing containers", async {
                 let names: Vec<String> = containers
                     .iter()
                     .filter_map(|c| {
@@ -51,7 +51,7 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
                     })
                     .collect();
                 try_join_all(names.iter().map(|n| engine.remove_container(n))).await?;
-                Ok((phase, names))
+                Ok(names)
             })
             .await?;
     }
@@ -60,11 +60,11 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
     let can_inspect_host = record.is_some() || images::exists(engine, &helper_image).await?;
     if can_inspect_host {
         let (rules, routes, restored) = progress
-            .run("Removing host routes and rules", |phase| async {
+            .run("Removing host routes and rules", async |phase| {
                 let node_base = ImageKind::NodeBase.spec();
-                images::ensure(engine, &node_base, &phase).await?;
+                images::ensure(engine, &node_base, phase).await?;
                 let undone = undo_host(engine, cluster_id, record.as_ref(), &helper_image).await?;
-                Ok((phase, undone))
+                Ok(undone)
             })
             .await?;
         report.rules = rules;
@@ -75,9 +75,9 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
     let networks = engine.networks_with(&filter).await?;
     if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
         report.network = progress
-            .run("Removing the network", |phase| async {
+            .step("Removing the network", async {
                 engine.remove_network(&network).await?;
-                Ok((phase, Some(network)))
+                Ok(Some(network))
             })
             .await?;
     }
@@ -172,10 +172,7 @@ pub async fn clean(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resu
         removed_volumes.push(volume.name);
     }
     let (images_removed, images_in_use) = progress
-        .run("Removing dind's images", |phase| async {
-            let removed = images::remove_all(engine).await?;
-            Ok((phase, removed))
-        })
+        .step("Removing dind's images", images::remove_all(engine))
         .await?;
     Ok(CleanReport {
         down,

@@ -8,7 +8,9 @@ pub mod up;
 
 use crate::docker::Engine;
 use crate::labels::{self, Record};
-use anyhow::Result;
+use anyhow::{Context, Result};
+use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder};
+use std::collections::{BTreeSet, HashMap};
 
 /// The record `up` left on the cluster's network, or on any of its containers when the
 /// network is gone.
@@ -28,42 +30,36 @@ pub async fn find_record(engine: &Engine, cluster_id: u8) -> Result<Option<Recor
     Ok(None)
 }
 
-/// Cluster ids that have a network or a container labelled as theirs.
+/// Cluster ids that have a network or a container (other than a host helper) labelled as
+/// theirs.
 pub async fn cluster_ids(engine: &Engine) -> Result<Vec<u8>> {
-    let mut ids = std::collections::BTreeSet::new();
-    let key = [(labels::CLUSTER, "")];
-    let _ = key;
-    let mut filters = std::collections::HashMap::new();
-    filters.insert("label".to_string(), vec![labels::CLUSTER.to_string()]);
+    let has_label = HashMap::from([("label".to_string(), vec![labels::CLUSTER.to_string()])]);
     let networks = engine
         .api()
         .list_networks(Some(
-            bollard::query_parameters::ListNetworksOptionsBuilder::default()
-                .filters(&filters)
+            ListNetworksOptionsBuilder::default()
+                .filters(&has_label)
                 .build(),
         ))
-        .await?;
-    for labels_map in networks.into_iter().filter_map(|n| n.labels) {
-        if let Some(id) = labels_map.get(labels::CLUSTER).and_then(|v| v.parse().ok()) {
-            ids.insert(id);
-        }
-    }
+        .await
+        .context("cannot list networks")?;
     let containers = engine
         .api()
         .list_containers(Some(
-            bollard::query_parameters::ListContainersOptionsBuilder::default()
+            ListContainersOptionsBuilder::default()
                 .all(true)
-                .filters(&filters)
+                .filters(&has_label)
                 .build(),
         ))
-        .await?;
-    for labels_map in containers.into_iter().filter_map(|c| c.labels) {
-        if labels_map.get(labels::ROLE).map(String::as_str) == Some(labels::role::HOST_HELPER) {
-            continue;
-        }
-        if let Some(id) = labels_map.get(labels::CLUSTER).and_then(|v| v.parse().ok()) {
-            ids.insert(id);
-        }
-    }
+        .await
+        .context("cannot list containers")?;
+    let label_sets = networks
+        .into_iter()
+        .filter_map(|n| n.labels)
+        .chain(containers.into_iter().filter_map(|c| c.labels))
+        .filter(|l| l.get(labels::ROLE).map(String::as_str) != Some(labels::role::HOST_HELPER));
+    let ids: BTreeSet<u8> = label_sets
+        .filter_map(|l| l.get(labels::CLUSTER)?.parse().ok())
+        .collect();
     Ok(ids.into_iter().collect())
 }

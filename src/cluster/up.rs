@@ -61,38 +61,41 @@ struct Ctx {
     images: Images,
 }
 
-pub async fn up(config: Config, options: UpOptions, progress: &Progress) -> Result<Record> {
+pub async fn up(
+    engine: &Engine,
+    config: Config,
+    options: UpOptions,
+    progress: &Progress,
+) -> Result<Record> {
     if config.kubernetes {
         bail!(
             "this build of dind brings up the network plane and node containers only; \
              pass --no-kubernetes (Kubernetes on the nodes is not implemented yet)"
         );
     }
-    let engine = progress
-        .run("Checking the Docker host", |phase| async {
-            let engine = Engine::connect().await?;
+    let existing = progress
+        .run("Checking the Docker host", async |phase| {
             phase.message(&format!(
                 "Docker {} (API {})",
                 engine.server_version, engine.api_version
             ));
-            Ok((phase, engine))
+            let existing = find_record(engine, config.cluster_id).await?;
+            match &existing {
+                Some(record) => check_same_config(&config, &record.config)?,
+                None => check_no_overlap(engine, &plan::plan(&config)).await?,
+            }
+            Ok(existing)
         })
         .await?;
-    let existing = find_record(&engine, config.cluster_id).await?;
     let resuming = existing.is_some();
-    if let Some(record) = &existing {
-        check_same_config(&config, &record.config)?;
-    } else {
-        check_no_overlap(&engine, &plan::plan(&config)).await?;
-    }
 
-    let images = build_images(&engine, &config, progress).await?;
+    let images = build_images(engine, &config, progress).await?;
     let record = match existing {
         Some(record) => record,
-        None => inspect_host(&engine, config, &images.helper, progress).await?,
+        None => inspect_host(engine, config, &images.helper, progress).await?,
     };
     let ctx = Ctx {
-        engine,
+        engine: engine.clone(),
         progress: progress.clone(),
         plan: plan::plan(&record.config),
         record,
@@ -127,43 +130,26 @@ pub async fn up(config: Config, options: UpOptions, progress: &Progress) -> Resu
 
 async fn create(ctx: &Ctx) -> Result<()> {
     ctx.progress
-        .run("Creating the network", |phase| async {
-            ensure_network(ctx).await.map(|()| (phase, ()))
-        })
+        .step("Creating the network", ensure_network(ctx))
         .await?;
     if ctx.plan.nat64.is_some() {
+        let both = async { tokio::try_join!(ensure_nat64(ctx), ensure_dns64(ctx)).map(|_| ()) };
         ctx.progress
-            .run("Starting NAT64 (tayga) and DNS64 (bind9)", |phase| async {
-                tokio::try_join!(ensure_nat64(ctx), ensure_dns64(ctx))?;
-                Ok((phase, ()))
-            })
+            .step("Starting NAT64 (tayga) and DNS64 (bind9)", both)
             .await?;
     }
     ctx.progress
-        .run("Configuring host routes and rules", |phase| async {
-            ensure_host(ctx).await.map(|()| (phase, ()))
-        })
+        .step("Configuring host routes and rules", ensure_host(ctx))
         .await?;
+    let nodes = try_join_all(ctx.plan.nodes.iter().map(|node| {
+        let body = specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
+        let files = node_files::node_files(node);
+        async move { ensure_container(ctx, &node.container, body, &files, NODE_PROBE).await }
+    }));
+    let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
     ctx.progress
-        .run(
-            &format!("Starting {} node container(s)", ctx.plan.nodes.len()),
-            |phase| async {
-                try_join_all(
-                    ctx.plan.nodes.iter().map(|node| {
-                        let body =
-                            specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
-                        let files = node_files::node_files(node);
-                        async move {
-                            ensure_container(ctx, &node.container, body, &files, NODE_PROBE).await
-                        }
-                    }),
-                )
-                .await?;
-                Ok((phase, ()))
-            },
-        )
-        .await?;
-    Ok(())
+        .step(&name, async { nodes.await.map(|_| ()) })
+        .await
 }
 
 /// A second `up` must describe the same cluster; anything else needs `down` first.
@@ -233,15 +219,15 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
         kinds.extend([ImageKind::Dns64, ImageKind::Nat64]);
     }
     progress
-        .run("Preparing images", |phase| async {
+        .run("Preparing images", async |phase| {
             if let Some(image) = &config.node_image {
                 if !images::exists(engine, image).await? {
                     bail!("node image {image} (--node-image / DIND_IMAGE) is not present on the Docker host; build or pull it first");
                 }
             }
             let specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
-            try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, &phase))).await?;
-            Ok((phase, ()))
+            try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, phase))).await?;
+            Ok(())
         })
         .await?;
     let node_base = ImageKind::NodeBase.spec().tag;
@@ -271,7 +257,7 @@ async fn inspect_host(
         });
     }
     progress
-        .run("Inspecting the host's network", |phase| async {
+        .run("Inspecting the host's network", async |phase| {
             let host = HostNet::open(engine, helper_image, config.cluster_id).await?;
             let result = async {
                 let egress = match config.egress_interface.clone() {
@@ -300,7 +286,7 @@ async fn inspect_host(
             host.close().await;
             let (egress, forwarding) = result?;
             config.egress_interface = Some(egress);
-            Ok((phase, Record { config, enabled_ipv6_forwarding: !forwarding }))
+            Ok(Record { config, enabled_ipv6_forwarding: !forwarding })
         })
         .await
 }
