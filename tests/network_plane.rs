@@ -306,12 +306,31 @@ async fn dual_stack_reaches_both_families_directly() {
     let engine = engine().await;
     let before = HostState::capture();
 
-    let cluster = Cluster::up(6, &["--ip-mode", "dual-stack", "--egress-interface", HOST_IF]).expect("dual-stack up");
-    assert!(engine.inspect_container(&cluster.name("tayga")).await.unwrap().is_none(), "dual-stack runs no NAT64");
-    let pod = Pod::create(&engine, &cluster.name("kube-node-1"), "pod-dual").await.unwrap();
+    let cluster = Cluster::up(
+        6,
+        &["--ip-mode", "dual-stack", "--egress-interface", HOST_IF],
+    )
+    .expect("dual-stack up");
+    assert!(
+        engine
+            .inspect_container(&cluster.name("tayga"))
+            .await
+            .unwrap()
+            .is_none(),
+        "dual-stack runs no NAT64"
+    );
+    let pod = Pod::create(&engine, &cluster.name("kube-node-1"), "pod-dual")
+        .await
+        .unwrap();
     // By address: Docker's embedded DNS would forward to the host's resolvers.
-    assert_eq!(pod.fetch(&format!("http://{WAN_V4}/")).await.unwrap(), HOST_V4);
-    assert_eq!(pod.fetch(&format!("http://[{WAN_V6}]/")).await.unwrap(), HOST_V6);
+    assert_eq!(
+        pod.fetch(&format!("http://{WAN_V4}/")).await.unwrap(),
+        HOST_V4
+    );
+    assert_eq!(
+        pod.fetch(&format!("http://[{WAN_V6}]/")).await.unwrap(),
+        HOST_V6
+    );
     assert!(!ip6tables_lines_with("dind:cluster=6").is_empty());
 
     let out = cluster.down();
@@ -327,10 +346,23 @@ async fn ipv4_mode_runs_no_dns64_and_touches_no_ipv6_rule() {
     let before = HostState::capture();
 
     let cluster = Cluster::up(7, &["--ip-mode", "ipv4", "--nodes", "1"]).expect("ipv4 up");
-    assert!(engine.inspect_container(&cluster.name("bind9")).await.unwrap().is_none());
-    let pod = Pod::create(&engine, &cluster.name("kube-node-1"), "pod-v4").await.unwrap();
-    assert!(pod.address.starts_with("10.244.2."), "pod address {}", pod.address);
-    assert_eq!(pod.fetch(&format!("http://{WAN_V4}/")).await.unwrap(), HOST_V4);
+    assert!(engine
+        .inspect_container(&cluster.name("bind9"))
+        .await
+        .unwrap()
+        .is_none());
+    let pod = Pod::create(&engine, &cluster.name("kube-node-1"), "pod-v4")
+        .await
+        .unwrap();
+    assert!(
+        pod.address.starts_with("10.244.2."),
+        "pod address {}",
+        pod.address
+    );
+    assert_eq!(
+        pod.fetch(&format!("http://{WAN_V4}/")).await.unwrap(),
+        HOST_V4
+    );
     assert!(ip6tables_lines_with("dind:cluster=7").is_empty());
 
     let out = cluster.down();

@@ -182,6 +182,13 @@ impl Wan {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        let origin = std::net::SocketAddr::from(([198, 18, 0, 10], 80));
+        while std::net::TcpStream::connect_timeout(&origin, Duration::from_secs(1)).is_err() {
+            if Instant::now() > deadline {
+                bail!("the simulated Internet's HTTP origin never listened on {origin}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         Ok(wan)
     }
 
@@ -432,13 +439,18 @@ fn without_noise(save: &str) -> String {
         .join("\n")
 }
 
+/// "linkdown" only says whether some container sits on that bridge right now.
+fn routes(argv: &[&str]) -> String {
+    sh(argv).unwrap_or_default().replace(" linkdown", "")
+}
+
 impl HostState {
     pub fn capture() -> HostState {
         HostState {
             ipv4_rules: without_noise(&sh(&["iptables-save"]).unwrap_or_default()),
             ipv6_rules: without_noise(&sh(&["ip6tables-save"]).unwrap_or_default()),
-            ipv4_routes: sh(&["ip", "-4", "route", "show", "table", "all"]).unwrap_or_default(),
-            ipv6_routes: sh(&["ip", "-6", "route", "show", "table", "main"]).unwrap_or_default(),
+            ipv4_routes: routes(&["ip", "-4", "route", "show", "table", "all"]),
+            ipv6_routes: routes(&["ip", "-6", "route", "show", "table", "main"]),
             ipv6_forwarding: std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/forwarding")
                 .unwrap_or_default(),
         }

@@ -7,6 +7,7 @@ seen by the server, IPv4-mapped prefix stripped. Logs each request to stdout.
 """
 import http.server
 import socket
+import socketserver
 import sys
 
 
@@ -48,7 +49,11 @@ class DualStackServer(http.server.ThreadingHTTPServer):
 
     def server_bind(self):
         self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
+        # HTTPServer.server_bind would look up the host's FQDN, which waits for DNS
+        # time-outs in a namespace with no resolver; the name is never used here.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = "origin"
+        self.server_port = self.server_address[1]
 
 
 def main():
