@@ -183,22 +183,12 @@ fn env_var(name: &str) -> Option<String> {
 
 /// The cluster id of down/clean/status: flag, else CLUSTER_ID, else 0.
 fn target_id(flag: &Option<String>) -> Result<u8> {
-    let layer = Layer {
-        cluster_id: flag
-            .as_ref()
-            .map(|v| Sourced::new(v.clone(), Origin::Flag("--cluster-id"))),
-        ..Layer::default()
-    }
-    .over(Layer {
-        cluster_id: Layer::from_env(env_var).cluster_id,
-        ..Layer::default()
-    });
-    // Only the id matters here; the rest validates against defaults.
-    let layer = Layer {
-        kubernetes: Some(Sourced::new("false", Origin::Default)),
-        ..layer
-    };
-    Ok(config::validate(layer)?.cluster_id)
+    let raw = flag
+        .as_ref()
+        .map(|v| Sourced::new(v.clone(), Origin::Flag("--cluster-id")))
+        .or(Layer::from_env(env_var).cluster_id)
+        .unwrap_or_else(|| Sourced::new("0", Origin::Default));
+    Ok(config::parse_cluster_id(&raw)?)
 }
 
 pub async fn run() -> Result<ExitCode> {

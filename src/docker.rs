@@ -66,17 +66,17 @@ impl Engine {
     /// Connects to the daemon named by DOCKER_HOST (or the local socket) and settles on the
     /// highest API version both sides speak.
     pub async fn connect() -> Result<Engine> {
-        let hint = "is the Docker daemon running and is DOCKER_HOST right? (start it with `dockerd` or `systemctl start docker`)";
-        let docker = Docker::connect_with_local_defaults()
-            .with_context(|| format!("cannot set up a Docker client; {hint}"))?;
-        let docker = docker
-            .negotiate_version()
-            .await
-            .with_context(|| format!("cannot reach the Docker daemon; {hint}"))?;
-        let version = docker
-            .version()
-            .await
-            .with_context(|| format!("cannot reach the Docker daemon; {hint}"))?;
+        let host =
+            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let unreachable = || {
+            format!(
+                "cannot reach the Docker daemon at {host}; is it running, and is DOCKER_HOST right? \
+                 (start it with `dockerd` or `systemctl start docker`)"
+            )
+        };
+        let docker = Docker::connect_with_defaults().with_context(unreachable)?;
+        let docker = docker.negotiate_version().await.with_context(unreachable)?;
+        let version = docker.version().await.with_context(unreachable)?;
         Ok(Engine {
             docker,
             server_version: version.version.unwrap_or_default(),

@@ -13,7 +13,8 @@ use crate::render::{host_rules, node_files, FileSpec};
 use anyhow::{bail, Context, Result};
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptionsBuilder;
-use futures_util::future::try_join_all;
+use futures_util::future::{join_all, try_join_all};
+use futures_util::FutureExt;
 use ipnet::IpNet;
 use std::time::Duration;
 
@@ -133,7 +134,8 @@ async fn create(ctx: &Ctx) -> Result<()> {
         .step("Creating the network", ensure_network(ctx))
         .await?;
     if ctx.plan.nat64.is_some() {
-        let both = async { tokio::try_join!(ensure_nat64(ctx), ensure_dns64(ctx)).map(|_| ()) };
+        let both =
+            async { all_of(vec![ensure_nat64(ctx).boxed(), ensure_dns64(ctx).boxed()]).await };
         ctx.progress
             .step("Starting NAT64 (tayga) and DNS64 (bind9)", both)
             .await?;
@@ -141,15 +143,21 @@ async fn create(ctx: &Ctx) -> Result<()> {
     ctx.progress
         .step("Configuring host routes and rules", ensure_host(ctx))
         .await?;
-    let nodes = try_join_all(ctx.plan.nodes.iter().map(|node| {
+    let nodes = all_of(ctx.plan.nodes.iter().map(|node| {
         let body = specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
         let files = node_files::node_files(node);
         async move { ensure_container(ctx, &node.container, body, &files, NODE_PROBE).await }
     }));
     let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
-    ctx.progress
-        .step(&name, async { nodes.await.map(|_| ()) })
-        .await
+    ctx.progress.step(&name, nodes).await
+}
+
+/// Runs `work` concurrently and waits for every part, also after one fails: a rollback
+/// must not race a container creation that is still under way. Returns the first error.
+async fn all_of<F: std::future::Future<Output = Result<()>>>(
+    work: impl IntoIterator<Item = F>,
+) -> Result<()> {
+    join_all(work).await.into_iter().collect()
 }
 
 /// A second `up` must describe the same cluster; anything else needs `down` first.

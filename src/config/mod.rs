@@ -8,7 +8,7 @@ mod validate;
 
 pub use file::load_file;
 pub use layer::{Layer, Origin, Sourced};
-pub use validate::validate;
+pub use validate::{parse_cluster_id, validate, ConfigError};
 
 use ipnet::{IpNet, Ipv6Net};
 use serde::{Deserialize, Serialize};

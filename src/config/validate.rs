@@ -148,18 +148,27 @@ fn check_nat64_v4_prefix(raw: &Sourced, cluster_id: u8) -> Result<V4Prefix16, Co
         .parse()
         .map_err(|e: String| refuse(SETTING, raw, e))?;
     let second = u16::from(prefix.1) + u16::from(cluster_id);
-    let ok = match prefix.0 {
-        10 => second <= 253,
-        172 => (16..=31).contains(&second),
-        _ => false,
+    let allowed = match prefix.0 {
+        10 => 0..=253,
+        172 => 16..=31,
+        _ => {
+            return Err(refuse(
+                SETTING,
+                raw,
+                "NAT64's IPv4 /16 must lie inside 10.0.0.0/8 or 172.16.0.0/12; use e.g. 172.18 or 10.100",
+            ))
+        }
     };
-    if !ok {
+    if !allowed.contains(&second) {
         return Err(refuse(
             SETTING,
             raw,
             format!(
-                "with cluster id {cluster_id} the NAT64 network would be {}.{second}.0.0/16; it must \
-                 stay inside 10.0-253.x.x or 172.16-31.x.x",
+                "with cluster id {cluster_id} the second octet becomes {} + {cluster_id} = {second}, outside \
+                 {}-{} for {}.x; pick a lower prefix or cluster id",
+                prefix.1,
+                allowed.start(),
+                allowed.end(),
                 prefix.0
             ),
         ));
@@ -186,6 +195,16 @@ fn check_interface_name(raw: &Sourced) -> Result<String, ConfigError> {
     Ok(name.to_string())
 }
 
+/// A cluster id alone, for commands that only name a cluster (down, clean, status).
+pub fn parse_cluster_id(raw: &Sourced) -> Result<u8, ConfigError> {
+    const EXPECTED: &str = "expected a number from 0 to 254";
+    let id: u8 = parse("--cluster-id", raw, EXPECTED)?;
+    if id > 254 {
+        return Err(refuse("--cluster-id", raw, EXPECTED));
+    }
+    Ok(id)
+}
+
 /// Merges `layer` over the defaults and checks every setting.
 pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     let ip_mode_raw = or_default(layer.ip_mode, "ipv6");
@@ -196,14 +215,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         .map_err(|e: String| refuse("--ip-mode", &ip_mode_raw, e))?;
 
     let id_raw = or_default(layer.cluster_id, &defaults::CLUSTER_ID.to_string());
-    let cluster_id: u8 = parse("--cluster-id", &id_raw, "expected a number from 0 to 254")?;
-    if cluster_id > 254 {
-        return Err(refuse(
-            "--cluster-id",
-            &id_raw,
-            "expected a number from 0 to 254",
-        ));
-    }
+    let cluster_id = parse_cluster_id(&id_raw)?;
 
     let nodes_raw = or_default(layer.nodes, &defaults::NODES.to_string());
     let nodes: u8 = parse(

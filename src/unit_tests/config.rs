@@ -743,22 +743,23 @@ fn bad_cases() -> Vec<Bad> {
             layer: env(&[("NAT64_V4_SUBNET_PREFIX", "10.254")]),
             setting: "--nat64-v4-prefix",
             origin: "environment variable NAT64_V4_SUBNET_PREFIX",
-            reason: "with cluster id 0 the NAT64 network would be 10.254.0.0/16; it must stay \
-                     inside 10.0-253.x.x or 172.16-31.x.x",
+            reason: "with cluster id 0 the second octet becomes 254 + 0 = 254, outside 0-253 for \
+                     10.x; pick a lower prefix or cluster id",
         },
         Bad {
             what: "nat64 10.253 with cluster id 1",
             layer: env(&[("NAT64_V4_SUBNET_PREFIX", "10.253"), ("CLUSTER_ID", "1")]),
             setting: "--nat64-v4-prefix",
             origin: "environment variable NAT64_V4_SUBNET_PREFIX",
-            reason: "with cluster id 1 the NAT64 network would be 10.254.0.0/16",
+            reason: "with cluster id 1 the second octet becomes 253 + 1 = 254, outside 0-253",
         },
         Bad {
             what: "nat64 172.15",
             layer: file("nat64V4Prefix: \"172.15\"\n"),
             setting: "--nat64-v4-prefix",
             origin: "key 'nat64V4Prefix' of config file c.yaml",
-            reason: "the NAT64 network would be 172.15.0.0/16",
+            reason:
+                "with cluster id 0 the second octet becomes 15 + 0 = 15, outside 16-31 for 172.x",
         },
         Bad {
             what: "nat64 172.18 with cluster id 14",
@@ -768,7 +769,7 @@ fn bad_cases() -> Vec<Bad> {
             },
             setting: "--nat64-v4-prefix",
             origin: "the default",
-            reason: "with cluster id 14 the NAT64 network would be 172.32.0.0/16",
+            reason: "with cluster id 14 the second octet becomes 18 + 14 = 32, outside 16-31",
         },
         Bad {
             what: "nat64 192.168",
@@ -778,7 +779,7 @@ fn bad_cases() -> Vec<Bad> {
             },
             setting: "--nat64-v4-prefix",
             origin: "flag --nat64-v4-prefix",
-            reason: "the NAT64 network would be 192.168.0.0/16",
+            reason: "NAT64's IPv4 /16 must lie inside 10.0.0.0/8 or 172.16.0.0/12",
         },
         Bad {
             what: "nat64 with three octets",
