@@ -18,8 +18,7 @@ use dind::docker::Engine;
 use dind::labels;
 use dind::progress::Progress;
 use pretty_assertions::assert_eq;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use support::*;
 
 /// The simulated Internet's resolver: nothing here may forward DNS to 8.8.8.8.
@@ -111,42 +110,6 @@ fn up_args<'a>(id: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     ];
     args.extend_from_slice(extra);
     args
-}
-
-const KDC_VARS: [&str; 13] = [
-    "CLUSTER_ID",
-    "IP_MODE",
-    "NUM_NODES",
-    "DIND_ALLOW_AAAA_USE",
-    "DNS64_PREFIX",
-    "DNS64_PREFIX_SIZE",
-    "NAT64_V4_SUBNET_PREFIX",
-    "REMOTE_DNS64_V4SERVER",
-    "DIND_EGRESS_INTERFACE",
-    "MGMT_CIDRS",
-    "POD_NETWORK_CIDR",
-    "SERVICE_CIDR",
-    "DIND_IMAGE",
-];
-
-/// Runs the dind binary with `input` on its stdin (for `--config -`).
-fn dind_stdin(args: &[&str], input: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dind"));
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for var in KDC_VARS {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd.spawn().expect("the dind binary runs");
-    child
-        .stdin
-        .take()
-        .expect("a piped stdin")
-        .write_all(input.as_bytes())
-        .expect("write the config to dind's stdin");
-    child.wait_with_output().expect("dind finishes")
 }
 
 /// A config file in a temporary directory, removed on drop.
@@ -342,324 +305,180 @@ impl Drop for ForeignContainer {
     }
 }
 
-// ---- Flags ----------------------------------------------------------------------------
+// ---- Flags and environment ------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread")]
-async fn cluster_id_above_254_is_refused() {
-    let _serial = serial().await;
-    let args = [
-        "up",
-        "--no-kubernetes",
-        "--cluster-id",
-        "255",
-        "--nat64-v4-prefix",
-        NAT64,
-        "--upstream-dns",
-        UPSTREAM,
-    ];
-    refused_unchanged(
-        &args,
-        &[],
-        &[
-            "invalid --cluster-id '255' (from flag --cluster-id)",
-            "expected a number from 0 to 254",
-        ],
-    )
-    .await;
+/// One refused invocation: extra `up` arguments (after the valid base of [`up_args`]), the
+/// environment, and the fragments the error must contain.
+struct Refusal {
+    args: Vec<&'static str>,
+    env: Vec<(&'static str, &'static str)>,
+    fragments: Vec<&'static str>,
+}
+
+fn refusal(
+    args: &[&'static str],
+    env: &[(&'static str, &'static str)],
+    fragments: &[&'static str],
+) -> Refusal {
+    Refusal {
+        args: args.to_vec(),
+        env: env.to_vec(),
+        fragments: fragments.to_vec(),
+    }
+}
+
+fn bad_settings() -> Vec<Refusal> {
+    let up = |id: &'static str, extra: &[&'static str]| up_args(id, extra);
+    vec![
+        refusal(
+            &["up", "--no-kubernetes", "--cluster-id", "255", "--nat64-v4-prefix", NAT64, "--upstream-dns", UPSTREAM],
+            &[],
+            &["invalid --cluster-id '255' (from flag --cluster-id)", "expected a number from 0 to 254"],
+        ),
+        refusal(
+            &["up", "--no-kubernetes", "--cluster-id", "abc", "--nat64-v4-prefix", NAT64, "--upstream-dns", UPSTREAM],
+            &[],
+            &["invalid --cluster-id 'abc' (from flag --cluster-id)", "expected a number from 0 to 254"],
+        ),
+        refusal(
+            &up("20", &["--nodes", "300"]),
+            &[],
+            &["invalid --nodes '300' (from flag --nodes)", "expected a number of workers from 0 to 250"],
+        ),
+        refusal(
+            &up("20", &["--ip-mode", "ipv5"]),
+            &[],
+            &["invalid --ip-mode 'ipv5' (from flag --ip-mode)", "use ipv6, ipv4 or dual-stack"],
+        ),
+        refusal(
+            &up("20", &["--dns64-prefix", "fd00::/33"]),
+            &[],
+            &[
+                "invalid --dns64-prefix 'fd00::/33' (from flag --dns64-prefix)",
+                "the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)",
+            ],
+        ),
+        refusal(
+            &up("20", &["--dns64-prefix", "10.0.0.0/8"]),
+            &[],
+            &[
+                "invalid --dns64-prefix '10.0.0.0/8' (from flag --dns64-prefix)",
+                "expected an IPv6 CIDR like fd00:10:64:ff9b::/96",
+            ],
+        ),
+        // 192.168 is neither in 10/8 nor in 172.16/12.
+        refusal(
+            &up("20", &["--nat64-v4-prefix", "192.168"]),
+            &[],
+            &[
+                "invalid --nat64-v4-prefix '192.168' (from flag --nat64-v4-prefix)",
+                "NAT64's IPv4 /16 must lie inside 10.0.0.0/8 or 172.16.0.0/12",
+            ],
+        ),
+        // 10.254 + 20 runs past 10.253.
+        refusal(
+            &up("20", &["--nat64-v4-prefix", "10.254"]),
+            &[],
+            &[
+                "invalid --nat64-v4-prefix '10.254' (from flag --nat64-v4-prefix)",
+                "with cluster id 20 the second octet becomes 254 + 20 = 274, outside 0-253 for 10.x",
+                "pick a lower prefix or cluster id",
+            ],
+        ),
+        refusal(
+            &up("20", &["--nat64-v4-prefix", "172"]),
+            &[],
+            &["invalid --nat64-v4-prefix '172' (from flag --nat64-v4-prefix)", "is not two decimal octets like 172.18"],
+        ),
+        // 172.30 + 3 = 172.33, outside 172.16.0.0/12. Cluster 3 belongs to the other suite,
+        // so this runs without --no-kubernetes: even a wrongly accepted prefix could not
+        // create anything.
+        refusal(
+            &["up", "--cluster-id", "3", "--nat64-v4-prefix", "172.30", "--upstream-dns", UPSTREAM],
+            &[],
+            &[
+                "invalid --nat64-v4-prefix '172.30' (from flag --nat64-v4-prefix)",
+                "with cluster id 3 the second octet becomes 30 + 3 = 33, outside 16-31 for 172.x",
+            ],
+        ),
+        refusal(
+            &["up", "--no-kubernetes", "--cluster-id", "20", "--nat64-v4-prefix", NAT64, "--upstream-dns", "::1"],
+            &[],
+            &["invalid --upstream-dns '::1' (from flag --upstream-dns)", "expected an IPv4 address like 8.8.8.8"],
+        ),
+        refusal(
+            &["up", "--no-kubernetes", "--cluster-id", "20", "--nat64-v4-prefix", NAT64, "--upstream-dns", "127.0.0.1"],
+            &[],
+            &[
+                "invalid --upstream-dns '127.0.0.1' (from flag --upstream-dns)",
+                "must be a unicast address reachable from the Docker host",
+            ],
+        ),
+        refusal(
+            &up("20", &["--egress-interface", "a/b"]),
+            &[],
+            &[
+                "invalid --egress-interface 'a/b' (from flag --egress-interface)",
+                "1-15 printable characters and no '/', ':' or spaces",
+            ],
+        ),
+        refusal(
+            &up("20", &["--ip-mode", "ipv4", "--mgmt-cidrs", "10.1.0.0/16"]),
+            &[],
+            &["invalid --mgmt-cidrs '10.1.0.0/16' (from flag --mgmt-cidrs)", "the IPv4 management CIDR must be a /24"],
+        ),
+        refusal(
+            &up("20", &["--ip-mode", "ipv4", "--allow-aaaa"]),
+            &[],
+            &[
+                "invalid --allow-aaaa 'true' (from flag --allow-aaaa)",
+                "AAAA use needs IPv6; use --ip-mode ipv6 or dual-stack, or drop --allow-aaaa",
+            ],
+        ),
+        // Cluster 20's management network is fd00:20:20::/64 (the id goes into the next hextet).
+        refusal(
+            &up("20", &["--pod-cidrs", "fd00:20:20::/72"]),
+            &[],
+            &[
+                "invalid --pod-cidrs 'fd00:20:20::/72' (from flag --pod-cidrs)",
+                "overlaps fd00:20:20::/64 of --mgmt-cidrs (from the default)",
+                "choose ranges that do not overlap",
+            ],
+        ),
+        refusal(
+            &up("21", &[]),
+            &[("DNS64_PREFIX", "fd00::"), ("DNS64_PREFIX_SIZE", "33")],
+            &[
+                "invalid --dns64-prefix 'fd00::/33' (from environment variable DNS64_PREFIX/DNS64_PREFIX_SIZE)",
+                "RFC 6052",
+            ],
+        ),
+        refusal(
+            &up("21", &[]),
+            &[("DIND_ALLOW_AAAA_USE", "maybe")],
+            &["invalid --allow-aaaa 'maybe' (from environment variable DIND_ALLOW_AAAA_USE)", "use true or false"],
+        ),
+        refusal(
+            &up("21", &[]),
+            &[("NUM_NODES", "-1")],
+            &[
+                "invalid --nodes '-1' (from environment variable NUM_NODES)",
+                "expected a number of workers from 0 to 250",
+            ],
+        ),
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn cluster_id_that_is_not_a_number_is_refused() {
+async fn bad_flags_and_environment_are_refused_and_change_nothing() {
     let _serial = serial().await;
-    let args = [
-        "up",
-        "--no-kubernetes",
-        "--cluster-id",
-        "abc",
-        "--nat64-v4-prefix",
-        NAT64,
-        "--upstream-dns",
-        UPSTREAM,
-    ];
-    refused_unchanged(
-        &args,
-        &[],
-        &[
-            "invalid --cluster-id 'abc' (from flag --cluster-id)",
-            "expected a number from 0 to 254",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn too_many_nodes_are_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("20", &["--nodes", "300"]),
-        &[],
-        &[
-            "invalid --nodes '300' (from flag --nodes)",
-            "expected a number of workers from 0 to 250",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn unknown_ip_mode_is_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("20", &["--ip-mode", "ipv5"]),
-        &[],
-        &[
-            "invalid --ip-mode 'ipv5' (from flag --ip-mode)",
-            "use ipv6, ipv4 or dual-stack",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn dns64_prefix_of_a_length_outside_rfc_6052_is_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("20", &["--dns64-prefix", "fd00::/33"]),
-        &[],
-        &[
-            "invalid --dns64-prefix 'fd00::/33' (from flag --dns64-prefix)",
-            "the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn ipv4_dns64_prefix_is_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("20", &["--dns64-prefix", "10.0.0.0/8"]),
-        &[],
-        &[
-            "invalid --dns64-prefix '10.0.0.0/8' (from flag --dns64-prefix)",
-            "expected an IPv6 CIDR like fd00:10:64:ff9b::/96",
-        ],
-    )
-    .await;
-}
-
-/// The NAT64 prefix is refused outside the private ranges, whatever the id adds to it.
-#[tokio::test(flavor = "multi_thread")]
-async fn nat64_prefix_outside_private_ranges_is_refused() {
-    let _serial = serial().await;
-    let base = [
-        "up",
-        "--no-kubernetes",
-        "--cluster-id",
-        "20",
-        "--upstream-dns",
-        UPSTREAM,
-        "--nat64-v4-prefix",
-    ];
-    let with = |prefix: &'static str| {
-        let mut args = base.to_vec();
-        args.push(prefix);
-        args
-    };
-    // 192.168 is neither in 10/8 nor in 172.16/12.
-    refused_unchanged(
-        &with("192.168"),
-        &[],
-        &[
-            "invalid --nat64-v4-prefix '192.168' (from flag --nat64-v4-prefix)",
-            "NAT64's IPv4 /16 must lie inside 10.0.0.0/8 or 172.16.0.0/12",
-        ],
-    )
-    .await;
-    // 10.254 + 20 runs past 10.253.
-    refused_unchanged(
-        &with("10.254"),
-        &[],
-        &[
-            "invalid --nat64-v4-prefix '10.254' (from flag --nat64-v4-prefix)",
-            "with cluster id 20 the second octet becomes 254 + 20 = 274, outside 0-253 for 10.x",
-            "pick a lower prefix or cluster id",
-        ],
-    )
-    .await;
-    refused_unchanged(
-        &with("172"),
-        &[],
-        &[
-            "invalid --nat64-v4-prefix '172' (from flag --nat64-v4-prefix)",
-            "is not two decimal octets like 172.18",
-        ],
-    )
-    .await;
-}
-
-/// 172.30 + cluster id 3 = 172.33, outside 172.16.0.0/12. Cluster 3 belongs to the other
-/// suite, so this runs without --no-kubernetes: even a wrongly accepted prefix could not
-/// create anything.
-#[tokio::test(flavor = "multi_thread")]
-async fn nat64_prefix_that_the_cluster_id_pushes_out_of_172_16_is_refused() {
-    let _serial = serial().await;
-    let err = refused_unchanged(
-        &[
-            "up",
-            "--cluster-id",
-            "3",
-            "--nat64-v4-prefix",
-            "172.30",
-            "--upstream-dns",
-            UPSTREAM,
-        ],
-        &[],
-        &[
-            "invalid --nat64-v4-prefix '172.30' (from flag --nat64-v4-prefix)",
-            "with cluster id 3 the second octet becomes 30 + 3 = 33, outside 16-31 for 172.x",
-        ],
-    )
-    .await;
-    assert!(!err.contains("--no-kubernetes"), "{err}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn ipv6_or_loopback_upstream_dns_is_refused() {
-    let _serial = serial().await;
-    let args = [
-        "up",
-        "--no-kubernetes",
-        "--cluster-id",
-        "20",
-        "--nat64-v4-prefix",
-        NAT64,
-        "--upstream-dns",
-    ];
-    let mut v6 = args.to_vec();
-    v6.push("::1");
-    refused_unchanged(
-        &v6,
-        &[],
-        &[
-            "invalid --upstream-dns '::1' (from flag --upstream-dns)",
-            "expected an IPv4 address like 8.8.8.8",
-        ],
-    )
-    .await;
-    let mut loopback = args.to_vec();
-    loopback.push("127.0.0.1");
-    refused_unchanged(
-        &loopback,
-        &[],
-        &[
-            "invalid --upstream-dns '127.0.0.1' (from flag --upstream-dns)",
-            "must be a unicast address reachable from the Docker host",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn egress_interface_with_a_slash_is_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("20", &["--egress-interface", "a/b"]),
-        &[],
-        &[
-            "invalid --egress-interface 'a/b' (from flag --egress-interface)",
-            "1-15 printable characters and no '/', ':' or spaces",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn ipv4_management_cidr_that_is_not_a_24_is_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("20", &["--ip-mode", "ipv4", "--mgmt-cidrs", "10.1.0.0/16"]),
-        &[],
-        &[
-            "invalid --mgmt-cidrs '10.1.0.0/16' (from flag --mgmt-cidrs)",
-            "the IPv4 management CIDR must be a /24",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn allow_aaaa_in_ipv4_mode_is_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("20", &["--ip-mode", "ipv4", "--allow-aaaa"]),
-        &[],
-        &[
-            "invalid --allow-aaaa 'true' (from flag --allow-aaaa)",
-            "AAAA use needs IPv6; use --ip-mode ipv6 or dual-stack, or drop --allow-aaaa",
-        ],
-    )
-    .await;
-}
-
-/// Cluster 20's management network is fd00:20:20::/64 (the id goes into the next hextet).
-#[tokio::test(flavor = "multi_thread")]
-async fn pod_cidr_overlapping_the_management_network_is_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("20", &["--pod-cidrs", "fd00:20:20::/72"]),
-        &[],
-        &[
-            "invalid --pod-cidrs 'fd00:20:20::/72' (from flag --pod-cidrs)",
-            "overlaps fd00:20:20::/64 of --mgmt-cidrs (from the default)",
-            "choose ranges that do not overlap",
-        ],
-    )
-    .await;
-}
-
-// ---- Environment ----------------------------------------------------------------------
-
-#[tokio::test(flavor = "multi_thread")]
-async fn dns64_prefix_from_the_environment_is_refused_naming_the_variables() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("21", &[]),
-        &[("DNS64_PREFIX", "fd00::"), ("DNS64_PREFIX_SIZE", "33")],
-        &[
-            "invalid --dns64-prefix 'fd00::/33' (from environment variable DNS64_PREFIX/DNS64_PREFIX_SIZE)",
-            "RFC 6052",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn allow_aaaa_from_the_environment_must_be_a_boolean() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("21", &[]),
-        &[("DIND_ALLOW_AAAA_USE", "maybe")],
-        &[
-            "invalid --allow-aaaa 'maybe' (from environment variable DIND_ALLOW_AAAA_USE)",
-            "use true or false",
-        ],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn negative_node_count_from_the_environment_is_refused() {
-    let _serial = serial().await;
-    refused_unchanged(
-        &up_args("21", &[]),
-        &[("NUM_NODES", "-1")],
-        &[
-            "invalid --nodes '-1' (from environment variable NUM_NODES)",
-            "expected a number of workers from 0 to 250",
-        ],
-    )
-    .await;
+    let cases = bad_settings();
+    assert!(cases.len() >= 12);
+    for case in cases {
+        let err = refused_unchanged(&case.args, &case.env, &case.fragments).await;
+        // Validation refuses before the Kubernetes check would.
+        assert!(!err.contains("--no-kubernetes"), "{err}");
+    }
 }
 
 // ---- Precedence -----------------------------------------------------------------------
@@ -814,7 +633,7 @@ async fn config_from_stdin_is_read_and_applied() {
     let before = Snapshot::take(&engine).await;
 
     let bad = "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nclusterId: 23\nipMode: ipv5\n";
-    let out = dind_stdin(&["up", "--no-kubernetes", "--config", "-"], bad);
+    let out = dind_with_stdin(&["up", "--no-kubernetes", "--config", "-"], bad);
     assert_refused(
         &out,
         &["invalid --ip-mode 'ipv5' (from key 'ipMode' of config file -)"],
@@ -830,7 +649,7 @@ async fn config_from_stdin_is_read_and_applied() {
          nat64V4Prefix: \"{NAT64}\"\n\
          upstreamDNS: {UPSTREAM}\n"
     );
-    let out = dind_stdin(&["up", "--config", "-"], &good);
+    let out = dind_with_stdin(&["up", "--config", "-"], &good);
     assert!(out.status.success(), "{}", stderr(&out));
     let (containers, networks) = labelled(&engine, 23).await;
     assert_eq!(

@@ -73,66 +73,40 @@ pub fn direct_ipv6_rules(host: &HostPlan, bridge: &str, daemon_nats: &[Ipv6Net])
     let Some(egress) = host.egress_interface.as_deref() else {
         return Vec::new();
     };
-    let tag = host.rule_tag.as_str();
+    let rule = |table: &str, chain: &str, matches: &[&str], target: &str| {
+        let mut spec: Vec<&str> = matches.to_vec();
+        spec.extend([
+            "-m",
+            "comment",
+            "--comment",
+            host.rule_tag.as_str(),
+            "-j",
+            target,
+        ]);
+        Ip6Rule::new(table, chain, &spec)
+    };
     let mut rules = Vec::new();
     for source in &host.direct_ipv6_sources {
         let src = source.to_string();
-        rules.push(Ip6Rule::new(
+        rules.push(rule(
             "filter",
             "FORWARD",
-            &[
-                "-s",
-                &src,
-                "-i",
-                bridge,
-                "-o",
-                egress,
-                "-m",
-                "comment",
-                "--comment",
-                tag,
-                "-j",
-                "ACCEPT",
-            ],
+            &["-s", &src, "-i", bridge, "-o", egress],
+            "ACCEPT",
         ));
-        rules.push(Ip6Rule::new(
-            "filter",
-            "FORWARD",
-            &[
-                "-d",
-                &src,
-                "-i",
-                egress,
-                "-o",
-                bridge,
-                "-m",
-                "conntrack",
-                "--ctstate",
-                "RELATED,ESTABLISHED",
-                "-m",
-                "comment",
-                "--comment",
-                tag,
-                "-j",
-                "ACCEPT",
-            ],
-        ));
+        let established = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"];
+        let back = [
+            &["-d", src.as_str(), "-i", egress, "-o", bridge][..],
+            &established[..],
+        ]
+        .concat();
+        rules.push(rule("filter", "FORWARD", &back, "ACCEPT"));
         if !daemon_nats.contains(source) {
-            rules.push(Ip6Rule::new(
+            rules.push(rule(
                 "nat",
                 "POSTROUTING",
-                &[
-                    "-s",
-                    &src,
-                    "-o",
-                    egress,
-                    "-m",
-                    "comment",
-                    "--comment",
-                    tag,
-                    "-j",
-                    "MASQUERADE",
-                ],
+                &["-s", &src, "-o", egress],
+                "MASQUERADE",
             ));
         }
     }

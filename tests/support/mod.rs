@@ -224,29 +224,56 @@ pub fn block_on_thread<F: std::future::Future<Output = ()> + Send + 'static>(fut
     .expect("cleanup thread");
 }
 
-/// Runs the dind binary.
-pub fn dind(args: &[&str], env: &[(&str, &str)]) -> Output {
+/// k-d-c's variables, which the tests clear so the developer's environment cannot leak in.
+pub const KDC_VARS: [&str; 13] = [
+    "CLUSTER_ID",
+    "IP_MODE",
+    "NUM_NODES",
+    "DIND_ALLOW_AAAA_USE",
+    "DNS64_PREFIX",
+    "DNS64_PREFIX_SIZE",
+    "NAT64_V4_SUBNET_PREFIX",
+    "REMOTE_DNS64_V4SERVER",
+    "DIND_EGRESS_INTERFACE",
+    "MGMT_CIDRS",
+    "POD_NETWORK_CIDR",
+    "SERVICE_CIDR",
+    "DIND_IMAGE",
+];
+
+fn dind_command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dind"));
     cmd.args(args);
-    for var in [
-        "CLUSTER_ID",
-        "IP_MODE",
-        "NUM_NODES",
-        "DIND_ALLOW_AAAA_USE",
-        "DNS64_PREFIX",
-        "DNS64_PREFIX_SIZE",
-        "NAT64_V4_SUBNET_PREFIX",
-        "REMOTE_DNS64_V4SERVER",
-        "DIND_EGRESS_INTERFACE",
-        "MGMT_CIDRS",
-        "POD_NETWORK_CIDR",
-        "SERVICE_CIDR",
-        "DIND_IMAGE",
-    ] {
+    for var in KDC_VARS {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());
-    cmd.output().expect("the dind binary runs")
+    cmd
+}
+
+/// Runs the dind binary.
+pub fn dind(args: &[&str], env: &[(&str, &str)]) -> Output {
+    dind_command(args, env)
+        .output()
+        .expect("the dind binary runs")
+}
+
+/// Runs the dind binary with `input` on its stdin (for `--config -`).
+pub fn dind_with_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = dind_command(args, &[]);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the dind binary runs");
+    child
+        .stdin
+        .take()
+        .expect("a piped stdin")
+        .write_all(input.as_bytes())
+        .expect("write to dind's stdin");
+    child.wait_with_output().expect("dind finishes")
 }
 
 pub fn stderr(out: &Output) -> String {
