@@ -368,7 +368,7 @@ fn bad_settings() -> Vec<Refusal> {
         ),
         // 192.168 is neither in 10/8 nor in 172.16/12.
         refusal(
-            &up("20", &["--nat64-v4-prefix", "192.168"]),
+            &["up", "--no-kubernetes", "--cluster-id", "20", "--upstream-dns", UPSTREAM, "--nat64-v4-prefix", "192.168"],
             &[],
             &[
                 "invalid --nat64-v4-prefix '192.168' (from flag --nat64-v4-prefix)",
@@ -377,7 +377,7 @@ fn bad_settings() -> Vec<Refusal> {
         ),
         // 10.254 + 20 runs past 10.253.
         refusal(
-            &up("20", &["--nat64-v4-prefix", "10.254"]),
+            &["up", "--no-kubernetes", "--cluster-id", "20", "--upstream-dns", UPSTREAM, "--nat64-v4-prefix", "10.254"],
             &[],
             &[
                 "invalid --nat64-v4-prefix '10.254' (from flag --nat64-v4-prefix)",
@@ -386,7 +386,7 @@ fn bad_settings() -> Vec<Refusal> {
             ],
         ),
         refusal(
-            &up("20", &["--nat64-v4-prefix", "172"]),
+            &["up", "--no-kubernetes", "--cluster-id", "20", "--upstream-dns", UPSTREAM, "--nat64-v4-prefix", "172"],
             &[],
             &["invalid --nat64-v4-prefix '172' (from flag --nat64-v4-prefix)", "is not two decimal octets like 172.18"],
         ),
