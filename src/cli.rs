@@ -2,6 +2,7 @@
 
 use crate::cluster::{down, status, up};
 use crate::config::{self, Config, Layer, Origin, Sourced};
+use crate::diagnose::{check, doctor, export};
 use crate::docker::Engine;
 use crate::images::{self, ImageKind};
 use crate::progress::Progress;
@@ -36,6 +37,66 @@ enum Command {
         #[command(subcommand)]
         command: ImagesCommand,
     },
+    /// Check what a cluster's pods can reach, and by which path.
+    Check {
+        #[command(subcommand)]
+        command: CheckCommand,
+    },
+    /// Export a cluster's state for a bug report.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// Check the Docker host before `up`: daemon, IPv6, iptables backend, tun, overlaps.
+    Doctor(Box<DoctorArgs>),
+}
+
+#[derive(Subcommand, Debug)]
+enum CheckCommand {
+    /// Resolve and connect to NAMEs from a probe pod, the node and the host; check
+    /// pod-to-pod, DNS64, NAT64 and the host's routes and rules.
+    Network(CheckNetworkArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckNetworkArgs {
+    /// Names to resolve and connect to (default: the `probes` of the cluster's config)
+    names: Vec<String>,
+    /// The cluster to check [env: CLUSTER_ID] [default: 0]
+    #[arg(long, value_name = "N")]
+    cluster_id: Option<String>,
+    /// TCP port to connect to on each name
+    #[arg(long, default_value_t = 443)]
+    port: u16,
+    /// Resolver the host-side lookups ask (default: the Docker host's own)
+    #[arg(long, value_name = "IP")]
+    host_resolver: Option<std::net::IpAddr>,
+    #[arg(short, long, value_enum, default_value = "table")]
+    output: OutputFormat,
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCommand {
+    /// Write every container's logs, config, addresses, routes and rules, the host's rules
+    /// and routes, tayga's map and bind9's config to DIR and DIR.tar.gz.
+    Logs(ExportLogsArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExportLogsArgs {
+    /// Output directory [default: ./dind-logs-<cluster id>-<unix time>]
+    dir: Option<std::path::PathBuf>,
+    /// The cluster to export [env: CLUSTER_ID] [default: 0]
+    #[arg(long, value_name = "N")]
+    cluster_id: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct DoctorArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[arg(short, long, value_enum, default_value = "table")]
+    output: OutputFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -262,6 +323,51 @@ pub async fn run() -> Result<ExitCode> {
                         Ok(())
                     })
                     .await?;
+            }
+        }
+        Command::Check {
+            command: CheckCommand::Network(args),
+        } => {
+            let id = target_id(&args.cluster_id)?;
+            let engine = Engine::connect().await?;
+            let options = check::Options {
+                names: args.names,
+                port: args.port,
+                host_resolver: args.host_resolver,
+            };
+            let report = check::check_network(&engine, id, &options, &progress).await?;
+            match args.output {
+                OutputFormat::Table => print!("{}", report.render_table()),
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report.checks)?),
+            }
+            if !report.passed() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Export {
+            command: ExportCommand::Logs(args),
+        } => {
+            let id = target_id(&args.cluster_id)?;
+            let engine = Engine::connect().await?;
+            let written = export::export_logs(&engine, id, args.dir, &progress).await?;
+            println!(
+                "wrote {} and {}",
+                written.dir.display(),
+                written.archive.display()
+            );
+        }
+        Command::Doctor(args) => {
+            let config = args.config.resolve(env_var)?;
+            let engine = Engine::connect().await?;
+            let report = doctor::doctor(&engine, &config, &progress).await?;
+            match args.output {
+                OutputFormat::Table => print!("{}", report.render_table()),
+                OutputFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report.findings)?)
+                }
+            }
+            if !report.passed() {
+                return Ok(ExitCode::FAILURE);
             }
         }
     }

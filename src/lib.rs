@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod diagnose;
 pub mod docker;
 pub mod host;
 pub mod images;

@@ -22,6 +22,8 @@ pub fn named_conf(dns64: &Dns64Plan) -> String {
     // the upstream resolver validates instead.
     conf.push_str("    dnssec-validation no;\n");
     conf.push_str("    auth-nxdomain no;\n");
+    // Queries go to named's stderr (`docker logs`), for `dind export logs`.
+    conf.push_str("    querylog yes;\n");
     if dns64.allow_aaaa {
         let _ = writeln!(conf, "    dns64 {} {{ }};", dns64.prefix);
     } else {

@@ -25,10 +25,27 @@ pub const WAN_V6: &str = "fd00:ee::10";
 /// WAN_V4 under the default DNS64 prefix.
 pub const WAN_V4_SYNTHESIZED: &str = "fd00:10:64:ff9b::c612:a";
 
-/// The suites share one simulated Internet and the host's rule tables: one test at a time.
-pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+/// The suites share one simulated Internet and the host's rule tables: one test at a time,
+/// across test binaries and benchmarks too (a file lock), and within a binary (a mutex).
+pub struct Serial {
+    _in_process: tokio::sync::MutexGuard<'static, ()>,
+    _across_processes: std::fs::File,
+}
+
+pub async fn serial() -> Serial {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    LOCK.lock().await
+    let in_process = LOCK.lock().await;
+    let file = tokio::task::spawn_blocking(|| {
+        let file = std::fs::File::create("/tmp/dind-e2e.lock").expect("create /tmp/dind-e2e.lock");
+        file.lock().expect("lock /tmp/dind-e2e.lock");
+        file
+    })
+    .await
+    .expect("lock task");
+    Serial {
+        _in_process: in_process,
+        _across_processes: file,
+    }
 }
 
 /// Runs a host command (the tests run on the Docker host, as root) and returns stdout.
