@@ -205,6 +205,44 @@ impl HostNet {
         )
     }
 
+    /// Runs any command on the Docker host's network, e.g. a DNS lookup with its resolver.
+    pub async fn run(&self, argv: &[String]) -> Result<ExecOutput> {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        self.helper.run(&argv).await
+    }
+
+    /// True when the host has `route` (same destination and gateway or device).
+    pub async fn has_route(&self, route: &Route) -> Result<bool> {
+        let family = if route.dst.addr().is_ipv4() {
+            "-4"
+        } else {
+            "-6"
+        };
+        let out = self
+            .helper
+            .run_ok(&[
+                "ip",
+                family,
+                "route",
+                "show",
+                "exact",
+                &route.dst.to_string(),
+            ])
+            .await?;
+        Ok(out.lines().any(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let via = route.via.map(|v| v.to_string());
+            let via_ok = via
+                .as_deref()
+                .is_none_or(|v| words.windows(2).any(|w| w[0] == "via" && w[1] == v));
+            let dev_ok = route
+                .dev
+                .as_deref()
+                .is_none_or(|d| words.windows(2).any(|w| w[0] == "dev" && w[1] == d));
+            via_ok && dev_ok
+        }))
+    }
+
     pub async fn ip6tables_save(&self) -> Result<String> {
         self.helper.run_ok(&[self.backend.ip6tables_save()]).await
     }
@@ -277,4 +315,75 @@ pub fn parse_default_dev(routes: &str) -> Option<String> {
             .find(|w| w[0] == "dev")
             .map(|w| w[1].to_string())
     })
+}
+
+impl HostNet {
+    /// The host's IPv4 rules, from the detected backend.
+    pub async fn iptables_save(&self) -> Result<String> {
+        let tool = match self.backend {
+            Backend::Nft => "iptables-nft-save",
+            Backend::Legacy => "iptables-legacy-save",
+        };
+        self.helper.run_ok(&[tool]).await
+    }
+}
+
+/// Whether the Docker host has the character device /dev/net/tun, which NAT64 needs. One
+/// short-lived container sees the host's /dev read-only, with no network and no capability.
+pub async fn has_tun(engine: &Engine, image: &str, cluster_id: u8) -> Result<bool> {
+    use bollard::models::{Mount, MountType};
+    use futures_util::StreamExt;
+    let name = format!(
+        "dind-host-helper-{cluster_id}-{}-{}",
+        std::process::id(),
+        HELPER_SEQ.fetch_add(1, Ordering::Relaxed)
+    );
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec!["test".into()]),
+        cmd: Some(vec!["-c".into(), "/host/dev/net/tun".into()]),
+        labels: Some(HashMap::from([
+            (labels::CLUSTER.to_string(), cluster_id.to_string()),
+            (labels::ROLE.to_string(), role::HOST_HELPER.to_string()),
+        ])),
+        host_config: Some(HostConfig {
+            network_mode: Some("none".into()),
+            cap_drop: Some(vec!["ALL".into()]),
+            mounts: Some(vec![Mount {
+                source: Some("/dev".into()),
+                target: Some("/host/dev".into()),
+                typ: Some(MountType::BIND),
+                read_only: Some(true),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    engine
+        .api()
+        .create_container(Some(options), body)
+        .await
+        .with_context(|| format!("cannot create the tun probe container from {image}"))?;
+    let result = async {
+        engine
+            .api()
+            .start_container(&name, None)
+            .await
+            .context("cannot start the tun probe container")?;
+        let mut wait = engine.api().wait_container(&name, None);
+        match wait.next().await {
+            Some(Ok(exit)) => Ok(exit.status_code == 0),
+            // bollard reports a non-zero exit as an error: `test` said no.
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code: 1, .. })) => {
+                Ok(false)
+            }
+            Some(Err(e)) => Err(e).context("the tun probe container failed"),
+            None => bail!("the tun probe container ended without an exit code"),
+        }
+    }
+    .await;
+    let _ = engine.remove_container(&name).await;
+    result
 }

@@ -129,27 +129,39 @@ pub async fn up(
     }
 }
 
+/// The network first; then the support containers, the host's routes and rules and the
+/// nodes, side by side: none of them waits for another (addresses are all planned, and a
+/// route via tayga is valid before tayga runs).
 async fn create(ctx: &Ctx) -> Result<()> {
     ctx.progress
         .step("Creating the network", ensure_network(ctx))
         .await?;
-    if ctx.plan.nat64.is_some() {
-        let both =
-            async { all_of(vec![ensure_nat64(ctx).boxed(), ensure_dns64(ctx).boxed()]).await };
+    let support = async {
+        if ctx.plan.nat64.is_none() {
+            return Ok(());
+        }
+        let both = all_of(vec![ensure_nat64(ctx).boxed(), ensure_dns64(ctx).boxed()]);
         ctx.progress
             .step("Starting NAT64 (tayga) and DNS64 (bind9)", both)
-            .await?;
-    }
-    ctx.progress
-        .step("Configuring host routes and rules", ensure_host(ctx))
-        .await?;
+            .await
+    };
+    let host = async {
+        if ctx.plan.host.routes.is_empty() && ctx.plan.host.direct_ipv6_sources.is_empty() {
+            return Ok(());
+        }
+        ctx.progress
+            .step("Configuring host routes and rules", ensure_host(ctx))
+            .await
+    };
     let nodes = all_of(ctx.plan.nodes.iter().map(|node| {
         let body = specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
         let files = node_files::node_files(node);
         async move { ensure_container(ctx, &node.container, body, &files, NODE_PROBE).await }
     }));
     let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
-    ctx.progress.step(&name, nodes).await
+    let nodes = ctx.progress.step(&name, nodes);
+    let (support, host, nodes) = tokio::join!(support, host, nodes);
+    support.and(host).and(nodes)
 }
 
 /// Runs `work` concurrently and waits for every part, also after one fails: a rollback
@@ -367,7 +379,12 @@ async fn ensure_container(
                     ctx.plan.cluster_id
                 );
             }
-            if !existing.state.and_then(|s| s.running).unwrap_or(false) {
+            if existing.state.and_then(|s| s.running).unwrap_or(false) {
+                // Running already: re-apply its network setup, which repairs a route or
+                // resolv.conf changed behind dind's back.
+                ctx.engine.exec_ok(name, &["dind-net-setup"]).await?;
+            } else {
+                // Its entrypoint applies the setup at start.
                 ctx.engine
                     .api()
                     .start_container(name, None)
@@ -394,9 +411,6 @@ async fn ensure_container(
 }
 
 async fn ensure_host(ctx: &Ctx) -> Result<()> {
-    if ctx.plan.host.routes.is_empty() && ctx.plan.host.direct_ipv6_sources.is_empty() {
-        return Ok(());
-    }
     let host = HostNet::open(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id).await?;
     let result = async {
         for route in &ctx.plan.host.routes {

@@ -1,10 +1,20 @@
-//! `dind check network`.
+//! `dind check network`: what a cluster's pods can reach, and by which path. Every check
+//! says what it saw, and a failing one says where to look.
 
-use crate::docker::Engine;
+use crate::cluster::find_record;
+use crate::config::IpMode;
+use crate::docker::{first_lines, Engine};
+use crate::host::HostNet;
+use crate::images::{self, ImageKind};
+use crate::labels::Record;
+use crate::plan::{self, ClusterPlan, NodePlan};
 use crate::progress::Progress;
-use anyhow::{bail, Result};
+use crate::render::host_rules;
+use anyhow::{bail, Context, Result};
+use ipnet::Ipv6Net;
 use serde::Serialize;
-use std::net::IpAddr;
+use std::fmt::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub struct Options {
     pub names: Vec<String>,
@@ -12,11 +22,48 @@ pub struct Options {
     pub host_resolver: Option<IpAddr>,
 }
 
+/// One check: what was checked, whether it passed, what was seen, and where to look.
 #[derive(Debug, Serialize)]
 pub struct Check {
     pub check: String,
+    pub target: String,
     pub ok: bool,
     pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<NameResult>,
+}
+
+/// What a name looked like from each vantage point, and what a connection did.
+#[derive(Debug, Serialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NameResult {
+    pub pod_aaaa: Vec<Ipv6Addr>,
+    pub node_aaaa: Vec<Ipv6Addr>,
+    pub host_aaaa: Vec<Ipv6Addr>,
+    pub host_a: Vec<Ipv4Addr>,
+    /// The pod's answer lies inside the DNS64 prefix.
+    pub synthesized: bool,
+    pub expected: Expected,
+    pub matches_policy: bool,
+    pub tcp_connected: bool,
+    /// "nat64" or "direct".
+    pub path: Option<String>,
+    /// The IPv4 pool address tayga mapped the probe node to, on the NAT64 path.
+    pub nat64_mapping: Option<Ipv4Addr>,
+}
+
+/// What DNS64 should answer for a name, under the cluster's AAAA policy.
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expected {
+    /// An address under the DNS64 prefix.
+    Synthesized,
+    /// The name's real AAAA record.
+    RealAaaa,
+    /// Nothing: the policy leaves no IPv6 address for this name.
+    NoAnswer,
 }
 
 pub struct Report {
@@ -27,16 +74,710 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.ok)
     }
+
     pub fn render_table(&self) -> String {
-        String::new()
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.check.len() + c.target.len() + 1)
+            .max()
+            .unwrap_or(0);
+        let mut text = String::new();
+        for check in &self.checks {
+            let mark = if check.ok { "✓" } else { "✗" };
+            let what = format!("{} {}", check.check, check.target);
+            let _ = writeln!(text, "{mark} {what:<width$}  {}", check.detail);
+            if let Some(hint) = check.hint.as_ref().filter(|_| !check.ok) {
+                let _ = writeln!(text, "  {:<width$}  → {hint}", "");
+            }
+        }
+        let failed = self.checks.iter().filter(|c| !c.ok).count();
+        let _ = writeln!(
+            text,
+            "{} passed, {failed} failed",
+            self.checks.len() - failed
+        );
+        text
     }
 }
 
+/// The answer DNS64 should give for a name with `real_aaaa` and `a` records.
+pub fn expected_answer(ip_mode: IpMode, allow_aaaa: bool, real_aaaa: bool, a: bool) -> Expected {
+    match (ip_mode, real_aaaa, a) {
+        (IpMode::Ipv6, true, _) if allow_aaaa => Expected::RealAaaa,
+        (IpMode::Ipv6, _, true) => Expected::Synthesized,
+        (IpMode::Ipv6, _, false) => Expected::NoAnswer,
+        (_, true, _) => Expected::RealAaaa,
+        (_, false, _) => Expected::NoAnswer,
+    }
+}
+
+/// How a pod's answer compares with the expectation.
+pub fn classify(pod: &[Ipv6Addr], prefix: Option<Ipv6Net>, host_aaaa: &[Ipv6Addr]) -> Expected {
+    match pod.first() {
+        None => Expected::NoAnswer,
+        Some(addr) if prefix.is_some_and(|p| p.contains(addr)) => Expected::Synthesized,
+        Some(addr) if host_aaaa.contains(addr) => Expected::RealAaaa,
+        // An answer that is neither synthesized nor the real record: treat it as real, the
+        // mismatch with the host's answer is reported in the detail.
+        Some(_) => Expected::RealAaaa,
+    }
+}
+
+/// The addresses in `dig +short` output (CNAME lines and comments left out).
+pub fn parse_dig<T: std::str::FromStr>(output: &str) -> Vec<T> {
+    output
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// tayga logs "assigned new pool address 172.18.0.130 (fd00:20::3)"; the pool address
+/// given to `client`, if any.
+pub fn tayga_mapping(log: &str, client: Ipv6Addr) -> Option<Ipv4Addr> {
+    log.lines().rev().find_map(|line| {
+        let (_, after) = line.split_once(" pool address ")?;
+        let (v4, rest) = after.split_once(' ')?;
+        let v6: Ipv6Addr = rest
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .parse()
+            .ok()?;
+        (v6 == client).then(|| v4.parse().ok()).flatten()
+    })
+}
+
+fn ok(check: &str, target: &str, detail: String) -> Check {
+    Check {
+        check: check.into(),
+        target: target.into(),
+        ok: true,
+        detail,
+        hint: None,
+        name: None,
+    }
+}
+
+fn fail(check: &str, target: &str, detail: String, hint: String) -> Check {
+    Check {
+        check: check.into(),
+        target: target.into(),
+        ok: false,
+        detail,
+        hint: Some(hint),
+        name: None,
+    }
+}
+
+/// A network namespace made through a node's CNI config, deleted again by `remove`.
+struct ProbePod<'a> {
+    engine: &'a Engine,
+    node: String,
+    name: String,
+    address: IpAddr,
+}
+
+impl<'a> ProbePod<'a> {
+    async fn create(engine: &'a Engine, node: &str, name: &str) -> Result<ProbePod<'a>> {
+        // A pod left by an interrupted check is replaced.
+        let _ = engine.exec(node, &["dind-pod", "del", name]).await;
+        let out = engine.exec_ok(node, &["dind-pod", "add", name]).await?;
+        let address = out
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .with_context(|| format!("dind-pod printed no address for {name} on {node}"))?;
+        Ok(ProbePod {
+            engine,
+            node: node.into(),
+            name: name.into(),
+            address,
+        })
+    }
+
+    async fn run(&self, argv: &[&str]) -> Result<crate::docker::ExecOutput> {
+        let mut full = vec!["dind-pod", "exec", self.name.as_str()];
+        full.extend_from_slice(argv);
+        self.engine.exec(&self.node, &full).await
+    }
+
+    async fn remove(self) {
+        let _ = self
+            .engine
+            .exec(&self.node, &["dind-pod", "del", &self.name])
+            .await;
+    }
+}
+
+const DIG: [&str; 4] = ["dig", "+short", "+time=2", "+tries=2"];
+
+fn tcp_connect_argv(address: IpAddr, port: u16) -> Vec<String> {
+    let target = match address {
+        IpAddr::V6(a) => format!("TCP6:[{a}]:{port}"),
+        IpAddr::V4(a) => format!("TCP4:{a}:{port}"),
+    };
+    vec![
+        "socat".into(),
+        "-T3".into(),
+        "/dev/null".into(),
+        format!("{target},connect-timeout=3"),
+    ]
+}
+
 pub async fn check_network(
-    _engine: &Engine,
-    _cluster_id: u8,
-    _options: &Options,
-    _progress: &Progress,
+    engine: &Engine,
+    cluster_id: u8,
+    options: &Options,
+    progress: &Progress,
 ) -> Result<Report> {
-    bail!("dind check network is not implemented yet")
+    let Some(record) = find_record(engine, cluster_id).await? else {
+        bail!("no dind cluster {cluster_id} here; `dind up --cluster-id {cluster_id}` creates it");
+    };
+    let plan = plan::plan(&record.config);
+    let mut checks = Vec::new();
+    progress
+        .run(
+            "Checking containers, DNS64, NAT64 and host state",
+            async |_| {
+                checks.extend(check_containers(engine, &plan).await?);
+                checks.extend(check_support_paths(engine, &plan).await?);
+                checks.extend(check_host(engine, &plan, &record).await?);
+                Ok(())
+            },
+        )
+        .await?;
+    if checks.iter().any(|c| c.check == "running" && !c.ok) {
+        return Ok(Report { checks });
+    }
+    let nodes = probe_nodes(&plan);
+    let pid = std::process::id();
+    let a = ProbePod::create(engine, &nodes.0.container, &format!("dind-probe-{pid}-a")).await?;
+    let b = match ProbePod::create(engine, &nodes.1.container, &format!("dind-probe-{pid}-b")).await
+    {
+        Ok(b) => b,
+        Err(err) => {
+            a.remove().await;
+            return Err(err);
+        }
+    };
+    let result = progress
+        .run("Probing from a pod", async |_| {
+            let mut found = vec![pod_to_pod(&a, &b).await?];
+            for name in &options.names {
+                found.push(check_name(engine, &plan, &record, &a, nodes.0, name, options).await?);
+            }
+            Ok(found)
+        })
+        .await;
+    a.remove().await;
+    b.remove().await;
+    checks.extend(result?);
+    Ok(Report { checks })
+}
+
+/// The first worker (or the master) for the probe pod; another node for pod-to-pod.
+fn probe_nodes(plan: &ClusterPlan) -> (&NodePlan, &NodePlan) {
+    let first = plan
+        .nodes
+        .iter()
+        .find(|n| n.node_id > 1)
+        .unwrap_or(&plan.nodes[0]);
+    let second = plan
+        .nodes
+        .iter()
+        .find(|n| n.container != first.container)
+        .unwrap_or(first);
+    (first, second)
+}
+
+async fn check_containers(engine: &Engine, plan: &ClusterPlan) -> Result<Vec<Check>> {
+    let mut names: Vec<&str> = plan.nodes.iter().map(|n| n.container.as_str()).collect();
+    names.extend(plan.dns64.iter().map(|d| d.container.as_str()));
+    names.extend(plan.nat64.iter().map(|n| n.container.as_str()));
+    let mut checks = Vec::new();
+    for name in names {
+        let running = engine.is_running(name).await?;
+        checks.push(if running {
+            ok("running", name, "container is running".into())
+        } else {
+            fail(
+                "running",
+                name,
+                "container is stopped or missing".into(),
+                format!("`dind up --cluster-id {}` starts or recreates it; `docker logs {name}` tells why it stopped", plan.cluster_id),
+            )
+        });
+    }
+    Ok(checks)
+}
+
+/// Node to DNS64 and node to NAT64, from the probe node, plus the node's resolver.
+async fn check_support_paths(engine: &Engine, plan: &ClusterPlan) -> Result<Vec<Check>> {
+    let (Some(dns64), Some(nat64)) = (&plan.dns64, &plan.nat64) else {
+        return Ok(Vec::new());
+    };
+    let node = &probe_nodes(plan).0.container;
+    let id = plan.cluster_id;
+    let mut checks = Vec::new();
+
+    let resolv = engine.exec_ok(node, &["cat", "/etc/resolv.conf"]).await?;
+    let servers: Vec<String> = resolv
+        .lines()
+        .filter_map(|l| l.strip_prefix("nameserver "))
+        .map(|s| s.trim().to_string())
+        .collect();
+    checks.push(if servers == [dns64.address.to_string()] {
+        ok(
+            "resolver",
+            node,
+            format!("/etc/resolv.conf names DNS64 {}", dns64.address),
+        )
+    } else {
+        fail(
+            "resolver",
+            node,
+            format!(
+                "/etc/resolv.conf names {servers:?}, not DNS64 {}",
+                dns64.address
+            ),
+            format!("`dind up --cluster-id {id}` rewrites it"),
+        )
+    });
+
+    let server = format!("@{}", dns64.address);
+    let dig = [&DIG[..], &[server.as_str(), "version.bind", "chaos", "txt"]].concat();
+    let out = engine.exec(node, &dig).await?;
+    checks.push(if out.success() && !out.stdout.trim().is_empty() {
+        ok(
+            "node→dns64",
+            &dns64.address.to_string(),
+            format!("bind9 answers ({})", out.stdout.trim()),
+        )
+    } else {
+        fail(
+            "node→dns64",
+            &dns64.address.to_string(),
+            format!(
+                "no answer: {}",
+                first_lines(&format!("{}{}", out.stdout, out.stderr), 2)
+            ),
+            format!(
+                "`docker logs {}`; `dind up --cluster-id {id}` restarts it",
+                dns64.container
+            ),
+        )
+    });
+
+    // tayga answers pings to its own IPv4 address through its prefix: the translator works.
+    let probe = plan::embed_ipv4(nat64.prefix, nat64.address_v4).to_string();
+    let out = engine
+        .exec(node, &["ping", "-6", "-c", "1", "-W", "2", &probe])
+        .await?;
+    checks.push(if out.success() {
+        ok("node→nat64", &probe, format!("tayga translates (echo to {} answered)", nat64.address_v4))
+    } else {
+        fail(
+            "node→nat64",
+            &probe,
+            "no echo reply through the translator".into(),
+            format!(
+                "is {} running (`docker logs {}`)? the node's route {} via {} must exist; `dind up --cluster-id {id}` repairs both",
+                nat64.container, nat64.container, nat64.prefix, nat64.address_v6
+            ),
+        )
+    });
+    Ok(checks)
+}
+
+/// The host's route to the NAT64 pool and the rules of the direct path.
+async fn check_host(engine: &Engine, plan: &ClusterPlan, record: &Record) -> Result<Vec<Check>> {
+    if plan.host.routes.is_empty() && plan.host.direct_ipv6_sources.is_empty() {
+        return Ok(Vec::new());
+    }
+    let image = ImageKind::NodeBase.spec();
+    images::ensure(engine, &image, &Progress::hidden().phase("helper image")).await?;
+    let host = HostNet::open(engine, &image.tag, plan.cluster_id).await?;
+    let result = check_host_with(&host, plan, record).await;
+    host.close().await;
+    result
+}
+
+async fn check_host_with(
+    host: &HostNet,
+    plan: &ClusterPlan,
+    record: &Record,
+) -> Result<Vec<Check>> {
+    let id = plan.cluster_id;
+    let mut checks = Vec::new();
+    for route in &plan.host.routes {
+        let present = host.has_route(route).await?;
+        checks.push(if present {
+            ok(
+                "host-route",
+                &route.to_string(),
+                "present on the Docker host".into(),
+            )
+        } else {
+            fail(
+                "host-route",
+                &route.to_string(),
+                "missing on the Docker host: IPv4 replies cannot find NAT64's pool".into(),
+                format!("`dind up --cluster-id {id}` adds it again"),
+            )
+        });
+    }
+    if plan.host.direct_ipv6_sources.is_empty() {
+        return Ok(checks);
+    }
+    let save = host.ip6tables_save().await?;
+    let daemon_nats: Vec<Ipv6Net> = plan
+        .host
+        .direct_ipv6_sources
+        .iter()
+        .filter(|s| host_rules::daemon_masquerades(&save, s))
+        .copied()
+        .collect();
+    let present = host_rules::tagged_rules(&save, &plan.host.rule_tag);
+    let wanted = host_rules::direct_ipv6_rules(&plan.host, &plan.network.bridge, &daemon_nats);
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|w| !present.iter().any(|p| same_rule(p, w)))
+        .map(|r| r.display())
+        .collect();
+    let egress = record.config.egress_interface.clone().unwrap_or_default();
+    checks.push(if missing.is_empty() {
+        ok(
+            "host-rules",
+            &plan.host.rule_tag,
+            format!("{} rule(s) for direct IPv6 out of {egress}", wanted.len()),
+        )
+    } else {
+        fail(
+            "host-rules",
+            &plan.host.rule_tag,
+            format!("missing: {}", missing.join("; ")),
+            format!("`dind up --cluster-id {id}` adds them again"),
+        )
+    });
+    let forwarding = host.ipv6_forwarding().await?;
+    checks.push(if forwarding {
+        ok(
+            "host-forwarding",
+            "net.ipv6.conf.all.forwarding",
+            "on".into(),
+        )
+    } else {
+        fail(
+            "host-forwarding",
+            "net.ipv6.conf.all.forwarding",
+            "off: the host forwards no IPv6".into(),
+            format!("`dind up --cluster-id {id}` switches it on"),
+        )
+    });
+    Ok(checks)
+}
+
+/// ip6tables-save prints a rule's matches in its own order; compare them as sets.
+fn same_rule(a: &host_rules::Ip6Rule, b: &host_rules::Ip6Rule) -> bool {
+    let normalize = |r: &host_rules::Ip6Rule| {
+        let mut words = r.spec.clone();
+        words.sort();
+        (r.table.clone(), r.chain.clone(), words)
+    };
+    normalize(a) == normalize(b)
+}
+
+async fn pod_to_pod(a: &ProbePod<'_>, b: &ProbePod<'_>) -> Result<Check> {
+    const PORT: &str = "7999";
+    let target = format!("{} → {}", a.node, b.node);
+    let listen = format!(
+        "nohup dind-pod exec {} socat -T5 TCP-LISTEN:{PORT},reuseaddr{} SYSTEM:'echo pong' >/dev/null 2>&1 &",
+        b.name,
+        if b.address.is_ipv6() { ",ipv6only=0,pf=ip6" } else { "" }
+    );
+    b.engine.exec_ok(&b.node, &["sh", "-c", &listen]).await?;
+    let mut listening = false;
+    for _ in 0..50 {
+        if b.run(&["ss", "-Hltn", &format!("sport = :{PORT}")])
+            .await?
+            .stdout
+            .contains(PORT)
+        {
+            listening = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if !listening {
+        return Ok(fail(
+            "pod→pod",
+            &target,
+            "the probe server never listened".into(),
+            "see `dind export logs`".into(),
+        ));
+    }
+    let mut argv = tcp_connect_argv(b.address, PORT.parse().expect("a port"));
+    argv[2] = "-".into();
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = a.run(&argv).await?;
+    Ok(if out.stdout.trim() == "pong" {
+        ok(
+            "pod→pod",
+            &target,
+            format!("{} reached {}", a.address, b.address),
+        )
+    } else {
+        fail(
+            "pod→pod",
+            &target,
+            format!("{} could not reach {}: {}", a.address, b.address, out.stderr.trim()),
+            format!("each node needs a route to the other's pod CIDR via its address (`ip route` in {})", a.node),
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn check_name(
+    engine: &Engine,
+    plan: &ClusterPlan,
+    record: &Record,
+    pod: &ProbePod<'_>,
+    node: &NodePlan,
+    name: &str,
+    options: &Options,
+) -> Result<Check> {
+    let config = &record.config;
+    let aaaa = [&DIG[..], &[name, "AAAA"]].concat();
+    let pod_aaaa: Vec<Ipv6Addr> = parse_dig(&pod.run(&aaaa).await?.stdout);
+    let node_aaaa: Vec<Ipv6Addr> = parse_dig(&engine.exec(&node.container, &aaaa).await?.stdout);
+    let (host_aaaa, host_a) =
+        host_answers(engine, plan.cluster_id, name, options.host_resolver).await?;
+    let prefix = plan.dns64.as_ref().map(|d| d.prefix);
+    let expected = expected_answer(
+        config.ip_mode,
+        config.allow_aaaa,
+        !host_aaaa.is_empty(),
+        !host_a.is_empty(),
+    );
+    let got = classify(&pod_aaaa, prefix, &host_aaaa);
+    let matches_policy = got == expected;
+    let target = format!("{name}:{}", options.port);
+
+    let address = pod_aaaa.first().copied().map(IpAddr::V6).or_else(|| {
+        // Dual-stack and ipv4 clusters reach IPv4-only names over IPv4.
+        (config.ip_mode != IpMode::Ipv6)
+            .then(|| host_a.first().copied().map(IpAddr::V4))
+            .flatten()
+    });
+    let tcp_connected = match address {
+        Some(address) => {
+            let argv = tcp_connect_argv(address, options.port);
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            pod.run(&argv).await?.success()
+        }
+        None => false,
+    };
+    let via_nat64 =
+        matches!(address, Some(IpAddr::V6(a)) if prefix.is_some_and(|p| p.contains(&a)));
+    let path = address.map(|_| if via_nat64 { "nat64" } else { "direct" }.to_string());
+    let nat64_mapping = match (&plan.nat64, via_nat64) {
+        (Some(nat64), true) => {
+            let node_v6 = node.addresses.iter().find_map(|a| match a {
+                IpAddr::V6(a) => Some(*a),
+                IpAddr::V4(_) => None,
+            });
+            let log = engine.log_tail(&nat64.container, 5000).await;
+            node_v6.and_then(|a| tayga_mapping(&log, a))
+        }
+        _ => None,
+    };
+    let result = NameResult {
+        pod_aaaa: pod_aaaa.clone(),
+        node_aaaa,
+        host_aaaa: host_aaaa.clone(),
+        host_a,
+        synthesized: got == Expected::Synthesized,
+        expected,
+        matches_policy,
+        tcp_connected,
+        path: path.clone(),
+        nat64_mapping,
+    };
+    let shown = |v: &[Ipv6Addr]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    };
+    let detail = format!(
+        "pod AAAA {} (host sees {}), {}, TCP {}{}",
+        shown(&pod_aaaa),
+        shown(&host_aaaa),
+        if matches_policy {
+            "as the AAAA policy says".to_string()
+        } else {
+            format!("expected {expected:?}")
+        },
+        if tcp_connected { "connected" } else { "failed" },
+        path.as_deref()
+            .map(|p| format!(" via {p}"))
+            .unwrap_or_default()
+    );
+    let id = plan.cluster_id;
+    let hint = if expected == Expected::NoAnswer && pod_aaaa.is_empty() {
+        Some(if config.allow_aaaa {
+            format!("{name} has neither A nor AAAA records the cluster can use")
+        } else {
+            format!("{name} has no A record to synthesize from; with --allow-aaaa its AAAA would be used")
+        })
+    } else if pod_aaaa.is_empty() && address.is_none() {
+        Some(format!(
+            "the pod got no answer: check DNS64 ({}) and its upstream resolver (--upstream-dns {}), `docker logs {}`",
+            plan.dns64.as_ref().map(|d| d.address.to_string()).unwrap_or_default(),
+            config.upstream_dns,
+            plan.dns64.as_ref().map(|d| d.container.as_str()).unwrap_or("bind9")
+        ))
+    } else if !matches_policy {
+        Some(format!(
+            "DNS64 answered {got:?} but the policy ({}) wants {expected:?}: check bind9's dns64 exclude clause (`dind export logs`)",
+            if config.allow_aaaa { "--allow-aaaa" } else { "synthesize all" }
+        ))
+    } else if !tcp_connected && via_nat64 {
+        Some(format!(
+            "through NAT64: is tayga running, does the host route {} exist, does the host masquerade IPv4? `dind check network` lists each; `dind up --cluster-id {id}` repairs",
+            plan.nat64.as_ref().map(|n| n.pool.to_string()).unwrap_or_default()
+        ))
+    } else if !tcp_connected {
+        Some(format!(
+            "direct: check the host rules tagged {} (FORWARD, MASQUERADE out of {}) and the egress interface's IPv6 route",
+            plan.host.rule_tag,
+            config.egress_interface.as_deref().unwrap_or("?")
+        ))
+    } else {
+        None
+    };
+    let passed = matches_policy && (expected == Expected::NoAnswer || tcp_connected);
+    Ok(Check {
+        check: "reach".into(),
+        target,
+        ok: passed,
+        detail,
+        hint,
+        name: Some(result),
+    })
+}
+
+/// The host's own view of a name, through the helper (host networking, host resolver).
+async fn host_answers(
+    engine: &Engine,
+    cluster_id: u8,
+    name: &str,
+    resolver: Option<IpAddr>,
+) -> Result<(Vec<Ipv6Addr>, Vec<Ipv4Addr>)> {
+    let image = ImageKind::NodeBase.spec().tag;
+    let host = HostNet::open(engine, &image, cluster_id).await?;
+    let server = resolver.map(|r| format!("@{r}"));
+    let query = |kind: &'static str| {
+        let mut argv: Vec<String> = DIG.iter().map(|s| s.to_string()).collect();
+        argv.extend(server.clone());
+        argv.extend([name.to_string(), kind.to_string()]);
+        argv
+    };
+    let result = async {
+        let aaaa = host.run(&query("AAAA")).await?;
+        let a = host.run(&query("A")).await?;
+        Ok::<_, anyhow::Error>((parse_dig(&aaaa.stdout), parse_dig(&a.stdout)))
+    }
+    .await;
+    host.close().await;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_answers_follow_the_policy() {
+        use Expected::*;
+        let cases = [
+            // mode, allow_aaaa, real AAAA, A, expected
+            (IpMode::Ipv6, false, false, true, Synthesized),
+            (IpMode::Ipv6, false, true, true, Synthesized),
+            (IpMode::Ipv6, false, true, false, NoAnswer),
+            (IpMode::Ipv6, true, true, true, RealAaaa),
+            (IpMode::Ipv6, true, true, false, RealAaaa),
+            (IpMode::Ipv6, true, false, true, Synthesized),
+            (IpMode::Ipv6, true, false, false, NoAnswer),
+            (IpMode::DualStack, true, true, true, RealAaaa),
+            (IpMode::DualStack, true, false, true, NoAnswer),
+        ];
+        for (mode, allow, real, a, want) in cases {
+            assert_eq!(
+                expected_answer(mode, allow, real, a),
+                want,
+                "{mode} allow={allow} aaaa={real} a={a}"
+            );
+        }
+    }
+
+    #[test]
+    fn answers_are_classified_by_prefix() {
+        let prefix: Ipv6Net = "fd00:10:64:ff9b::/96".parse().unwrap();
+        let real: Ipv6Addr = "fd00:ee::10".parse().unwrap();
+        let synth: Ipv6Addr = "fd00:10:64:ff9b::c612:a".parse().unwrap();
+        assert_eq!(
+            classify(&[synth], Some(prefix), &[real]),
+            Expected::Synthesized
+        );
+        assert_eq!(classify(&[real], Some(prefix), &[real]), Expected::RealAaaa);
+        assert_eq!(classify(&[], Some(prefix), &[real]), Expected::NoAnswer);
+        assert_eq!(classify(&[real], None, &[real]), Expected::RealAaaa);
+    }
+
+    #[test]
+    fn dig_output_keeps_only_addresses() {
+        let out = "alias.example.test.\nfd00:ee::10\n;; connection timed out\n";
+        assert_eq!(
+            parse_dig::<Ipv6Addr>(out),
+            vec!["fd00:ee::10".parse::<Ipv6Addr>().unwrap()]
+        );
+        assert!(parse_dig::<Ipv4Addr>(out).is_empty());
+    }
+
+    #[test]
+    fn tayga_mappings_are_found_for_one_client() {
+        let log = "starting\nassigned new pool address 172.18.0.130 (fd00:20::3)\n\
+                   assigned new pool address 172.18.0.131 (fd00:20::4)\n";
+        let node3: Ipv6Addr = "fd00:20::3".parse().unwrap();
+        let node5: Ipv6Addr = "fd00:20::5".parse().unwrap();
+        assert_eq!(
+            tayga_mapping(log, node3),
+            Some(Ipv4Addr::new(172, 18, 0, 130))
+        );
+        assert_eq!(tayga_mapping(log, node5), None);
+    }
+
+    #[test]
+    fn rules_compare_regardless_of_match_order() {
+        let a = host_rules::Ip6Rule {
+            table: "nat".into(),
+            chain: "POSTROUTING".into(),
+            spec: ["-s", "fd00:20::/64", "-o", "eth0", "-j", "MASQUERADE"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let mut b = a.clone();
+        b.spec = ["-o", "eth0", "-s", "fd00:20::/64", "-j", "MASQUERADE"]
+            .map(String::from)
+            .to_vec();
+        assert!(same_rule(&a, &b));
+        b.spec[1] = "eth1".into();
+        assert!(!same_rule(&a, &b));
+    }
 }
