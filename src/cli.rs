@@ -212,6 +212,7 @@ impl ConfigArgs {
             pod_cidrs: flag("--pod-cidrs", &self.pod_cidrs),
             service_cidr: flag("--service-cidr", &self.service_cidr),
             node_image: flag("--node-image", &self.node_image),
+            probes: None,
         }
     }
 

@@ -46,6 +46,7 @@ struct FileConfig {
     #[serde(rename = "serviceCIDR")]
     service_cidr: Option<String>,
     node_image: Option<String>,
+    probes: Option<List>,
 }
 
 impl Scalar {
@@ -121,5 +122,6 @@ pub fn load_file(path: &str, text: &str) -> Result<Layer> {
         pod_cidrs: file.pod_cidrs.map(|v| at("podCIDRs", v.into_string())),
         service_cidr: file.service_cidr.map(|v| at("serviceCIDR", v)),
         node_image: file.node_image.map(|v| at("nodeImage", v)),
+        probes: file.probes.map(|v| at("probes", v.into_string())),
     })
 }

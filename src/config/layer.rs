@@ -53,6 +53,8 @@ pub struct Layer {
     pub pod_cidrs: Option<Sourced>,
     pub service_cidr: Option<Sourced>,
     pub node_image: Option<Sourced>,
+    /// Names `dind check network` probes when given none (config file only).
+    pub probes: Option<Sourced>,
 }
 
 macro_rules! each_field {
@@ -70,7 +72,8 @@ macro_rules! each_field {
             mgmt_cidrs,
             pod_cidrs,
             service_cidr,
-            node_image
+            node_image,
+            probes
         )
     };
 }
@@ -126,6 +129,7 @@ impl Layer {
             pod_cidrs: var("POD_NETWORK_CIDR"),
             service_cidr: var("SERVICE_CIDR"),
             node_image: var("DIND_IMAGE"),
+            probes: None,
         }
     }
 }

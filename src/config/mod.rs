@@ -109,6 +109,9 @@ pub struct Config {
     pub service_cidr: IpNet,
     /// None: the node image that dind builds itself.
     pub node_image: Option<String>,
+    /// Names `dind check network` probes when given none.
+    #[serde(default)]
+    pub probes: Vec<String>,
 }
 
 /// k-d-c's defaults, per IP mode.

@@ -195,6 +195,35 @@ fn check_interface_name(raw: &Sourced) -> Result<String, ConfigError> {
     Ok(name.to_string())
 }
 
+/// Host names, comma- or space-separated.
+fn parse_names(setting: &'static str, raw: &Sourced) -> Result<Vec<String>, ConfigError> {
+    let names: Vec<String> = raw
+        .value
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    for name in &names {
+        let valid = name.len() <= 253
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            });
+        if !valid {
+            return Err(refuse(
+                setting,
+                raw,
+                format!("'{name}' is not a host name like example.com"),
+            ));
+        }
+    }
+    Ok(names)
+}
+
 /// A cluster id alone, for commands that only name a cluster (down, clean, status).
 pub fn parse_cluster_id(raw: &Sourced) -> Result<u8, ConfigError> {
     const EXPECTED: &str = "expected a number from 0 to 254";
@@ -379,6 +408,11 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         .map(|raw| raw.value.trim().to_string())
         .filter(|s| !s.is_empty());
 
+    let probes = match &layer.probes {
+        Some(raw) => parse_names("probes", raw)?,
+        None => Vec::new(),
+    };
+
     let config = Config {
         cluster_id,
         ip_mode,
@@ -393,6 +427,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         pod_cidrs,
         service_cidr,
         node_image,
+        probes,
     };
     // Compared as planned: the cluster id is already in the management and NAT64 ranges.
     let planned = plan::plan(&config);

@@ -235,6 +235,11 @@ pub async fn check_network(
         bail!("no dind cluster {cluster_id} here; `dind up --cluster-id {cluster_id}` creates it");
     };
     let plan = plan::plan(&record.config);
+    let names = if options.names.is_empty() {
+        &record.config.probes
+    } else {
+        &options.names
+    };
     let mut checks = Vec::new();
     progress
         .run(
@@ -264,7 +269,7 @@ pub async fn check_network(
     let result = progress
         .run("Probing from a pod", async |_| {
             let mut found = vec![pod_to_pod(&a, &b).await?];
-            for name in &options.names {
+            for name in names {
                 found.push(check_name(engine, &plan, &record, &a, nodes.0, name, options).await?);
             }
             Ok(found)

@@ -53,6 +53,7 @@ fn defaults_are_kdc_ipv6_defaults() {
             pod_cidrs: nets(&["fd00:40::/72"]),
             service_cidr: "fd00:30::/110".parse().unwrap(),
             node_image: None,
+            probes: Vec::new(),
         }
     );
 }
@@ -302,6 +303,7 @@ fn env_variables_map_to_settings_with_their_names() {
             pod_cidrs: env("fd00:41::/72", "POD_NETWORK_CIDR"),
             service_cidr: env("fd00:31::/110", "SERVICE_CIDR"),
             node_image: env("example/node:v1", "DIND_IMAGE"),
+            probes: None,
         }
     );
     let config = valid(layer);
@@ -442,7 +444,7 @@ fn file_with_every_key() {
          egressInterface: eth1\nkubernetes: false\n\
          mgmtCIDRs:\n  - 10.193.0.0/24\n  - fd00:21::/64\n\
          podCIDRs: 10.245.0.0/16, fd00:41::/72\nserviceCIDR: fd00:31::/110\n\
-         nodeImage: example/node:v2\n"
+         nodeImage: example/node:v2\nprobes: [example.com, ipv4.example.net]\n"
     );
     let layer = file_layer(&text);
     let at = |value: &str, key: &'static str| {
@@ -470,9 +472,11 @@ fn file_with_every_key() {
             pod_cidrs: at("10.245.0.0/16, fd00:41::/72", "podCIDRs"),
             service_cidr: at("fd00:31::/110", "serviceCIDR"),
             node_image: at("example/node:v2", "nodeImage"),
+            probes: at("example.com,ipv4.example.net", "probes"),
         }
     );
     let config = valid(layer);
+    assert_eq!(config.probes, ["example.com", "ipv4.example.net"]);
     assert_eq!(config.cluster_id, 3);
     assert_eq!(config.ip_mode, IpMode::DualStack);
     assert_eq!(config.nat64_v4_prefix, V4Prefix16(10, 10));
@@ -1194,4 +1198,21 @@ fn config_round_trips_through_json_labels() {
     assert!(json.contains("\"nat64V4Prefix\":\"172.18\""), "{json}");
     let back: Config = serde_json::from_str(&json).unwrap();
     assert_eq!(back, config);
+}
+
+#[test]
+fn probes_must_be_host_names() {
+    let err = crate::config::validate(file_layer(&format!(
+        "{HEADER}probes: [example.com, \"not a/name\"]\n"
+    )))
+    .expect_err("a slash is no host name");
+    assert_eq!(err.setting, "probes");
+    assert!(
+        err.to_string().contains("'a/name' is not a host name"),
+        "{err}"
+    );
+    assert!(
+        err.origin.contains("key 'probes' of config file c.yaml"),
+        "{err}"
+    );
 }
