@@ -319,3 +319,36 @@ pub fn indent(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+impl Engine {
+    /// A file of a container, running or stopped, through the archive API; None when the
+    /// path does not exist.
+    pub async fn read_file(&self, container: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let options = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
+        let mut stream = self
+            .docker
+            .download_from_container(container, Some(options));
+        let mut archive = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => archive.extend_from_slice(&bytes),
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot read {path} in container {container}"))
+                }
+            }
+        }
+        let mut entries = tar::Archive::new(archive.as_slice());
+        let mut entry = entries
+            .entries()?
+            .next()
+            .with_context(|| format!("Docker sent an empty archive for {path} in {container}"))??;
+        let mut contents = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut contents)
+            .with_context(|| format!("cannot unpack {path} of container {container}"))?;
+        Ok(Some(contents))
+    }
+}

@@ -1,0 +1,444 @@
+//! End to end: `dind export logs` on a running cluster, and `dind doctor` on this Docker
+//! host. Needs root and a Docker daemon (`bash .ci/setup`). Cluster ids 50-59; the NAT64
+//! network is 10.(100+id).0.0/16, since 172.(18+id) is refused above id 13.
+
+mod support;
+
+use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
+use dind::docker::Engine;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+use support::*;
+
+const NAT64: &str = "10.100";
+
+/// A Docker network that dind did not make; removed on drop.
+struct ForeignNetwork {
+    engine: Engine,
+    name: String,
+}
+
+impl ForeignNetwork {
+    async fn create(engine: &Engine, name: &str, subnet: &str) -> ForeignNetwork {
+        let network = ForeignNetwork {
+            engine: engine.clone(),
+            name: name.to_string(),
+        };
+        let _ = engine.remove_network(name).await;
+        engine
+            .api()
+            .create_network(NetworkCreateRequest {
+                name: name.to_string(),
+                driver: Some("bridge".into()),
+                enable_ipv6: Some(true),
+                ipam: Some(Ipam {
+                    config: Some(vec![IpamConfig {
+                        subnet: Some(subnet.to_string()),
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("create the foreign network");
+        network
+    }
+}
+
+impl Drop for ForeignNetwork {
+    fn drop(&mut self) {
+        let (engine, name) = (self.engine.clone(), self.name.clone());
+        block_on_thread(async move {
+            let _ = engine.remove_network(&name).await;
+        });
+    }
+}
+
+/// `dind doctor ARGS -o json`, its findings parsed.
+fn doctor(args: &[&str]) -> (Output, Vec<Value>) {
+    let mut argv = vec!["doctor"];
+    argv.extend_from_slice(args);
+    argv.extend(["-o", "json"]);
+    let out = dind(&argv, &[]);
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor -o json printed no JSON ({e}):\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        )
+    });
+    (out, findings)
+}
+
+fn finding<'a>(findings: &'a [Value], check: &str) -> &'a Value {
+    findings
+        .iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} finding: {findings:#?}"))
+}
+
+fn has_finding(findings: &[Value], check: &str) -> bool {
+    findings.iter().any(|f| f["check"] == check)
+}
+
+/// Containers and networks labelled as cluster `id`'s (helpers included).
+async fn cluster_objects(engine: &Engine, id: u8) -> (usize, usize) {
+    let id = id.to_string();
+    let filter = [(dind::labels::CLUSTER, id.as_str())];
+    (
+        engine.containers_with(&filter).await.unwrap().len(),
+        engine.networks_with(&filter).await.unwrap().len(),
+    )
+}
+
+fn archive_entries(archive: &Path) -> Vec<String> {
+    let gz = flate2::read::GzDecoder::new(std::fs::File::open(archive).expect("the archive"));
+    tar::Archive::new(gz)
+        .entries()
+        .expect("a tar archive")
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_logs_holds_mappings_queries_and_host_rules_of_a_running_cluster() {
+    let _serial = serial().await;
+    let _wan = Wan::start().await.expect("simulated Internet");
+    let engine = engine().await;
+    let before = HostState::capture();
+    let cluster = Cluster::up(
+        50,
+        &[
+            "--nat64-v4-prefix",
+            NAT64,
+            "--nodes",
+            "1",
+            "--allow-aaaa",
+            "--egress-interface",
+            HOST_IF,
+        ],
+    )
+    .expect("dind up");
+    let node = cluster.name("kube-node-1");
+    let pod = Pod::create(&engine, &node, "pod-export")
+        .await
+        .expect("pod");
+    // An A-only name: DNS64 logs the query and tayga maps the node (pods are masqueraded
+    // to their node first).
+    assert_eq!(
+        pod.fetch("http://v4only.example.test/").await.unwrap(),
+        HOST_V4
+    );
+
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path().join("export");
+    let out = dind(
+        &[
+            "export",
+            "logs",
+            dir.to_str().unwrap(),
+            "--cluster-id",
+            "50",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let archive = tmp.path().join("export.tar.gz");
+    assert!(dir.is_dir() && archive.is_file(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("export.tar.gz"), "{}", stdout(&out));
+
+    let tayga = cluster.name("tayga");
+    let bind9 = cluster.name("bind9");
+    let entries = archive_entries(&archive);
+    let mut expected: Vec<String> = [
+        "host/dind-rules.txt",
+        "host/ip6tables.txt",
+        "host/iptables.txt",
+        "host/routes.txt",
+        "cluster/record.json",
+        "cluster/status.json",
+    ]
+    .iter()
+    .map(|f| format!("export/{f}"))
+    .collect();
+    for container in [&tayga, &bind9, &node, &cluster.name("kube-master")] {
+        for file in [
+            "logs.txt",
+            "inspect.json",
+            "resolv.conf",
+            "ip-addr.txt",
+            "ip-route.txt",
+            "iptables.txt",
+            "ip6tables.txt",
+        ] {
+            expected.push(format!("export/{container}/{file}"));
+        }
+    }
+    for file in ["tayga.conf", "dynamic.map", "mappings.txt"] {
+        expected.push(format!("export/{tayga}/{file}"));
+    }
+    for file in ["named.conf", "querylog-sample.txt"] {
+        expected.push(format!("export/{bind9}/{file}"));
+    }
+    for path in &expected {
+        assert!(entries.contains(path), "{path} is not in {entries:#?}");
+    }
+    assert!(
+        !entries.iter().any(|e| e.contains("host-helper")),
+        "helpers are not exported: {entries:#?}"
+    );
+
+    let node_address = "fd00:20:50::3";
+    let mappings = read(&dir.join(&tayga).join("mappings.txt"));
+    let dynamic_map = read(&dir.join(&tayga).join("dynamic.map"));
+    assert!(
+        mappings.contains(node_address) || dynamic_map.contains(node_address),
+        "tayga's mappings lack {node_address}:\n{mappings}\n{dynamic_map}"
+    );
+    let queries = read(&dir.join(&bind9).join("querylog-sample.txt"));
+    assert!(queries.contains("v4only.example.test"), "{queries}");
+    assert!(read(&dir.join(&bind9).join("named.conf")).contains("dns64 fd00:10:64:ff9b::/96"));
+    assert!(read(&dir.join(&tayga).join("tayga.conf")).contains("dynamic-pool 10.150.0.128/25"));
+    assert!(
+        read(&dir.join(&node).join("ip-route.txt")).contains("fd00:10:64:ff9b::/96 via"),
+        "node routes"
+    );
+    assert!(read(&dir.join(&node).join("resolv.conf")).contains("fd00:20:50::100"));
+    // The NAT64 image has no iptables: the file says so instead of failing the export.
+    assert!(read(&dir.join(&tayga).join("iptables.txt")).contains("iptables-save"));
+
+    let rules = read(&dir.join("host/dind-rules.txt"));
+    assert!(
+        rules
+            .lines()
+            .any(|l| l.contains("MASQUERADE") && l.contains("dind:cluster=50")),
+        "{rules}"
+    );
+    assert!(read(&dir.join("host/routes.txt")).contains("10.150.0.128/25 via 10.150.0.200"));
+    let record: Value = serde_json::from_str(&read(&dir.join("cluster/record.json"))).unwrap();
+    assert_eq!(record["config"]["clusterId"], 50);
+    assert_eq!(record["config"]["egressInterface"], HOST_IF);
+    let status: Value = serde_json::from_str(&read(&dir.join("cluster/status.json"))).unwrap();
+    assert_eq!(status[0]["aaaaPolicy"], "pass-real-aaaa");
+    let inspect: Value =
+        serde_json::from_str(&read(&dir.join(&tayga).join("inspect.json"))).unwrap();
+    assert_eq!(inspect["Name"], format!("/{tayga}"));
+
+    let out = cluster.down();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(cluster_objects(&engine, 50).await, (0, 0));
+    assert_eq!(HostState::capture(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_logs_of_a_missing_cluster_fails_clearly() {
+    let _serial = serial().await;
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path().join("export");
+    let out = dind(
+        &[
+            "export",
+            "logs",
+            dir.to_str().unwrap(),
+            "--cluster-id",
+            "54",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no dind cluster 54 here"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.exists(), "nothing is written for a missing cluster");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_fails_on_a_foreign_network_that_overlaps() {
+    let _serial = serial().await;
+    let engine = engine().await;
+    let name = "dind-e2e-foreign-51";
+    let network = ForeignNetwork::create(&engine, name, "fd00:20:51::/64").await;
+
+    let (out, findings) = doctor(&["--cluster-id", "51", "--nat64-v4-prefix", NAT64]);
+    assert!(!out.status.success(), "an overlap fails the doctor");
+    let overlap = finding(&findings, "subnet-overlap");
+    assert_eq!(overlap["status"], "fail", "{overlap:#}");
+    let detail = overlap["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(name) && detail.contains("fd00:20:51::/64"),
+        "{detail}"
+    );
+    assert!(
+        overlap["hint"].as_str().unwrap().contains("--mgmt-cidrs"),
+        "{overlap:#}"
+    );
+    // The bridge's own route is the same overlap; it is not reported a second time.
+    assert!(!detail.contains("host route"), "{detail}");
+
+    let table = dind(
+        &["doctor", "--cluster-id", "51", "--nat64-v4-prefix", NAT64],
+        &[],
+    );
+    assert!(!table.status.success());
+    assert!(
+        stdout(&table).contains("✗ subnet-overlap"),
+        "{}",
+        stdout(&table)
+    );
+
+    drop(network);
+    assert!(engine.inspect_network(name).await.unwrap().is_none());
+    assert_eq!(cluster_objects(&engine, 51).await, (0, 0));
+}
+
+/// What the host itself says, read here: the tests run on the Docker host.
+struct Uplink {
+    interface: String,
+    ipv6_default: bool,
+    from_ra: bool,
+    accept_ra: String,
+    forwarding: bool,
+}
+
+fn uplink() -> Uplink {
+    let default_dev = |family: &str| {
+        sh(&["ip", family, "route", "show", "default"])
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip_while(|w| *w != "dev")
+            .nth(1)
+            .map(str::to_string)
+    };
+    let interface = default_dev("-6")
+        .or_else(|| default_dev("-4"))
+        .expect("this host has a default route");
+    let v6_default =
+        sh(&["ip", "-6", "route", "show", "default", "dev", &interface]).unwrap_or_default();
+    let proc = |path: String| {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    Uplink {
+        ipv6_default: !v6_default.trim().is_empty(),
+        from_ra: v6_default.contains("proto ra"),
+        accept_ra: proc(format!("/proc/sys/net/ipv6/conf/{interface}/accept_ra")),
+        forwarding: proc("/proc/sys/net/ipv6/conf/all/forwarding".into()) == "1",
+        interface,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_passes_for_an_unused_cluster_id_and_reports_the_hosts_uplink() {
+    let _serial = serial().await;
+    let engine = engine().await;
+    let before = HostState::capture();
+    let objects = docker_objects(&engine).await;
+
+    let (out, findings) = doctor(&["--cluster-id", "52", "--nat64-v4-prefix", NAT64]);
+    assert!(out.status.success(), "{findings:#?}\n{}", stderr(&out));
+    for check in [
+        "daemon",
+        "ipv6",
+        "iptables-backend",
+        "daemon-ipv6-nat",
+        "tun",
+        "subnet-overlap",
+    ] {
+        assert_eq!(finding(&findings, check)["status"], "ok", "{findings:#?}");
+    }
+    assert!(!has_finding(&findings, "egress-interface"), "{findings:#?}");
+    assert!(finding(&findings, "subnet-overlap")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("fd00:20:52::/64"));
+
+    // With --allow-aaaa and no --egress-interface: the host's default route's interface.
+    let host = uplink();
+    let (out, findings) = doctor(&[
+        "--cluster-id",
+        "52",
+        "--nat64-v4-prefix",
+        NAT64,
+        "--allow-aaaa",
+    ]);
+    let egress = finding(&findings, "egress-interface");
+    assert_eq!(egress["status"], "ok");
+    assert!(egress["detail"].as_str().unwrap().contains(&host.interface));
+    let expect = |ok: bool| if ok { "ok" } else { "warn" };
+    assert_eq!(
+        finding(&findings, "ipv6-default-route")["status"],
+        expect(host.ipv6_default),
+        "{findings:#?}"
+    );
+    assert_eq!(
+        finding(&findings, "ipv6-forwarding")["status"],
+        expect(host.forwarding),
+        "{findings:#?}"
+    );
+    let ra_fails = host.accept_ra == "1" && (host.from_ra || !host.forwarding);
+    assert_eq!(
+        finding(&findings, "accept-ra")["status"],
+        if ra_fails { "fail" } else { "ok" },
+        "{findings:#?}"
+    );
+    assert_eq!(out.status.success(), !ra_fails, "{findings:#?}");
+
+    // The cheap check `up` may run: one helper, for /dev/net/tun.
+    let config = dind::cli::ConfigArgs {
+        cluster_id: Some("52".into()),
+        nat64_v4_prefix: Some(NAT64.into()),
+        ..Default::default()
+    }
+    .resolve(|_| None)
+    .expect("a valid config");
+    dind::diagnose::doctor::preflight(&engine, &config)
+        .await
+        .expect("this host has /dev/net/tun");
+
+    assert_eq!(docker_objects(&engine).await, objects, "no helper is left");
+    assert_eq!(HostState::capture(), before, "doctor changes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_fails_naming_a_missing_egress_interface() {
+    let _serial = serial().await;
+    let engine = engine().await;
+    let (out, findings) = doctor(&[
+        "--cluster-id",
+        "53",
+        "--nat64-v4-prefix",
+        NAT64,
+        "--allow-aaaa",
+        "--egress-interface",
+        "nosuchif0",
+    ]);
+    assert!(!out.status.success());
+    let egress = finding(&findings, "egress-interface");
+    assert_eq!(egress["status"], "fail");
+    assert!(
+        egress["detail"].as_str().unwrap().contains("nosuchif0"),
+        "{egress:#}"
+    );
+    assert!(
+        egress["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--egress-interface"),
+        "{egress:#}"
+    );
+    assert!(
+        !has_finding(&findings, "ipv6-default-route"),
+        "nothing more is said about a missing interface: {findings:#?}"
+    );
+    assert_eq!(cluster_objects(&engine, 53).await, (0, 0));
+}
