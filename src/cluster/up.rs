@@ -3,6 +3,7 @@
 
 use super::{down, find_record, specs};
 use crate::config::{Config, IpMode};
+use crate::diagnose::doctor;
 use crate::docker::Engine;
 use crate::host::{self, HostNet};
 use crate::images::{self, ImageKind};
@@ -93,7 +94,16 @@ pub async fn up(
     let images = build_images(engine, &config, progress).await?;
     let record = match existing {
         Some(record) => record,
-        None => inspect_host(engine, config, &images.helper, progress).await?,
+        None => {
+            // Fail before creating anything when the host cannot run NAT64.
+            let checked = config.clone();
+            let (record, tun) = tokio::join!(
+                inspect_host(engine, config, &images.helper, progress),
+                doctor::preflight(engine, &checked)
+            );
+            tun?;
+            record?
+        }
     };
     let ctx = Ctx {
         engine: engine.clone(),
