@@ -2,7 +2,7 @@
 //! says what it saw, and a failing one says where to look.
 
 use crate::cluster::find_record;
-use crate::config::IpMode;
+use crate::config::{Config, IpMode};
 use crate::docker::{first_lines, Engine};
 use crate::host::HostNet;
 use crate::images::{self, ImageKind};
@@ -270,7 +270,15 @@ pub async fn check_network(
         .run("Probing from a pod", async |_| {
             let mut found = vec![pod_to_pod(&a, &b).await?];
             for name in names {
-                found.push(check_name(engine, &plan, &record, &a, nodes.0, name, options).await?);
+                let probe = Probe {
+                    engine,
+                    plan: &plan,
+                    record: &record,
+                    options,
+                    pod: &a,
+                    node: nodes.0,
+                };
+                found.push(check_name(&probe, name).await?);
             }
             Ok(found)
         })
@@ -542,22 +550,36 @@ async fn pod_to_pod(a: &ProbePod<'_>, b: &ProbePod<'_>) -> Result<Check> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn check_name(
-    engine: &Engine,
-    plan: &ClusterPlan,
-    record: &Record,
-    pod: &ProbePod<'_>,
-    node: &NodePlan,
-    name: &str,
-    options: &Options,
-) -> Result<Check> {
-    let config = &record.config;
+/// What a name check needs besides the name.
+struct Probe<'a> {
+    engine: &'a Engine,
+    plan: &'a ClusterPlan,
+    record: &'a Record,
+    options: &'a Options,
+    pod: &'a ProbePod<'a>,
+    node: &'a NodePlan,
+}
+
+async fn check_name(probe: &Probe<'_>, name: &str) -> Result<Check> {
+    let result = observe_name(probe, name).await?;
+    Ok(judge_name(
+        probe.plan,
+        &probe.record.config,
+        name,
+        probe.options.port,
+        result,
+    ))
+}
+
+/// Resolves `name` from the pod, its node and the host, and connects from the pod.
+async fn observe_name(probe: &Probe<'_>, name: &str) -> Result<NameResult> {
+    let (engine, plan, config) = (probe.engine, probe.plan, &probe.record.config);
     let aaaa = [&DIG[..], &[name, "AAAA"]].concat();
-    let pod_aaaa: Vec<Ipv6Addr> = parse_dig(&pod.run(&aaaa).await?.stdout);
-    let node_aaaa: Vec<Ipv6Addr> = parse_dig(&engine.exec(&node.container, &aaaa).await?.stdout);
+    let pod_aaaa: Vec<Ipv6Addr> = parse_dig(&probe.pod.run(&aaaa).await?.stdout);
+    let node_aaaa: Vec<Ipv6Addr> =
+        parse_dig(&engine.exec(&probe.node.container, &aaaa).await?.stdout);
     let (host_aaaa, host_a) =
-        host_answers(engine, plan.cluster_id, name, options.host_resolver).await?;
+        host_answers(engine, plan.cluster_id, name, probe.options.host_resolver).await?;
     let prefix = plan.dns64.as_ref().map(|d| d.prefix);
     let expected = expected_answer(
         config.ip_mode,
@@ -566,8 +588,6 @@ async fn check_name(
         !host_a.is_empty(),
     );
     let got = classify(&pod_aaaa, prefix, &host_aaaa);
-    let matches_policy = got == expected;
-    let target = format!("{name}:{}", options.port);
 
     let address = pod_aaaa.first().copied().map(IpAddr::V6).or_else(|| {
         // Dual-stack and ipv4 clusters reach IPv4-only names over IPv4.
@@ -577,18 +597,17 @@ async fn check_name(
     });
     let tcp_connected = match address {
         Some(address) => {
-            let argv = tcp_connect_argv(address, options.port);
+            let argv = tcp_connect_argv(address, probe.options.port);
             let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-            pod.run(&argv).await?.success()
+            probe.pod.run(&argv).await?.success()
         }
         None => false,
     };
     let via_nat64 =
         matches!(address, Some(IpAddr::V6(a)) if prefix.is_some_and(|p| p.contains(&a)));
-    let path = address.map(|_| if via_nat64 { "nat64" } else { "direct" }.to_string());
     let nat64_mapping = match (&plan.nat64, via_nat64) {
         (Some(nat64), true) => {
-            let node_v6 = node.addresses.iter().find_map(|a| match a {
+            let node_v6 = probe.node.addresses.iter().find_map(|a| match a {
                 IpAddr::V6(a) => Some(*a),
                 IpAddr::V4(_) => None,
             });
@@ -597,18 +616,28 @@ async fn check_name(
         }
         _ => None,
     };
-    let result = NameResult {
-        pod_aaaa: pod_aaaa.clone(),
-        node_aaaa,
-        host_aaaa: host_aaaa.clone(),
-        host_a,
+    Ok(NameResult {
         synthesized: got == Expected::Synthesized,
+        matches_policy: got == expected,
+        pod_aaaa,
+        node_aaaa,
+        host_aaaa,
+        host_a,
         expected,
-        matches_policy,
         tcp_connected,
-        path: path.clone(),
+        path: address.map(|_| if via_nat64 { "nat64" } else { "direct" }.to_string()),
         nat64_mapping,
-    };
+    })
+}
+
+/// Whether a name check passed, what it saw, and where to look when it did not.
+fn judge_name(
+    plan: &ClusterPlan,
+    config: &Config,
+    name: &str,
+    port: u16,
+    result: NameResult,
+) -> Check {
     let shown = |v: &[Ipv6Addr]| {
         if v.is_empty() {
             "none".to_string()
@@ -619,45 +648,54 @@ async fn check_name(
                 .join(",")
         }
     };
+    let r = &result;
     let detail = format!(
         "pod AAAA {} (host sees {}), {}, TCP {}{}",
-        shown(&pod_aaaa),
-        shown(&host_aaaa),
-        if matches_policy {
+        shown(&r.pod_aaaa),
+        shown(&r.host_aaaa),
+        if r.matches_policy {
             "as the AAAA policy says".to_string()
         } else {
-            format!("expected {expected:?}")
+            format!("expected {:?}", r.expected)
         },
-        if tcp_connected { "connected" } else { "failed" },
-        path.as_deref()
+        if r.tcp_connected {
+            "connected"
+        } else {
+            "failed"
+        },
+        r.path
+            .as_deref()
             .map(|p| format!(" via {p}"))
             .unwrap_or_default()
     );
     let id = plan.cluster_id;
-    let hint = if expected == Expected::NoAnswer && pod_aaaa.is_empty() {
+    let via_nat64 = r.path.as_deref() == Some("nat64");
+    let hint = if r.expected == Expected::NoAnswer && r.pod_aaaa.is_empty() {
         Some(if config.allow_aaaa {
             format!("{name} has neither A nor AAAA records the cluster can use")
         } else {
             format!("{name} has no A record to synthesize from; with --allow-aaaa its AAAA would be used")
         })
-    } else if pod_aaaa.is_empty() && address.is_none() {
+    } else if r.path.is_none() {
         Some(format!(
             "the pod got no answer: check DNS64 ({}) and its upstream resolver (--upstream-dns {}), `docker logs {}`",
             plan.dns64.as_ref().map(|d| d.address.to_string()).unwrap_or_default(),
             config.upstream_dns,
             plan.dns64.as_ref().map(|d| d.container.as_str()).unwrap_or("bind9")
         ))
-    } else if !matches_policy {
+    } else if !r.matches_policy {
         Some(format!(
-            "DNS64 answered {got:?} but the policy ({}) wants {expected:?}: check bind9's dns64 exclude clause (`dind export logs`)",
-            if config.allow_aaaa { "--allow-aaaa" } else { "synthesize all" }
+            "the pod's answer is not what the policy ({}) wants ({:?}): check bind9's dns64 exclude clause (`dind export logs`)",
+            if config.allow_aaaa { "--allow-aaaa" } else { "synthesize all" },
+            r.expected
         ))
-    } else if !tcp_connected && via_nat64 {
+    } else if !r.tcp_connected && via_nat64 {
         Some(format!(
-            "through NAT64: is tayga running, does the host route {} exist, does the host masquerade IPv4? `dind check network` lists each; `dind up --cluster-id {id}` repairs",
+            "through NAT64: is tayga running, does the host route {} exist, does the host masquerade IPv4? \
+             `dind up --cluster-id {id}` repairs the first two",
             plan.nat64.as_ref().map(|n| n.pool.to_string()).unwrap_or_default()
         ))
-    } else if !tcp_connected {
+    } else if !r.tcp_connected {
         Some(format!(
             "direct: check the host rules tagged {} (FORWARD, MASQUERADE out of {}) and the egress interface's IPv6 route",
             plan.host.rule_tag,
@@ -666,15 +704,15 @@ async fn check_name(
     } else {
         None
     };
-    let passed = matches_policy && (expected == Expected::NoAnswer || tcp_connected);
-    Ok(Check {
+    let passed = r.matches_policy && (r.expected == Expected::NoAnswer || r.tcp_connected);
+    Check {
         check: "reach".into(),
-        target,
+        target: format!("{name}:{port}"),
         ok: passed,
         detail,
         hint,
         name: Some(result),
-    })
+    }
 }
 
 /// The host's own view of a name, through the helper (host networking, host resolver).
@@ -766,6 +804,91 @@ mod tests {
             Some(Ipv4Addr::new(172, 18, 0, 130))
         );
         assert_eq!(tayga_mapping(log, node5), None);
+    }
+
+    fn allow_aaaa_cluster() -> (ClusterPlan, Config) {
+        let layer = crate::config::Layer {
+            allow_aaaa: Some(crate::config::Sourced::new(
+                "true",
+                crate::config::Origin::Default,
+            )),
+            egress_interface: Some(crate::config::Sourced::new(
+                "eth0",
+                crate::config::Origin::Default,
+            )),
+            ..Default::default()
+        };
+        let config = crate::config::validate(layer).unwrap();
+        (plan::plan(&config), config)
+    }
+
+    fn seen(
+        pod: &str,
+        path: Option<&str>,
+        tcp: bool,
+        expected: Expected,
+        matches: bool,
+    ) -> NameResult {
+        NameResult {
+            pod_aaaa: parse_dig(pod),
+            node_aaaa: parse_dig(pod),
+            host_aaaa: vec!["fd00:ee::10".parse().unwrap()],
+            host_a: vec![Ipv4Addr::new(198, 18, 0, 10)],
+            synthesized: false,
+            expected,
+            matches_policy: matches,
+            tcp_connected: tcp,
+            path: path.map(str::to_string),
+            nat64_mapping: None,
+        }
+    }
+
+    #[test]
+    fn name_checks_point_at_the_failing_part() {
+        let (plan, config) = allow_aaaa_cluster();
+        let judge = |r| judge_name(&plan, &config, "dual.example.test", 80, r);
+        let good = judge(seen(
+            "fd00:ee::10",
+            Some("direct"),
+            true,
+            Expected::RealAaaa,
+            true,
+        ));
+        assert!(good.ok && good.hint.is_none(), "{good:?}");
+        let direct = judge(seen(
+            "fd00:ee::10",
+            Some("direct"),
+            false,
+            Expected::RealAaaa,
+            true,
+        ));
+        assert!(!direct.ok);
+        assert!(direct
+            .hint
+            .unwrap()
+            .contains("host rules tagged dind:cluster=0 (FORWARD, MASQUERADE out of eth0)"));
+        let nat64 = judge(seen(
+            "fd00:10:64:ff9b::c612:a",
+            Some("nat64"),
+            false,
+            Expected::Synthesized,
+            true,
+        ));
+        assert!(nat64.hint.unwrap().contains("host route 172.18.0.128/25"));
+        let silent = judge(seen("", None, false, Expected::RealAaaa, false));
+        assert!(silent
+            .hint
+            .unwrap()
+            .contains("the pod got no answer: check DNS64 (fd00:20::100)"));
+        let wrong = judge(seen(
+            "fd00:10:64:ff9b::c612:a",
+            Some("nat64"),
+            true,
+            Expected::RealAaaa,
+            false,
+        ));
+        assert!(!wrong.ok);
+        assert!(wrong.hint.unwrap().contains("dns64 exclude clause"));
     }
 
     #[test]
