@@ -269,7 +269,12 @@ pub async fn run() -> Result<ExitCode> {
                 &progress,
             )
             .await?;
-            let clusters = status::status(&engine, Some(record.config.cluster_id)).await?;
+            let clusters = status::status(
+                &engine,
+                Some(record.config.cluster_id),
+                record.config.allow_aaaa,
+            )
+            .await?;
             print!("{}", status::render_table(&clusters));
         }
         Command::Down(args) => {
@@ -306,7 +311,7 @@ pub async fn run() -> Result<ExitCode> {
                 .map(|_| target_id(&args.cluster_id))
                 .transpose()?;
             let engine = Engine::connect().await?;
-            let clusters = status::status(&engine, only).await?;
+            let clusters = status::status(&engine, only, true).await?;
             match args.output {
                 OutputFormat::Table => print!("{}", status::render_table(&clusters)),
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&clusters)?),

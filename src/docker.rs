@@ -271,6 +271,55 @@ impl Engine {
             .unwrap_or(false))
     }
 
+    /// Follows a container's output until a line ends with `marker`: readiness announced by
+    /// the container itself, with no polling. Fails with the last lines when the container
+    /// stops first, or after `timeout`.
+    pub async fn wait_for_line(
+        &self,
+        container: &str,
+        marker: &str,
+        timeout: Duration,
+    ) -> Result<()> {
+        let options = LogsOptionsBuilder::default()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut stream = self.docker.logs(container, Some(options));
+        let mut pending = String::new();
+        let watch = async {
+            while let Some(chunk) = stream.next().await {
+                pending.push_str(
+                    &chunk
+                        .with_context(|| format!("cannot follow the output of {container}"))?
+                        .to_string(),
+                );
+                while let Some(end) = pending.find('\n') {
+                    if pending[..end].trim_end().ends_with(marker) {
+                        return Ok(true);
+                    }
+                    pending.drain(..=end);
+                }
+                if pending.trim_end().ends_with(marker) {
+                    return Ok(true);
+                }
+            }
+            Ok::<_, anyhow::Error>(false)
+        };
+        match tokio::time::timeout(timeout, watch).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => bail!(
+                "container {container} stopped while starting; its last output:\n{}",
+                indent(&self.log_tail(container, 20).await)
+            ),
+            Ok(Err(err)) => Err(err),
+            Err(_) => bail!(
+                "container {container} did not report `{marker}` within {timeout:?}; its last output:\n{}",
+                indent(&self.log_tail(container, 20).await)
+            ),
+        }
+    }
+
     /// Polls `probe` (an exec in `container`) until it exits 0. Fails early, with the
     /// container's last log lines, when the container stops; fails with the probe's last
     /// output on timeout.

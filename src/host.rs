@@ -105,19 +105,24 @@ impl HostHelper {
 /// The Docker host's network, seen through a NET_ADMIN helper.
 pub struct HostNet {
     helper: HostHelper,
-    pub backend: Backend,
+    backend: tokio::sync::OnceCell<Backend>,
 }
 
 impl HostNet {
     pub async fn open(engine: &Engine, image: &str, cluster_id: u8) -> Result<HostNet> {
         let helper = HostHelper::start(engine, image, cluster_id, Privilege::NetAdmin).await?;
-        match Self::detect_backend(&helper).await {
-            Ok(backend) => Ok(HostNet { helper, backend }),
-            Err(err) => {
-                helper.remove().await;
-                Err(err)
-            }
-        }
+        Ok(HostNet {
+            helper,
+            backend: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The host's iptables backend, found on first use (four `*-save` runs).
+    pub async fn backend(&self) -> Result<Backend> {
+        self.backend
+            .get_or_try_init(|| Self::detect_backend(&self.helper))
+            .await
+            .copied()
     }
 
     async fn detect_backend(helper: &HostHelper) -> Result<Backend> {
@@ -244,12 +249,14 @@ impl HostNet {
     }
 
     pub async fn ip6tables_save(&self) -> Result<String> {
-        self.helper.run_ok(&[self.backend.ip6tables_save()]).await
+        self.helper
+            .run_ok(&[self.backend().await?.ip6tables_save()])
+            .await
     }
 
     /// Adds `rule` unless an identical one is present; true when it was added.
     pub async fn ensure_rule(&self, rule: &Ip6Rule) -> Result<bool> {
-        let tool = self.backend.ip6tables();
+        let tool = self.backend().await?.ip6tables();
         let check: Vec<String> = rule.check_args();
         let mut argv = vec![tool];
         argv.extend(check.iter().map(String::as_str));
@@ -269,7 +276,7 @@ impl HostNet {
     /// Deletes every ip6tables rule carrying `tag`; returns them.
     pub async fn remove_tagged_rules(&self, tag: &str) -> Result<Vec<Ip6Rule>> {
         let rules = tagged_rules(&self.ip6tables_save().await?, tag);
-        let tool = self.backend.ip6tables();
+        let tool = self.backend().await?.ip6tables();
         for rule in &rules {
             let args = rule.delete_args();
             let mut argv = vec![tool];
@@ -320,7 +327,7 @@ pub fn parse_default_dev(routes: &str) -> Option<String> {
 impl HostNet {
     /// The host's IPv4 rules, from the detected backend.
     pub async fn iptables_save(&self) -> Result<String> {
-        let tool = match self.backend {
+        let tool = match self.backend().await? {
             Backend::Nft => "iptables-nft-save",
             Backend::Legacy => "iptables-legacy-save",
         };

@@ -37,6 +37,8 @@ const DNS64_PROBE: &[&str] = &[
     "txt",
 ];
 const NODE_PROBE: &[&str] = &["test", "-f", "/run/dind/ready"];
+/// What images/node/dind-node-entrypoint prints once the node's network is set up.
+const NODE_READY_LINE: &str = "dind-node: ready";
 
 fn nat64_probe(tun: &str) -> Vec<String> {
     vec![
@@ -166,7 +168,11 @@ async fn create(ctx: &Ctx) -> Result<()> {
     let nodes = all_of(ctx.plan.nodes.iter().map(|node| {
         let body = specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
         let files = node_files::node_files(node);
-        async move { ensure_container(ctx, &node.container, body, &files, NODE_PROBE).await }
+        let ready = Ready {
+            probe: NODE_PROBE,
+            announces: Some(NODE_READY_LINE),
+        };
+        async move { ensure_container(ctx, &node.container, body, &files, ready).await }
     }));
     let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
     let nodes = ctx.progress.step(&name, nodes);
@@ -354,10 +360,12 @@ async fn ensure_nat64(ctx: &Ctx) -> Result<()> {
         &nat64.container,
         body,
         &node_files::nat64_files(nat64),
-        &probe,
+        Ready {
+            probe: &probe,
+            announces: None,
+        },
     )
     .await
-    .context("NAT64 needs /dev/net/tun on the Docker host (`modprobe tun`)")
 }
 
 async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
@@ -368,7 +376,10 @@ async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
         &dns64.container,
         body,
         &node_files::dns64_files(dns64),
-        DNS64_PROBE,
+        Ready {
+            probe: DNS64_PROBE,
+            announces: None,
+        },
     )
     .await
 }
@@ -380,9 +391,9 @@ async fn ensure_container(
     name: &str,
     body: ContainerCreateBody,
     files: &[FileSpec],
-    probe: &[&str],
+    ready: Ready<'_>,
 ) -> Result<()> {
-    match ctx.engine.inspect_container(name).await? {
+    let fresh = match ctx.engine.inspect_container(name).await? {
         Some(existing) => {
             let labels = existing.config.and_then(|c| c.labels).unwrap_or_default();
             if labels.get(labels::CLUSTER) != Some(&ctx.plan.cluster_id.to_string()) {
@@ -403,6 +414,7 @@ async fn ensure_container(
                     .await
                     .with_context(|| format!("cannot start container {name}"))?;
             }
+            false
         }
         None => {
             let options = CreateContainerOptionsBuilder::default().name(name).build();
@@ -417,9 +429,26 @@ async fn ensure_container(
                 .start_container(name, None)
                 .await
                 .with_context(|| format!("cannot start container {name}"))?;
+            true
+        }
+    };
+    match ready.announces {
+        // A new container's whole output is this run's: follow it instead of polling.
+        Some(marker) if fresh => ctx.engine.wait_for_line(name, marker, READY_TIMEOUT).await,
+        _ => {
+            ctx.engine
+                .wait_ready(name, ready.probe, READY_TIMEOUT)
+                .await
         }
     }
-    ctx.engine.wait_ready(name, probe, READY_TIMEOUT).await
+}
+
+/// How to know a container is ready: a probe to run in it, and, for containers that
+/// announce it, the output line that says so.
+#[derive(Clone, Copy)]
+struct Ready<'a> {
+    probe: &'a [&'a str],
+    announces: Option<&'static str>,
 }
 
 async fn ensure_host(ctx: &Ctx) -> Result<()> {

@@ -283,7 +283,7 @@ async fn read_host(host: &HostNet, config: &Config) -> Result<HostFacts> {
     };
     Ok(HostFacts {
         ipv6_disabled,
-        backend: host.backend,
+        backend: host.backend().await?,
         ip6tables,
         routes_v4,
         routes_v6,

@@ -176,7 +176,7 @@ pub async fn export_logs(
                 serde_json::to_string_pretty(&record)? + "\n",
             )
             .await?;
-            let status = match status::status(engine, Some(cluster_id)).await {
+            let status = match status::status(engine, Some(cluster_id), true).await {
                 Ok(clusters) => serde_json::to_string_pretty(&clusters)? + "\n",
                 Err(err) => format!("dind could not collect the status: {err:#}\n"),
             };
@@ -351,11 +351,13 @@ async fn host_files(host: &HostNet, cluster_id: u8) -> Vec<String> {
         result.unwrap_or_else(|err| format!("dind could not collect this: {err:#}\n"))
     };
     let tag = plan::rule_tag(cluster_id);
+    let tool = host
+        .backend()
+        .await
+        .map(|b| b.ip6tables())
+        .unwrap_or("ip6tables");
     let rules = host.list_tagged_rules(&tag).await.map(|rules| {
-        let mut text = format!(
-            "# ip6tables rules tagged {tag} ({})\n",
-            host.backend.ip6tables()
-        );
+        let mut text = format!("# ip6tables rules tagged {tag} ({tool})\n");
         for rule in rules {
             text.push_str(&rule.display());
             text.push('\n');
