@@ -254,37 +254,45 @@ impl HostNet {
             .await
     }
 
+    /// Runs the host's ip6tables with `args`.
+    async fn ip6tables(&self, args: &[String]) -> Result<ExecOutput> {
+        let mut argv = vec![self.backend().await?.ip6tables().to_string()];
+        argv.extend_from_slice(args);
+        self.run(&argv).await
+    }
+
+    async fn ip6tables_ok(&self, args: &[String], what: impl FnOnce() -> String) -> Result<()> {
+        let out = self.ip6tables(args).await?;
+        if !out.success() {
+            bail!(
+                "{}: {}",
+                what(),
+                first_lines(&format!("{}{}", out.stderr, out.stdout), 8)
+            );
+        }
+        Ok(())
+    }
+
     /// Adds `rule` unless an identical one is present; true when it was added.
     pub async fn ensure_rule(&self, rule: &Ip6Rule) -> Result<bool> {
-        let tool = self.backend().await?.ip6tables();
-        let check: Vec<String> = rule.check_args();
-        let mut argv = vec![tool];
-        argv.extend(check.iter().map(String::as_str));
-        if self.helper.run(&argv).await?.success() {
+        if self.ip6tables(&rule.check_args()).await?.success() {
             return Ok(false);
         }
-        let add = rule.add_args();
-        let mut argv = vec![tool];
-        argv.extend(add.iter().map(String::as_str));
-        self.helper
-            .run_ok(&argv)
-            .await
-            .with_context(|| format!("cannot add host rule {}", rule.display()))?;
+        self.ip6tables_ok(&rule.add_args(), || {
+            format!("cannot add host rule {}", rule.display())
+        })
+        .await?;
         Ok(true)
     }
 
     /// Deletes every ip6tables rule carrying `tag`; returns them.
     pub async fn remove_tagged_rules(&self, tag: &str) -> Result<Vec<Ip6Rule>> {
         let rules = tagged_rules(&self.ip6tables_save().await?, tag);
-        let tool = self.backend().await?.ip6tables();
         for rule in &rules {
-            let args = rule.delete_args();
-            let mut argv = vec![tool];
-            argv.extend(args.iter().map(String::as_str));
-            self.helper
-                .run_ok(&argv)
-                .await
-                .with_context(|| format!("cannot delete host rule {}", rule.display()))?;
+            self.ip6tables_ok(&rule.delete_args(), || {
+                format!("cannot delete host rule {}", rule.display())
+            })
+            .await?;
         }
         Ok(rules)
     }

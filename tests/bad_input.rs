@@ -12,7 +12,7 @@
 
 mod support;
 
-use bollard::models::{ContainerCreateBody, Ipam, IpamConfig, NetworkCreateRequest};
+use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 use dind::docker::Engine;
 use dind::labels;
@@ -190,57 +190,6 @@ impl Drop for ClusterGuard {
     fn drop(&mut self) {
         let id = self.id;
         block_on_thread(take_down(id));
-    }
-}
-
-/// A Docker network that dind did not make, removed on drop.
-struct ForeignNetwork {
-    name: String,
-}
-
-impl ForeignNetwork {
-    async fn create(engine: &Engine, name: &str, subnet: &str) -> ForeignNetwork {
-        engine
-            .remove_network(name)
-            .await
-            .expect("remove a leftover of an earlier run");
-        let guard = ForeignNetwork {
-            name: name.to_string(),
-        };
-        engine
-            .api()
-            .create_network(NetworkCreateRequest {
-                name: name.to_string(),
-                driver: Some("bridge".into()),
-                enable_ipv6: Some(true),
-                ipam: Some(Ipam {
-                    driver: Some("default".into()),
-                    config: Some(vec![IpamConfig {
-                        subnet: Some(subnet.to_string()),
-                        ..Default::default()
-                    }]),
-                    options: None,
-                }),
-                ..Default::default()
-            })
-            .await
-            .expect("create the foreign network");
-        guard
-    }
-}
-
-impl Drop for ForeignNetwork {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        block_on_thread(async move {
-            let removed = match Engine::connect().await {
-                Ok(engine) => engine.remove_network(&name).await.map(|_| ()),
-                Err(err) => Err(err),
-            };
-            if let Err(err) = removed {
-                eprintln!("cannot remove the foreign network {name}: {err:#}");
-            }
-        });
     }
 }
 

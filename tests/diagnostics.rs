@@ -4,7 +4,6 @@
 
 mod support;
 
-use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
 use dind::docker::Engine;
 use serde_json::Value;
 use std::path::Path;
@@ -12,49 +11,6 @@ use std::process::Output;
 use support::*;
 
 const NAT64: &str = "10.100";
-
-/// A Docker network that dind did not make; removed on drop.
-struct ForeignNetwork {
-    engine: Engine,
-    name: String,
-}
-
-impl ForeignNetwork {
-    async fn create(engine: &Engine, name: &str, subnet: &str) -> ForeignNetwork {
-        let network = ForeignNetwork {
-            engine: engine.clone(),
-            name: name.to_string(),
-        };
-        let _ = engine.remove_network(name).await;
-        engine
-            .api()
-            .create_network(NetworkCreateRequest {
-                name: name.to_string(),
-                driver: Some("bridge".into()),
-                enable_ipv6: Some(true),
-                ipam: Some(Ipam {
-                    config: Some(vec![IpamConfig {
-                        subnet: Some(subnet.to_string()),
-                        ..Default::default()
-                    }]),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
-            .await
-            .expect("create the foreign network");
-        network
-    }
-}
-
-impl Drop for ForeignNetwork {
-    fn drop(&mut self) {
-        let (engine, name) = (self.engine.clone(), self.name.clone());
-        block_on_thread(async move {
-            let _ = engine.remove_network(&name).await;
-        });
-    }
-}
 
 /// `dind doctor ARGS -o json`, its findings parsed.
 fn doctor(args: &[&str]) -> (Output, Vec<Value>) {

@@ -461,14 +461,7 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
             return Ok(());
         }
         let save = host.ip6tables_save().await?;
-        let daemon_nats: Vec<_> = ctx
-            .plan
-            .host
-            .direct_ipv6_sources
-            .iter()
-            .filter(|s| host_rules::daemon_masquerades(&save, s))
-            .copied()
-            .collect();
+        let daemon_nats = host_rules::daemon_masqueraded(&save, &ctx.plan.host.direct_ipv6_sources);
         for source in &daemon_nats {
             ctx.progress.note(&format!(
                 "Docker already masquerades {source}; dind adds no second NAT rule for it"

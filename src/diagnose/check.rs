@@ -444,13 +444,7 @@ async fn check_host_with(
         return Ok(checks);
     }
     let save = host.ip6tables_save().await?;
-    let daemon_nats: Vec<Ipv6Net> = plan
-        .host
-        .direct_ipv6_sources
-        .iter()
-        .filter(|s| host_rules::daemon_masquerades(&save, s))
-        .copied()
-        .collect();
+    let daemon_nats = host_rules::daemon_masqueraded(&save, &plan.host.direct_ipv6_sources);
     let present = host_rules::tagged_rules(&save, &plan.host.rule_tag);
     let wanted = host_rules::direct_ipv6_rules(&plan.host, &plan.network.bridge, &daemon_nats);
     let missing: Vec<String> = wanted

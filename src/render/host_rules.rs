@@ -169,6 +169,15 @@ pub fn daemon_masquerades(save: &str, source: &Ipv6Net) -> bool {
     })
 }
 
+/// The `sources` that the daemon already masquerades, per [`daemon_masquerades`].
+pub fn daemon_masqueraded(save: &str, sources: &[Ipv6Net]) -> Vec<Ipv6Net> {
+    sources
+        .iter()
+        .filter(|s| daemon_masquerades(save, s))
+        .copied()
+        .collect()
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Nft,

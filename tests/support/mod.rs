@@ -576,3 +576,49 @@ impl Drop for HostRule {
         let _ = sh(&argv);
     }
 }
+
+/// A Docker network that dind did not make, removed on drop.
+pub struct ForeignNetwork {
+    engine: Engine,
+    name: String,
+}
+
+impl ForeignNetwork {
+    pub async fn create(engine: &Engine, name: &str, subnet: &str) -> ForeignNetwork {
+        use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
+        let network = ForeignNetwork {
+            engine: engine.clone(),
+            name: name.to_string(),
+        };
+        let _ = engine.remove_network(name).await;
+        engine
+            .api()
+            .create_network(NetworkCreateRequest {
+                name: name.to_string(),
+                driver: Some("bridge".into()),
+                enable_ipv6: Some(true),
+                ipam: Some(Ipam {
+                    config: Some(vec![IpamConfig {
+                        subnet: Some(subnet.to_string()),
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("create the foreign network");
+        network
+    }
+}
+
+impl Drop for ForeignNetwork {
+    fn drop(&mut self) {
+        let (engine, name) = (self.engine.clone(), self.name.clone());
+        block_on_thread(async move {
+            if let Err(err) = engine.remove_network(&name).await {
+                eprintln!("cannot remove the foreign network {name}: {err:#}");
+            }
+        });
+    }
+}
