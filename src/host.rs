@@ -175,6 +175,20 @@ impl HostNet {
         Ok(out.trim() == "1")
     }
 
+    /// True when `interface` has an IPv6 default route learned from router advertisements.
+    pub async fn has_ra_default_route(&self, interface: &str) -> Result<bool> {
+        let out = self
+            .helper
+            .run_ok(&["ip", "-6", "route", "show", "default", "dev", interface])
+            .await?;
+        Ok(out.lines().any(|l| {
+            l.split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| w == ["proto", "ra"])
+        }))
+    }
+
     pub async fn accept_ra(&self, interface: &str) -> Result<Option<u8>> {
         let path = format!("/proc/sys/net/ipv6/conf/{interface}/accept_ra");
         let out = self.helper.run(&["cat", &path]).await?;

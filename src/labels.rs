@@ -26,7 +26,8 @@ pub mod role {
 pub struct Record {
     /// With the egress interface resolved.
     pub config: Config,
-    /// `up` switched the Docker host's net.ipv6.conf.all.forwarding from 0 to 1.
+    /// net.ipv6.conf.all.forwarding was 0 on the Docker host before `up`, which switched it on
+    /// (Docker does so for an IPv6 network; `--allow-aaaa` needs it); `down` switches it off.
     pub enabled_ipv6_forwarding: bool,
 }
 

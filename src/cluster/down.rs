@@ -1,7 +1,7 @@
 //! `dind down` and `dind clean`: undo exactly what `up` recorded in the cluster's labels,
 //! whatever flags are given now. Each step tolerates what is already gone.
 
-use super::{cluster_ids, find_record};
+use super::find_record;
 use crate::docker::Engine;
 use crate::host::{self, HostNet};
 use crate::images::{self, ImageKind};
@@ -111,7 +111,7 @@ async fn undo_host(
 
     let mut restored = false;
     if record.is_some_and(|r| r.enabled_ipv6_forwarding)
-        && !other_cluster_needs_forwarding(engine, cluster_id).await?
+        && !ipv6_forwarding_still_needed(engine, cluster_id).await?
     {
         host::set_ipv6_forwarding(engine, helper_image, cluster_id, false).await?;
         restored = true;
@@ -119,20 +119,14 @@ async fn undo_host(
     Ok((rules, routes, restored))
 }
 
-async fn other_cluster_needs_forwarding(engine: &Engine, cluster_id: u8) -> Result<bool> {
-    for id in cluster_ids(engine)
-        .await?
-        .into_iter()
-        .filter(|&id| id != cluster_id)
-    {
-        if find_record(engine, id)
-            .await?
-            .is_some_and(|r| r.config.allow_aaaa)
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+/// Docker itself switches IPv6 forwarding on for every IPv6 network; while another one
+/// exists (another cluster's or not), switching it off would cut that network off.
+async fn ipv6_forwarding_still_needed(engine: &Engine, cluster_id: u8) -> Result<bool> {
+    let own = cluster_id.to_string();
+    Ok(engine.all_networks().await?.into_iter().any(|n| {
+        n.enable_ipv6 == Some(true)
+            && n.labels.unwrap_or_default().get(labels::CLUSTER) != Some(&own)
+    }))
 }
 
 #[derive(Debug, Default)]

@@ -282,13 +282,16 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
 
 /// Resolves what the config leaves to the Docker host (the egress interface) and decides
 /// whether `up` will switch IPv6 forwarding on; nothing is changed yet.
+/// Reads what `up` will change on the host (IPv6 forwarding: Docker switches it on for an
+/// IPv6 network, and `--allow-aaaa` needs it) and resolves what the config leaves to the
+/// host (the egress interface). Nothing is changed yet.
 async fn inspect_host(
     engine: &Engine,
     mut config: Config,
     helper_image: &str,
     progress: &Progress,
 ) -> Result<Record> {
-    if !config.allow_aaaa {
+    if !plan::plan(&config).network.ipv6 {
         return Ok(Record {
             config,
             enabled_ipv6_forwarding: false,
@@ -298,35 +301,77 @@ async fn inspect_host(
         .run("Inspecting the host's network", async |phase| {
             let host = HostNet::open(engine, helper_image, config.cluster_id).await?;
             let result = async {
-                let egress = match config.egress_interface.clone() {
-                    Some(name) => name,
-                    None => host.default_interface().await?.context(
-                        "the Docker host has no default route to send direct IPv6 traffic out of; pass --egress-interface",
-                    )?,
-                };
-                if !host.interface_exists(&egress).await? {
-                    bail!(
-                        "egress interface {egress} does not exist on the Docker host; fix --egress-interface (or DIND_EGRESS_INTERFACE)"
-                    );
-                }
                 let forwarding = host.ipv6_forwarding().await?;
-                if !forwarding && host.accept_ra(&egress).await? == Some(1) {
-                    bail!(
-                        "--allow-aaaa needs IPv6 forwarding on the Docker host, and switching it on would make the kernel drop \
-                         the router-advertised routes of {egress} (accept_ra=1); set net.ipv6.conf.{egress}.accept_ra=2 first, \
-                         or switch forwarding on yourself"
-                    );
-                }
-                phase.message(&format!("egress {egress}, IPv6 forwarding {}", if forwarding { "on" } else { "off" }));
-                Ok((egress, forwarding))
+                let egress = match config.allow_aaaa {
+                    true => Some(
+                        check_egress(&host, config.egress_interface.clone(), forwarding).await?,
+                    ),
+                    false => None,
+                };
+                Ok::<_, anyhow::Error>((egress, forwarding))
             }
             .await;
             host.close().await;
             let (egress, forwarding) = result?;
-            config.egress_interface = Some(egress);
-            Ok(Record { config, enabled_ipv6_forwarding: !forwarding })
+            phase.message(&format!(
+                "IPv6 forwarding {}",
+                if forwarding { "on" } else { "off" }
+            ));
+            if egress.is_some() {
+                config.egress_interface = egress;
+            }
+            // Forwarding that another dind cluster switched on was off before dind: the last
+            // cluster's `down` switches it back off.
+            let was_off =
+                !forwarding || other_cluster_switched_forwarding(engine, config.cluster_id).await?;
+            Ok(Record {
+                config,
+                enabled_ipv6_forwarding: was_off,
+            })
         })
         .await
+}
+
+async fn other_cluster_switched_forwarding(engine: &Engine, cluster_id: u8) -> Result<bool> {
+    for id in super::cluster_ids(engine)
+        .await?
+        .into_iter()
+        .filter(|&id| id != cluster_id)
+    {
+        if find_record(engine, id)
+            .await?
+            .is_some_and(|r| r.enabled_ipv6_forwarding)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The egress interface for direct IPv6: given, or the host's default route's.
+async fn check_egress(host: &HostNet, given: Option<String>, forwarding: bool) -> Result<String> {
+    let egress = match given {
+        Some(name) => name,
+        None => host.default_interface().await?.context(
+            "the Docker host has no default route to send direct IPv6 traffic out of; pass --egress-interface",
+        )?,
+    };
+    if !host.interface_exists(&egress).await? {
+        bail!("egress interface {egress} does not exist on the Docker host; fix --egress-interface (or DIND_EGRESS_INTERFACE)");
+    }
+    // With forwarding on, the kernel ignores router advertisements on an interface whose
+    // accept_ra is 1, and its RA-learned default route expires.
+    if !forwarding
+        && host.accept_ra(&egress).await? == Some(1)
+        && host.has_ra_default_route(&egress).await?
+    {
+        bail!(
+            "--allow-aaaa needs IPv6 forwarding on the Docker host, and switching it on would make the kernel \
+             drop the router-advertised default route of {egress} (accept_ra=1); set \
+             net.ipv6.conf.{egress}.accept_ra=2 first, or switch forwarding on yourself"
+        );
+    }
+    Ok(egress)
 }
 
 async fn ensure_network(ctx: &Ctx) -> Result<()> {

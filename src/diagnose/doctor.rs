@@ -635,15 +635,6 @@ fn egress_findings(config: &Config, host: &HostFacts, egress: &Egress) -> Vec<Fi
             ),
         )
         .hint(fix),
-        Some(1) if !host.ipv6_forwarding => Finding::new(
-            "accept-ra",
-            Status::Fail,
-            format!(
-                "accept_ra of {name} is 1: switching forwarding on would make the kernel stop \
-                 taking router advertisements there, so `dind up` refuses to"
-            ),
-        )
-        .hint(format!("{fix}, or switch IPv6 forwarding on yourself")),
         Some(value) => Finding::ok(
             "accept-ra",
             format!(
@@ -954,7 +945,7 @@ mod tests {
                 vec![("accept-ra", Some(Pass))],
             ),
             (
-                "allow-aaaa: accept_ra 1 and forwarding still off",
+                "allow-aaaa: accept_ra 1 and forwarding off, but no router-advertised route",
                 allow.clone(),
                 facts(HostFacts {
                     ipv6_forwarding: false,
@@ -964,7 +955,7 @@ mod tests {
                     }),
                     ..host()
                 }),
-                vec![("ipv6-forwarding", Some(Warn)), ("accept-ra", Some(Fail))],
+                vec![("ipv6-forwarding", Some(Warn)), ("accept-ra", Some(Pass))],
             ),
             (
                 "allow-aaaa: the default route is on another interface",
