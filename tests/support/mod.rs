@@ -577,11 +577,15 @@ impl Drop for HostRule {
     }
 }
 
-/// A Docker network that dind did not make, removed on drop.
+/// A Docker network that dind did not make, removed on drop. Docker switches the host's
+/// IPv6 forwarding on for it; the drop puts the previous value back.
 pub struct ForeignNetwork {
     engine: Engine,
     name: String,
+    forwarding_before: String,
 }
+
+const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
 
 impl ForeignNetwork {
     pub async fn create(engine: &Engine, name: &str, subnet: &str) -> ForeignNetwork {
@@ -589,6 +593,7 @@ impl ForeignNetwork {
         let network = ForeignNetwork {
             engine: engine.clone(),
             name: name.to_string(),
+            forwarding_before: std::fs::read_to_string(IPV6_FORWARDING).unwrap_or_default(),
         };
         let _ = engine.remove_network(name).await;
         engine
@@ -620,5 +625,8 @@ impl Drop for ForeignNetwork {
                 eprintln!("cannot remove the foreign network {name}: {err:#}");
             }
         });
+        if !self.forwarding_before.is_empty() {
+            let _ = std::fs::write(IPV6_FORWARDING, self.forwarding_before.trim());
+        }
     }
 }
