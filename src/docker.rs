@@ -6,10 +6,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::models::{ContainerInspectResponse, ContainerSummary, NetworkInspect};
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, ContainerSummary, NetworkInspect,
+};
 use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -147,6 +149,16 @@ impl Engine {
             );
         }
         Ok(out.stdout)
+    }
+
+    /// Creates a container named `name` (not started).
+    pub async fn create_named(&self, name: &str, body: ContainerCreateBody) -> Result<()> {
+        let options = CreateContainerOptionsBuilder::default().name(name).build();
+        self.docker
+            .create_container(Some(options), body)
+            .await
+            .with_context(|| format!("cannot create container {name}"))?;
+        Ok(())
     }
 
     /// Places `files` in a (created, maybe not started) container.

@@ -8,7 +8,6 @@ use crate::plan::Route;
 use crate::render::host_rules::{choose_backend, tagged_rules, Backend, Ip6Rule};
 use anyhow::{bail, Context, Result};
 use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::CreateContainerOptionsBuilder;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -64,10 +63,8 @@ impl HostHelper {
             }),
             ..Default::default()
         };
-        let options = CreateContainerOptionsBuilder::default().name(&name).build();
         engine
-            .api()
-            .create_container(Some(options), body)
+            .create_named(&name, body)
             .await
             .with_context(|| format!("cannot create the host helper container from {image}"))?;
         let helper = HostHelper {
@@ -389,10 +386,8 @@ pub async fn has_tun(engine: &Engine, image: &str, cluster_id: u8) -> Result<boo
         }),
         ..Default::default()
     };
-    let options = CreateContainerOptionsBuilder::default().name(&name).build();
     engine
-        .api()
-        .create_container(Some(options), body)
+        .create_named(&name, body)
         .await
         .with_context(|| format!("cannot create the tun probe container from {image}"))?;
     let result = async {

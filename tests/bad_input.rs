@@ -15,7 +15,6 @@ mod support;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 use dind::docker::Engine;
-use dind::labels;
 use dind::progress::Progress;
 use pretty_assertions::assert_eq;
 use std::process::Output;
@@ -128,33 +127,6 @@ impl ConfigFile {
             _dir: dir,
         }
     }
-}
-
-/// Containers and networks labelled as cluster `id`'s, by name.
-async fn labelled(engine: &Engine, id: u8) -> (Vec<String>, Vec<String>) {
-    let id = id.to_string();
-    let filter = [(labels::CLUSTER, id.as_str())];
-    let mut containers: Vec<String> = engine
-        .containers_with(&filter)
-        .await
-        .expect("list containers")
-        .into_iter()
-        .filter_map(|c| {
-            c.names?
-                .first()
-                .map(|n| n.trim_start_matches('/').to_string())
-        })
-        .collect();
-    containers.sort();
-    let mut networks: Vec<String> = engine
-        .networks_with(&filter)
-        .await
-        .expect("list networks")
-        .into_iter()
-        .filter_map(|n| n.name)
-        .collect();
-    networks.sort();
-    (containers, networks)
 }
 
 /// Takes cluster `id` down on drop when anything of it is left. It calls the library's

@@ -12,6 +12,15 @@ use support::*;
 
 const NAT64: &str = "10.100";
 
+/// `dind export logs DIR --cluster-id ID`.
+fn export_logs(dir: &Path, id: u8) -> Output {
+    let dir = dir.to_str().expect("a UTF-8 temporary path");
+    dind(
+        &["export", "logs", dir, "--cluster-id", &id.to_string()],
+        &[],
+    )
+}
+
 /// `dind doctor ARGS -o json`, its findings parsed.
 fn doctor(args: &[&str]) -> (Output, Vec<Value>) {
     let mut argv = vec!["doctor"];
@@ -94,16 +103,7 @@ async fn export_logs_holds_mappings_queries_and_host_rules_of_a_running_cluster(
 
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let dir = tmp.path().join("export");
-    let out = dind(
-        &[
-            "export",
-            "logs",
-            dir.to_str().unwrap(),
-            "--cluster-id",
-            "50",
-        ],
-        &[],
-    );
+    let out = export_logs(&dir, 50);
     assert!(out.status.success(), "{}", stderr(&out));
     let archive = tmp.path().join("export.tar.gz");
     assert!(dir.is_dir() && archive.is_file(), "{}", stdout(&out));
@@ -197,16 +197,7 @@ async fn export_logs_of_a_missing_cluster_fails_clearly() {
     let _serial = serial().await;
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let dir = tmp.path().join("export");
-    let out = dind(
-        &[
-            "export",
-            "logs",
-            dir.to_str().unwrap(),
-            "--cluster-id",
-            "54",
-        ],
-        &[],
-    );
+    let out = export_logs(&dir, 54);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("no dind cluster 54 here"),

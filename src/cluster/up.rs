@@ -13,7 +13,6 @@ use crate::progress::Progress;
 use crate::render::{host_rules, node_files, FileSpec};
 use anyhow::{bail, Context, Result};
 use bollard::models::ContainerCreateBody;
-use bollard::query_parameters::CreateContainerOptionsBuilder;
 use futures_util::future::{join_all, try_join_all};
 use futures_util::FutureExt;
 use ipnet::IpNet;
@@ -462,12 +461,7 @@ async fn ensure_container(
             false
         }
         None => {
-            let options = CreateContainerOptionsBuilder::default().name(name).build();
-            ctx.engine
-                .api()
-                .create_container(Some(options), body)
-                .await
-                .with_context(|| format!("cannot create container {name}"))?;
+            ctx.engine.create_named(name, body).await?;
             ctx.engine.upload_files(name, files).await?;
             ctx.engine
                 .api()

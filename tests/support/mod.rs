@@ -527,21 +527,36 @@ pub async fn nat64_clients(engine: &Engine, tayga: &str) -> Vec<String> {
 /// Names of containers and networks on the Docker host, to show that a failed command
 /// created nothing.
 pub async fn docker_objects(engine: &Engine) -> (Vec<String>, Vec<String>) {
+    objects(engine, None).await
+}
+
+/// Names of the containers and networks labelled as cluster `id`'s.
+pub async fn labelled(engine: &Engine, id: u8) -> (Vec<String>, Vec<String>) {
+    let id = id.to_string();
+    objects(engine, Some(&[(dind::labels::CLUSTER, id.as_str())])).await
+}
+
+async fn objects(engine: &Engine, labels: Option<&[(&str, &str)]>) -> (Vec<String>, Vec<String>) {
+    let filters = labels.map(dind::docker::label_filter).unwrap_or_default();
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
     let mut containers: Vec<String> = engine
         .api()
-        .list_containers(Some(
-            bollard::query_parameters::ListContainersOptionsBuilder::default()
-                .all(true)
-                .build(),
-        ))
+        .list_containers(Some(options))
         .await
         .expect("list containers")
         .into_iter()
-        .filter_map(|c| c.names?.first().cloned())
+        .filter_map(|c| Some(c.names?.first()?.trim_start_matches('/').to_string()))
         .collect();
     containers.sort();
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
     let mut networks: Vec<String> = engine
-        .all_networks()
+        .api()
+        .list_networks(Some(options))
         .await
         .expect("list networks")
         .into_iter()
