@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod docker;
 pub mod host;
 pub mod images;
+pub mod kube;
 pub mod labels;
 pub mod plan;
 pub mod progress;

@@ -4,6 +4,9 @@
 // `UPDATE_GOLDEN=1 cargo test --lib unit_tests` to rewrite them, then review the diff by hand.
 
 mod config;
+mod kube;
+mod kubeadm;
+mod kubeconfig;
 mod plan;
 mod render;
 
