@@ -125,7 +125,7 @@ async fn run() -> Result<String> {
 }
 
 async fn ensure_images(engine: &Engine) -> Result<Tags> {
-    for kind in ImageKind::ALL {
+    for kind in ImageKind::NETWORK_PLANE {
         let spec = kind.spec();
         images::ensure(engine, &spec, &Progress::hidden().phase(&spec.kind)).await?;
     }

@@ -1,15 +1,18 @@
 //! The command line: clap definitions, and the glue from arguments to the cluster commands.
 
-use crate::cluster::{down, status, up};
+use crate::cluster::{down, find_record, kubernetes, status, up};
 use crate::config::{self, Config, Layer, Origin, Sourced};
 use crate::diagnose::{check, doctor, export};
 use crate::docker::Engine;
 use crate::images::{self, ImageKind};
+use crate::kube::kubeconfig;
 use crate::progress::Progress;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,6 +52,8 @@ enum Command {
     },
     /// Check the Docker host before `up`: daemon, IPv6, iptables backend, tun, overlaps.
     Doctor(Box<DoctorArgs>),
+    /// Print the cluster's kubeconfig (server on the Docker host's loopback).
+    Kubeconfig(TargetArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,7 +107,17 @@ struct DoctorArgs {
 #[derive(Subcommand, Debug)]
 enum ImagesCommand {
     /// Build (or rebuild) the DNS64, NAT64 and node images.
-    Build,
+    Build(BuildArgs),
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    /// Kubernetes version of the node image [env: DIND_K8S_VERSION] [default: v1.36]
+    #[arg(long, value_name = "VERSION")]
+    kubernetes_version: Option<String>,
+    /// Only the network-plane images (DNS64, NAT64, the node's base target)
+    #[arg(long)]
+    no_kubernetes: bool,
 }
 
 /// Settings of a cluster. Precedence: flag > environment > config file > default.
@@ -154,6 +169,14 @@ pub struct ConfigArgs {
     /// Stop after the network plane and the node containers
     #[arg(long)]
     pub no_kubernetes: bool,
+    /// Kubernetes version of dind's node image, a minor or a patch release
+    /// [env: DIND_K8S_VERSION] [default: v1.36]
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+    /// Feature gates for every Kubernetes component, e.g. Name=true,Other=false
+    /// [env: FEATURE_GATES]
+    #[arg(long, value_name = "GATES")]
+    pub feature_gates: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -163,6 +186,22 @@ struct UpArgs {
     /// Keep what a failed `up` created, for debugging
     #[arg(long)]
     retain: bool,
+    /// Wait this long for all nodes Ready, kube-system pods running and CoreDNS resolving an
+    /// external name; 0 does not wait
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_wait)]
+    wait: Duration,
+    /// Kubeconfig file to merge the cluster's context into
+    /// [default: the first path of $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, value_name = "PATH")]
+    kubeconfig: Option<PathBuf>,
+}
+
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    if text.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{e}; use a duration like 5m, 90s or 1h30m, or 0 not to wait"))
 }
 
 #[derive(Args, Debug)]
@@ -213,6 +252,9 @@ impl ConfigArgs {
             service_cidr: flag("--service-cidr", &self.service_cidr),
             node_image: flag("--node-image", &self.node_image),
             probes: None,
+            kubernetes_version: flag("--kubernetes-version", &self.kubernetes_version),
+            feature_gates: flag("--feature-gates", &self.feature_gates),
+            kubeadm_config_patches: None,
         }
     }
 
@@ -259,12 +301,22 @@ pub async fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Up(args) => {
             let config = args.config.resolve(env_var)?;
+            let kubeconfig = match (&args.kubeconfig, config.kubernetes) {
+                (Some(path), _) => Some(path.clone()),
+                (None, true) => Some(kubeconfig::target_path(
+                    env_var("KUBECONFIG").as_deref(),
+                    env_var("HOME").map(PathBuf::from).as_deref(),
+                )?),
+                (None, false) => None,
+            };
             let engine = Engine::connect().await?;
             let record = up::up(
                 &engine,
                 config,
                 up::UpOptions {
                     retain: args.retain,
+                    wait: (!args.wait.is_zero()).then_some(args.wait),
+                    kubeconfig,
                 },
                 &progress,
             )
@@ -276,6 +328,30 @@ pub async fn run() -> Result<ExitCode> {
             )
             .await?;
             print!("{}", status::render_table(&clusters));
+            if let Some(path) = &record.kubeconfig {
+                let context = kubeconfig::context_name(record.config.cluster_id);
+                println!(
+                    "kubectl context \"{context}\" is current in {} (`kubectl get nodes`)",
+                    path.display()
+                );
+            }
+        }
+        Command::Kubeconfig(args) => {
+            let id = target_id(&args.cluster_id)?;
+            let engine = Engine::connect().await?;
+            let record = find_record(&engine, id)
+                .await?
+                .with_context(|| format!("no dind cluster {id} here; `dind up` creates it"))?;
+            if !record.config.kubernetes {
+                anyhow::bail!(
+                    "dind cluster {id} was brought up with --no-kubernetes; it has no kubeconfig"
+                );
+            }
+            let plan = crate::plan::plan(&record.config);
+            print!(
+                "{}",
+                kubernetes::cluster_kubeconfig(&engine, &plan, &record.config).await?
+            );
         }
         Command::Down(args) => {
             let id = target_id(&args.cluster_id)?;
@@ -318,10 +394,20 @@ pub async fn run() -> Result<ExitCode> {
             }
         }
         Command::Images {
-            command: ImagesCommand::Build,
+            command: ImagesCommand::Build(args),
         } => {
+            let config = ConfigArgs {
+                kubernetes_version: args.kubernetes_version,
+                no_kubernetes: args.no_kubernetes,
+                ..Default::default()
+            }
+            .resolve(env_var)?;
             let engine = Engine::connect().await?;
-            for kind in ImageKind::ALL {
+            let mut kinds = ImageKind::NETWORK_PLANE.to_vec();
+            if config.kubernetes {
+                kinds.push(ImageKind::NodeKubernetes(config.kubernetes_version));
+            }
+            for kind in kinds {
                 let spec = kind.spec();
                 progress
                     .run(&format!("Building {}", spec.tag), async |phase| {
@@ -382,7 +468,7 @@ pub async fn run() -> Result<ExitCode> {
 
 fn print_down(id: u8, report: &down::DownReport) {
     println!(
-        "cluster {id}: removed {} container(s), network {}, {} host rule(s), {} host route(s){}",
+        "cluster {id}: removed {} container(s), network {}, {} host rule(s), {} host route(s){}{}",
         report.containers.len(),
         report.network.as_deref().unwrap_or("(none)"),
         report.rules.len(),
@@ -391,6 +477,14 @@ fn print_down(id: u8, report: &down::DownReport) {
             ", IPv6 forwarding switched back off"
         } else {
             ""
+        },
+        match &report.kubeconfig {
+            Some(path) => format!(
+                ", context {} from {}",
+                kubeconfig::context_name(id),
+                path.display()
+            ),
+            None => String::new(),
         }
     );
 }

@@ -2,6 +2,7 @@
 //! build them on any Docker host. Tags carry a hash of the build context: a changed
 //! Dockerfile gets a new tag, an unchanged one is never rebuilt.
 
+use crate::config::KubeVersion;
 use crate::docker::{first_lines, Engine};
 use crate::labels;
 use crate::progress::Phase;
@@ -25,16 +26,21 @@ pub enum ImageKind {
     Nat64,
     /// The node image's `base` target: network plane only.
     NodeBase,
+    /// The node image's `kubernetes` target, for one Kubernetes version.
+    NodeKubernetes(KubeVersion),
 }
 
 impl ImageKind {
-    pub const ALL: [ImageKind; 3] = [ImageKind::Dns64, ImageKind::Nat64, ImageKind::NodeBase];
+    /// The images that need nothing from outside Debian's mirror.
+    pub const NETWORK_PLANE: [ImageKind; 3] =
+        [ImageKind::Dns64, ImageKind::Nat64, ImageKind::NodeBase];
 
     pub fn name(self) -> &'static str {
         match self {
             ImageKind::Dns64 => "dns64",
             ImageKind::Nat64 => "nat64",
             ImageKind::NodeBase => "node-base",
+            ImageKind::NodeKubernetes(_) => "node",
         }
     }
 
@@ -42,14 +48,31 @@ impl ImageKind {
         match self {
             ImageKind::Dns64 => "dns64",
             ImageKind::Nat64 => "nat64",
-            ImageKind::NodeBase => "node",
+            ImageKind::NodeBase | ImageKind::NodeKubernetes(_) => "node",
         }
     }
 
     fn target(self) -> Option<&'static str> {
         match self {
             ImageKind::NodeBase => Some("base"),
+            ImageKind::NodeKubernetes(_) => Some("kubernetes"),
             _ => None,
+        }
+    }
+
+    fn build_args(self) -> Vec<(String, String)> {
+        match self {
+            ImageKind::NodeKubernetes(version) => vec![
+                ("KUBERNETES_MINOR".into(), version.minor_tag()),
+                (
+                    "KUBERNETES_PATCH".into(),
+                    version
+                        .patch
+                        .map(|_| version.to_string())
+                        .unwrap_or_default(),
+                ),
+            ],
+            _ => Vec::new(),
         }
     }
 
@@ -67,7 +90,12 @@ impl ImageKind {
                 files.push((name, file.contents().to_vec()));
             }
         }
-        ImageSpec::new(self.name(), files, self.target())
+        let mut spec = ImageSpec::new(self.name(), files, self.target(), self.build_args());
+        if let ImageKind::NodeKubernetes(version) = self {
+            // The version in the tag tells images apart at a glance.
+            spec.tag = spec.tag.replacen(':', &format!(":{version}-"), 1);
+        }
+        spec
     }
 }
 
@@ -77,11 +105,17 @@ pub struct ImageSpec {
     pub kind: String,
     pub tag: String,
     pub target: Option<String>,
+    pub build_args: Vec<(String, String)>,
     files: Vec<(String, Vec<u8>)>,
 }
 
 impl ImageSpec {
-    pub fn new(kind: &str, mut files: Vec<(String, Vec<u8>)>, target: Option<&str>) -> ImageSpec {
+    pub fn new(
+        kind: &str,
+        mut files: Vec<(String, Vec<u8>)>,
+        target: Option<&str>,
+        build_args: Vec<(String, String)>,
+    ) -> ImageSpec {
         files.sort();
         let mut hash = Sha256::new();
         for (name, contents) in &files {
@@ -91,12 +125,19 @@ impl ImageSpec {
             hash.update(contents);
         }
         hash.update(target.unwrap_or("").as_bytes());
+        for (name, value) in &build_args {
+            hash.update([0]);
+            hash.update(name.as_bytes());
+            hash.update([0]);
+            hash.update(value.as_bytes());
+        }
         let digest = hash.finalize();
         let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         ImageSpec {
             kind: kind.to_string(),
             tag: format!("dind/{kind}:{short}"),
             target: target.map(str::to_string),
+            build_args,
             files,
         }
     }
@@ -140,12 +181,14 @@ pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<(
         .context_tar()
         .context("cannot pack the build context")?;
     let labels = HashMap::from([(labels::IMAGE.to_string(), spec.kind.clone())]);
+    let build_args: HashMap<String, String> = spec.build_args.iter().cloned().collect();
     let mut options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(&spec.tag)
         .rm(true)
         .forcerm(true)
         .labels(&labels)
+        .buildargs(&build_args)
         .version(BuilderVersion::BuilderV1);
     if let Some(target) = &spec.target {
         options = options.target(target);

@@ -18,6 +18,8 @@ pub mod role {
     pub const MASTER: &str = "master";
     pub const WORKER: &str = "worker";
     pub const HOST_HELPER: &str = "host-helper";
+    /// A throwaway container that asks a node image for its kubeadm version.
+    pub const IMAGE_PROBE: &str = "image-probe";
 }
 
 /// What `up` decided, beyond the configuration itself.
@@ -29,6 +31,9 @@ pub struct Record {
     /// net.ipv6.conf.all.forwarding was 0 on the Docker host before `up`, which switched it on
     /// (Docker does so for an IPv6 network; `--allow-aaaa` needs it); `down` switches it off.
     pub enabled_ipv6_forwarding: bool,
+    /// The kubeconfig file `up` merged the cluster's context into; `down` removes it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubeconfig: Option<std::path::PathBuf>,
 }
 
 impl Record {

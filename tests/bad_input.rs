@@ -312,10 +312,10 @@ fn bad_settings() -> Vec<Refusal> {
             &["invalid --nat64-v4-prefix '172' (from flag --nat64-v4-prefix)", "is not two decimal octets like 172.18"],
         ),
         // 172.30 + 3 = 172.33, outside 172.16.0.0/12. Cluster 3 belongs to the other suite,
-        // so this runs without --no-kubernetes: even a wrongly accepted prefix could not
-        // create anything.
+        // so this names a node image that does not exist: even a wrongly accepted prefix
+        // could not create anything.
         refusal(
-            &["up", "--cluster-id", "3", "--nat64-v4-prefix", "172.30", "--upstream-dns", UPSTREAM],
+            &["up", "--cluster-id", "3", "--nat64-v4-prefix", "172.30", "--upstream-dns", UPSTREAM, "--node-image", "dind-test/absent:none"],
             &[],
             &[
                 "invalid --nat64-v4-prefix '172.30' (from flag --nat64-v4-prefix)",
@@ -397,21 +397,37 @@ async fn bad_flags_and_environment_are_refused_and_change_nothing() {
     assert!(cases.len() >= 12);
     for case in cases {
         let err = refused_unchanged(&case.args, &case.env, &case.fragments).await;
-        // Validation refuses before the Kubernetes check would.
-        assert!(!err.contains("--no-kubernetes"), "{err}");
+        // Validation refuses before the kubeadm probe would.
+        assert!(!err.contains(PASSED_VALIDATION), "{err}");
     }
 }
 
 // ---- Precedence -----------------------------------------------------------------------
 //
-// These run without --no-kubernetes: a command that passes validation then stops at the
-// Kubernetes refusal, which shows validation accepted every setting and creates nothing.
+// These run with Kubernetes and a node image without kubeadm: a command that passes
+// validation then stops at the kubeadm probe, which shows validation accepted every setting,
+// and creates nothing.
 
-const PASSED_VALIDATION: &str = "pass --no-kubernetes";
+const PASSED_VALIDATION: &str = "has no usable kubeadm";
+
+/// dind's network-plane node image (built if missing): present, but without kubeadm.
+async fn image_without_kubeadm() -> String {
+    let engine = engine().await;
+    let spec = dind::images::ImageKind::NodeBase.spec();
+    let progress = Progress::hidden();
+    progress
+        .run("build", async |phase| {
+            dind::images::ensure(&engine, &spec, phase).await
+        })
+        .await
+        .expect("the node base image builds");
+    spec.tag
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flag_overrides_a_bad_environment_variable() {
     let _serial = serial().await;
+    let image = image_without_kubeadm().await;
     let args = [
         "up",
         "--cluster-id",
@@ -420,6 +436,8 @@ async fn a_flag_overrides_a_bad_environment_variable() {
         NAT64,
         "--upstream-dns",
         UPSTREAM,
+        "--node-image",
+        &image,
     ];
     // The variable alone is refused, so it is read...
     refused_unchanged(
@@ -449,7 +467,8 @@ async fn a_flag_overrides_a_bad_environment_variable() {
 async fn an_environment_variable_overrides_a_bad_config_file_key() {
     let _serial = serial().await;
     let file = ConfigFile::new("apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nipMode: ipv5\n");
-    let args = up_args("21", &["--config", &file.path])
+    let image = image_without_kubeadm().await;
+    let args = up_args("21", &["--config", &file.path, "--node-image", &image])
         .into_iter()
         .filter(|a| *a != "--no-kubernetes")
         .collect::<Vec<_>>();
@@ -596,9 +615,12 @@ async fn config_from_stdin_is_read_and_applied() {
 
 // ---- Kubernetes -----------------------------------------------------------------------
 
+/// A node image with no kubeadm: what `up` takes when someone passes a network-plane image
+/// without --no-kubernetes. The probe fails before anything of the cluster exists.
 #[tokio::test(flavor = "multi_thread")]
-async fn up_without_no_kubernetes_is_refused_and_creates_nothing() {
+async fn a_node_image_without_kubeadm_fails_fast_and_leaves_nothing() {
     let _serial = serial().await;
+    let image = image_without_kubeadm().await;
     let args = [
         "up",
         "--cluster-id",
@@ -607,16 +629,23 @@ async fn up_without_no_kubernetes_is_refused_and_creates_nothing() {
         NAT64,
         "--upstream-dns",
         UPSTREAM,
+        "--node-image",
+        &image,
     ];
-    refused_unchanged(
+    let err = refused_unchanged(
         &args,
         &[],
         &[
-            "brings up the network plane and node containers only",
-            "pass --no-kubernetes",
+            &format!("node image {image} has no usable kubeadm"),
+            "leave out --node-image (DIND_IMAGE) to use dind's Kubernetes node image",
+            "or pass --no-kubernetes",
         ],
     )
     .await;
+    // It stopped before the host was inspected or anything was created.
+    assert!(!err.contains("Creating the network"), "{err}");
+    let engine = engine().await;
+    assert_eq!(labelled(&engine, 24).await, (vec![], vec![]));
 }
 
 // ---- Refusals that need Docker --------------------------------------------------------

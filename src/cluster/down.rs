@@ -5,6 +5,7 @@ use super::find_record;
 use crate::docker::Engine;
 use crate::host::{self, HostNet};
 use crate::images::{self, ImageKind};
+use crate::kube::kubeconfig;
 use crate::labels::{self, Record};
 use crate::plan::{self, Route};
 use crate::progress::Progress;
@@ -20,6 +21,8 @@ pub struct DownReport {
     pub rules: Vec<Ip6Rule>,
     pub routes: Vec<Route>,
     pub restored_ipv6_forwarding: bool,
+    /// The kubeconfig file the cluster's context was removed from.
+    pub kubeconfig: Option<std::path::PathBuf>,
 }
 
 impl DownReport {
@@ -28,6 +31,7 @@ impl DownReport {
             && self.network.is_none()
             && self.rules.is_empty()
             && self.routes.is_empty()
+            && self.kubeconfig.is_none()
     }
 }
 
@@ -36,6 +40,17 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
     let mut report = DownReport::default();
     let id = cluster_id.to_string();
     let filter = [(labels::CLUSTER, id.as_str())];
+
+    if let Some(path) = record.as_ref().and_then(|r| r.kubeconfig.clone()) {
+        let context = kubeconfig::context_name(cluster_id);
+        let removed = progress
+            .step(
+                &format!("Removing context {context} from the kubeconfig"),
+                async { kubeconfig::unmerge_from_file(&path, &context) },
+            )
+            .await?;
+        report.kubeconfig = removed.then_some(path);
+    }
 
     let containers = engine.containers_with(&filter).await?;
     if !containers.is_empty() {

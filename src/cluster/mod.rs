@@ -2,6 +2,7 @@
 //! named, ordered phases over one shared context.
 
 pub mod down;
+pub mod kubernetes;
 pub mod specs;
 pub mod status;
 pub mod up;

@@ -3,9 +3,11 @@
 
 use crate::labels::{role, Record};
 use crate::plan::{ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
+use crate::render::kubeadm;
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig, Ipam,
-    IpamConfig, NetworkCreateRequest, NetworkingConfig, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig,
+    HostConfigCgroupnsModeEnum, Ipam, IpamConfig, Mount, MountType, NetworkCreateRequest,
+    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -152,6 +154,9 @@ pub fn node_container(
     node: &NodePlan,
     image: &str,
 ) -> ContainerCreateBody {
+    if record.config.kubernetes {
+        return kubernetes_node_container(plan, record, node, image);
+    }
     let role = match node.role {
         Role::Master => role::MASTER,
         Role::Worker => role::WORKER,
@@ -165,6 +170,73 @@ pub fn node_container(
             // SYS_ADMIN + no AppArmor profile: network namespaces for pods (ip netns mounts).
             cap_add: caps(&["NET_ADMIN", "SYS_ADMIN"]),
             security_opt: Some(vec!["apparmor=unconfined".into()]),
+            sysctls: Some(sysctls(true)),
+            ..Default::default()
+        }),
+        networking_config: Some(endpoint(plan, &node.addresses)),
+        ..Default::default()
+    }
+}
+
+/// A node that runs systemd, containerd and the kubelet, as kind runs its nodes: privileged
+/// (the kubelet manages cgroups, mounts and iptables), seccomp and AppArmor unconfined, tmpfs
+/// /run and /tmp, an anonymous /var volume (containerd's overlay snapshots need a real
+/// filesystem under them), /lib/modules read-only, a private cgroup namespace. The master
+/// publishes the API server on the host's loopback only, on a port Docker picks.
+fn kubernetes_node_container(
+    plan: &ClusterPlan,
+    record: &Record,
+    node: &NodePlan,
+    image: &str,
+) -> ContainerCreateBody {
+    let role = match node.role {
+        Role::Master => role::MASTER,
+        Role::Worker => role::WORKER,
+    };
+    let api_port = format!("{}/tcp", kubeadm::API_SERVER_PORT);
+    let published = (node.role == Role::Master).then(|| {
+        HashMap::from([(
+            api_port.clone(),
+            Some(vec![PortBinding {
+                host_ip: Some(kubeadm::published_loopback(record.config.ip_mode).to_string()),
+                host_port: Some(String::new()),
+            }]),
+        )])
+    });
+    ContainerCreateBody {
+        image: Some(image.to_string()),
+        hostname: Some(node.container.clone()),
+        labels: Some(record.labels(role)),
+        env: Some(vec!["container=docker".into()]),
+        tty: Some(true),
+        exposed_ports: published.as_ref().map(|_| vec![api_port.clone()]),
+        host_config: Some(HostConfig {
+            privileged: Some(true),
+            security_opt: Some(vec![
+                "seccomp=unconfined".into(),
+                "apparmor=unconfined".into(),
+            ]),
+            tmpfs: Some(HashMap::from([
+                ("/run".to_string(), "rw".to_string()),
+                ("/tmp".to_string(), "rw".to_string()),
+            ])),
+            mounts: Some(vec![
+                Mount {
+                    target: Some("/var".into()),
+                    typ: Some(MountType::VOLUME),
+                    ..Default::default()
+                },
+                Mount {
+                    target: Some("/lib/modules".into()),
+                    source: Some("/lib/modules".into()),
+                    typ: Some(MountType::BIND),
+                    read_only: Some(true),
+                    ..Default::default()
+                },
+            ]),
+            cgroupns_mode: Some(HostConfigCgroupnsModeEnum::PRIVATE),
+            init: Some(false),
+            port_bindings: published,
             sysctls: Some(sysctls(true)),
             ..Default::default()
         }),

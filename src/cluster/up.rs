@@ -1,8 +1,8 @@
 //! `dind up`: named, ordered phases; each is idempotent, so a second `up` changes nothing
 //! and an interrupted one is completed by the next.
 
-use super::{down, find_record, specs};
-use crate::config::{Config, IpMode};
+use super::{down, find_record, kubernetes, specs};
+use crate::config::{Config, IpMode, KubeVersion};
 use crate::diagnose::doctor;
 use crate::docker::Engine;
 use crate::host::{self, HostNet};
@@ -10,18 +10,23 @@ use crate::images::{self, ImageKind};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
 use crate::progress::Progress;
-use crate::render::{host_rules, node_files, FileSpec};
+use crate::render::{host_rules, kubeadm, node_files, FileSpec};
 use anyhow::{bail, Context, Result};
 use bollard::models::ContainerCreateBody;
 use futures_util::future::{join_all, try_join_all};
 use futures_util::FutureExt;
 use ipnet::IpNet;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Clone, Debug, Default)]
 pub struct UpOptions {
     /// Keep what a failed `up` created, for debugging.
     pub retain: bool,
+    /// How long to wait for the Kubernetes cluster to be ready; None: do not wait.
+    pub wait: Option<Duration>,
+    /// The kubeconfig file to merge the cluster's context into.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -54,6 +59,8 @@ struct Images {
     nat64: String,
     node: String,
     helper: String,
+    /// The node image's kubeadm version; None without Kubernetes.
+    kubeadm: Option<KubeVersion>,
 }
 
 struct Ctx {
@@ -70,12 +77,6 @@ pub async fn up(
     options: UpOptions,
     progress: &Progress,
 ) -> Result<Record> {
-    if config.kubernetes {
-        bail!(
-            "this build of dind brings up the network plane and node containers only; \
-             pass --no-kubernetes (Kubernetes on the nodes is not implemented yet)"
-        );
-    }
     let existing = progress
         .run("Checking the Docker host", async |phase| {
             phase.message(&format!(
@@ -103,7 +104,11 @@ pub async fn up(
                 doctor::preflight(engine, &checked)
             );
             tun?;
-            record?
+            let mut record = record?;
+            if record.config.kubernetes {
+                record.kubeconfig = options.kubeconfig.clone();
+            }
+            record
         }
     };
     let ctx = Ctx {
@@ -114,7 +119,22 @@ pub async fn up(
         images,
     };
 
-    match create(&ctx).await {
+    let created = async {
+        create(&ctx).await?;
+        if let Some(version) = ctx.images.kubeadm {
+            let kube = kubernetes::Kube {
+                engine: &ctx.engine,
+                progress: &ctx.progress,
+                plan: &ctx.plan,
+                record: &ctx.record,
+                version,
+                wait: options.wait,
+            };
+            kubernetes::bring_up(&kube).await?;
+        }
+        Ok::<_, anyhow::Error>(())
+    };
+    match created.await {
         Ok(()) => Ok(ctx.record),
         Err(err) if resuming || options.retain => {
             let how = if resuming {
@@ -166,7 +186,13 @@ async fn create(ctx: &Ctx) -> Result<()> {
     };
     let nodes = all_of(ctx.plan.nodes.iter().map(|node| {
         let body = specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
-        let files = node_files::node_files(node);
+        let mut files = node_files::node_files(node);
+        if ctx.record.config.kubernetes {
+            files.push(FileSpec::new(
+                kubeadm::KUBELET_RESOLV_PATH,
+                kubeadm::kubelet_resolv_conf(&ctx.plan, &ctx.record.config),
+            ));
+        }
         let ready = Ready {
             probe: NODE_PROBE,
             announces: Some(NODE_READY_LINE),
@@ -255,7 +281,18 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
     if config.ip_mode == IpMode::Ipv6 {
         kinds.extend([ImageKind::Dns64, ImageKind::Nat64]);
     }
-    progress
+    let own_node = match config.kubernetes {
+        true => ImageKind::NodeKubernetes(config.kubernetes_version),
+        false => ImageKind::NodeBase,
+    };
+    if config.node_image.is_none() && own_node != ImageKind::NodeBase {
+        kinds.push(own_node);
+    }
+    let node = config
+        .node_image
+        .clone()
+        .unwrap_or_else(|| own_node.spec().tag);
+    let kubeadm = progress
         .run("Preparing images", async |phase| {
             if let Some(image) = &config.node_image {
                 if !images::exists(engine, image).await? {
@@ -264,18 +301,20 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
             }
             let specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
             try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, phase))).await?;
-            Ok(())
+            if !config.kubernetes {
+                return Ok(None);
+            }
+            let version = kubernetes::probe_kubeadm(engine, &node, config.cluster_id).await?;
+            phase.message(&format!("kubeadm {version} in {node}"));
+            Ok(Some(version))
         })
         .await?;
-    let node_base = ImageKind::NodeBase.spec().tag;
     Ok(Images {
         dns64: ImageKind::Dns64.spec().tag,
         nat64: ImageKind::Nat64.spec().tag,
-        node: config
-            .node_image
-            .clone()
-            .unwrap_or_else(|| node_base.clone()),
-        helper: node_base,
+        node,
+        helper: ImageKind::NodeBase.spec().tag,
+        kubeadm,
     })
 }
 
@@ -294,6 +333,7 @@ async fn inspect_host(
         return Ok(Record {
             config,
             enabled_ipv6_forwarding: false,
+            kubeconfig: None,
         });
     }
     progress
@@ -326,6 +366,7 @@ async fn inspect_host(
             Ok(Record {
                 config,
                 enabled_ipv6_forwarding: was_off,
+                kubeconfig: None,
             })
         })
         .await

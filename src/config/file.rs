@@ -47,6 +47,34 @@ struct FileConfig {
     service_cidr: Option<String>,
     node_image: Option<String>,
     probes: Option<List>,
+    kubernetes_version: Option<String>,
+    feature_gates: Option<FeatureGates>,
+    kubeadm_config_patches: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FeatureGates {
+    Map(std::collections::BTreeMap<String, Scalar>),
+    Text(String),
+}
+
+impl FeatureGates {
+    fn into_string(self, path: &str) -> Result<String> {
+        match self {
+            FeatureGates::Text(text) => Ok(text),
+            FeatureGates::Map(map) => map
+                .into_iter()
+                .map(|(name, value)| {
+                    let value = value
+                        .into_string("featureGates")
+                        .with_context(|| format!("config file {path}: featureGates.{name}"))?;
+                    Ok(format!("{name}={value}"))
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(|pairs| pairs.join(",")),
+        }
+    }
 }
 
 impl Scalar {
@@ -123,5 +151,16 @@ pub fn load_file(path: &str, text: &str) -> Result<Layer> {
         service_cidr: file.service_cidr.map(|v| at("serviceCIDR", v)),
         node_image: file.node_image.map(|v| at("nodeImage", v)),
         probes: file.probes.map(|v| at("probes", v.into_string())),
+        kubernetes_version: file.kubernetes_version.map(|v| at("kubernetesVersion", v)),
+        feature_gates: file
+            .feature_gates
+            .map(|v| Ok::<_, anyhow::Error>(at("featureGates", v.into_string(path)?)))
+            .transpose()?,
+        kubeadm_config_patches: file.kubeadm_config_patches.map(|patches| {
+            patches
+                .into_iter()
+                .map(|p| at("kubeadmConfigPatches", p))
+                .collect()
+        }),
     })
 }

@@ -55,6 +55,11 @@ pub struct Layer {
     pub node_image: Option<Sourced>,
     /// Names `dind check network` probes when given none (config file only).
     pub probes: Option<Sourced>,
+    pub kubernetes_version: Option<Sourced>,
+    /// `Name=true,Other=false`, as kube components take `--feature-gates`.
+    pub feature_gates: Option<Sourced>,
+    /// Config file only: one YAML document per patch.
+    pub kubeadm_config_patches: Option<Vec<Sourced>>,
 }
 
 macro_rules! each_field {
@@ -73,7 +78,10 @@ macro_rules! each_field {
             pod_cidrs,
             service_cidr,
             node_image,
-            probes
+            probes,
+            kubernetes_version,
+            feature_gates,
+            kubeadm_config_patches
         )
     };
 }
@@ -130,6 +138,9 @@ impl Layer {
             service_cidr: var("SERVICE_CIDR"),
             node_image: var("DIND_IMAGE"),
             probes: None,
+            kubernetes_version: var("DIND_K8S_VERSION"),
+            feature_gates: var("FEATURE_GATES").filter(|raw| raw.value != "none"),
+            kubeadm_config_patches: None,
         }
     }
 }

@@ -12,6 +12,7 @@ pub use validate::{parse_cluster_id, validate, ConfigError};
 
 use ipnet::{IpNet, Ipv6Net};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
@@ -109,9 +110,97 @@ pub struct Config {
     pub service_cidr: IpNet,
     /// None: the node image that dind builds itself.
     pub node_image: Option<String>,
-    /// Names `dind check network` probes when given none.
+    /// Names `dind check network` probes when given none; the first is also the external
+    /// name `up --wait` looks up through CoreDNS.
     #[serde(default)]
     pub probes: Vec<String>,
+    /// Kubernetes version of dind's own node image.
+    #[serde(default)]
+    pub kubernetes_version: KubeVersion,
+    /// Kubernetes feature gates, passed to every component.
+    #[serde(default)]
+    pub feature_gates: BTreeMap<String, bool>,
+    /// YAML merge patches applied to the rendered kubeadm configuration documents.
+    #[serde(default)]
+    pub kubeadm_config_patches: Vec<String>,
+}
+
+/// A Kubernetes version: a minor (`v1.36`: the newest patch of it) or an exact patch release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct KubeVersion {
+    pub minor: u32,
+    pub patch: Option<u32>,
+}
+
+impl KubeVersion {
+    /// The oldest minor dind's kubeadm configuration supports (kubeadm v1beta3).
+    pub const OLDEST_MINOR: u32 = 30;
+
+    /// kubeadm's configuration API: v1beta4 from Kubernetes 1.31 on.
+    pub fn kubeadm_api(self) -> &'static str {
+        if self.minor >= 31 {
+            "kubeadm.k8s.io/v1beta4"
+        } else {
+            "kubeadm.k8s.io/v1beta3"
+        }
+    }
+
+    /// `v1.36`, the path component of the pkgs.k8s.io repository.
+    pub fn minor_tag(self) -> String {
+        format!("v1.{}", self.minor)
+    }
+}
+
+impl Default for KubeVersion {
+    fn default() -> Self {
+        defaults::KUBERNETES_VERSION
+            .parse()
+            .expect("the default version parses")
+    }
+}
+
+impl FromStr for KubeVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("'{s}' is not a Kubernetes version like v1.36 or v1.36.4");
+        let digits = s.trim().strip_prefix('v').unwrap_or(s.trim());
+        let parts: Vec<&str> = digits.split('.').collect();
+        let number = |p: &str| -> Result<u32, String> {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            p.parse().map_err(|_| bad())
+        };
+        let (minor, patch) = match parts[..] {
+            ["1", minor] => (number(minor)?, None),
+            ["1", minor, patch] => (number(minor)?, Some(number(patch)?)),
+            _ => return Err(bad()),
+        };
+        Ok(KubeVersion { minor, patch })
+    }
+}
+
+impl TryFrom<String> for KubeVersion {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<KubeVersion> for String {
+    fn from(v: KubeVersion) -> String {
+        v.to_string()
+    }
+}
+
+impl fmt::Display for KubeVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.patch {
+            Some(patch) => write!(f, "v1.{}.{patch}", self.minor),
+            None => write!(f, "v1.{}", self.minor),
+        }
+    }
 }
 
 /// k-d-c's defaults, per IP mode.
@@ -127,4 +216,8 @@ pub mod defaults {
     pub const POD_V6: &str = "fd00:40::/72";
     pub const SERVICE_V4: &str = "10.96.0.0/12";
     pub const SERVICE_V6: &str = "fd00:30::/110";
+    pub const KUBERNETES_VERSION: &str = "v1.36";
+    /// What `up --wait` looks up through CoreDNS when the config names no probes: a site
+    /// without AAAA records, so in an ipv6 cluster the answer must come from DNS64.
+    pub const WAIT_LOOKUP: &str = "github.com";
 }

@@ -1,9 +1,10 @@
 //! Turns merged raw settings into a [`Config`], checking every rule in one place.
 
 use super::layer::{Layer, Origin, Sourced};
-use super::{defaults, Config, IpMode, V4Prefix16};
+use super::{defaults, Config, IpMode, KubeVersion, V4Prefix16};
 use crate::plan;
 use ipnet::{IpNet, Ipv6Net};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
@@ -224,6 +225,88 @@ fn parse_names(setting: &'static str, raw: &Sourced) -> Result<Vec<String>, Conf
     Ok(names)
 }
 
+fn parse_kubernetes_version(raw: &Sourced) -> Result<KubeVersion, ConfigError> {
+    let version: KubeVersion = raw
+        .value
+        .parse()
+        .map_err(|e: String| refuse("--kubernetes-version", raw, e))?;
+    if version.minor < KubeVersion::OLDEST_MINOR {
+        return Err(refuse(
+            "--kubernetes-version",
+            raw,
+            format!(
+                "dind supports Kubernetes v1.{} and later; pick a newer version, e.g. {}",
+                KubeVersion::OLDEST_MINOR,
+                defaults::KUBERNETES_VERSION
+            ),
+        ));
+    }
+    Ok(version)
+}
+
+/// `Name=true,Other=false`: the form every Kubernetes component takes.
+fn parse_feature_gates(raw: &Sourced) -> Result<BTreeMap<String, bool>, ConfigError> {
+    let mut gates = BTreeMap::new();
+    for item in raw
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let (name, value) = item.split_once('=').ok_or_else(|| {
+            refuse(
+                "--feature-gates",
+                raw,
+                format!("'{item}' is not Name=true or Name=false"),
+            )
+        })?;
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(refuse(
+                "--feature-gates",
+                raw,
+                format!("'{name}' is not a feature gate name like InPlacePodVerticalScaling"),
+            ));
+        }
+        let value = match value.trim().to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(refuse(
+                    "--feature-gates",
+                    raw,
+                    format!("{name}={other}: a gate is true or false"),
+                ))
+            }
+        };
+        gates.insert(name.to_string(), value);
+    }
+    Ok(gates)
+}
+
+/// Each patch is one YAML mapping naming the `kind` of the document it patches.
+fn check_kubeadm_patch(raw: &Sourced) -> Result<String, ConfigError> {
+    let value: serde_yaml::Value = serde_yaml::from_str(&raw.value).map_err(|e| {
+        refuse(
+            "kubeadmConfigPatches",
+            raw,
+            format!("not a YAML document: {e}"),
+        )
+    })?;
+    let kind = value
+        .as_mapping()
+        .and_then(|m| m.get("kind"))
+        .and_then(|k| k.as_str());
+    if !kind.is_some_and(|k| crate::render::kubeadm::PATCHABLE_KINDS.contains(&k)) {
+        return Err(refuse(
+            "kubeadmConfigPatches",
+            raw,
+            "a patch is a YAML mapping with a `kind:` (ClusterConfiguration, InitConfiguration,              JoinConfiguration, KubeletConfiguration or KubeProxyConfiguration)",
+        ));
+    }
+    Ok(raw.value.clone())
+}
+
 /// A cluster id alone, for commands that only name a cluster (down, clean, status).
 pub fn parse_cluster_id(raw: &Sourced) -> Result<u8, ConfigError> {
     const EXPECTED: &str = "expected a number from 0 to 254";
@@ -413,6 +496,21 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         None => Vec::new(),
     };
 
+    let kubernetes_version = match &layer.kubernetes_version {
+        Some(raw) => parse_kubernetes_version(raw)?,
+        None => KubeVersion::default(),
+    };
+    let feature_gates = match &layer.feature_gates {
+        Some(raw) => parse_feature_gates(raw)?,
+        None => BTreeMap::new(),
+    };
+    let kubeadm_config_patches = layer
+        .kubeadm_config_patches
+        .iter()
+        .flatten()
+        .map(check_kubeadm_patch)
+        .collect::<Result<Vec<_>, _>>()?;
+
     let config = Config {
         cluster_id,
         ip_mode,
@@ -428,6 +526,9 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         service_cidr,
         node_image,
         probes,
+        kubernetes_version,
+        feature_gates,
+        kubeadm_config_patches,
     };
     // Compared as planned: the cluster id is already in the management and NAT64 ranges.
     let planned = plan::plan(&config);

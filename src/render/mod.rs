@@ -2,6 +2,7 @@
 
 pub mod cni;
 pub mod host_rules;
+pub mod kubeadm;
 pub mod named;
 pub mod node_files;
 pub mod tayga;

@@ -2,7 +2,9 @@
 //! every refusal naming the setting, its origin and the fix.
 
 use super::{config_from_env, env_layer, flag, valid};
-use crate::config::{load_file, validate, Config, IpMode, Layer, Origin, Sourced, V4Prefix16};
+use crate::config::{
+    load_file, validate, Config, IpMode, KubeVersion, Layer, Origin, Sourced, V4Prefix16,
+};
 use ipnet::IpNet;
 use std::net::Ipv4Addr;
 
@@ -54,6 +56,12 @@ fn defaults_are_kdc_ipv6_defaults() {
             service_cidr: "fd00:30::/110".parse().unwrap(),
             node_image: None,
             probes: Vec::new(),
+            kubernetes_version: KubeVersion {
+                minor: 36,
+                patch: None
+            },
+            feature_gates: Default::default(),
+            kubeadm_config_patches: Vec::new(),
         }
     );
 }
@@ -285,6 +293,8 @@ fn env_variables_map_to_settings_with_their_names() {
         ("POD_NETWORK_CIDR", "fd00:41::/72"),
         ("SERVICE_CIDR", "fd00:31::/110"),
         ("DIND_IMAGE", "example/node:v1"),
+        ("DIND_K8S_VERSION", "v1.35.2"),
+        ("FEATURE_GATES", "SidecarContainers=true"),
     ]);
     let env = |value: &str, name: &'static str| Some(Sourced::new(value, Origin::Env(name)));
     pretty_assertions::assert_eq!(
@@ -304,6 +314,9 @@ fn env_variables_map_to_settings_with_their_names() {
             service_cidr: env("fd00:31::/110", "SERVICE_CIDR"),
             node_image: env("example/node:v1", "DIND_IMAGE"),
             probes: None,
+            kubernetes_version: env("v1.35.2", "DIND_K8S_VERSION"),
+            feature_gates: env("SidecarContainers=true", "FEATURE_GATES"),
+            kubeadm_config_patches: None,
         }
     );
     let config = valid(layer);
@@ -444,7 +457,9 @@ fn file_with_every_key() {
          egressInterface: eth1\nkubernetes: false\n\
          mgmtCIDRs:\n  - 10.193.0.0/24\n  - fd00:21::/64\n\
          podCIDRs: 10.245.0.0/16, fd00:41::/72\nserviceCIDR: fd00:31::/110\n\
-         nodeImage: example/node:v2\nprobes: [example.com, ipv4.example.net]\n"
+         nodeImage: example/node:v2\nprobes: [example.com, ipv4.example.net]\n\
+         kubernetesVersion: v1.34\nfeatureGates:\n  B: false\n  A: true\n\
+         kubeadmConfigPatches:\n- \"kind: KubeletConfiguration\\nmaxPods: 10\\n\"\n"
     );
     let layer = file_layer(&text);
     let at = |value: &str, key: &'static str| {
@@ -473,10 +488,25 @@ fn file_with_every_key() {
             service_cidr: at("fd00:31::/110", "serviceCIDR"),
             node_image: at("example/node:v2", "nodeImage"),
             probes: at("example.com,ipv4.example.net", "probes"),
+            kubernetes_version: at("v1.34", "kubernetesVersion"),
+            feature_gates: at("A=true,B=false", "featureGates"),
+            kubeadm_config_patches: Some(vec![Sourced::new(
+                "kind: KubeletConfiguration\nmaxPods: 10\n",
+                Origin::File {
+                    path: "c.yaml".into(),
+                    key: "kubeadmConfigPatches"
+                }
+            )]),
         }
     );
     let config = valid(layer);
     assert_eq!(config.probes, ["example.com", "ipv4.example.net"]);
+    assert_eq!(config.kubernetes_version.to_string(), "v1.34");
+    assert_eq!(
+        config.feature_gates.into_iter().collect::<Vec<_>>(),
+        [("A".to_string(), true), ("B".to_string(), false)]
+    );
+    assert_eq!(config.kubeadm_config_patches.len(), 1);
     assert_eq!(config.cluster_id, 3);
     assert_eq!(config.ip_mode, IpMode::DualStack);
     assert_eq!(config.nat64_v4_prefix, V4Prefix16(10, 10));
@@ -1215,4 +1245,68 @@ fn probes_must_be_host_names() {
         err.origin.contains("key 'probes' of config file c.yaml"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------- Kubernetes settings
+
+#[test]
+fn kubernetes_versions_parse_as_minor_or_patch() {
+    for (given, shown) in [
+        ("v1.36", "v1.36"),
+        ("1.35", "v1.35"),
+        ("v1.34.2", "v1.34.2"),
+    ] {
+        let config = valid(Layer {
+            kubernetes_version: flag("--kubernetes-version", given),
+            ..Layer::default()
+        });
+        assert_eq!(config.kubernetes_version.to_string(), shown);
+    }
+}
+
+#[test]
+fn bad_kubernetes_versions_name_the_setting_and_the_fix() {
+    for (given, expected) in [
+        (
+            "latest",
+            "is not a Kubernetes version like v1.36 or v1.36.4",
+        ),
+        ("v2.1", "is not a Kubernetes version like v1.36 or v1.36.4"),
+        (
+            "v1.36.x",
+            "is not a Kubernetes version like v1.36 or v1.36.4",
+        ),
+        ("v1.29", "dind supports Kubernetes v1.30 and later"),
+    ] {
+        let (setting, origin, message) = refusal(Layer {
+            kubernetes_version: flag("--kubernetes-version", given),
+            ..Layer::default()
+        });
+        assert_eq!(setting, "--kubernetes-version");
+        assert_eq!(origin, "flag --kubernetes-version");
+        assert!(message.contains(expected), "{given}: {message}");
+    }
+}
+
+#[test]
+fn feature_gates_parse_and_bad_ones_are_refused() {
+    let config = valid(env_layer(&[("FEATURE_GATES", "Zeta=false, Alpha=true")]));
+    assert_eq!(config.feature_gates.get("Alpha"), Some(&true));
+    assert_eq!(config.feature_gates.get("Zeta"), Some(&false));
+    // k-d-c's "none" means no gates.
+    assert!(valid(env_layer(&[("FEATURE_GATES", "none")]))
+        .feature_gates
+        .is_empty());
+    for (given, expected) in [
+        ("Alpha", "'Alpha' is not Name=true or Name=false"),
+        ("Alpha=maybe", "Alpha=maybe: a gate is true or false"),
+        ("Al-pha=true", "'Al-pha' is not a feature gate name"),
+    ] {
+        let (setting, _, message) = refusal(Layer {
+            feature_gates: flag("--feature-gates", given),
+            ..Layer::default()
+        });
+        assert_eq!(setting, "--feature-gates");
+        assert!(message.contains(expected), "{given}: {message}");
+    }
 }

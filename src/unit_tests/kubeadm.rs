@@ -1,1 +1,500 @@
-// (being written)
+//! The kubeadm configuration (init and join) per IP mode and config API version, the
+//! kubelet's resolv.conf, user patches, and the Kubernetes node container's settings.
+
+use super::{assert_golden, config_from_env, valid};
+use crate::cluster::specs;
+use crate::config::{load_file, Config, KubeVersion, Layer};
+use crate::kube::join::JoinCommand;
+use crate::labels::Record;
+use crate::plan::{plan, ClusterPlan};
+use crate::render::kubeadm::{
+    apply_patch, dns_service_ip, init_config, join_config, kubelet_resolv_conf, published_loopback,
+    upstream_resolvers,
+};
+use serde_yaml::Value;
+use std::net::IpAddr;
+
+fn version(v: &str) -> KubeVersion {
+    v.parse().unwrap()
+}
+
+fn join_command() -> JoinCommand {
+    JoinCommand {
+        api_server_endpoint: "[fd00:20::2]:6443".into(),
+        token: "abcdef.0123456789abcdef".into(),
+        ca_cert_hashes: vec![format!("sha256:{}", "0a".repeat(32))],
+    }
+}
+
+fn from_file(yaml: &str) -> Config {
+    let layer = load_file("cluster.yaml", yaml).expect("a valid file");
+    valid(layer)
+}
+
+fn docs(text: &str) -> Vec<Value> {
+    text.split("\n---\n")
+        .map(|doc| serde_yaml::from_str(doc).expect("each document is YAML"))
+        .collect()
+}
+
+fn doc<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"].as_str() == Some(kind))
+        .unwrap_or_else(|| panic!("no {kind} document"))
+}
+
+fn render_init(config: &Config, v: &str) -> String {
+    init_config(&plan(config), config, version(v)).expect("renders")
+}
+
+// ------------------------------------------------------------------- golden files
+
+#[test]
+fn golden_init_ipv6_v1beta4() {
+    let config = config_from_env(&[]);
+    assert_golden(
+        "kubeadm/init-ipv6-v1.36.yaml",
+        &render_init(&config, "v1.36.4"),
+    );
+}
+
+#[test]
+fn golden_init_ipv6_v1beta3() {
+    let config = config_from_env(&[]);
+    assert_golden(
+        "kubeadm/init-ipv6-v1.30.yaml",
+        &render_init(&config, "v1.30.14"),
+    );
+}
+
+#[test]
+fn golden_init_dual_stack() {
+    let config = config_from_env(&[("IP_MODE", "dual-stack")]);
+    assert_golden(
+        "kubeadm/init-dual-stack-v1.36.yaml",
+        &render_init(&config, "v1.36.4"),
+    );
+}
+
+#[test]
+fn golden_init_ipv4() {
+    let config = config_from_env(&[("IP_MODE", "ipv4")]);
+    assert_golden(
+        "kubeadm/init-ipv4-v1.36.yaml",
+        &render_init(&config, "v1.36.4"),
+    );
+}
+
+#[test]
+fn golden_join_ipv6_both_api_versions() {
+    let config = config_from_env(&[]);
+    let p = plan(&config);
+    let worker = &p.nodes[1];
+    let v4 = join_config(&config, version("v1.36.4"), worker, &join_command()).unwrap();
+    let v3 = join_config(&config, version("v1.30.14"), worker, &join_command()).unwrap();
+    assert_golden("kubeadm/join-ipv6-v1.36.yaml", &v4);
+    assert_golden("kubeadm/join-ipv6-v1.30.yaml", &v3);
+}
+
+#[test]
+fn golden_kubelet_resolv_conf() {
+    let ipv6 = config_from_env(&[]);
+    let ipv4 = config_from_env(&[("IP_MODE", "ipv4"), ("REMOTE_DNS64_V4SERVER", "9.9.9.9")]);
+    assert_golden(
+        "kubeadm/kubelet-resolv-ipv6.conf",
+        &kubelet_resolv_conf(&plan(&ipv6), &ipv6),
+    );
+    assert_golden(
+        "kubeadm/kubelet-resolv-ipv4.conf",
+        &kubelet_resolv_conf(&plan(&ipv4), &ipv4),
+    );
+}
+
+// --------------------------------------------------------------- what the goldens hold
+
+#[test]
+fn the_config_api_follows_the_kubeadm_version() {
+    let config = config_from_env(&[]);
+    for (v, api) in [
+        ("v1.30.14", "kubeadm.k8s.io/v1beta3"),
+        ("v1.31.0", "kubeadm.k8s.io/v1beta4"),
+        ("v1.36.4", "kubeadm.k8s.io/v1beta4"),
+    ] {
+        let rendered = docs(&render_init(&config, v));
+        for kind in ["InitConfiguration", "ClusterConfiguration"] {
+            assert_eq!(
+                doc(&rendered, kind)["apiVersion"].as_str(),
+                Some(api),
+                "{v} {kind}"
+            );
+        }
+        assert_eq!(
+            doc(&rendered, "ClusterConfiguration")["kubernetesVersion"].as_str(),
+            Some(v)
+        );
+    }
+}
+
+#[test]
+fn v1beta4_takes_flag_lists_and_v1beta3_flag_maps() {
+    let config = config_from_env(&[]);
+    let v4 = docs(&render_init(&config, "v1.36.4"));
+    let args = &doc(&v4, "InitConfiguration")["nodeRegistration"]["kubeletExtraArgs"];
+    assert_eq!(args[0]["name"].as_str(), Some("node-ip"));
+    assert_eq!(args[0]["value"].as_str(), Some("fd00:20::2"));
+    let v3 = docs(&render_init(&config, "v1.30.14"));
+    let args = &doc(&v3, "InitConfiguration")["nodeRegistration"]["kubeletExtraArgs"];
+    assert_eq!(args["node-ip"].as_str(), Some("fd00:20::2"));
+}
+
+#[test]
+fn ipv6_cluster_advertises_ipv6_and_uses_ipv6_subnets() {
+    let config = config_from_env(&[("CLUSTER_ID", "5"), ("NAT64_V4_SUBNET_PREFIX", "172.18")]);
+    let rendered = docs(&render_init(&config, "v1.36.4"));
+    let init = doc(&rendered, "InitConfiguration");
+    assert_eq!(
+        init["localAPIEndpoint"]["advertiseAddress"].as_str(),
+        Some("fd00:20:5::2")
+    );
+    assert_eq!(
+        init["nodeRegistration"]["name"].as_str(),
+        Some("kube-master-cluster-5")
+    );
+    let cluster = doc(&rendered, "ClusterConfiguration");
+    assert_eq!(cluster["clusterName"].as_str(), Some("dind-cluster-5"));
+    assert_eq!(
+        cluster["controlPlaneEndpoint"].as_str(),
+        Some("[fd00:20:5::2]:6443")
+    );
+    assert_eq!(
+        cluster["networking"]["podSubnet"].as_str(),
+        Some("fd00:40::/72")
+    );
+    assert_eq!(
+        cluster["networking"]["serviceSubnet"].as_str(),
+        Some("fd00:30::/110")
+    );
+    let sans: Vec<&str> = cluster["apiServer"]["certSANs"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // The kubeconfig reaches the API server on the host's ::1.
+    assert!(sans.contains(&"::1"), "{sans:?}");
+    assert!(sans.contains(&"fd00:20:5::2"), "{sans:?}");
+    // The controller manager gives nodes the /80 dind's plan gives them.
+    let cm = &cluster["controllerManager"]["extraArgs"][0];
+    assert_eq!(cm["name"].as_str(), Some("node-cidr-mask-size"));
+    assert_eq!(cm["value"].as_str(), Some("80"));
+    let kubelet = doc(&rendered, "KubeletConfiguration");
+    assert_eq!(
+        kubelet["resolvConf"].as_str(),
+        Some("/etc/dind/kubelet-resolv.conf")
+    );
+    assert_eq!(kubelet["cgroupDriver"].as_str(), Some("systemd"));
+    let proxy = doc(&rendered, "KubeProxyConfiguration");
+    assert_eq!(proxy["clusterCIDR"].as_str(), Some("fd00:40::/72"));
+    assert_eq!(proxy["conntrack"]["maxPerCore"].as_i64(), Some(0));
+}
+
+#[test]
+fn dual_stack_puts_the_service_family_first() {
+    let config = config_from_env(&[("IP_MODE", "dual-stack")]);
+    let p = plan(&config);
+    let rendered = docs(&render_init(&config, "v1.36.4"));
+    let init = doc(&rendered, "InitConfiguration");
+    let master_v6 = p.nodes[0].addresses.iter().find(|a| a.is_ipv6()).unwrap();
+    let master_v4 = p.nodes[0].addresses.iter().find(|a| a.is_ipv4()).unwrap();
+    assert_eq!(
+        init["localAPIEndpoint"]["advertiseAddress"].as_str(),
+        Some(master_v6.to_string().as_str())
+    );
+    assert_eq!(
+        init["nodeRegistration"]["kubeletExtraArgs"][0]["value"].as_str(),
+        Some(format!("{master_v6},{master_v4}").as_str())
+    );
+    let cluster = doc(&rendered, "ClusterConfiguration");
+    assert_eq!(
+        cluster["networking"]["podSubnet"].as_str(),
+        Some("fd00:40::/72,10.244.0.0/16")
+    );
+    let names: Vec<&str> = cluster["controllerManager"]["extraArgs"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["node-cidr-mask-size-ipv4", "node-cidr-mask-size-ipv6"]
+    );
+}
+
+#[test]
+fn only_a_single_node_cluster_untaints_its_master() {
+    let single = config_from_env(&[("NUM_NODES", "0")]);
+    let rendered = docs(&render_init(&single, "v1.36.4"));
+    let taints = &doc(&rendered, "InitConfiguration")["nodeRegistration"]["taints"];
+    assert_eq!(taints.as_sequence().map(Vec::len), Some(0));
+    let three = config_from_env(&[]);
+    let rendered = docs(&render_init(&three, "v1.36.4"));
+    assert!(doc(&rendered, "InitConfiguration")["nodeRegistration"]
+        .get("taints")
+        .is_none());
+}
+
+#[test]
+fn join_carries_the_parsed_join_command_and_the_worker_address() {
+    let config = config_from_env(&[]);
+    let p = plan(&config);
+    let text = join_config(&config, version("v1.36.4"), &p.nodes[2], &join_command()).unwrap();
+    let join = &docs(&text)[0];
+    let token = &join["discovery"]["bootstrapToken"];
+    assert_eq!(
+        token["apiServerEndpoint"].as_str(),
+        Some("[fd00:20::2]:6443")
+    );
+    assert_eq!(token["token"].as_str(), Some("abcdef.0123456789abcdef"));
+    assert_eq!(
+        token["caCertHashes"][0].as_str(),
+        Some(join_command().ca_cert_hashes[0].as_str())
+    );
+    assert_eq!(
+        join["nodeRegistration"]["name"].as_str(),
+        Some("kube-node-2")
+    );
+    assert_eq!(
+        join["nodeRegistration"]["kubeletExtraArgs"][0]["value"].as_str(),
+        Some("fd00:20::4")
+    );
+}
+
+#[test]
+fn feature_gates_reach_every_component() {
+    let config = from_file(
+        "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nfeatureGates:\n  InPlacePodVerticalScaling: true\n  SidecarContainers: false\n",
+    );
+    let rendered = docs(&render_init(&config, "v1.36.4"));
+    let cluster = doc(&rendered, "ClusterConfiguration");
+    for component in ["apiServer", "controllerManager", "scheduler"] {
+        let args = cluster[component]["extraArgs"].as_sequence().unwrap();
+        let gates = args
+            .iter()
+            .find(|a| a["name"].as_str() == Some("feature-gates"))
+            .unwrap_or_else(|| panic!("{component} has no feature-gates"));
+        assert_eq!(
+            gates["value"].as_str(),
+            Some("InPlacePodVerticalScaling=true,SidecarContainers=false")
+        );
+    }
+    for kind in ["KubeletConfiguration", "KubeProxyConfiguration"] {
+        let gates = &doc(&rendered, kind)["featureGates"];
+        assert_eq!(
+            gates["InPlacePodVerticalScaling"].as_bool(),
+            Some(true),
+            "{kind}"
+        );
+        assert_eq!(gates["SidecarContainers"].as_bool(), Some(false), "{kind}");
+    }
+}
+
+#[test]
+fn user_patches_merge_into_their_kind_only() {
+    let config = from_file(
+        r#"apiVersion: dind.k8s.io/v1alpha1
+kind: Cluster
+kubeadmConfigPatches:
+- |
+  kind: ClusterConfiguration
+  apiServer:
+    extraArgs:
+    - name: v
+      value: "4"
+  networking:
+    dnsDomain: dind.local
+- |
+  kind: KubeletConfiguration
+  evictionHard: null
+  maxPods: 50
+- |
+  kind: JoinConfiguration
+  nodeRegistration:
+    taints: []
+"#,
+    );
+    let rendered = docs(&render_init(&config, "v1.36.4"));
+    let cluster = doc(&rendered, "ClusterConfiguration");
+    assert_eq!(
+        cluster["networking"]["dnsDomain"].as_str(),
+        Some("dind.local")
+    );
+    // Siblings of a patched key stay.
+    assert_eq!(
+        cluster["networking"]["podSubnet"].as_str(),
+        Some("fd00:40::/72")
+    );
+    assert_eq!(
+        cluster["apiServer"]["extraArgs"][0]["name"].as_str(),
+        Some("v")
+    );
+    assert!(cluster["apiServer"]["certSANs"].is_sequence());
+    let kubelet = doc(&rendered, "KubeletConfiguration");
+    assert!(kubelet.get("evictionHard").is_none(), "null removes a key");
+    assert_eq!(kubelet["maxPods"].as_i64(), Some(50));
+    // The JoinConfiguration patch does not touch the master's documents...
+    assert!(doc(&rendered, "InitConfiguration")["nodeRegistration"]
+        .get("taints")
+        .is_none());
+    // ...and reaches the workers'.
+    let p = plan(&config);
+    let join = join_config(&config, version("v1.36.4"), &p.nodes[1], &join_command()).unwrap();
+    assert_eq!(
+        docs(&join)[0]["nodeRegistration"]["taints"]
+            .as_sequence()
+            .map(Vec::len),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_patch_with_an_api_version_only_touches_that_version() {
+    let mut rendered = docs(&render_init(&config_from_env(&[]), "v1.36.4"));
+    let before = rendered.clone();
+    let patch: Value = serde_yaml::from_str(
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nclusterName: other\n",
+    )
+    .unwrap();
+    apply_patch(&mut rendered, &patch).unwrap();
+    assert_eq!(rendered, before);
+}
+
+#[test]
+fn bad_patches_are_refused_with_the_setting_named() {
+    let refused = |patch: &str| {
+        let yaml = format!(
+            "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nkubeadmConfigPatches:\n- |\n{}",
+            patch
+                .lines()
+                .map(|l| format!("  {l}\n"))
+                .collect::<String>()
+        );
+        let layer: Layer = load_file("cluster.yaml", &yaml).expect("the file parses");
+        crate::config::validate(layer)
+            .expect_err("the patch is refused")
+            .to_string()
+    };
+    let err = refused("apiServer:\n  certSANs: [a]");
+    assert!(err.contains("kubeadmConfigPatches"), "{err}");
+    assert!(err.contains("kind"), "{err}");
+    let err = refused("kind: Deployment\nspec: {}");
+    assert!(
+        err.contains("ClusterConfiguration, InitConfiguration"),
+        "{err}"
+    );
+    let err = refused("kind: [unclosed");
+    assert!(err.contains("not a YAML document"), "{err}");
+}
+
+#[test]
+fn kubelet_resolvers_are_dns64_in_ipv6_and_the_upstream_elsewhere() {
+    let ipv6 = config_from_env(&[]);
+    assert_eq!(
+        upstream_resolvers(&plan(&ipv6), &ipv6),
+        vec!["fd00:20::100".parse::<IpAddr>().unwrap()]
+    );
+    let dual = config_from_env(&[
+        ("IP_MODE", "dual-stack"),
+        ("REMOTE_DNS64_V4SERVER", "1.1.1.1"),
+    ]);
+    assert_eq!(
+        upstream_resolvers(&plan(&dual), &dual),
+        vec!["1.1.1.1".parse::<IpAddr>().unwrap()]
+    );
+}
+
+#[test]
+fn the_dns_service_is_the_tenth_service_address() {
+    assert_eq!(
+        dns_service_ip(&config_from_env(&[])).to_string(),
+        "fd00:30::a"
+    );
+    assert_eq!(
+        dns_service_ip(&config_from_env(&[("IP_MODE", "ipv4")])).to_string(),
+        "10.96.0.10"
+    );
+}
+
+// ------------------------------------------------------------ the node container
+
+fn kubernetes_record(vars: &[(&str, &str)]) -> (ClusterPlan, Record) {
+    let config = config_from_env(vars);
+    let record = Record {
+        config: config.clone(),
+        enabled_ipv6_forwarding: false,
+        kubeconfig: None,
+    };
+    (plan(&config), record)
+}
+
+#[test]
+fn kubernetes_nodes_run_as_kinds_do_and_only_the_master_publishes_the_api() {
+    let (p, record) = kubernetes_record(&[]);
+    let master = specs::node_container(&p, &record, &p.nodes[0], "img");
+    let host = master.host_config.as_ref().unwrap();
+    assert_eq!(host.privileged, Some(true));
+    let security = host.security_opt.clone().unwrap();
+    assert!(security.contains(&"seccomp=unconfined".to_string()));
+    assert!(security.contains(&"apparmor=unconfined".to_string()));
+    let tmpfs = host.tmpfs.clone().unwrap();
+    assert!(tmpfs.contains_key("/run") && tmpfs.contains_key("/tmp"));
+    let mounts = host.mounts.clone().unwrap();
+    assert!(mounts
+        .iter()
+        .any(|m| m.target.as_deref() == Some("/var") && m.source.is_none()));
+    assert!(mounts
+        .iter()
+        .any(|m| m.target.as_deref() == Some("/lib/modules") && m.read_only == Some(true)));
+    assert_eq!(
+        host.cgroupns_mode,
+        Some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE)
+    );
+    let bindings = host.port_bindings.clone().unwrap();
+    let api = bindings["6443/tcp"].clone().unwrap();
+    // IPv6-only node: Docker's proxy on ::1 reaches it, one on 127.0.0.1 would not.
+    assert_eq!(api[0].host_ip.as_deref(), Some("::1"));
+    assert_eq!(api[0].host_port.as_deref(), Some(""));
+
+    let worker = specs::node_container(&p, &record, &p.nodes[1], "img");
+    assert!(worker.host_config.unwrap().port_bindings.is_none());
+
+    let (p, record) = kubernetes_record(&[("IP_MODE", "dual-stack")]);
+    let master = specs::node_container(&p, &record, &p.nodes[0], "img");
+    let bindings = master.host_config.unwrap().port_bindings.unwrap();
+    assert_eq!(
+        bindings["6443/tcp"].clone().unwrap()[0].host_ip.as_deref(),
+        Some("127.0.0.1")
+    );
+}
+
+#[test]
+fn network_plane_nodes_keep_their_narrow_capabilities() {
+    let (p, mut record) = kubernetes_record(&[]);
+    record.config.kubernetes = false;
+    let node = specs::node_container(&p, &record, &p.nodes[0], "img");
+    let host = node.host_config.unwrap();
+    assert_ne!(host.privileged, Some(true));
+    assert_eq!(host.cap_add.unwrap(), ["NET_ADMIN", "SYS_ADMIN"]);
+    assert!(host.port_bindings.is_none());
+}
+
+#[test]
+fn published_loopback_matches_the_node_families() {
+    use crate::config::IpMode;
+    assert_eq!(published_loopback(IpMode::Ipv6).to_string(), "::1");
+    assert_eq!(published_loopback(IpMode::Ipv4).to_string(), "127.0.0.1");
+    assert_eq!(
+        published_loopback(IpMode::DualStack).to_string(),
+        "127.0.0.1"
+    );
+}

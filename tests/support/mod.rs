@@ -92,7 +92,7 @@ impl Wan {
                 std::fs::read(entry.path())?,
             ));
         }
-        let spec = ImageSpec::new("e2e-wan", files, None);
+        let spec = ImageSpec::new("e2e-wan", files, None, Vec::new());
         images::ensure(&engine, &spec, &Progress::hidden().phase("wan image")).await?;
 
         let body = ContainerCreateBody {

@@ -1,0 +1,490 @@
+//! Kubernetes on the node containers, in named, ordered phases: containerd up, `kubeadm
+//! init` on the master, CoreDNS pointed at the cluster's resolver, workers joined side by
+//! side, the kubeconfig merged, then the readiness wait. Each phase is idempotent: a
+//! resumed `up` skips what is done (an initialized master, a joined worker).
+
+use crate::config::{Config, IpMode, KubeVersion};
+use crate::docker::{indent, Engine};
+use crate::kube::{corefile, join, kubeconfig, readiness};
+use crate::labels::{self, Record};
+use crate::plan::{ClusterPlan, NodePlan, Role};
+use crate::progress::{Phase, Progress};
+use crate::render::kubeadm::{self, KUBEADM_CONFIG_PATH};
+use crate::render::FileSpec;
+use anyhow::{anyhow, bail, Context, Result};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{LogsOptionsBuilder, WaitContainerOptionsBuilder};
+use futures_util::future::join_all;
+use futures_util::StreamExt;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+const ADMIN_CONF: &str = "/etc/kubernetes/admin.conf";
+const KUBELET_CONF: &str = "/etc/kubernetes/kubelet.conf";
+const KUBECTL: [&str; 3] = ["kubectl", "--kubeconfig", ADMIN_CONF];
+const CONTAINERD_TIMEOUT: Duration = Duration::from_secs(120);
+/// Lines of kubeadm's output an error shows.
+const OUTPUT_TAIL: usize = 25;
+
+/// Asks `image` for its kubeadm version in a throwaway container, before anything of the
+/// cluster exists: an image without kubeadm fails here, fast and with nothing to undo.
+pub async fn probe_kubeadm(engine: &Engine, image: &str, cluster_id: u8) -> Result<KubeVersion> {
+    let labels = std::collections::HashMap::from([
+        (labels::CLUSTER.to_string(), cluster_id.to_string()),
+        (
+            labels::ROLE.to_string(),
+            labels::role::IMAGE_PROBE.to_string(),
+        ),
+    ]);
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec!["kubeadm".into()]),
+        cmd: Some(vec!["version".into(), "-o".into(), "short".into()]),
+        labels: Some(labels),
+        network_disabled: Some(true),
+        host_config: Some(HostConfig {
+            cap_drop: Some(vec!["ALL".into()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let created = engine
+        .api()
+        .create_container(
+            None::<bollard::query_parameters::CreateContainerOptions>,
+            body,
+        )
+        .await
+        .with_context(|| format!("cannot create a container from node image {image}"))?;
+    let result = run_probe(engine, &created.id).await;
+    engine.remove_container(&created.id).await?;
+    let no_kubeadm = |detail: &str| {
+        anyhow!(
+            "node image {image} has no usable kubeadm ({detail}); leave out --node-image (DIND_IMAGE) \
+             to use dind's Kubernetes node image, or pass --no-kubernetes for the network plane only"
+        )
+    };
+    let (code, output) = result.map_err(|e| no_kubeadm(&format!("{e:#}")))?;
+    if code != 0 {
+        return Err(no_kubeadm(&format!(
+            "`kubeadm version` exited with {code}: {}",
+            output.trim()
+        )));
+    }
+    let version: KubeVersion = output
+        .trim()
+        .parse()
+        .map_err(|e: String| no_kubeadm(&format!("`kubeadm version -o short` printed {e}")))?;
+    if version.minor < KubeVersion::OLDEST_MINOR {
+        bail!(
+            "node image {image} has kubeadm {version}; dind supports Kubernetes v1.{} and later",
+            KubeVersion::OLDEST_MINOR
+        );
+    }
+    Ok(version)
+}
+
+async fn run_probe(engine: &Engine, id: &str) -> Result<(i64, String)> {
+    engine
+        .api()
+        .start_container(id, None)
+        .await
+        .context("it cannot start kubeadm")?;
+    let mut wait = engine
+        .api()
+        .wait_container(id, Some(WaitContainerOptionsBuilder::default().build()));
+    let code = match wait.next().await {
+        Some(Ok(response)) => response.status_code,
+        // bollard reports a non-zero exit as an error carrying the code.
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
+        Some(Err(e)) => return Err(e).context("waiting for `kubeadm version` failed"),
+        None => bail!("`kubeadm version` ended without an exit code"),
+    };
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut logs = engine.api().logs(id, Some(options));
+    let mut output = String::new();
+    while let Some(chunk) = logs.next().await {
+        output.push_str(
+            &chunk
+                .context("cannot read `kubeadm version` output")?
+                .to_string(),
+        );
+    }
+    Ok((code, output))
+}
+
+/// What the Kubernetes phases work on.
+pub struct Kube<'a> {
+    pub engine: &'a Engine,
+    pub progress: &'a Progress,
+    pub plan: &'a ClusterPlan,
+    pub record: &'a Record,
+    /// The node image's own kubeadm version.
+    pub version: KubeVersion,
+    /// None: do not wait for readiness.
+    pub wait: Option<Duration>,
+}
+
+impl Kube<'_> {
+    fn config(&self) -> &Config {
+        &self.record.config
+    }
+
+    fn master(&self) -> &NodePlan {
+        &self.plan.nodes[0]
+    }
+
+    fn workers(&self) -> impl Iterator<Item = &NodePlan> {
+        self.plan.nodes.iter().filter(|n| n.role == Role::Worker)
+    }
+
+    async fn kubectl(&self, args: &[&str]) -> Result<String> {
+        let argv: Vec<&str> = KUBECTL.iter().chain(args).copied().collect();
+        self.engine.exec_ok(&self.master().container, &argv).await
+    }
+
+    async fn has_file(&self, node: &NodePlan, path: &str) -> Result<bool> {
+        Ok(self
+            .engine
+            .exec(&node.container, &["test", "-f", path])
+            .await?
+            .success())
+    }
+
+    /// Runs kubeadm in `node`; a failure carries the last lines of its output.
+    async fn kubeadm(&self, node: &NodePlan, args: &[&str]) -> Result<String> {
+        let argv: Vec<&str> = std::iter::once("kubeadm")
+            .chain(args.iter().copied())
+            .collect();
+        let out = self.engine.exec(&node.container, &argv).await?;
+        let all = format!("{}{}", out.stdout, out.stderr);
+        if !out.success() {
+            bail!(
+                "`{}` failed on {} (exit {}); its last lines:\n{}",
+                argv.join(" "),
+                node.container,
+                out.code,
+                indent(&last_lines(&all, OUTPUT_TAIL))
+            );
+        }
+        Ok(all)
+    }
+}
+
+/// The phases, in order.
+pub async fn bring_up(kube: &Kube<'_>) -> Result<()> {
+    let nodes = kube.plan.nodes.len();
+    kube.progress
+        .step(
+            &format!("Waiting for containerd on {nodes} node(s)"),
+            wait_for_containerd(kube),
+        )
+        .await?;
+    kube.progress
+        .step("Initializing the control plane (kubeadm init)", init(kube))
+        .await?;
+    kube.progress
+        .step(
+            "Pointing CoreDNS at the cluster's resolver",
+            configure_coredns(kube),
+        )
+        .await?;
+    let workers = kube.workers().count();
+    if workers > 0 {
+        kube.progress
+            .step(
+                &format!("Joining {workers} worker(s) (kubeadm join)"),
+                join_workers(kube),
+            )
+            .await?;
+    }
+    let path = kube.record.kubeconfig.clone();
+    kube.progress
+        .run("Merging the kubeconfig", async |phase| {
+            let text = cluster_kubeconfig(kube.engine, kube.plan, kube.config()).await?;
+            if let Some(path) = path {
+                kubeconfig::merge_into_file(&path, &text)?;
+                phase.message(&path.display().to_string());
+            }
+            Ok(())
+        })
+        .await?;
+    if let Some(timeout) = kube.wait {
+        let name = format!(
+            "Waiting up to {} for nodes, kube-system pods and DNS",
+            humantime::format_duration(timeout)
+        );
+        kube.progress
+            .run(&name, async |phase| wait_ready(kube, timeout, phase).await)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn wait_for_containerd(kube: &Kube<'_>) -> Result<()> {
+    let probe = ["systemctl", "is-active", "--quiet", "containerd"];
+    let waits = kube.plan.nodes.iter().map(|node| {
+        kube.engine
+            .wait_ready(&node.container, &probe, CONTAINERD_TIMEOUT)
+    });
+    join_all(waits).await.into_iter().collect()
+}
+
+async fn init(kube: &Kube<'_>) -> Result<()> {
+    let master = kube.master();
+    if kube.has_file(master, ADMIN_CONF).await? {
+        return Ok(());
+    }
+    let config = kubeadm::init_config(kube.plan, kube.config(), kube.version)?;
+    upload_private(kube.engine, &master.container, KUBEADM_CONFIG_PATH, config).await?;
+    // Preflight still runs (and pulls the control-plane images); its checks of the host's
+    // kernel and swap do not apply to a container.
+    kube.kubeadm(
+        master,
+        &[
+            "init",
+            "--config",
+            KUBEADM_CONFIG_PATH,
+            "--ignore-preflight-errors=all",
+            "--skip-token-print",
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn configure_coredns(kube: &Kube<'_>) -> Result<()> {
+    let current = kube
+        .kubectl(&[
+            "-n",
+            "kube-system",
+            "get",
+            "configmap",
+            "coredns",
+            "-o",
+            "jsonpath={.data.Corefile}",
+        ])
+        .await?;
+    let upstreams: Vec<IpAddr> = kubeadm::upstream_resolvers(kube.plan, kube.config());
+    let wanted = corefile::forward_to(&current, &upstreams)?;
+    if wanted == current {
+        return Ok(());
+    }
+    let patch = serde_json::json!({ "data": { "Corefile": wanted } }).to_string();
+    kube.kubectl(&[
+        "-n",
+        "kube-system",
+        "patch",
+        "configmap",
+        "coredns",
+        "--type",
+        "merge",
+        "-p",
+        &patch,
+    ])
+    .await?;
+    kube.kubectl(&[
+        "-n",
+        "kube-system",
+        "rollout",
+        "restart",
+        "deployment",
+        "coredns",
+    ])
+    .await?;
+    Ok(())
+}
+
+async fn join_workers(kube: &Kube<'_>) -> Result<()> {
+    let mut pending = Vec::new();
+    for worker in kube.workers() {
+        if !kube.has_file(worker, KUBELET_CONF).await? {
+            pending.push(worker);
+        }
+    }
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let output = kube
+        .kubeadm(kube.master(), &["token", "create", "--print-join-command"])
+        .await?;
+    let join = join::parse_join_command(&output)?;
+    let joins = pending.iter().map(|worker| async {
+        let config = kubeadm::join_config(kube.config(), kube.version, worker, &join)?;
+        upload_private(kube.engine, &worker.container, KUBEADM_CONFIG_PATH, config).await?;
+        kube.kubeadm(
+            worker,
+            &[
+                "join",
+                "--config",
+                KUBEADM_CONFIG_PATH,
+                "--ignore-preflight-errors=all",
+            ],
+        )
+        .await
+    });
+    // Every join runs to its end before an error is reported: a rollback must not race one.
+    let results = join_all(joins).await;
+    for result in results {
+        result?;
+    }
+    Ok(())
+}
+
+/// Bootstrap tokens and keys: readable by root only.
+async fn upload_private(engine: &Engine, container: &str, path: &str, text: String) -> Result<()> {
+    let mut file = FileSpec::new(path, text);
+    file.mode = 0o600;
+    engine.upload_files(container, &[file]).await
+}
+
+/// The host port Docker published the master's API server on.
+pub async fn published_port(engine: &Engine, master: &str) -> Result<u16> {
+    let inspect = engine
+        .inspect_container(master)
+        .await?
+        .with_context(|| format!("container {master} does not exist"))?;
+    let key = format!("{}/tcp", kubeadm::API_SERVER_PORT);
+    inspect
+        .network_settings
+        .and_then(|s| s.ports)
+        .and_then(|ports| ports.get(&key).cloned().flatten())
+        .and_then(|bindings| bindings.into_iter().find_map(|b| b.host_port))
+        .and_then(|port| port.parse().ok())
+        .with_context(|| {
+            format!("container {master} publishes no host port for {key}; is it running?")
+        })
+}
+
+/// The cluster's kubeconfig for the Docker host: kubeadm's admin.conf with the server
+/// rewritten to the published loopback port and every entry named after the cluster.
+pub async fn cluster_kubeconfig(
+    engine: &Engine,
+    plan: &ClusterPlan,
+    config: &Config,
+) -> Result<String> {
+    let master = &plan.nodes[0].container;
+    let admin = engine
+        .read_file(master, ADMIN_CONF)
+        .await?
+        .with_context(|| {
+            format!("{master} has no {ADMIN_CONF}: its control plane was never initialized; run `dind up`")
+        })?;
+    let admin = String::from_utf8(admin).context("admin.conf is not UTF-8")?;
+    let port = published_port(engine, master).await?;
+    let server = format!(
+        "https://{}",
+        kubeadm::host_port(kubeadm::published_loopback(config.ip_mode), port)
+    );
+    kubeconfig::rewrite_admin(&admin, &kubeconfig::context_name(plan.cluster_id), &server)
+}
+
+/// Polls until every node is Ready, every kube-system pod runs, and CoreDNS resolves an
+/// external name (through DNS64 in an ipv6 cluster); on timeout, names what was not ready.
+async fn wait_ready(kube: &Kube<'_>, timeout: Duration, phase: &Phase) -> Result<()> {
+    let start = Instant::now();
+    let expected: Vec<String> = kube
+        .plan
+        .nodes
+        .iter()
+        .map(|n| n.container.clone())
+        .collect();
+    loop {
+        let pending = match pending_readiness(kube, &expected).await {
+            Ok(pending) => pending,
+            // The API server restarts now and then while the control plane settles.
+            Err(err) => vec![format!("kubectl: {}", first_line(&format!("{err:#}")))],
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        phase.message(&summary(&pending));
+        if start.elapsed() >= timeout {
+            bail!(
+                "the cluster was not ready within {} (--wait); not ready:\n{}\n\
+                 `dind export logs` collects the nodes' state; `dind up --retain` keeps a failed cluster",
+                humantime::format_duration(timeout),
+                indent(&pending.join("\n"))
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn pending_readiness(kube: &Kube<'_>, expected: &[String]) -> Result<Vec<String>> {
+    let nodes = kube.kubectl(&["get", "nodes", "-o", "json"]).await?;
+    let pods = kube
+        .kubectl(&["-n", "kube-system", "get", "pods", "-o", "json"])
+        .await?;
+    let mut pending = readiness::not_ready(expected, &nodes, &pods)?;
+    if pending.is_empty() {
+        if let Err(reason) = lookup_through_coredns(kube).await {
+            pending.push(reason);
+        }
+    }
+    Ok(pending)
+}
+
+/// The external name `--wait` resolves: the config's first probe, or a default.
+pub fn wait_lookup_name(config: &Config) -> &str {
+    config
+        .probes
+        .first()
+        .map(String::as_str)
+        .unwrap_or(crate::config::defaults::WAIT_LOOKUP)
+}
+
+async fn lookup_through_coredns(kube: &Kube<'_>) -> Result<(), String> {
+    let config = kube.config();
+    let name = wait_lookup_name(config);
+    let dns = kubeadm::dns_service_ip(config);
+    let record_type = if config.ip_mode == IpMode::Ipv4 {
+        "A"
+    } else {
+        "AAAA"
+    };
+    // Through DNS64 every answer lies in the prefix unless real AAAA records may pass.
+    let synthesized_under = kube
+        .plan
+        .dns64
+        .as_ref()
+        .filter(|d| !d.allow_aaaa)
+        .map(|d| d.prefix);
+    let server = format!("@{dns}");
+    let argv = [
+        "dig",
+        "+short",
+        "+time=2",
+        "+tries=1",
+        record_type,
+        name,
+        &server,
+    ];
+    let out = kube
+        .engine
+        .exec(&kube.master().container, &argv)
+        .await
+        .map_err(|e| format!("CoreDNS lookup of {name}: {e:#}"))?;
+    readiness::judge_lookup(&format!("{}{}", out.stdout, out.stderr), synthesized_under)
+        .map(|_| ())
+        .map_err(|reason| format!("CoreDNS ({dns}) lookup of {record_type} {name}: {reason}"))
+}
+
+fn summary(pending: &[String]) -> String {
+    match pending.len() {
+        1 => pending[0].clone(),
+        n => format!("{} (and {} more)", pending[0], n - 1),
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+pub fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

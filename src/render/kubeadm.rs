@@ -1,0 +1,410 @@
+//! kubeadm's configuration, rendered from the plan: InitConfiguration, ClusterConfiguration,
+//! KubeletConfiguration and KubeProxyConfiguration for the master, a JoinConfiguration per
+//! worker, in the config API the node's kubeadm takes (v1beta3 before 1.31, v1beta4 after),
+//! with the user's patches from the config file applied last.
+
+use crate::config::{Config, IpMode, KubeVersion};
+use crate::kube::join::JoinCommand;
+use crate::plan::{ClusterPlan, NodePlan};
+use anyhow::{bail, Context, Result};
+use ipnet::IpNet;
+use serde_yaml::{Mapping, Value};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Where the node's kubelet takes its pods' upstream resolvers from.
+pub const KUBELET_RESOLV_PATH: &str = "/etc/dind/kubelet-resolv.conf";
+/// Where `up` places the rendered configuration in the node.
+pub const KUBEADM_CONFIG_PATH: &str = "/etc/dind/kubeadm.yaml";
+pub const CRI_SOCKET: &str = "unix:///run/containerd/containerd.sock";
+pub const API_SERVER_PORT: u16 = 6443;
+pub const DNS_DOMAIN: &str = "cluster.local";
+
+/// The documents a patch may name.
+pub const PATCHABLE_KINDS: [&str; 5] = [
+    "InitConfiguration",
+    "ClusterConfiguration",
+    "JoinConfiguration",
+    "KubeletConfiguration",
+    "KubeProxyConfiguration",
+];
+
+/// The host address the API server is published on. Docker's port proxy forwards a
+/// binding on ::1 to the node's IPv6 address and one on 127.0.0.1 to its IPv4 address,
+/// and IPv6-only nodes have none.
+pub fn published_loopback(ip_mode: IpMode) -> IpAddr {
+    match ip_mode {
+        IpMode::Ipv6 => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        IpMode::Ipv4 | IpMode::DualStack => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    }
+}
+
+/// `host:port`, with brackets around an IPv6 host.
+pub fn host_port(ip: IpAddr, port: u16) -> String {
+    std::net::SocketAddr::new(ip, port).to_string()
+}
+
+/// The family Kubernetes treats as primary: the service CIDR's (k-d-c's default in
+/// dual-stack is an IPv6 service network).
+fn primary_is_v6(config: &Config) -> bool {
+    matches!(config.service_cidr, IpNet::V6(_))
+}
+
+/// Addresses or CIDRs of both families, primary family first.
+fn primary_first<T: Copy>(items: &[T], is_v6: impl Fn(&T) -> bool, v6_first: bool) -> Vec<T> {
+    let mut sorted = items.to_vec();
+    sorted.sort_by_key(|item| is_v6(item) != v6_first);
+    sorted
+}
+
+fn node_ips(config: &Config, node: &NodePlan) -> Vec<IpAddr> {
+    primary_first(&node.addresses, IpAddr::is_ipv6, primary_is_v6(config))
+}
+
+/// The node's address Kubernetes advertises: of the primary family.
+pub fn advertise_address(config: &Config, node: &NodePlan) -> IpAddr {
+    node_ips(config, node)[0]
+}
+
+fn master(plan: &ClusterPlan) -> &NodePlan {
+    plan.nodes
+        .first()
+        .expect("a plan has a master as its first node")
+}
+
+/// `[fd00:20::2]:6443`: where workers and the kubeconfig inside the cluster reach the API.
+pub fn control_plane_endpoint(plan: &ClusterPlan, config: &Config) -> String {
+    host_port(advertise_address(config, master(plan)), API_SERVER_PORT)
+}
+
+/// The cluster DNS service's address: the service CIDR's tenth address, as kubeadm picks it.
+pub fn dns_service_ip(config: &Config) -> IpAddr {
+    match config.service_cidr {
+        IpNet::V4(n) => IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) + 10)),
+        IpNet::V6(n) => IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) + 10)),
+    }
+}
+
+/// The resolvers pods' DNS (CoreDNS) forwards to: DNS64 in ipv6 mode; elsewhere the upstream
+/// resolver, because Docker's embedded one (127.0.0.11) is unreachable from a pod.
+pub fn upstream_resolvers(plan: &ClusterPlan, config: &Config) -> Vec<IpAddr> {
+    match &plan.dns64 {
+        Some(dns64) => vec![IpAddr::V6(dns64.address)],
+        None => vec![IpAddr::V4(config.upstream_dns)],
+    }
+}
+
+/// The resolv.conf the kubelet hands to pods with dnsPolicy Default (CoreDNS among them).
+pub fn kubelet_resolv_conf(plan: &ClusterPlan, config: &Config) -> String {
+    let mut text =
+        String::from("# Written by dind: upstream resolvers for pods with dnsPolicy Default.\n");
+    for resolver in upstream_resolvers(plan, config) {
+        text.push_str(&format!("nameserver {resolver}\n"));
+    }
+    text
+}
+
+/// An ordered YAML mapping from (key, value) pairs; pairs whose value is Null are left out.
+fn map<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    let mut mapping = Mapping::new();
+    for (key, value) in pairs {
+        if !value.is_null() {
+            mapping.insert(Value::from(key), value);
+        }
+    }
+    Value::Mapping(mapping)
+}
+
+fn string(s: impl ToString) -> Value {
+    Value::String(s.to_string())
+}
+
+fn strings<T: ToString>(items: impl IntoIterator<Item = T>) -> Value {
+    Value::Sequence(items.into_iter().map(string).collect())
+}
+
+fn joined<T: ToString>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Component flags: a map in v1beta3, a list of name/value pairs in v1beta4. Null if empty.
+fn extra_args(version: KubeVersion, args: &[(&str, String)]) -> Value {
+    if args.is_empty() {
+        return Value::Null;
+    }
+    if version.minor >= 31 {
+        Value::Sequence(
+            args.iter()
+                .map(|(name, value)| map([("name", string(name)), ("value", string(value))]))
+                .collect(),
+        )
+    } else {
+        let mut mapping = Mapping::new();
+        for (name, value) in args {
+            mapping.insert(string(name), string(value));
+        }
+        Value::Mapping(mapping)
+    }
+}
+
+fn feature_gate_flag(config: &Config) -> Option<(&'static str, String)> {
+    (!config.feature_gates.is_empty()).then(|| {
+        let pairs: Vec<String> = config
+            .feature_gates
+            .iter()
+            .map(|(name, on)| format!("{name}={on}"))
+            .collect();
+        ("feature-gates", pairs.join(","))
+    })
+}
+
+fn feature_gate_map(config: &Config) -> Value {
+    if config.feature_gates.is_empty() {
+        return Value::Null;
+    }
+    let mut mapping = Mapping::new();
+    for (name, on) in &config.feature_gates {
+        mapping.insert(string(name), Value::Bool(*on));
+    }
+    Value::Mapping(mapping)
+}
+
+fn node_registration(
+    config: &Config,
+    version: KubeVersion,
+    node: &NodePlan,
+    taints: Value,
+) -> Value {
+    let node_ip = joined(&node_ips(config, node));
+    map([
+        ("name", string(&node.container)),
+        ("criSocket", string(CRI_SOCKET)),
+        (
+            "kubeletExtraArgs",
+            extra_args(version, &[("node-ip", node_ip)]),
+        ),
+        ("taints", taints),
+    ])
+}
+
+/// The controller manager hands each node a pod CIDR of the size dind's plan gives it.
+fn node_cidr_mask_args(plan: &ClusterPlan) -> Vec<(&'static str, String)> {
+    let pods = &master(plan).pod_cidrs;
+    let size = |v6: bool| {
+        pods.iter()
+            .find(|p| p.addr().is_ipv6() == v6)
+            .map(|p| p.prefix_len().to_string())
+    };
+    match (size(false), size(true)) {
+        (Some(v4), Some(v6)) => vec![
+            ("node-cidr-mask-size-ipv4", v4),
+            ("node-cidr-mask-size-ipv6", v6),
+        ],
+        (Some(only), None) | (None, Some(only)) => vec![("node-cidr-mask-size", only)],
+        (None, None) => Vec::new(),
+    }
+}
+
+fn api_version(version: KubeVersion) -> Value {
+    string(version.kubeadm_api())
+}
+
+/// The master's configuration: four documents, patched.
+/// `version` is the node image's own kubeadm version (exact), which picks the config API.
+pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) -> Result<String> {
+    let master = master(plan);
+    let advertise = advertise_address(config, master);
+    let v6_first = primary_is_v6(config);
+    let pod_subnets = primary_first(&config.pod_cidrs, |n| n.addr().is_ipv6(), v6_first);
+    let gates: Vec<(&str, String)> = feature_gate_flag(config).into_iter().collect();
+    let mut controller_args = node_cidr_mask_args(plan);
+    controller_args.extend(gates.iter().cloned());
+    // A single node must run ordinary pods too.
+    let taints = if plan.nodes.len() == 1 {
+        Value::Sequence(Vec::new())
+    } else {
+        Value::Null
+    };
+
+    let init = map([
+        ("apiVersion", api_version(version)),
+        ("kind", string("InitConfiguration")),
+        (
+            "localAPIEndpoint",
+            map([
+                ("advertiseAddress", string(advertise)),
+                ("bindPort", Value::from(API_SERVER_PORT)),
+            ]),
+        ),
+        (
+            "nodeRegistration",
+            node_registration(config, version, master, taints),
+        ),
+    ]);
+    let mut sans = vec![
+        "localhost".to_string(),
+        Ipv4Addr::LOCALHOST.to_string(),
+        Ipv6Addr::LOCALHOST.to_string(),
+    ];
+    sans.extend(node_ips(config, master).iter().map(ToString::to_string));
+    let cluster = map([
+        ("apiVersion", api_version(version)),
+        ("kind", string("ClusterConfiguration")),
+        (
+            "clusterName",
+            string(crate::kube::kubeconfig::context_name(plan.cluster_id)),
+        ),
+        ("kubernetesVersion", string(version)),
+        (
+            "controlPlaneEndpoint",
+            string(control_plane_endpoint(plan, config)),
+        ),
+        (
+            "networking",
+            map([
+                ("dnsDomain", string(DNS_DOMAIN)),
+                ("podSubnet", string(joined(&pod_subnets))),
+                ("serviceSubnet", string(config.service_cidr)),
+            ]),
+        ),
+        (
+            "apiServer",
+            map([
+                ("certSANs", strings(sans)),
+                ("extraArgs", extra_args(version, &gates)),
+            ]),
+        ),
+        (
+            "controllerManager",
+            map([("extraArgs", extra_args(version, &controller_args))]),
+        ),
+        (
+            "scheduler",
+            map([("extraArgs", extra_args(version, &gates))]),
+        ),
+    ]);
+    let kubelet = map([
+        ("apiVersion", string("kubelet.config.k8s.io/v1beta1")),
+        ("kind", string("KubeletConfiguration")),
+        ("cgroupDriver", string("systemd")),
+        ("failSwapOn", Value::Bool(false)),
+        ("resolvConf", string(KUBELET_RESOLV_PATH)),
+        // Test clusters share the host's disk: never evict or garbage-collect for space.
+        ("imageGCHighThresholdPercent", Value::from(100)),
+        (
+            "evictionHard",
+            map([
+                ("imagefs.available", string("0%")),
+                ("nodefs.available", string("0%")),
+                ("nodefs.inodesFree", string("0%")),
+            ]),
+        ),
+        ("featureGates", feature_gate_map(config)),
+    ]);
+    let proxy = map([
+        ("apiVersion", string("kubeproxy.config.k8s.io/v1alpha1")),
+        ("kind", string("KubeProxyConfiguration")),
+        ("mode", string("iptables")),
+        ("clusterCIDR", string(joined(&pod_subnets))),
+        // A container may not write nf_conntrack_max; 0 leaves the host's value alone.
+        ("conntrack", map([("maxPerCore", Value::from(0))])),
+        ("featureGates", feature_gate_map(config)),
+    ]);
+    render(
+        vec![init, cluster, kubelet, proxy],
+        &config.kubeadm_config_patches,
+    )
+}
+
+/// A worker's JoinConfiguration, with the discovery token from the master's join command.
+pub fn join_config(
+    config: &Config,
+    version: KubeVersion,
+    node: &NodePlan,
+    join: &JoinCommand,
+) -> Result<String> {
+    let join_doc = map([
+        ("apiVersion", api_version(version)),
+        ("kind", string("JoinConfiguration")),
+        (
+            "discovery",
+            map([(
+                "bootstrapToken",
+                map([
+                    ("apiServerEndpoint", string(&join.api_server_endpoint)),
+                    ("token", string(&join.token)),
+                    ("caCertHashes", strings(&join.ca_cert_hashes)),
+                ]),
+            )]),
+        ),
+        (
+            "nodeRegistration",
+            node_registration(config, version, node, Value::Null),
+        ),
+    ]);
+    render(vec![join_doc], &config.kubeadm_config_patches)
+}
+
+/// Applies every patch to the documents of its kind, then writes a multi-document YAML.
+fn render(mut docs: Vec<Value>, patches: &[String]) -> Result<String> {
+    for (index, text) in patches.iter().enumerate() {
+        let patch: Value = serde_yaml::from_str(text)
+            .with_context(|| format!("kubeadmConfigPatches[{index}] is not YAML"))?;
+        apply_patch(&mut docs, &patch).with_context(|| format!("kubeadmConfigPatches[{index}]"))?;
+    }
+    let mut out = String::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&serde_yaml::to_string(doc).context("cannot write kubeadm's configuration")?);
+    }
+    Ok(out)
+}
+
+/// Merges `patch` into every document whose `kind` (and `apiVersion`, when the patch gives
+/// one) matches. A patch for a kind this rendering lacks (a JoinConfiguration patch while
+/// rendering the master's) is skipped.
+pub fn apply_patch(docs: &mut [Value], patch: &Value) -> Result<()> {
+    let field = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+    let Some(kind) = field(patch, "kind") else {
+        bail!("a patch needs a `kind:` naming the document it patches");
+    };
+    if !PATCHABLE_KINDS.contains(&kind.as_str()) {
+        bail!(
+            "kind {kind} is not one dind renders; use one of {}",
+            PATCHABLE_KINDS.join(", ")
+        );
+    }
+    let wanted_api = field(patch, "apiVersion");
+    for doc in docs.iter_mut() {
+        let same_kind = field(doc, "kind").as_deref() == Some(kind.as_str());
+        let same_api = wanted_api.is_none() || field(doc, "apiVersion") == wanted_api;
+        if same_kind && same_api {
+            merge(doc, patch);
+        }
+    }
+    Ok(())
+}
+
+/// JSON merge patch (RFC 7386) on YAML: mappings merge key by key, null removes a key,
+/// anything else replaces.
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Mapping(target), Value::Mapping(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    target.remove(key);
+                } else if let Some(existing) = target.get_mut(key) {
+                    merge(existing, value);
+                } else {
+                    target.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
