@@ -648,6 +648,96 @@ async fn a_node_image_without_kubeadm_fails_fast_and_leaves_nothing() {
     assert_eq!(labelled(&engine, 24).await, (vec![], vec![]));
 }
 
+/// A node image whose kubeadm reports a version but fails `init`, and whose `systemctl`
+/// says containerd is active: dind's own node image plus two scripts.
+async fn image_with_failing_kubeadm() -> String {
+    let base = image_without_kubeadm().await;
+    let kubeadm = "#!/bin/sh\n\
+        case \"$1\" in\n\
+        version) echo v1.36.4 ;;\n\
+        init) echo '[init] Using Kubernetes version: v1.36.4'\n\
+              echo '[wait-control-plane] Waiting for the API server'\n\
+              echo 'error execution phase wait-control-plane: e2e: the API server never answered' >&2\n\
+              exit 1 ;;\n\
+        *) echo \"e2e kubeadm: unexpected $*\" >&2; exit 1 ;;\n\
+        esac\n";
+    let files = vec![
+        (
+            "Dockerfile".to_string(),
+            format!(
+                "FROM {base}\nCOPY kubeadm systemctl /usr/local/bin/\nRUN chmod 755 /usr/local/bin/kubeadm /usr/local/bin/systemctl\n"
+            )
+            .into_bytes(),
+        ),
+        ("kubeadm".to_string(), kubeadm.as_bytes().to_vec()),
+        ("systemctl".to_string(), b"#!/bin/sh\nexit 0\n".to_vec()),
+    ];
+    let spec = dind::images::ImageSpec::new("e2e-failing-kubeadm", files, None, Vec::new());
+    let engine = engine().await;
+    Progress::hidden()
+        .run("build", async |phase| {
+            dind::images::ensure(&engine, &spec, phase).await
+        })
+        .await
+        .expect("the failing-kubeadm image builds");
+    spec.tag
+}
+
+/// Past the kubeadm probe, a failure (here: Kubernetes nodes are privileged and this host
+/// refuses privileged containers; on a host that allows them, `kubeadm init` fails) rolls
+/// back everything, and the user's kubeconfig is left byte for byte as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_after_the_kubeadm_probe_rolls_back_and_keeps_the_kubeconfig() {
+    let _serial = serial().await;
+    let image = image_with_failing_kubeadm().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("config");
+    let before_text = "apiVersion: v1\nkind: Config\nclusters:\n- name: kind-kind\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: kind-kind\n  context:\n    cluster: kind-kind\n    user: kind-kind\ncurrent-context: kind-kind\nusers:\n- name: kind-kind\n  user:\n    token: abc\n";
+    std::fs::write(&kubeconfig, before_text).expect("write the kubeconfig");
+    let path = kubeconfig.to_string_lossy().into_owned();
+    let args = [
+        "up",
+        "--cluster-id",
+        "25",
+        "--nodes",
+        "1",
+        "--nat64-v4-prefix",
+        NAT64,
+        "--upstream-dns",
+        UPSTREAM,
+        "--node-image",
+        &image,
+        "--kubeconfig",
+        &path,
+    ];
+    let err = refused_unchanged(
+        &args,
+        &[],
+        &["everything this run created was removed again"],
+    )
+    .await;
+    // It got past the probe: the image's kubeadm was accepted.
+    assert!(!err.contains("has no usable kubeadm"), "{err}");
+    if err.contains("kubeadm init") {
+        // A host that runs privileged containers reached kubeadm: its output is shown.
+        assert!(
+            err.contains("failed on kube-master-cluster-25 (exit 1)"),
+            "{err}"
+        );
+        assert!(err.contains("e2e: the API server never answered"), "{err}");
+        assert!(
+            err.contains("[wait-control-plane] Waiting for the API server"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&kubeconfig).expect("the kubeconfig is still there"),
+        before_text
+    );
+    let engine = engine().await;
+    assert_eq!(labelled(&engine, 25).await, (vec![], vec![]));
+}
+
 // ---- Refusals that need Docker --------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread")]

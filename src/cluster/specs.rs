@@ -178,6 +178,27 @@ pub fn node_container(
     }
 }
 
+const HOST_MODULES: &str = "/lib/modules";
+
+/// Docker refuses a bind mount whose source is missing on its host.
+pub fn is_missing_host_modules(err: &anyhow::Error) -> bool {
+    format!("{err:#}").contains(&format!("bind source path does not exist: {HOST_MODULES}"))
+}
+
+/// runc could not grant a privileged container every capability (the daemon itself runs
+/// with a reduced bounding set, as in some CI sandboxes).
+pub fn is_privilege_refused(err: &anyhow::Error) -> bool {
+    format!("{err:#}").contains("unable to apply caps")
+}
+
+/// The same node without the read-only mount of the host's kernel modules.
+pub fn without_host_modules(mut body: ContainerCreateBody) -> ContainerCreateBody {
+    if let Some(mounts) = body.host_config.as_mut().and_then(|h| h.mounts.as_mut()) {
+        mounts.retain(|m| m.target.as_deref() != Some(HOST_MODULES));
+    }
+    body
+}
+
 /// A node that runs systemd, containerd and the kubelet, as kind runs its nodes: privileged
 /// (the kubelet manages cgroups, mounts and iptables), seccomp and AppArmor unconfined, tmpfs
 /// /run and /tmp, an anonymous /var volume (containerd's overlay snapshots need a real
@@ -227,8 +248,8 @@ fn kubernetes_node_container(
                     ..Default::default()
                 },
                 Mount {
-                    target: Some("/lib/modules".into()),
-                    source: Some("/lib/modules".into()),
+                    target: Some(HOST_MODULES.into()),
+                    source: Some(HOST_MODULES.into()),
                     typ: Some(MountType::BIND),
                     read_only: Some(true),
                     ..Default::default()

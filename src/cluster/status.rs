@@ -5,8 +5,10 @@ use super::{cluster_ids, find_record};
 use crate::docker::Engine;
 use crate::host::HostNet;
 use crate::images::{self, ImageKind};
+use crate::kube::kubeconfig;
 use crate::labels;
 use crate::plan;
+use crate::render::kubeadm;
 use anyhow::Result;
 use serde::Serialize;
 use std::fmt::Write;
@@ -27,6 +29,11 @@ pub struct ClusterStatus {
     /// has no host rules without starting a helper.
     pub host_rules: Option<Vec<String>>,
     pub host_routes: Vec<String>,
+    /// The API server as the Docker host reaches it (Kubernetes clusters only).
+    pub api_server: Option<String>,
+    /// The kubeconfig context `up` merged, and the file it is in.
+    pub kube_context: Option<String>,
+    pub kubeconfig: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -55,6 +62,7 @@ pub async fn status(
         let record = find_record(engine, id).await?;
         let id_text = id.to_string();
         let mut containers = Vec::new();
+        let mut api_server = None;
         for c in engine
             .containers_with(&[(labels::CLUSTER, id_text.as_str())])
             .await?
@@ -63,6 +71,18 @@ pub async fn status(
             let role = labels_map.get(labels::ROLE).cloned().unwrap_or_default();
             if role == labels::role::HOST_HELPER {
                 continue;
+            }
+            if role == labels::role::MASTER {
+                let published = c.ports.iter().flatten().find(|p| {
+                    p.private_port == kubeadm::API_SERVER_PORT && p.public_port.is_some()
+                });
+                api_server = published.and_then(|p| {
+                    let ip: std::net::IpAddr = p.ip.as_deref()?.parse().ok()?;
+                    Some(format!(
+                        "https://{}",
+                        kubeadm::host_port(ip, p.public_port?)
+                    ))
+                });
             }
             let mut addresses = Vec::new();
             for endpoint in c
@@ -140,6 +160,15 @@ pub async fn status(
                 .iter()
                 .flat_map(|p| p.host.routes.iter().map(|r| r.to_string()))
                 .collect(),
+            api_server,
+            kube_context: record
+                .as_ref()
+                .filter(|r| r.kubeconfig.is_some())
+                .map(|_| kubeconfig::context_name(id)),
+            kubeconfig: record
+                .as_ref()
+                .and_then(|r| r.kubeconfig.as_ref())
+                .map(|p| p.display().to_string()),
         });
     }
     Ok(out)
@@ -180,6 +209,14 @@ pub fn render_table(clusters: &[ClusterStatus]) -> String {
                 container.role,
                 container.state,
                 container.addresses.join(", ")
+            );
+        }
+        if let Some(api) = &c.api_server {
+            let _ = writeln!(
+                text,
+                "  API server {api}  context {} in {}",
+                c.kube_context.as_ref().unwrap_or(&dash),
+                c.kubeconfig.as_ref().unwrap_or(&dash)
             );
         }
         for route in &c.host_routes {

@@ -197,7 +197,34 @@ async fn create(ctx: &Ctx) -> Result<()> {
             probe: NODE_PROBE,
             announces: Some(NODE_READY_LINE),
         };
-        async move { ensure_container(ctx, &node.container, body, &files, ready).await }
+        async move {
+            let result = match ensure_container(ctx, &node.container, body.clone(), &files, ready)
+                .await
+            {
+                // kube-proxy's modprobe wants the host's modules, but a Docker host without
+                // /lib/modules (a VM image without modules, a container host) runs fine
+                // without them; the create failed, so nothing exists yet.
+                Err(err) if specs::is_missing_host_modules(&err) => {
+                    ctx.progress.note(&format!(
+                        "the Docker host has no /lib/modules; {} runs without it",
+                        node.container
+                    ));
+                    let body = specs::without_host_modules(body);
+                    ensure_container(ctx, &node.container, body, &files, ready).await
+                }
+                other => other,
+            };
+            result.map_err(|err| {
+                if ctx.record.config.kubernetes && specs::is_privilege_refused(&err) {
+                    err.context(
+                        "this Docker host refuses privileged containers, and Kubernetes nodes need them \
+                         (as kind's do); `--no-kubernetes` runs the network plane with explicit capabilities",
+                    )
+                } else {
+                    err
+                }
+            })
+        }
     }));
     let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
     let nodes = ctx.progress.step(&name, nodes);

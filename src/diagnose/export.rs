@@ -11,6 +11,7 @@ use crate::images::{self, ImageKind};
 use crate::labels::{self, role};
 use crate::plan;
 use crate::progress::Progress;
+use crate::render::kubeadm;
 use crate::render::tayga;
 use anyhow::{bail, Context, Result};
 use bollard::query_parameters::LogsOptionsBuilder;
@@ -45,7 +46,7 @@ enum Source {
 
 /// The files exported for a container of `role`, in writing order (the log-derived ones
 /// come after logs.txt).
-fn layout(role: &str) -> Vec<(&'static str, Source)> {
+fn layout(role: &str, kubernetes: bool) -> Vec<(&'static str, Source)> {
     let exec = |cmds: &[&[&'static str]]| Source::Exec(cmds.iter().map(|c| c.to_vec()).collect());
     let mut files = vec![
         ("logs.txt", Source::Logs),
@@ -73,6 +74,57 @@ fn layout(role: &str) -> Vec<(&'static str, Source)> {
             ("querylog-sample.txt", Source::QueryLog),
         ]),
         _ => {}
+    }
+    if kubernetes && (role == role::MASTER || role == role::WORKER) {
+        files.extend([
+            (
+                "kubelet.log",
+                exec(&[&["journalctl", "-u", "kubelet", "--no-pager", "-n", "3000"]]),
+            ),
+            (
+                "containerd.log",
+                exec(&[&["journalctl", "-u", "containerd", "--no-pager", "-n", "1000"]]),
+            ),
+            (
+                "crictl-ps.txt",
+                exec(&[&[
+                    "crictl",
+                    "--runtime-endpoint",
+                    "unix:///run/containerd/containerd.sock",
+                    "ps",
+                    "-a",
+                ]]),
+            ),
+            (
+                "kubelet-resolv.conf",
+                Source::File(kubeadm::KUBELET_RESOLV_PATH.into()),
+            ),
+        ]);
+        if role == role::MASTER {
+            files.push((
+                "kubectl-get.txt",
+                exec(&[
+                    &[
+                        "kubectl",
+                        "--kubeconfig",
+                        "/etc/kubernetes/admin.conf",
+                        "get",
+                        "nodes,pods",
+                        "-A",
+                        "-o",
+                        "wide",
+                    ],
+                    &[
+                        "kubectl",
+                        "--kubeconfig",
+                        "/etc/kubernetes/admin.conf",
+                        "get",
+                        "events",
+                        "-A",
+                    ],
+                ]),
+            ));
+        }
     }
     files
 }
@@ -133,6 +185,7 @@ pub async fn export_logs(
         })
         .collect();
     let record = find_record(engine, cluster_id).await?;
+    let kubernetes = record.as_ref().is_some_and(|r| r.config.kubernetes);
     if record.is_none() && containers.is_empty() && engine.networks_with(&filter).await?.is_empty()
     {
         bail!("no dind cluster {cluster_id} here; `dind status` lists the clusters");
@@ -157,7 +210,7 @@ pub async fn export_logs(
             try_join_all(
                 containers
                     .iter()
-                    .map(|(name, role)| export_container(engine, &dir, name, role)),
+                    .map(|(name, role)| export_container(engine, &dir, name, role, kubernetes)),
             ),
         )
         .await?;
@@ -225,12 +278,18 @@ async fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-async fn export_container(engine: &Engine, dir: &Path, name: &str, role: &str) -> Result<()> {
+async fn export_container(
+    engine: &Engine,
+    dir: &Path,
+    name: &str,
+    role: &str,
+    kubernetes: bool,
+) -> Result<()> {
     let out = dir.join(name);
     create_dir(&out).await?;
     let running = engine.is_running(name).await?;
     let mut log = String::new();
-    for (file, source) in layout(role) {
+    for (file, source) in layout(role, kubernetes) {
         let path = out.join(file);
         let contents = match source {
             Source::Logs => {
@@ -406,7 +465,35 @@ mod tests {
     use super::*;
 
     fn names(role: &str) -> Vec<&'static str> {
-        layout(role).into_iter().map(|(name, _)| name).collect()
+        layout(role, false)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    #[test]
+    fn kubernetes_nodes_add_kubelet_containerd_and_cluster_state() {
+        let kube = |role| -> Vec<&'static str> {
+            layout(role, true)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect()
+        };
+        let node_extra = [
+            "kubelet.log",
+            "containerd.log",
+            "crictl-ps.txt",
+            "kubelet-resolv.conf",
+        ];
+        assert_eq!(
+            kube(role::WORKER),
+            [&names(role::WORKER)[..], &node_extra].concat()
+        );
+        assert_eq!(
+            kube(role::MASTER),
+            [&names(role::MASTER)[..], &node_extra, &["kubectl-get.txt"]].concat()
+        );
+        assert_eq!(kube(role::NAT64), names(role::NAT64));
     }
 
     #[test]
@@ -435,7 +522,7 @@ mod tests {
     #[test]
     fn the_log_derived_files_come_after_the_logs() {
         for role in [role::NAT64, role::DNS64] {
-            let files = layout(role);
+            let files = layout(role, false);
             let logs = files.iter().position(|(_, s)| *s == Source::Logs).unwrap();
             let derived = files
                 .iter()
@@ -447,7 +534,7 @@ mod tests {
 
     #[test]
     fn the_tayga_files_are_where_tayga_keeps_them() {
-        let files = layout(role::NAT64);
+        let files = layout(role::NAT64, false);
         assert!(files.contains(&(
             "dynamic.map",
             Source::File("/var/spool/tayga/dynamic.map".into())

@@ -498,3 +498,58 @@ fn published_loopback_matches_the_node_families() {
         "127.0.0.1"
     );
 }
+
+#[test]
+fn a_node_without_the_host_modules_keeps_every_other_setting() {
+    let (p, record) = kubernetes_record(&[]);
+    let body = specs::node_container(&p, &record, &p.nodes[0], "img");
+    let err = anyhow::anyhow!(
+        "Docker responded with status code 400: invalid mount config for type \"bind\": \
+         bind source path does not exist: /lib/modules"
+    )
+    .context("cannot create container kube-master");
+    assert!(specs::is_missing_host_modules(&err));
+    assert!(!specs::is_missing_host_modules(&anyhow::anyhow!(
+        "no such image"
+    )));
+    let without = specs::without_host_modules(body.clone());
+    let mounts = without
+        .host_config
+        .as_ref()
+        .unwrap()
+        .mounts
+        .clone()
+        .unwrap();
+    assert_eq!(mounts.len(), 1);
+    assert_eq!(mounts[0].target.as_deref(), Some("/var"));
+    let mut expected = body;
+    expected.host_config.as_mut().unwrap().mounts = Some(mounts);
+    assert_eq!(without, expected);
+}
+
+#[test]
+fn the_kubernetes_node_image_tag_carries_its_version_and_build_args() {
+    use crate::images::ImageKind;
+    let spec = ImageKind::NodeKubernetes(version("v1.36")).spec();
+    assert!(spec.tag.starts_with("dind/node:v1.36-"), "{}", spec.tag);
+    assert_eq!(spec.target.as_deref(), Some("kubernetes"));
+    assert_eq!(
+        spec.build_args,
+        [
+            ("KUBERNETES_MINOR".to_string(), "v1.36".to_string()),
+            ("KUBERNETES_PATCH".to_string(), String::new())
+        ]
+    );
+    let pinned = ImageKind::NodeKubernetes(version("v1.35.2")).spec();
+    assert_eq!(pinned.build_args[1].1, "v1.35.2");
+    assert_ne!(
+        ImageKind::NodeKubernetes(version("v1.35"))
+            .spec()
+            .tag
+            .split('-')
+            .next_back(),
+        pinned.tag.split('-').next_back(),
+        "a pinned patch is another image"
+    );
+    assert_ne!(ImageKind::NodeBase.spec().tag, spec.tag);
+}
