@@ -39,3 +39,32 @@ fn custom_prefixes_example() {
     );
     assert_eq!(plan.nodes[1].addresses[0].to_string(), "fd00:77::3");
 }
+
+#[test]
+fn kubernetes_patched_example() {
+    use dind::render::kubeadm::init_config;
+    let config = load("kubernetes-patched.yaml");
+    assert!(config.kubernetes);
+    assert_eq!(config.kubernetes_version.to_string(), "v1.35");
+    assert_eq!(
+        config.feature_gates.get("InPlacePodVerticalScaling"),
+        Some(&true)
+    );
+    let rendered = init_config(
+        &plan(&config),
+        &config,
+        "v1.35.2".parse().expect("a version"),
+    )
+    .expect("renders");
+    assert!(rendered.contains("maxPods: 60"), "{rendered}");
+    assert!(rendered.contains("name: audit-log-maxage"), "{rendered}");
+    // The patch adds its flag beside the API server's feature gates, not instead of them.
+    assert_eq!(
+        rendered
+            .matches("value: InPlacePodVerticalScaling=true")
+            .count(),
+        3,
+        "{rendered}"
+    );
+    assert_eq!(plan(&config).nodes.len(), 4);
+}

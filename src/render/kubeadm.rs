@@ -391,8 +391,23 @@ pub fn apply_patch(docs: &mut [Value], patch: &Value) -> Result<()> {
 }
 
 /// JSON merge patch (RFC 7386) on YAML: mappings merge key by key, null removes a key,
-/// anything else replaces.
+/// anything else replaces; except that lists of named entries (v1beta4's extraArgs) merge by
+/// name, as strategic merge patches do, so a patch adds a flag without dropping dind's.
 fn merge(target: &mut Value, patch: &Value) {
+    if let (Some(current), Some(patch_items)) = (named(target), named(patch)) {
+        let mut merged: Vec<Value> = current.into_iter().cloned().collect();
+        for item in patch_items {
+            match merged
+                .iter_mut()
+                .find(|m| m.get("name") == item.get("name"))
+            {
+                Some(existing) => *existing = item.clone(),
+                None => merged.push(item.clone()),
+            }
+        }
+        *target = Value::Sequence(merged);
+        return;
+    }
     match (target, patch) {
         (Value::Mapping(target), Value::Mapping(patch)) => {
             for (key, value) in patch {
@@ -407,4 +422,14 @@ fn merge(target: &mut Value, patch: &Value) {
         }
         (target, patch) => *target = patch.clone(),
     }
+}
+
+/// The items of a non-empty list whose every item is a mapping with a `name`.
+fn named(value: &Value) -> Option<Vec<&Value>> {
+    let items = value.as_sequence()?;
+    let all_named = !items.is_empty()
+        && items
+            .iter()
+            .all(|item| item.as_mapping().is_some_and(|m| m.contains_key("name")));
+    all_named.then(|| items.iter().collect())
 }

@@ -553,3 +553,64 @@ fn the_kubernetes_node_image_tag_carries_its_version_and_build_args() {
     );
     assert_ne!(ImageKind::NodeBase.spec().tag, spec.tag);
 }
+
+#[test]
+fn a_patch_adds_a_named_flag_without_dropping_dinds() {
+    let config = from_file(
+        r#"apiVersion: dind.k8s.io/v1alpha1
+kind: Cluster
+featureGates:
+  InPlacePodVerticalScaling: true
+kubeadmConfigPatches:
+- |
+  kind: ClusterConfiguration
+  apiServer:
+    extraArgs:
+    - name: audit-log-maxage
+      value: "7"
+  controllerManager:
+    extraArgs:
+    - name: node-cidr-mask-size
+      value: "96"
+"#,
+    );
+    let rendered = docs(&render_init(&config, "v1.36.4"));
+    let cluster = doc(&rendered, "ClusterConfiguration");
+    let args = |component: &str| -> Vec<(String, String)> {
+        cluster[component]["extraArgs"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_string(),
+                    a["value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
+    assert_eq!(
+        args("apiServer"),
+        [
+            pair("feature-gates", "InPlacePodVerticalScaling=true"),
+            pair("audit-log-maxage", "7")
+        ]
+    );
+    // The same name replaces dind's value in place.
+    assert_eq!(
+        args("controllerManager"),
+        [
+            pair("node-cidr-mask-size", "96"),
+            pair("feature-gates", "InPlacePodVerticalScaling=true")
+        ]
+    );
+    // Lists of anything else are replaced whole (JSON merge patch).
+    let mut rendered = rendered.clone();
+    let patch: Value =
+        serde_yaml::from_str("kind: ClusterConfiguration\napiServer:\n  certSANs: [dind.test]\n")
+            .unwrap();
+    apply_patch(&mut rendered, &patch).unwrap();
+    let sans = &doc(&rendered, "ClusterConfiguration")["apiServer"]["certSANs"];
+    assert_eq!(sans.as_sequence().map(Vec::len), Some(1));
+}
