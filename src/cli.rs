@@ -488,3 +488,21 @@ fn print_down(id: u8, report: &down::DownReport) {
         }
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wait;
+    use std::time::Duration;
+
+    #[test]
+    fn wait_takes_durations_and_zero() {
+        assert_eq!(parse_wait("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_wait("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_wait("0"), Ok(Duration::ZERO));
+        let err = parse_wait("soon").unwrap_err();
+        assert!(
+            err.contains("use a duration like 5m, 90s or 1h30m, or 0 not to wait"),
+            "{err}"
+        );
+    }
+}

@@ -387,6 +387,26 @@ fn bad_settings() -> Vec<Refusal> {
                 "expected a number of workers from 0 to 250",
             ],
         ),
+        // Kubernetes settings; an absent node image keeps a wrongly accepted one from
+        // building anything.
+        refusal(
+            &["up", "--cluster-id", "21", "--nat64-v4-prefix", NAT64, "--upstream-dns", UPSTREAM, "--node-image", "dind-test/absent:none"],
+            &[("DIND_K8S_VERSION", "v1.29")],
+            &[
+                "invalid --kubernetes-version 'v1.29' (from environment variable DIND_K8S_VERSION)",
+                "dind supports Kubernetes v1.30 and later",
+            ],
+        ),
+        refusal(
+            &["up", "--cluster-id", "21", "--nat64-v4-prefix", NAT64, "--upstream-dns", UPSTREAM, "--node-image", "dind-test/absent:none", "--kubernetes-version", "latest"],
+            &[],
+            &["invalid --kubernetes-version 'latest' (from flag --kubernetes-version)", "like v1.36 or v1.36.4"],
+        ),
+        refusal(
+            &["up", "--cluster-id", "21", "--nat64-v4-prefix", NAT64, "--upstream-dns", UPSTREAM, "--node-image", "dind-test/absent:none", "--feature-gates", "Sidecars=yes"],
+            &[],
+            &["invalid --feature-gates 'Sidecars=yes' (from flag --feature-gates)", "a gate is true or false"],
+        ),
     ]
 }
 
