@@ -430,18 +430,21 @@ async fn bad_flags_and_environment_are_refused_and_change_nothing() {
 
 const PASSED_VALIDATION: &str = "has no usable kubeadm";
 
-/// dind's network-plane node image (built if missing): present, but without kubeadm.
-async fn image_without_kubeadm() -> String {
+/// Builds `spec` unless present; returns its tag.
+async fn ensure_image(spec: dind::images::ImageSpec) -> String {
     let engine = engine().await;
-    let spec = dind::images::ImageKind::NodeBase.spec();
-    let progress = Progress::hidden();
-    progress
+    Progress::hidden()
         .run("build", async |phase| {
             dind::images::ensure(&engine, &spec, phase).await
         })
         .await
-        .expect("the node base image builds");
+        .unwrap_or_else(|e| panic!("image {} builds: {e:#}", spec.tag));
     spec.tag
+}
+
+/// dind's network-plane node image (built if missing): present, but without kubeadm.
+async fn image_without_kubeadm() -> String {
+    ensure_image(dind::images::ImageKind::NodeBase.spec()).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -692,15 +695,13 @@ async fn image_with_failing_kubeadm() -> String {
         ("kubeadm".to_string(), kubeadm.as_bytes().to_vec()),
         ("systemctl".to_string(), b"#!/bin/sh\nexit 0\n".to_vec()),
     ];
-    let spec = dind::images::ImageSpec::new("e2e-failing-kubeadm", files, None, Vec::new());
-    let engine = engine().await;
-    Progress::hidden()
-        .run("build", async |phase| {
-            dind::images::ensure(&engine, &spec, phase).await
-        })
-        .await
-        .expect("the failing-kubeadm image builds");
-    spec.tag
+    ensure_image(dind::images::ImageSpec::new(
+        "e2e-failing-kubeadm",
+        files,
+        None,
+        Vec::new(),
+    ))
+    .await
 }
 
 /// Past the kubeadm probe, a failure (here: Kubernetes nodes are privileged and this host
