@@ -12,7 +12,7 @@ use crate::plan::{self, ClusterPlan};
 use crate::progress::Progress;
 use crate::render::{host_rules, kubeadm, node_files, FileSpec};
 use anyhow::{bail, Context, Result};
-use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerCreateBody, SystemInfoCgroupVersionEnum};
 use futures_util::future::{join_all, try_join_all};
 use futures_util::FutureExt;
 use ipnet::IpNet;
@@ -240,6 +240,23 @@ async fn all_of<F: std::future::Future<Output = Result<()>>>(
     join_all(work).await.into_iter().collect()
 }
 
+/// The Kubernetes nodes' kubelet runs in a cgroup v2 subtree of its own (as kind's does).
+async fn check_cgroup_v2(engine: &Engine) -> Result<()> {
+    let info = engine
+        .api()
+        .info()
+        .await
+        .context("cannot ask the Docker daemon for its cgroup version")?;
+    if info.cgroup_version == Some(SystemInfoCgroupVersionEnum::_1) {
+        bail!(
+            "the Docker host uses cgroup v1; dind's Kubernetes nodes need cgroup v2 (the unified \
+             hierarchy, default since Debian 11, Ubuntu 21.10 and Docker 20.10); boot the host with \
+             systemd.unified_cgroup_hierarchy=1, or pass --no-kubernetes for the network plane only"
+        );
+    }
+    Ok(())
+}
+
 /// A second `up` must describe the same cluster; anything else needs `down` first.
 fn check_same_config(wanted: &Config, recorded: &Config) -> Result<()> {
     let mut wanted = wanted.clone();
@@ -333,6 +350,7 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
             }
             let version = kubernetes::probe_kubeadm(engine, &node, config.cluster_id).await?;
             phase.message(&format!("kubeadm {version} in {node}"));
+            check_cgroup_v2(engine).await?;
             Ok(Some(version))
         })
         .await?;

@@ -290,6 +290,9 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         ("apiVersion", string("kubelet.config.k8s.io/v1beta1")),
         ("kind", string("KubeletConfiguration")),
         ("cgroupDriver", string("systemd")),
+        // Pods under a cgroup of their own, apart from the node's systemd units; the node
+        // image's dind-kubelet-cgroup enables every controller there (as kind does).
+        ("cgroupRoot", string("/kubelet")),
         ("failSwapOn", Value::Bool(false)),
         ("resolvConf", string(KUBELET_RESOLV_PATH)),
         // Test clusters share the host's disk: never evict or garbage-collect for space.
