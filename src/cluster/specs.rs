@@ -84,6 +84,13 @@ fn endpoint(plan: &ClusterPlan, addresses: &[IpAddr]) -> NetworkingConfig {
     }
 }
 
+fn node_role(node: &NodePlan) -> &'static str {
+    match node.role {
+        Role::Master => role::MASTER,
+        Role::Worker => role::WORKER,
+    }
+}
+
 fn caps(names: &[&str]) -> Option<Vec<String>> {
     Some(names.iter().map(|s| s.to_string()).collect())
 }
@@ -157,10 +164,7 @@ pub fn node_container(
     if record.config.kubernetes {
         return kubernetes_node_container(plan, record, node, image);
     }
-    let role = match node.role {
-        Role::Master => role::MASTER,
-        Role::Worker => role::WORKER,
-    };
+    let role = node_role(node);
     ContainerCreateBody {
         image: Some(image.to_string()),
         hostname: Some(node.container.clone()),
@@ -210,10 +214,7 @@ fn kubernetes_node_container(
     node: &NodePlan,
     image: &str,
 ) -> ContainerCreateBody {
-    let role = match node.role {
-        Role::Master => role::MASTER,
-        Role::Worker => role::WORKER,
-    };
+    let role = node_role(node);
     let api_port = format!("{}/tcp", kubeadm::API_SERVER_PORT);
     let published = (node.role == Role::Master).then(|| {
         HashMap::from([(
