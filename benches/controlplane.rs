@@ -88,18 +88,14 @@ async fn run() -> Result<String> {
     let runs = env_list("DIND_BENCH_RUNS", "3")?[0];
     ensure!(runs >= 1, "DIND_BENCH_RUNS must be at least 1");
 
-    say(NAME, "waiting for the e2e lock (/tmp/dind-e2e.lock)");
-    let _serial = support::serial().await;
-    let load_before = common::load();
     // DNS64 of both clusters forwards to the simulated Internet's resolver: it is up before
     // any container that could ask it.
-    say(NAME, "starting the simulated Internet");
-    let _wan = support::Wan::start().await.context("simulated Internet")?;
-    let engine = support::engine().await;
+    let bench = common::exclusive(NAME).await?;
+    let (engine, load_before) = (&bench.engine, &bench.load_before);
 
     say(NAME, "building the images (untimed)");
-    let tags = ensure_images(&engine).await?;
-    let leftovers = leftovers(&engine).await?;
+    let tags = ensure_images(engine).await?;
+    let leftovers = leftovers(engine).await?;
     ensure!(
         leftovers.is_empty(),
         "cluster {CLUSTER_ID}'s objects exist before the benchmark (another run?); \
@@ -109,19 +105,19 @@ async fn run() -> Result<String> {
     let tags = &cleanup.tags;
 
     say(NAME, "warm-up round, 1 node (untimed)");
-    measure_round(&engine, tags, 1, &mut Times::default(), true).await?;
+    measure_round(engine, tags, 1, &mut Times::default(), true).await?;
 
     let mut results = Vec::new();
     for &nodes in &node_counts {
         let mut times = Times::default();
         for run in 1..=runs {
             say(NAME, &format!("{nodes} node(s), run {run}/{runs}"));
-            measure_round(&engine, tags, nodes, &mut times, false).await?;
+            measure_round(engine, tags, nodes, &mut times, false).await?;
         }
         results.push((nodes, times));
     }
     drop(cleanup);
-    Ok(report(&results, runs, &load_before))
+    Ok(report(&results, runs, load_before))
 }
 
 async fn ensure_images(engine: &Engine) -> Result<Tags> {

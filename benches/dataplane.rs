@@ -106,12 +106,8 @@ async fn run() -> Result<String> {
     let bulk_bytes = env_number("DIND_BENCH_BULK_MIB", 512, 256)? * MIB;
     let bulk_runs = env_number("DIND_BENCH_BULK_RUNS", 3, 1)? as usize;
 
-    say(NAME, "waiting for the e2e lock (/tmp/dind-e2e.lock)");
-    let _serial = support::serial().await;
-    let load_before = common::load();
-    say(NAME, "starting the simulated Internet");
-    let _wan = support::Wan::start().await.context("simulated Internet")?;
-    let engine = support::engine().await;
+    let bench = common::exclusive(NAME).await?;
+    let (engine, load_before) = (bench.engine.clone(), bench.load_before.clone());
     say(
         NAME,
         &format!("dind up: cluster {CLUSTER_ID}, --allow-aaaa, egress {HOST_IF}"),

@@ -111,6 +111,16 @@ fn up_args<'a>(id: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// [`up_args`] with Kubernetes on and `--node-image IMAGE`, followed by `extra`.
+fn kubernetes_up_args<'a>(id: &'a str, image: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args: Vec<&str> = up_args(id, &["--node-image", image])
+        .into_iter()
+        .filter(|a| *a != "--no-kubernetes")
+        .collect();
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A config file in a temporary directory, removed on drop.
 struct ConfigFile {
     _dir: tempfile::TempDir,
@@ -451,17 +461,7 @@ async fn image_without_kubeadm() -> String {
 async fn a_flag_overrides_a_bad_environment_variable() {
     let _serial = serial().await;
     let image = image_without_kubeadm().await;
-    let args = [
-        "up",
-        "--cluster-id",
-        "21",
-        "--nat64-v4-prefix",
-        NAT64,
-        "--upstream-dns",
-        UPSTREAM,
-        "--node-image",
-        &image,
-    ];
+    let args = kubernetes_up_args("21", &image, &[]);
     // The variable alone is refused, so it is read...
     refused_unchanged(
         &args,
@@ -491,10 +491,7 @@ async fn an_environment_variable_overrides_a_bad_config_file_key() {
     let _serial = serial().await;
     let file = ConfigFile::new("apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nipMode: ipv5\n");
     let image = image_without_kubeadm().await;
-    let args = up_args("21", &["--config", &file.path, "--node-image", &image])
-        .into_iter()
-        .filter(|a| *a != "--no-kubernetes")
-        .collect::<Vec<_>>();
+    let args = kubernetes_up_args("21", &image, &["--config", &file.path]);
     refused_unchanged(
         &args,
         &[],
@@ -644,17 +641,7 @@ async fn config_from_stdin_is_read_and_applied() {
 async fn a_node_image_without_kubeadm_fails_fast_and_leaves_nothing() {
     let _serial = serial().await;
     let image = image_without_kubeadm().await;
-    let args = [
-        "up",
-        "--cluster-id",
-        "24",
-        "--nat64-v4-prefix",
-        NAT64,
-        "--upstream-dns",
-        UPSTREAM,
-        "--node-image",
-        &image,
-    ];
+    let args = kubernetes_up_args("24", &image, &[]);
     let err = refused_unchanged(
         &args,
         &[],
@@ -718,21 +705,7 @@ async fn a_failure_past_the_kubeadm_probe_leaves_nothing_and_keeps_the_kubeconfi
     let before_text = "apiVersion: v1\nkind: Config\nclusters:\n- name: kind-kind\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: kind-kind\n  context:\n    cluster: kind-kind\n    user: kind-kind\ncurrent-context: kind-kind\nusers:\n- name: kind-kind\n  user:\n    token: abc\n";
     std::fs::write(&kubeconfig, before_text).expect("write the kubeconfig");
     let path = kubeconfig.to_string_lossy().into_owned();
-    let args = [
-        "up",
-        "--cluster-id",
-        "25",
-        "--nodes",
-        "1",
-        "--nat64-v4-prefix",
-        NAT64,
-        "--upstream-dns",
-        UPSTREAM,
-        "--node-image",
-        &image,
-        "--kubeconfig",
-        &path,
-    ];
+    let args = kubernetes_up_args("25", &image, &["--nodes", "1", "--kubeconfig", &path]);
     let err = refused_unchanged(&args, &[], &[]).await;
     // It got past the probe: the image's kubeadm was accepted.
     assert!(!err.contains("has no usable kubeadm"), "{err}");

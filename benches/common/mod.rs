@@ -127,3 +127,29 @@ pub fn machine() -> String {
         command_line("uname", &["-r"]),
     )
 }
+
+/// What a benchmark holds while it runs: the e2e lock (no suite runs beside it), the
+/// simulated Internet (every cluster's DNS64 forwards to it), an engine, and the machine's
+/// load when it started.
+pub struct Exclusive {
+    pub _serial: crate::support::Serial,
+    pub _wan: crate::support::Wan,
+    pub engine: dind::docker::Engine,
+    pub load_before: String,
+}
+
+pub async fn exclusive(name: &str) -> Result<Exclusive> {
+    say(name, "waiting for the e2e lock (/tmp/dind-e2e.lock)");
+    let serial = crate::support::serial().await;
+    let load_before = load();
+    say(name, "starting the simulated Internet");
+    let wan = crate::support::Wan::start()
+        .await
+        .map_err(|e| anyhow!("simulated Internet: {e:#}"))?;
+    Ok(Exclusive {
+        _serial: serial,
+        _wan: wan,
+        engine: crate::support::engine().await,
+        load_before,
+    })
+}

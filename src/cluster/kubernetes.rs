@@ -375,10 +375,7 @@ pub async fn cluster_kubeconfig(
         })?;
     let admin = String::from_utf8(admin).context("admin.conf is not UTF-8")?;
     let port = published_port(engine, master).await?;
-    let server = format!(
-        "https://{}",
-        kubeadm::host_port(kubeadm::published_loopback(config.ip_mode), port)
-    );
+    let server = kubeadm::api_server_url(kubeadm::published_loopback(config.ip_mode), port);
     kubeconfig::rewrite_admin(&admin, &kubeconfig::context_name(plan.cluster_id), &server)
 }
 

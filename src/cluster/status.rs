@@ -78,10 +78,7 @@ pub async fn status(
                 });
                 api_server = published.and_then(|p| {
                     let ip: std::net::IpAddr = p.ip.as_deref()?.parse().ok()?;
-                    Some(format!(
-                        "https://{}",
-                        kubeadm::host_port(ip, p.public_port?)
-                    ))
+                    Some(kubeadm::api_server_url(ip, p.public_port?))
                 });
             }
             let mut addresses = Vec::new();

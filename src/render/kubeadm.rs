@@ -43,6 +43,11 @@ pub fn host_port(ip: IpAddr, port: u16) -> String {
     std::net::SocketAddr::new(ip, port).to_string()
 }
 
+/// The API server's URL on the Docker host, as the kubeconfig and `status` show it.
+pub fn api_server_url(host: IpAddr, port: u16) -> String {
+    format!("https://{}", host_port(host, port))
+}
+
 /// The family Kubernetes treats as primary: the service CIDR's (k-d-c's default in
 /// dual-stack is an IPv6 service network).
 fn primary_is_v6(config: &Config) -> bool {
