@@ -160,7 +160,8 @@ pub struct ConfigArgs {
     /// Pod CIDRs, comma-separated; split per node [env: POD_NETWORK_CIDR] [default: fd00:40::/72 in ipv6 mode]
     #[arg(long, value_name = "CIDRS")]
     pub pod_cidrs: Option<String>,
-    /// Service CIDR [env: SERVICE_CIDR] [default: fd00:30::/110 in ipv6 mode]
+    /// Service CIDR; in dual-stack one per family, the primary first [env: SERVICE_CIDR]
+    /// [default: fd00:30::/110 in ipv6 mode]
     #[arg(long, value_name = "CIDR")]
     pub service_cidr: Option<String>,
     /// Node image to run instead of dind's own [env: DIND_IMAGE]

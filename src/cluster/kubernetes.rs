@@ -3,7 +3,7 @@
 //! side, the kubeconfig merged, then the readiness wait. Each phase is idempotent: a
 //! resumed `up` skips what is done (an initialized master, a joined worker).
 
-use crate::config::{Config, IpMode, KubeVersion};
+use crate::config::{Config, KubeVersion};
 use crate::docker::{indent, Engine};
 use crate::kube::{corefile, join, kubeconfig, readiness};
 use crate::labels::{self, Record};
@@ -438,18 +438,10 @@ async fn lookup_through_coredns(kube: &Kube<'_>) -> Result<(), String> {
     let config = kube.config();
     let name = wait_lookup_name(config);
     let dns = kubeadm::dns_service_ip(config);
-    let record_type = if config.ip_mode == IpMode::Ipv4 {
-        "A"
-    } else {
-        "AAAA"
-    };
-    // Through DNS64 every answer lies in the prefix unless real AAAA records may pass.
-    let synthesized_under = kube
-        .plan
-        .dns64
-        .as_ref()
-        .filter(|d| !d.allow_aaaa)
-        .map(|d| d.prefix);
+    let readiness::LookupQuery {
+        record_type,
+        synthesized_under,
+    } = readiness::wait_lookup_query(kube.plan);
     let server = format!("@{dns}");
     let argv = [
         "dig",

@@ -107,7 +107,9 @@ pub struct Config {
     /// As given; the cluster id is inserted when planning.
     pub mgmt_cidrs: Vec<IpNet>,
     pub pod_cidrs: Vec<IpNet>,
-    pub service_cidr: IpNet,
+    /// The primary one first; two (one per family) only in dual-stack.
+    #[serde(alias = "serviceCidr", deserialize_with = "one_or_many")]
+    pub service_cidrs: Vec<IpNet>,
     /// None: the node image that dind builds itself.
     pub node_image: Option<String>,
     /// Names `dind check network` probes when given none; the first is also the external
@@ -123,6 +125,27 @@ pub struct Config {
     /// YAML merge patches applied to the rendered kubeadm configuration documents.
     #[serde(default)]
     pub kubeadm_config_patches: Vec<String>,
+}
+
+/// Records written before dual-stack clusters had two service CIDRs hold a single one.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(IpNet),
+        Many(Vec<IpNet>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(net) => vec![net],
+        OneOrMany::Many(nets) => nets,
+    })
+}
+
+impl Config {
+    /// The service CIDR whose family Kubernetes treats as primary.
+    pub fn primary_service_cidr(&self) -> IpNet {
+        self.service_cidrs[0]
+    }
 }
 
 /// A Kubernetes version: a minor (`v1.36`: the newest patch of it) or an exact patch release.

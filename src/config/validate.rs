@@ -397,17 +397,18 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         IpMode::Ipv4 => (
             defaults::MGMT_V4.to_string(),
             defaults::POD_V4.to_string(),
-            defaults::SERVICE_V4,
+            defaults::SERVICE_V4.to_string(),
         ),
         IpMode::Ipv6 => (
             defaults::MGMT_V6.to_string(),
             defaults::POD_V6.to_string(),
-            defaults::SERVICE_V6,
+            defaults::SERVICE_V6.to_string(),
         ),
+        // IPv6 services are primary (k-d-c's choice); IPv4 ones exist too, as in kind.
         IpMode::DualStack => (
             format!("{},{}", defaults::MGMT_V4, defaults::MGMT_V6),
             format!("{},{}", defaults::POD_V4, defaults::POD_V6),
-            defaults::SERVICE_V6,
+            format!("{},{}", defaults::SERVICE_V6, defaults::SERVICE_V4),
         ),
     };
     let mgmt_raw = or_default(layer.mgmt_cidrs, &mgmt_default);
@@ -464,27 +465,9 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         }
     }
 
-    let service_raw = or_default(layer.service_cidr, service_default);
-    let service = parse_cidrs("--service-cidr", &service_raw)?;
-    let [service_cidr] = service[..] else {
-        return Err(refuse(
-            "--service-cidr",
-            &service_raw,
-            "give exactly one CIDR",
-        ));
-    };
-    let family_ok = match ip_mode {
-        IpMode::Ipv4 => matches!(service_cidr, IpNet::V4(_)),
-        IpMode::Ipv6 => matches!(service_cidr, IpNet::V6(_)),
-        IpMode::DualStack => true,
-    };
-    if !family_ok {
-        return Err(refuse(
-            "--service-cidr",
-            &service_raw,
-            format!("its family does not match ip mode {ip_mode}"),
-        ));
-    }
+    let service_raw = or_default(layer.service_cidr, &service_default);
+    let service_cidrs = parse_cidrs("--service-cidr", &service_raw)?;
+    check_service_cidrs(&service_raw, &service_cidrs, ip_mode)?;
 
     let node_image = layer
         .node_image
@@ -523,7 +506,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         kubernetes,
         mgmt_cidrs,
         pod_cidrs,
-        service_cidr,
+        service_cidrs,
         node_image,
         probes,
         kubernetes_version,
@@ -547,12 +530,39 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             .iter()
             .map(|n| ("--pod-cidrs", &pod_raw, *n)),
     );
-    ranges.push(("--service-cidr", &service_raw, config.service_cidr));
+    ranges.extend(
+        config
+            .service_cidrs
+            .iter()
+            .map(|n| ("--service-cidr", &service_raw, *n)),
+    );
     if config.ip_mode == IpMode::Ipv6 {
         ranges.push(("--dns64-prefix", &dns64_raw, IpNet::V6(config.dns64_prefix)));
     }
     check_overlaps(&ranges)?;
     Ok(config)
+}
+
+/// One service CIDR of the mode's family; in dual-stack one or two of different families, the
+/// first one primary (its family is the cluster's primary family, as kubeadm reads it).
+fn check_service_cidrs(raw: &Sourced, cidrs: &[IpNet], ip_mode: IpMode) -> Result<(), ConfigError> {
+    let families_ok = match (ip_mode, cidrs) {
+        (IpMode::Ipv4, [IpNet::V4(_)]) | (IpMode::Ipv6, [IpNet::V6(_)]) => true,
+        (IpMode::DualStack, [_]) => true,
+        (IpMode::DualStack, [a, b]) => a.addr().is_ipv6() != b.addr().is_ipv6(),
+        _ => false,
+    };
+    if families_ok {
+        return Ok(());
+    }
+    let expected = match ip_mode {
+        IpMode::Ipv4 => "give exactly one IPv4 CIDR in ipv4 mode",
+        IpMode::Ipv6 => "give exactly one IPv6 CIDR in ipv6 mode",
+        IpMode::DualStack => {
+            "give one CIDR, or two of different families (the primary first) in dual-stack mode"
+        }
+    };
+    Err(refuse("--service-cidr", raw, expected))
 }
 
 /// The cluster's own ranges must not overlap each other. The error names the later

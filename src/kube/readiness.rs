@@ -1,5 +1,6 @@
 //! Is the cluster up yet? Pure judgements of `kubectl` and `dig` output; the caller polls.
 
+use crate::plan::ClusterPlan;
 use anyhow::{Context, Result};
 use ipnet::Ipv6Net;
 use serde::Deserialize;
@@ -240,6 +241,30 @@ fn state_reason(c: &ContainerStatus) -> &str {
         .as_ref()
         .or(c.state.terminated.as_ref())
         .map_or("", |s| s.reason.as_str())
+}
+
+/// What `up --wait` asks CoreDNS about its external name, and what makes the answer right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupQuery {
+    /// `AAAA` through DNS64 (ipv6 mode); `A` where the cluster has no DNS64 (ipv4 and
+    /// dual-stack), since the default name has no AAAA record and nothing synthesizes one.
+    pub record_type: &'static str,
+    /// Some(prefix): the answer must lie in the DNS64 prefix (real AAAA records are
+    /// excluded, so only a synthesized answer proves the path).
+    pub synthesized_under: Option<Ipv6Net>,
+}
+
+pub fn wait_lookup_query(plan: &ClusterPlan) -> LookupQuery {
+    match &plan.dns64 {
+        Some(dns64) => LookupQuery {
+            record_type: "AAAA",
+            synthesized_under: (!dns64.allow_aaaa).then_some(dns64.prefix),
+        },
+        None => LookupQuery {
+            record_type: "A",
+            synthesized_under: None,
+        },
+    }
 }
 
 /// Judges `dig +short AAAA <name>` output (IPv6 cluster) or `dig +short A` output: Ok(the addresses)

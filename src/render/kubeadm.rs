@@ -51,7 +51,7 @@ pub fn api_server_url(host: IpAddr, port: u16) -> String {
 /// The family Kubernetes treats as primary: the service CIDR's (k-d-c's default in
 /// dual-stack is an IPv6 service network).
 fn primary_is_v6(config: &Config) -> bool {
-    matches!(config.service_cidr, IpNet::V6(_))
+    matches!(config.primary_service_cidr(), IpNet::V6(_))
 }
 
 /// Addresses or CIDRs of both families, primary family first.
@@ -81,9 +81,10 @@ pub fn control_plane_endpoint(plan: &ClusterPlan, config: &Config) -> String {
     host_port(advertise_address(config, master(plan)), API_SERVER_PORT)
 }
 
-/// The cluster DNS service's address: the service CIDR's tenth address, as kubeadm picks it.
+/// The cluster DNS service's address: the primary service CIDR's tenth address, as kubeadm
+/// picks it.
 pub fn dns_service_ip(config: &Config) -> IpAddr {
-    match config.service_cidr {
+    match config.primary_service_cidr() {
         IpNet::V4(n) => IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) + 10)),
         IpNet::V6(n) => IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) + 10)),
     }
@@ -195,7 +196,7 @@ fn node_registration(
     ])
 }
 
-/// The controller manager hands each node a pod CIDR of the size dind's plan gives it.
+/// The per-node pod CIDR size of dind's plan, which kubeadm checks the pod subnet against.
 fn node_cidr_mask_args(plan: &ClusterPlan) -> Vec<(&'static str, String)> {
     let pods = &master(plan).pod_cidrs;
     let size = |v6: bool| {
@@ -225,7 +226,12 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
     let v6_first = primary_is_v6(config);
     let pod_subnets = primary_first(&config.pod_cidrs, |n| n.addr().is_ipv6(), v6_first);
     let gates: Vec<(&str, String)> = feature_gate_flag(config).into_iter().collect();
-    let mut controller_args = node_cidr_mask_args(plan);
+    // dind's plan gives each node its pod CIDR (the CNI config's host-local range); the
+    // controller manager's own allocator would hand out different ones (Node.spec.podCIDR
+    // disagreeing with the pods' addresses), so it allocates none. The mask sizes stay:
+    // kubeadm checks the pod subnet against them.
+    let mut controller_args = vec![("allocate-node-cidrs", "false".to_string())];
+    controller_args.extend(node_cidr_mask_args(plan));
     controller_args.extend(gates.iter().cloned());
     // A single node must run ordinary pods too.
     let taints = if plan.nodes.len() == 1 {
@@ -272,7 +278,7 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
             map([
                 ("dnsDomain", string(DNS_DOMAIN)),
                 ("podSubnet", string(joined(&pod_subnets))),
-                ("serviceSubnet", string(config.service_cidr)),
+                ("serviceSubnet", string(joined(&config.service_cidrs))),
             ]),
         ),
         (
@@ -317,6 +323,13 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         ("kind", string("KubeProxyConfiguration")),
         ("mode", string("iptables")),
         ("clusterCIDR", string(joined(&pod_subnets))),
+        // A node's pods share one bridge: a Service reply from a backend on the client's
+        // own node is bridged straight back, past the node's conntrack, and dropped, unless
+        // br_netfilter sends bridged traffic through iptables. A container cannot rely on
+        // that module (it is the host's, often not loaded), so every Service connection is
+        // masqueraded to the node instead and its reply is routed back through conntrack
+        // (k-d-c's choice; kind avoids the bridge with ptp links).
+        ("iptables", map([("masqueradeAll", Value::Bool(true))])),
         // A container may not write nf_conntrack_max; 0 leaves the host's value alone.
         ("conntrack", map([("maxPerCore", Value::from(0))])),
         ("featureGates", feature_gate_map(config)),

@@ -53,7 +53,7 @@ fn defaults_are_kdc_ipv6_defaults() {
             kubernetes: true,
             mgmt_cidrs: nets(&["fd00:20::/64"]),
             pod_cidrs: nets(&["fd00:40::/72"]),
-            service_cidr: "fd00:30::/110".parse().unwrap(),
+            service_cidrs: nets(&["fd00:30::/110"]),
             node_image: None,
             probes: Vec::new(),
             kubernetes_version: KubeVersion {
@@ -66,13 +66,13 @@ fn defaults_are_kdc_ipv6_defaults() {
     );
 }
 
-/// (ip mode flag, mode, mgmt, pods, service, allow_aaaa)
+/// (ip mode flag, mode, mgmt, pods, services, allow_aaaa)
 type ModeDefaults = (
     &'static str,
     IpMode,
     &'static [&'static str],
     &'static [&'static str],
-    &'static str,
+    &'static [&'static str],
     bool,
 );
 
@@ -84,7 +84,7 @@ fn defaults_per_ip_mode() {
             IpMode::Ipv6,
             &["fd00:20::/64"],
             &["fd00:40::/72"],
-            "fd00:30::/110",
+            &["fd00:30::/110"],
             false,
         ),
         (
@@ -92,7 +92,7 @@ fn defaults_per_ip_mode() {
             IpMode::Ipv4,
             &["10.192.0.0/24"],
             &["10.244.0.0/16"],
-            "10.96.0.0/12",
+            &["10.96.0.0/12"],
             false,
         ),
         (
@@ -100,7 +100,7 @@ fn defaults_per_ip_mode() {
             IpMode::DualStack,
             &["10.192.0.0/24", "fd00:20::/64"],
             &["10.244.0.0/16", "fd00:40::/72"],
-            "fd00:30::/110",
+            &["fd00:30::/110", "10.96.0.0/12"],
             true,
         ),
         (
@@ -108,7 +108,7 @@ fn defaults_per_ip_mode() {
             IpMode::DualStack,
             &["10.192.0.0/24", "fd00:20::/64"],
             &["10.244.0.0/16", "fd00:40::/72"],
-            "fd00:30::/110",
+            &["fd00:30::/110", "10.96.0.0/12"],
             true,
         ),
     ];
@@ -120,11 +120,7 @@ fn defaults_per_ip_mode() {
         assert_eq!(config.ip_mode, mode, "{mode_flag}");
         assert_eq!(config.mgmt_cidrs, nets(mgmt), "{mode_flag}");
         assert_eq!(config.pod_cidrs, nets(pods), "{mode_flag}");
-        assert_eq!(
-            config.service_cidr,
-            service.parse::<IpNet>().unwrap(),
-            "{mode_flag}"
-        );
+        assert_eq!(config.service_cidrs, nets(service), "{mode_flag}");
         assert_eq!(config.allow_aaaa, allow_aaaa, "{mode_flag}");
         // Mode-independent defaults.
         assert_eq!(config.nodes, 2, "{mode_flag}");
@@ -1034,21 +1030,41 @@ fn bad_cases() -> Vec<Bad> {
             layer: env(&[("SERVICE_CIDR", "10.96.0.0/12")]),
             setting: "--service-cidr",
             origin: "environment variable SERVICE_CIDR",
-            reason: "its family does not match ip mode ipv6",
+            reason: "give exactly one IPv6 CIDR in ipv6 mode",
         },
         Bad {
             what: "service family mismatch in ipv4 mode",
             layer: env(&[("IP_MODE", "ipv4"), ("SERVICE_CIDR", "fd00:30::/110")]),
             setting: "--service-cidr",
             origin: "environment variable SERVICE_CIDR",
-            reason: "its family does not match ip mode ipv4",
+            reason: "give exactly one IPv4 CIDR in ipv4 mode",
         },
         Bad {
-            what: "two service CIDRs",
+            what: "two service CIDRs in ipv6 mode",
             layer: env(&[("SERVICE_CIDR", "fd00:30::/110,fd00:31::/110")]),
             setting: "--service-cidr",
             origin: "environment variable SERVICE_CIDR",
-            reason: "give exactly one CIDR",
+            reason: "give exactly one IPv6 CIDR in ipv6 mode",
+        },
+        Bad {
+            what: "two service CIDRs of one family in dual-stack",
+            layer: env(&[
+                ("IP_MODE", "dual-stack"),
+                ("SERVICE_CIDR", "fd00:30::/110,fd00:31::/110"),
+            ]),
+            setting: "--service-cidr",
+            origin: "environment variable SERVICE_CIDR",
+            reason: "give one CIDR, or two of different families (the primary first) in dual-stack mode",
+        },
+        Bad {
+            what: "dual-stack services overlapping pods",
+            layer: env(&[
+                ("IP_MODE", "dual-stack"),
+                ("SERVICE_CIDR", "fd00:30::/110,10.244.0.0/20"),
+            ]),
+            setting: "--service-cidr",
+            origin: "environment variable SERVICE_CIDR",
+            reason: "10.244.0.0/20 overlaps 10.244.0.0/16 of --pod-cidrs (from the default)",
         },
     ]
 }
@@ -1309,4 +1325,30 @@ fn feature_gates_parse_and_bad_ones_are_refused() {
         assert_eq!(setting, "--feature-gates");
         assert!(message.contains(expected), "{given}: {message}");
     }
+}
+
+#[test]
+fn dual_stack_takes_two_service_cidrs_primary_first() {
+    let config = config_from_env(&[
+        ("IP_MODE", "dual-stack"),
+        ("SERVICE_CIDR", "10.97.0.0/16,fd00:31::/112"),
+    ]);
+    assert_eq!(
+        config.service_cidrs,
+        nets(&["10.97.0.0/16", "fd00:31::/112"])
+    );
+    assert_eq!(config.primary_service_cidr(), nets(&["10.97.0.0/16"])[0]);
+    // One alone still makes a dual-stack cluster with single-family services.
+    let one = config_from_env(&[("IP_MODE", "dual-stack"), ("SERVICE_CIDR", "fd00:31::/112")]);
+    assert_eq!(one.service_cidrs, nets(&["fd00:31::/112"]));
+}
+
+#[test]
+fn a_record_from_before_two_service_cidrs_still_reads() {
+    let mut json = serde_json::to_value(config_from_env(&[])).unwrap();
+    let object = json.as_object_mut().unwrap();
+    object.remove("serviceCidrs");
+    object.insert("serviceCidr".into(), "fd00:30::/110".into());
+    let old: Config = serde_json::from_value(json).expect("the old record shape reads");
+    assert_eq!(old.service_cidrs, nets(&["fd00:30::/110"]));
 }

@@ -8,7 +8,9 @@
 use super::assert_golden;
 use crate::kube::corefile::forward_to;
 use crate::kube::join::{parse_join_command, JoinCommand, JoinParseError};
-use crate::kube::readiness::{judge_lookup, not_ready};
+use crate::kube::readiness::{judge_lookup, not_ready, wait_lookup_query};
+use crate::plan::plan;
+use super::config_from_env;
 use ipnet::Ipv6Net;
 use pretty_assertions::assert_eq;
 use serde_json::Value;
@@ -789,4 +791,31 @@ fn lookup_failures() {
                 .to_string()
         )
     );
+}
+
+// ------------------------------------------------------------ the wait's lookup
+
+#[test]
+fn the_wait_asks_aaaa_through_dns64_and_a_where_there_is_none() {
+    let ipv6 = wait_lookup_query(&plan(&config_from_env(&[])));
+    assert_eq!(ipv6.record_type, "AAAA");
+    assert_eq!(
+        ipv6.synthesized_under,
+        Some("fd00:10:64:ff9b::/96".parse().unwrap())
+    );
+
+    // Real AAAA records may pass: any address will do.
+    let allow = wait_lookup_query(&plan(&config_from_env(&[(
+        "DIND_ALLOW_AAAA_USE",
+        "true",
+    )])));
+    assert_eq!(allow.record_type, "AAAA");
+    assert_eq!(allow.synthesized_under, None);
+
+    // Dual-stack has no DNS64: the default name (github.com) has no AAAA record at all.
+    for mode in ["dual-stack", "ipv4"] {
+        let query = wait_lookup_query(&plan(&config_from_env(&[("IP_MODE", mode)])));
+        assert_eq!(query.record_type, "A", "{mode}");
+        assert_eq!(query.synthesized_under, None, "{mode}");
+    }
 }

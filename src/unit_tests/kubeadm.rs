@@ -183,10 +183,12 @@ fn ipv6_cluster_advertises_ipv6_and_uses_ipv6_subnets() {
     // The kubeconfig reaches the API server on the host's ::1.
     assert!(sans.contains(&"::1"), "{sans:?}");
     assert!(sans.contains(&"fd00:20:5::2"), "{sans:?}");
-    // The controller manager gives nodes the /80 dind's plan gives them.
-    let cm = &cluster["controllerManager"]["extraArgs"][0];
-    assert_eq!(cm["name"].as_str(), Some("node-cidr-mask-size"));
-    assert_eq!(cm["value"].as_str(), Some("80"));
+    // dind's plan, not the controller manager, gives nodes their pod CIDRs (a /80 each).
+    let cm = &cluster["controllerManager"]["extraArgs"];
+    assert_eq!(cm[0]["name"].as_str(), Some("allocate-node-cidrs"));
+    assert_eq!(cm[0]["value"].as_str(), Some("false"));
+    assert_eq!(cm[1]["name"].as_str(), Some("node-cidr-mask-size"));
+    assert_eq!(cm[1]["value"].as_str(), Some("80"));
     let kubelet = doc(&rendered, "KubeletConfiguration");
     assert_eq!(
         kubelet["resolvConf"].as_str(),
@@ -196,6 +198,23 @@ fn ipv6_cluster_advertises_ipv6_and_uses_ipv6_subnets() {
     let proxy = doc(&rendered, "KubeProxyConfiguration");
     assert_eq!(proxy["clusterCIDR"].as_str(), Some("fd00:40::/72"));
     assert_eq!(proxy["conntrack"]["maxPerCore"].as_i64(), Some(0));
+}
+
+#[test]
+fn service_traffic_is_masqueraded_so_same_node_backends_answer() {
+    for mode in ["ipv6", "dual-stack", "ipv4"] {
+        for v in ["v1.30.14", "v1.36.4"] {
+            let config = config_from_env(&[("IP_MODE", mode)]);
+            let rendered = docs(&render_init(&config, v));
+            let proxy = doc(&rendered, "KubeProxyConfiguration");
+            assert_eq!(proxy["mode"].as_str(), Some("iptables"), "{mode} {v}");
+            assert_eq!(
+                proxy["iptables"]["masqueradeAll"].as_bool(),
+                Some(true),
+                "{mode} {v}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -227,8 +246,18 @@ fn dual_stack_puts_the_service_family_first() {
         .collect();
     assert_eq!(
         names,
-        ["node-cidr-mask-size-ipv4", "node-cidr-mask-size-ipv6"]
+        [
+            "allocate-node-cidrs",
+            "node-cidr-mask-size-ipv4",
+            "node-cidr-mask-size-ipv6"
+        ]
     );
+    // Services of both families, the primary (IPv6) first; CoreDNS on the primary one.
+    assert_eq!(
+        cluster["networking"]["serviceSubnet"].as_str(),
+        Some("fd00:30::/110,10.96.0.0/12")
+    );
+    assert_eq!(dns_service_ip(&config).to_string(), "fd00:30::a");
 }
 
 #[test]
@@ -601,6 +630,7 @@ kubeadmConfigPatches:
     assert_eq!(
         args("controllerManager"),
         [
+            pair("allocate-node-cidrs", "false"),
             pair("node-cidr-mask-size", "96"),
             pair("feature-gates", "InPlacePodVerticalScaling=true")
         ]
