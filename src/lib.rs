@@ -15,6 +15,7 @@ pub mod images;
 pub mod kube;
 pub mod labels;
 pub mod plan;
+pub mod preflight;
 pub mod progress;
 pub mod render;
 

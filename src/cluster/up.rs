@@ -9,6 +9,7 @@ use crate::host::{self, HostNet};
 use crate::images::{self, ImageKind};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
+use crate::preflight::{self, DirectIpv6};
 use crate::progress::Progress;
 use crate::render::{host_rules, kubeadm, node_files, FileSpec};
 use anyhow::{bail, Context, Result};
@@ -387,9 +388,7 @@ async fn inspect_host(
             let result = async {
                 let forwarding = host.ipv6_forwarding().await?;
                 let egress = match config.allow_aaaa {
-                    true => Some(
-                        check_egress(&host, config.egress_interface.clone(), forwarding).await?,
-                    ),
+                    true => Some(check_egress(&host, &config, forwarding, progress).await?),
                     false => None,
                 };
                 Ok::<_, anyhow::Error>((egress, forwarding))
@@ -434,8 +433,18 @@ async fn other_cluster_switched_forwarding(engine: &Engine, cluster_id: u8) -> R
 }
 
 /// The egress interface for direct IPv6: given, or the host's default route's.
-async fn check_egress(host: &HostNet, given: Option<String>, forwarding: bool) -> Result<String> {
-    let egress = match given {
+async fn check_egress(
+    host: &HostNet,
+    config: &Config,
+    forwarding: bool,
+    progress: &Progress,
+) -> Result<String> {
+    match preflight::direct_ipv6(config, host.has_ipv6_default_route().await?) {
+        DirectIpv6::Fine => {}
+        DirectIpv6::Warn(text) => progress.note(&text),
+        DirectIpv6::Refuse(text) => bail!(text),
+    }
+    let egress = match config.egress_interface.clone() {
         Some(name) => name,
         None => host.default_interface().await?.context(
             "the Docker host has no default route to send direct IPv6 traffic out of; pass --egress-interface",

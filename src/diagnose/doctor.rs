@@ -7,6 +7,7 @@ use crate::host::{self, HostNet};
 use crate::images::{self, ImageKind};
 use crate::labels;
 use crate::plan::{self, ClusterPlan};
+use crate::preflight::{self, DirectIpv6};
 use crate::progress::Progress;
 use crate::render::host_rules::{daemon_masquerades, Backend};
 use anyhow::{bail, Result};
@@ -603,9 +604,16 @@ fn egress_findings(config: &Config, host: &HostFacts, egress: &Egress) -> Vec<Fi
         .into_iter()
         .filter(|r| r.dst.is_none() && r.dev.as_deref() == Some(name.as_str()))
         .collect();
-    findings.push(match defaults.first() {
-        Some(route) => Finding::ok("ipv6-default-route", format!("`{}`", route.line)),
-        None => Finding::new(
+    // The rule `up` refuses on, first; then what this interface has.
+    let verdict = preflight::direct_ipv6(config, preflight::has_default_route(&host.routes_v6));
+    findings.push(match (verdict, defaults.first()) {
+        (DirectIpv6::Refuse(text), _) => Finding::new("ipv6-default-route", Status::Fail, text)
+            .hint("`dind up` refuses this too, before it creates anything"),
+        (DirectIpv6::Warn(text), _) => Finding::new("ipv6-default-route", Status::Warn, text),
+        (DirectIpv6::Fine, Some(route)) => {
+            Finding::ok("ipv6-default-route", format!("`{}`", route.line))
+        }
+        (DirectIpv6::Fine, None) => Finding::new(
             "ipv6-default-route",
             Status::Warn,
             format!("{name} has no IPv6 default route: direct IPv6 cannot work without one"),
@@ -912,6 +920,22 @@ mod tests {
                     ("ipv6-default-route", Some(Warn)),
                     ("ipv6-forwarding", Some(Warn)),
                     ("accept-ra", Some(Pass)),
+                ],
+            ),
+            (
+                // The egress falls back to the IPv4 default route's interface, which carries
+                // no IPv6: `up` refuses, and so does doctor.
+                "allow-aaaa: no IPv6 default route and no --egress-interface",
+                vec![("allow-aaaa", "true")],
+                facts(HostFacts {
+                    routes_v4: "default via 192.0.2.1 dev eth0\n".into(),
+                    routes_v6: "fd00::/64 dev eth0 proto kernel metric 256\n".into(),
+                    egress: egress("eth0"),
+                    ..host()
+                }),
+                vec![
+                    ("egress-interface", Some(Pass)),
+                    ("ipv6-default-route", Some(Fail)),
                 ],
             ),
             (
