@@ -23,6 +23,8 @@ pub struct Engine {
     docker: Docker,
     pub server_version: String,
     pub api_version: String,
+    /// The daemon listens on this machine's socket: its host's loopback is ours.
+    pub local: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +85,7 @@ impl Engine {
             docker,
             server_version: version.version.unwrap_or_default(),
             api_version: version.api_version.unwrap_or_default(),
+            local: host.starts_with("unix://") || host.starts_with('/'),
         })
     }
 

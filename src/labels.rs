@@ -34,6 +34,11 @@ pub struct Record {
     /// The kubeconfig file `up` merged the cluster's context into; `down` removes it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubeconfig: Option<std::path::PathBuf>,
+    /// The host port the master publishes the API server on, picked before the master was
+    /// created so it stays the same across restarts; None: Docker picked one (a remote
+    /// Docker host, or a cluster from an older dind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_server_port: Option<u16>,
 }
 
 impl Record {

@@ -5,6 +5,7 @@
 
 use crate::config::{Config, KubeVersion};
 use crate::docker::{indent, Engine};
+use crate::kube::readiness::InitStep;
 use crate::kube::{corefile, join, kubeconfig, readiness};
 use crate::labels::{self, Record};
 use crate::plan::{ClusterPlan, NodePlan, Role};
@@ -23,6 +24,15 @@ const ADMIN_CONF: &str = "/etc/kubernetes/admin.conf";
 const KUBELET_CONF: &str = "/etc/kubernetes/kubelet.conf";
 const KUBECTL: [&str; 3] = ["kubectl", "--kubeconfig", ADMIN_CONF];
 const CONTAINERD_TIMEOUT: Duration = Duration::from_secs(120);
+const API_READYZ: [&str; 6] = [
+    "kubectl",
+    "--kubeconfig",
+    ADMIN_CONF,
+    "get",
+    "--raw",
+    "/readyz",
+];
+const API_SETTLE: Duration = Duration::from_secs(60);
 /// Lines of kubeadm's output an error shows.
 const OUTPUT_TAIL: usize = 25;
 
@@ -235,8 +245,24 @@ async fn wait_for_containerd(kube: &Kube<'_>) -> Result<()> {
 
 async fn init(kube: &Kube<'_>) -> Result<()> {
     let master = kube.master();
-    if kube.has_file(master, ADMIN_CONF).await? {
-        return Ok(());
+    let has_admin_conf = kube.has_file(master, ADMIN_CONF).await?;
+    // Given time to settle: a restarted master's API server takes a while to answer.
+    let answers = has_admin_conf
+        && kube
+            .engine
+            .wait_ready(&master.container, &API_READYZ, API_SETTLE)
+            .await
+            .is_ok();
+    match readiness::init_step(has_admin_conf, answers) {
+        InitStep::Skip => return Ok(()),
+        InitStep::Init => {}
+        InitStep::ResetThenInit => {
+            kube.progress.note(&format!(
+                "{} has {ADMIN_CONF} but its API server does not answer /readyz (an earlier                  `kubeadm init` did not finish): resetting it and initializing again",
+                master.container
+            ));
+            kube.kubeadm(master, &["reset", "--force"]).await?;
+        }
     }
     let config = kubeadm::init_config(kube.plan, kube.config(), kube.version)?;
     upload_private(kube.engine, &master.container, KUBEADM_CONFIG_PATH, config).await?;
@@ -341,19 +367,31 @@ async fn upload_private(engine: &Engine, container: &str, path: &str, text: Stri
     engine.upload_files(container, &[file]).await
 }
 
-/// The host port Docker published the master's API server on.
+/// The host port of the master's API server: the one `up` fixed at create time, else the
+/// one Docker picked at this start.
 pub async fn published_port(engine: &Engine, master: &str) -> Result<u16> {
     let inspect = engine
         .inspect_container(master)
         .await?
         .with_context(|| format!("container {master} does not exist"))?;
     let key = format!("{}/tcp", kubeadm::API_SERVER_PORT);
-    inspect
-        .network_settings
-        .and_then(|s| s.ports)
-        .and_then(|ports| ports.get(&key).cloned().flatten())
-        .and_then(|bindings| bindings.into_iter().find_map(|b| b.host_port))
-        .and_then(|port| port.parse().ok())
+    let first_port = |bindings: Option<Vec<bollard::models::PortBinding>>| {
+        bindings?
+            .into_iter()
+            .find_map(|b| b.host_port.filter(|p| !p.is_empty())?.parse::<u16>().ok())
+    };
+    let fixed = inspect
+        .host_config
+        .and_then(|h| h.port_bindings)
+        .and_then(|ports| first_port(ports.get(&key).cloned().flatten()));
+    let current = || {
+        inspect
+            .network_settings
+            .and_then(|s| s.ports)
+            .and_then(|ports| first_port(ports.get(&key).cloned().flatten()))
+    };
+    fixed
+        .or_else(current)
         .with_context(|| {
             format!("container {master} publishes no host port for {key}; is it running?")
         })

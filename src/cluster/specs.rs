@@ -95,7 +95,7 @@ fn caps(names: &[&str]) -> Option<Vec<String>> {
     Some(names.iter().map(|s| s.to_string()).collect())
 }
 
-/// Support containers come back after a daemon restart; nodes are left to the user.
+/// Support containers come back after a daemon restart.
 fn restart_unless_stopped() -> Option<RestartPolicy> {
     Some(RestartPolicy {
         name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
@@ -207,7 +207,7 @@ pub fn without_host_modules(mut body: ContainerCreateBody) -> ContainerCreateBod
 /// (the kubelet manages cgroups, mounts and iptables), seccomp and AppArmor unconfined, tmpfs
 /// /run and /tmp, an anonymous /var volume (containerd's overlay snapshots need a real
 /// filesystem under them), /lib/modules read-only, a private cgroup namespace. The master
-/// publishes the API server on the host's loopback only, on a port Docker picks.
+/// publishes the API server on the host's loopback only, on the port `up` picked.
 fn kubernetes_node_container(
     plan: &ClusterPlan,
     record: &Record,
@@ -221,7 +221,13 @@ fn kubernetes_node_container(
             api_port.clone(),
             Some(vec![PortBinding {
                 host_ip: Some(kubeadm::published_loopback(record.config.ip_mode).to_string()),
-                host_port: Some(String::new()),
+                // Empty: Docker picks one (at every start).
+                host_port: Some(
+                    record
+                        .api_server_port
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
+                ),
             }]),
         )])
     });
@@ -258,6 +264,11 @@ fn kubernetes_node_container(
             ]),
             cgroupns_mode: Some(HostConfigCgroupnsModeEnum::PRIVATE),
             init: Some(false),
+            // As kind: back after a daemon restart (which kills it), not after `docker stop`.
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::ON_FAILURE),
+                maximum_retry_count: Some(1),
+            }),
             port_bindings: published,
             sysctls: Some(sysctls(true)),
             ..Default::default()

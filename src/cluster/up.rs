@@ -108,6 +108,7 @@ pub async fn up(
             let mut record = record?;
             if record.config.kubernetes {
                 record.kubeconfig = options.kubeconfig.clone();
+                record.api_server_port = pick_api_server_port(engine, &record.config)?;
             }
             record
         }
@@ -239,6 +240,19 @@ async fn all_of<F: std::future::Future<Output = Result<()>>>(
     work: impl IntoIterator<Item = F>,
 ) -> Result<()> {
     join_all(work).await.into_iter().collect()
+}
+
+/// A free port on the Docker host's loopback for the API server, chosen now (as kind does)
+/// so that the master keeps it across restarts and the kubeconfig stays right. A remote
+/// Docker host's ports cannot be probed from here: Docker picks one at each start.
+fn pick_api_server_port(engine: &Engine, config: &Config) -> Result<Option<u16>> {
+    if !engine.local {
+        return Ok(None);
+    }
+    let loopback = kubeadm::published_loopback(config.ip_mode);
+    let listener = std::net::TcpListener::bind((loopback, 0))
+        .with_context(|| format!("cannot find a free port on {loopback} for the API server"))?;
+    Ok(Some(listener.local_addr()?.port()))
 }
 
 /// The Kubernetes nodes' kubelet runs in a cgroup v2 subtree of its own (as kind's does).
@@ -380,6 +394,7 @@ async fn inspect_host(
             config,
             enabled_ipv6_forwarding: false,
             kubeconfig: None,
+            api_server_port: None,
         });
     }
     progress
@@ -411,6 +426,7 @@ async fn inspect_host(
                 config,
                 enabled_ipv6_forwarding: was_off,
                 kubeconfig: None,
+                api_server_port: None,
             })
         })
         .await

@@ -243,6 +243,24 @@ fn state_reason(c: &ContainerStatus) -> &str {
         .map_or("", |s| s.reason.as_str())
 }
 
+/// What a (resumed) `up` does about the master's control plane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitStep {
+    Skip,
+    Init,
+    /// kubeadm writes admin.conf before the control plane is up: one whose API server does
+    /// not answer is what an interrupted `kubeadm init` leaves.
+    ResetThenInit,
+}
+
+pub fn init_step(has_admin_conf: bool, api_server_answers: bool) -> InitStep {
+    match (has_admin_conf, api_server_answers) {
+        (true, true) => InitStep::Skip,
+        (true, false) => InitStep::ResetThenInit,
+        (false, _) => InitStep::Init,
+    }
+}
+
 /// What `up --wait` asks CoreDNS about its external name, and what makes the answer right.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LookupQuery {

@@ -819,3 +819,12 @@ fn the_wait_asks_aaaa_through_dns64_and_a_where_there_is_none() {
         assert_eq!(query.synthesized_under, None, "{mode}");
     }
 }
+
+#[test]
+fn a_resumed_up_initializes_again_unless_the_api_server_answers() {
+    use crate::kube::readiness::{init_step, InitStep};
+    assert_eq!(init_step(false, false), InitStep::Init);
+    // admin.conf is written before the control plane is up.
+    assert_eq!(init_step(true, false), InitStep::ResetThenInit);
+    assert_eq!(init_step(true, true), InitStep::Skip);
+}

@@ -462,6 +462,7 @@ fn kubernetes_record(vars: &[(&str, &str)]) -> (ClusterPlan, Record) {
         config: config.clone(),
         enabled_ipv6_forwarding: false,
         kubeconfig: None,
+        api_server_port: Some(40123),
     };
     (plan(&config), record)
 }
@@ -492,7 +493,26 @@ fn kubernetes_nodes_run_as_kinds_do_and_only_the_master_publishes_the_api() {
     let api = bindings["6443/tcp"].clone().unwrap();
     // IPv6-only node: Docker's proxy on ::1 reaches it, one on 127.0.0.1 would not.
     assert_eq!(api[0].host_ip.as_deref(), Some("::1"));
-    assert_eq!(api[0].host_port.as_deref(), Some(""));
+    // The port `up` picked and recorded: the same after every restart.
+    assert_eq!(api[0].host_port.as_deref(), Some("40123"));
+    // Back after a daemon restart, as kind's nodes.
+    let restart = host.restart_policy.clone().unwrap();
+    assert_eq!(
+        restart.name,
+        Some(bollard::models::RestartPolicyNameEnum::ON_FAILURE)
+    );
+    assert_eq!(restart.maximum_retry_count, Some(1));
+    // Without a recorded port (a remote Docker host), Docker picks one.
+    let unpicked = Record {
+        api_server_port: None,
+        ..record.clone()
+    };
+    let master = specs::node_container(&p, &unpicked, &p.nodes[0], "img");
+    let bindings = master.host_config.unwrap().port_bindings.unwrap();
+    assert_eq!(
+        bindings["6443/tcp"].clone().unwrap()[0].host_port.as_deref(),
+        Some("")
+    );
 
     let worker = specs::node_container(&p, &record, &p.nodes[1], "img");
     assert!(worker.host_config.unwrap().port_bindings.is_none());
