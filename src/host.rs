@@ -158,7 +158,10 @@ impl HostNet {
 
     pub async fn has_ipv6_default_route(&self) -> Result<bool> {
         // Exit code not checked: `ip -6` fails on a kernel without IPv6, which has no routes.
-        let out = self.helper.run(&["ip", "-6", "route", "show", "default"]).await?;
+        let out = self
+            .helper
+            .run(&["ip", "-6", "route", "show", "default"])
+            .await?;
         Ok(crate::preflight::has_default_route(&out.stdout))
     }
 

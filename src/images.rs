@@ -142,6 +142,11 @@ impl ImageSpec {
         }
     }
 
+    /// The Kubernetes node image writes VERSIONS_PATH; its labels carry them.
+    fn records_versions(&self) -> bool {
+        self.target.as_deref() == Some("kubernetes")
+    }
+
     fn context_tar(&self) -> Result<Vec<u8>> {
         let mut archive = tar::Builder::new(Vec::new());
         for (name, contents) in &self.files {
@@ -168,6 +173,11 @@ pub async fn exists(engine: &Engine, tag: &str) -> Result<bool> {
     }
 }
 
+/// Where the Kubernetes node image records the package versions its build resolved.
+pub const VERSIONS_PATH: &str = "/etc/dind/image-versions";
+/// The prefix of the image labels that carry those versions (`...kubeadm=v1.36.4`).
+pub const VERSION_LABEL_PREFIX: &str = "io.github.dind.version.";
+
 /// Builds `spec` unless its tag is present; progress lines go to `phase`.
 pub async fn ensure(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<()> {
     if exists(engine, &spec.tag).await? {
@@ -176,15 +186,124 @@ pub async fn ensure(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<
     build(engine, spec, phase).await
 }
 
+/// Builds `spec`. An image that records its resolved versions (the Kubernetes node) is built
+/// under a temporary tag first, and gets its tag only with the version labels on it.
 pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<()> {
+    if !spec.records_versions() {
+        let context = spec
+            .context_tar()
+            .context("cannot pack the build context")?;
+        return build_context(engine, spec, &spec.tag, context, phase).await;
+    }
+    let unlabelled = format!("{}-unlabelled", spec.tag);
     let context = spec
         .context_tar()
         .context("cannot pack the build context")?;
+    build_context(engine, spec, &unlabelled, context, phase).await?;
+    let text = read_image_file(engine, &unlabelled, VERSIONS_PATH)
+        .await?
+        .with_context(|| format!("image {unlabelled} has no {VERSIONS_PATH}"))?;
+    let versions = parse_versions(&String::from_utf8_lossy(&text));
+    let labelled = ImageSpec {
+        target: None,
+        build_args: Vec::new(),
+        ..spec.clone()
+    };
+    let dockerfile = label_dockerfile(&unlabelled, &versions);
+    let context = single_file_tar("Dockerfile", dockerfile.as_bytes())?;
+    build_context(engine, &labelled, &spec.tag, context, phase).await?;
+    let untag = RemoveImageOptionsBuilder::default().noprune(true).build();
+    engine
+        .api()
+        .remove_image(&unlabelled, Some(untag), None)
+        .await
+        .with_context(|| format!("cannot untag {unlabelled}"))?;
+    Ok(())
+}
+
+/// `name=version` lines, in their order; anything else is skipped.
+pub fn parse_versions(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let (name, version) = line.trim().split_once('=')?;
+            let valid = |s: &str| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+-.:_~/".contains(&b))
+            };
+            (valid(name) && valid(version)).then(|| (name.to_string(), version.to_string()))
+        })
+        .collect()
+}
+
+fn label_dockerfile(base: &str, versions: &[(String, String)]) -> String {
+    let mut text = format!("FROM {base}\n");
+    for (name, version) in versions {
+        text.push_str(&format!(
+            "LABEL \"{VERSION_LABEL_PREFIX}{name}\"=\"{version}\"\n"
+        ));
+    }
+    text
+}
+
+/// The versions an image's labels carry, in name order.
+pub fn versions_from_labels(labels: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut versions: Vec<(String, String)> = labels
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(VERSION_LABEL_PREFIX)?.to_string(), v.clone())))
+        .collect();
+    versions.sort();
+    versions
+}
+
+fn single_file_tar(name: &str, contents: &[u8]) -> Result<Vec<u8>> {
+    let mut archive = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(contents.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_cksum();
+    archive.append_data(&mut header, name, contents)?;
+    Ok(archive.into_inner()?)
+}
+
+/// A file of `image`, read from a container that is created for it and never started.
+async fn read_image_file(engine: &Engine, image: &str, path: &str) -> Result<Option<Vec<u8>>> {
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec!["true".into()]),
+        network_disabled: Some(true),
+        labels: Some(HashMap::from([(
+            labels::ROLE.to_string(),
+            labels::role::IMAGE_PROBE.to_string(),
+        )])),
+        ..Default::default()
+    };
+    let created = engine
+        .api()
+        .create_container(
+            None::<bollard::query_parameters::CreateContainerOptions>,
+            body,
+        )
+        .await
+        .with_context(|| format!("cannot create a container from image {image}"))?;
+    let contents = engine.read_file(&created.id, path).await;
+    engine.remove_container(&created.id).await?;
+    contents
+}
+
+async fn build_context(
+    engine: &Engine,
+    spec: &ImageSpec,
+    tag: &str,
+    context: Vec<u8>,
+    phase: &Phase,
+) -> Result<()> {
     let labels = HashMap::from([(labels::IMAGE.to_string(), spec.kind.clone())]);
     let build_args: HashMap<String, String> = spec.build_args.iter().cloned().collect();
     let mut options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
-        .t(&spec.tag)
+        .t(tag)
         .rm(true)
         .forcerm(true)
         .labels(&labels)
@@ -200,7 +319,7 @@ pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<(
     );
     let mut log: Vec<String> = Vec::new();
     while let Some(item) = stream.next().await {
-        let info = item.with_context(|| format!("building image {} failed", spec.tag))?;
+        let info = item.with_context(|| format!("building image {tag} failed"))?;
         if let Some(line) = info
             .stream
             .as_deref()
@@ -220,15 +339,14 @@ pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<(
                 .collect::<Vec<_>>()
                 .join("\n");
             bail!(
-                "building image {} failed: {}\nlast build output:\n{}",
-                spec.tag,
+                "building image {tag} failed: {}\nlast build output:\n{}",
                 detail.message.unwrap_or_default(),
                 first_lines(&tail, 15)
             );
         }
     }
-    if !exists(engine, &spec.tag).await? {
-        bail!("building image {} ended without producing it", spec.tag);
+    if !exists(engine, tag).await? {
+        bail!("building image {tag} ended without producing it");
     }
     Ok(())
 }
@@ -261,4 +379,50 @@ pub async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<String>)> {
         }
     }
     Ok((removed, kept))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_from_the_image_file_and_become_labels() {
+        let text = "kubeadm=v1.36.4\ncontainerd.io=2.2.1-1\nno equals sign\nbad=\"quote\"\n\
+                    kubelet=1.36.4-1.1\n";
+        let versions = parse_versions(text);
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            versions,
+            [
+                pair("kubeadm", "v1.36.4"),
+                pair("containerd.io", "2.2.1-1"),
+                pair("kubelet", "1.36.4-1.1")
+            ]
+        );
+        assert_eq!(
+            label_dockerfile("dind/node:x-unlabelled", &versions[..1]),
+            "FROM dind/node:x-unlabelled\nLABEL \"io.github.dind.version.kubeadm\"=\"v1.36.4\"\n"
+        );
+        let labels: HashMap<String, String> = HashMap::from([
+            (
+                format!("{VERSION_LABEL_PREFIX}kubelet"),
+                "1.36.4-1.1".into(),
+            ),
+            (format!("{VERSION_LABEL_PREFIX}kubeadm"), "v1.36.4".into()),
+            (labels::IMAGE.to_string(), "node".into()),
+        ]);
+        assert_eq!(
+            versions_from_labels(&labels),
+            [pair("kubeadm", "v1.36.4"), pair("kubelet", "1.36.4-1.1")]
+        );
+    }
+
+    #[test]
+    fn only_the_kubernetes_node_image_records_versions() {
+        let version = "v1.36".parse().unwrap();
+        assert!(ImageKind::NodeKubernetes(version).spec().records_versions());
+        for kind in ImageKind::NETWORK_PLANE {
+            assert!(!kind.spec().records_versions(), "{kind:?}");
+        }
+    }
 }

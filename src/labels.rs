@@ -39,6 +39,10 @@ pub struct Record {
     /// Docker host, or a cluster from an older dind).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_server_port: Option<u16>,
+    /// HTTP_PROXY, HTTPS_PROXY and NO_PROXY as `up` found them in its environment (NO_PROXY
+    /// extended by the cluster's own ranges), for the Kubernetes nodes' containerd and kubelet.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub proxy: std::collections::BTreeMap<String, String>,
 }
 
 impl Record {

@@ -80,6 +80,18 @@ pub struct NodePlan {
     pub resolver: Option<Ipv6Addr>,
     /// Delete the IPv4 address Docker gives the node on the NAT64 subnet: IPv6-only nodes.
     pub drop_ipv4: bool,
+    /// What the node masquerades to its own address, one rule per pod CIDR of the node.
+    pub masquerade: Vec<Masquerade>,
+}
+
+/// Traffic from `source` (the node's pods) leaving for anywhere but `except` (every pod
+/// CIDR of the cluster, of the same family) takes the node's address, as kindnet does: pods
+/// see each other's own addresses, and everything else (the DNS64 server, the Docker host,
+/// the Internet) sees the node, which is where their replies can be routed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Masquerade {
+    pub source: IpNet,
+    pub except: Vec<IpNet>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -342,6 +354,18 @@ pub fn plan(config: &Config) -> ClusterPlan {
                 routes,
                 resolver: dns64.as_ref().map(|d| d.address),
                 drop_ipv4: ipv6_only,
+                masquerade: pods_of(node_id)
+                    .into_iter()
+                    .map(|source| Masquerade {
+                        source,
+                        except: config
+                            .pod_cidrs
+                            .iter()
+                            .filter(|p| p.addr().is_ipv6() == source.addr().is_ipv6())
+                            .copied()
+                            .collect(),
+                    })
+                    .collect(),
             }
         })
         .collect();

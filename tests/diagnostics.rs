@@ -389,3 +389,88 @@ async fn doctor_fails_naming_a_missing_egress_interface() {
     );
     assert_eq!(cluster_objects(&engine, 53).await, (0, 0));
 }
+
+/// A node image whose build records its package versions (the Kubernetes target does) gets
+/// them as labels, its temporary tag is gone, and `dind status` shows them.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_the_versions_the_node_image_recorded() {
+    let _serial = serial().await;
+    let engine = engine().await;
+    let progress = dind::progress::Progress::hidden();
+    let base = dind::images::ImageKind::NodeBase.spec();
+    progress
+        .run("build", async |phase| {
+            dind::images::ensure(&engine, &base, phase).await
+        })
+        .await
+        .expect("node base image");
+    let dockerfile = format!(
+        "FROM {} AS kubernetes\n\
+         RUN printf 'kubeadm=v1.36.4\\ncontainerd.io=2.2.1-1\\n' >/etc/dind/image-versions\n",
+        base.tag
+    );
+    let spec = dind::images::ImageSpec::new(
+        "e2e-versioned-node",
+        vec![("Dockerfile".to_string(), dockerfile.into_bytes())],
+        Some("kubernetes"),
+        Vec::new(),
+    );
+    progress
+        .run("build", async |phase| {
+            dind::images::build(&engine, &spec, phase).await
+        })
+        .await
+        .expect("the versioned image builds");
+    let labels = engine
+        .api()
+        .inspect_image(&spec.tag)
+        .await
+        .unwrap()
+        .config
+        .and_then(|c| c.labels)
+        .unwrap_or_default();
+    assert_eq!(
+        labels
+            .get("io.github.dind.version.kubeadm")
+            .map(String::as_str),
+        Some("v1.36.4")
+    );
+    assert!(
+        !dind::images::exists(&engine, &format!("{}-unlabelled", spec.tag))
+            .await
+            .unwrap(),
+        "the temporary tag is removed"
+    );
+
+    let cluster = Cluster::up(
+        53,
+        &[
+            "--nat64-v4-prefix",
+            NAT64,
+            "--nodes",
+            "0",
+            "--node-image",
+            &spec.tag,
+        ],
+    )
+    .expect("dind up with the versioned image");
+    let out = dind(&["status", "--cluster-id", "53"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "node image {}: containerd.io 2.2.1-1, kubeadm v1.36.4",
+            spec.tag
+        )),
+        "{text}"
+    );
+    drop(cluster);
+    let _ = engine
+        .api()
+        .remove_image(
+            &spec.tag,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await;
+}

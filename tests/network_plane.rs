@@ -30,6 +30,14 @@ async fn default_policy_sends_every_name_through_nat64_and_down_leaves_nothing()
         "pod address {} is not in kube-node-1's pod CIDR",
         pod.address
     );
+    // The node's own name resolves to the address it still has, not the flushed IPv4 one.
+    let hosts = engine
+        .exec_ok(&node, &["getent", "hosts", &node])
+        .await
+        .unwrap();
+    assert!(hosts.starts_with("fd00:20::3 "), "{hosts}");
+    let hosts_file = engine.exec_ok(&node, &["cat", "/etc/hosts"]).await.unwrap();
+    assert!(!hosts_file.contains("172.18."), "{hosts_file}");
 
     // DNS64 synthesizes from the A record, also for a name that has a real AAAA.
     assert_eq!(pod.aaaa(V4ONLY).await.unwrap(), WAN_V4_SYNTHESIZED);
@@ -295,8 +303,11 @@ async fn pods_on_different_nodes_reach_each_other() {
         .trim_matches(['[', ']'])
         .parse()
         .expect("socat prints the peer address");
-    // The bridge plugin's ipMasq rewrites pod-a to kube-node-1's address on the way out.
-    assert_eq!(seen, "fd00:20:5::3".parse::<std::net::Ipv6Addr>().unwrap());
+    // Pod-to-pod traffic keeps the pod's own address (only what leaves the pod CIDRs is
+    // masqueraded to the node).
+    let a_address: std::net::Ipv6Addr = a.address.parse().expect("pod-a has an IPv6 address");
+    assert_eq!(seen, a_address, "pod-b saw pod-a as {seen}, not as itself");
+    assert_ne!(seen, "fd00:20:5::3".parse::<std::net::Ipv6Addr>().unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread")]

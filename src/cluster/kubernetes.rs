@@ -390,11 +390,9 @@ pub async fn published_port(engine: &Engine, master: &str) -> Result<u16> {
             .and_then(|s| s.ports)
             .and_then(|ports| first_port(ports.get(&key).cloned().flatten()))
     };
-    fixed
-        .or_else(current)
-        .with_context(|| {
-            format!("container {master} publishes no host port for {key}; is it running?")
-        })
+    fixed.or_else(current).with_context(|| {
+        format!("container {master} publishes no host port for {key}; is it running?")
+    })
 }
 
 /// The cluster's kubeconfig for the Docker host: kubeadm's admin.conf with the server

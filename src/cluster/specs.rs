@@ -1,6 +1,7 @@
 //! Container and network create requests for each role, built from the plan. Pure: the
 //! least-privilege settings are unit-tested here.
 
+use crate::config::Config;
 use crate::labels::{role, Record};
 use crate::plan::{ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
 use crate::render::kubeadm;
@@ -9,7 +10,7 @@ use bollard::models::{
     HostConfigCgroupnsModeEnum, Ipam, IpamConfig, Mount, MountType, NetworkCreateRequest,
     NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 pub fn network_request(plan: &ClusterPlan, record: &Record) -> NetworkCreateRequest {
@@ -182,6 +183,64 @@ pub fn node_container(
     }
 }
 
+/// The proxy settings of dind's environment (upper or lower case) that nodes pass on to
+/// containerd and the kubelet, as kind does: none unless HTTP_PROXY or HTTPS_PROXY is set.
+/// NO_PROXY gains the cluster's own ranges and names, so nothing inside the cluster goes
+/// through the proxy.
+pub fn proxy_settings(
+    var: impl Fn(&str) -> Option<String>,
+    plan: &ClusterPlan,
+    config: &Config,
+) -> BTreeMap<String, String> {
+    let get = |name: &str| {
+        var(name)
+            .or_else(|| var(&name.to_lowercase()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let mut settings = BTreeMap::new();
+    for name in ["HTTP_PROXY", "HTTPS_PROXY"] {
+        if let Some(value) = get(name) {
+            settings.insert(name.to_string(), value);
+        }
+    }
+    if settings.is_empty() {
+        return settings;
+    }
+    let mut no_proxy: Vec<String> = get("NO_PROXY")
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+        .unwrap_or_default();
+    let own = ["localhost", "127.0.0.1", "::1"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(plan.network.subnets.iter().map(|s| s.cidr.to_string()))
+        .chain(config.pod_cidrs.iter().map(ToString::to_string))
+        .chain(config.service_cidrs.iter().map(ToString::to_string))
+        .chain(plan.nodes.iter().map(|n| n.container.clone()))
+        .chain(
+            [".svc", ".svc.cluster.local", ".cluster.local"]
+                .into_iter()
+                .map(str::to_string),
+        );
+    for entry in own {
+        if !no_proxy.contains(&entry) {
+            no_proxy.push(entry);
+        }
+    }
+    no_proxy.retain(|e| !e.is_empty());
+    settings.insert("NO_PROXY".to_string(), no_proxy.join(","));
+    settings
+}
+
+/// Each setting under both spellings: tools differ in which one they read.
+fn proxy_env(record: &Record) -> impl Iterator<Item = String> + '_ {
+    record.proxy.iter().flat_map(|(name, value)| {
+        [
+            format!("{name}={value}"),
+            format!("{}={value}", name.to_lowercase()),
+        ]
+    })
+}
+
 const HOST_MODULES: &str = "/lib/modules";
 
 /// Docker refuses a bind mount whose source is missing on its host.
@@ -235,7 +294,11 @@ fn kubernetes_node_container(
         image: Some(image.to_string()),
         hostname: Some(node.container.clone()),
         labels: Some(record.labels(role)),
-        env: Some(vec!["container=docker".into()]),
+        env: Some(
+            std::iter::once("container=docker".to_string())
+                .chain(proxy_env(record))
+                .collect(),
+        ),
         tty: Some(true),
         exposed_ports: published.as_ref().map(|_| vec![api_port.clone()]),
         host_config: Some(HostConfig {

@@ -34,6 +34,9 @@ pub struct ClusterStatus {
     /// The kubeconfig context `up` merged, and the file it is in.
     pub kube_context: Option<String>,
     pub kubeconfig: Option<String>,
+    /// The master's image and the package versions its build resolved (its labels).
+    pub node_image: Option<String>,
+    pub node_image_versions: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +66,7 @@ pub async fn status(
         let id_text = id.to_string();
         let mut containers = Vec::new();
         let mut api_server = None;
+        let mut node_image = None;
         for c in engine
             .containers_with(&[(labels::CLUSTER, id_text.as_str())])
             .await?
@@ -73,6 +77,7 @@ pub async fn status(
                 continue;
             }
             if role == labels::role::MASTER {
+                node_image = c.image.clone();
                 let published = c.ports.iter().flatten().find(|p| {
                     p.private_port == kubeadm::API_SERVER_PORT && p.public_port.is_some()
                 });
@@ -116,6 +121,10 @@ pub async fn status(
         if record.is_none() && containers.is_empty() {
             continue;
         }
+        let node_image_versions = match &node_image {
+            Some(image) => image_versions(engine, image).await?,
+            None => Default::default(),
+        };
         let cluster_plan = record.as_ref().map(|r| plan::plan(&r.config));
         let host_rules = if helper_present && read_host_rules {
             let host = HostNet::open(engine, &helper_image, id).await?;
@@ -166,9 +175,26 @@ pub async fn status(
                 .as_ref()
                 .and_then(|r| r.kubeconfig.as_ref())
                 .map(|p| p.display().to_string()),
+            node_image,
+            node_image_versions,
         });
     }
     Ok(out)
+}
+
+/// The versions an image's labels record; none for an image that is gone or has none.
+async fn image_versions(
+    engine: &Engine,
+    image: &str,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let labels = match engine.api().inspect_image(image).await {
+        Ok(inspect) => inspect.config.and_then(|c| c.labels).unwrap_or_default(),
+        Err(e) if crate::docker::is_not_found(&e) => Default::default(),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("cannot inspect image {image}")))
+        }
+    };
+    Ok(images::versions_from_labels(&labels).into_iter().collect())
 }
 
 pub fn render_table(clusters: &[ClusterStatus]) -> String {
@@ -215,6 +241,14 @@ pub fn render_table(clusters: &[ClusterStatus]) -> String {
                 c.kube_context.as_ref().unwrap_or(&dash),
                 c.kubeconfig.as_ref().unwrap_or(&dash)
             );
+        }
+        if let (Some(image), false) = (&c.node_image, c.node_image_versions.is_empty()) {
+            let versions: Vec<String> = c
+                .node_image_versions
+                .iter()
+                .map(|(name, version)| format!("{name} {version}"))
+                .collect();
+            let _ = writeln!(text, "  node image {image}: {}", versions.join(", "));
         }
         for route in &c.host_routes {
             let _ = writeln!(text, "  host route: {route}");

@@ -109,6 +109,11 @@ pub async fn up(
             if record.config.kubernetes {
                 record.kubeconfig = options.kubeconfig.clone();
                 record.api_server_port = pick_api_server_port(engine, &record.config)?;
+                record.proxy = specs::proxy_settings(
+                    |name| std::env::var(name).ok(),
+                    &plan::plan(&record.config),
+                    &record.config,
+                );
             }
             record
         }
@@ -395,6 +400,7 @@ async fn inspect_host(
             enabled_ipv6_forwarding: false,
             kubeconfig: None,
             api_server_port: None,
+            proxy: Default::default(),
         });
     }
     progress
@@ -427,6 +433,7 @@ async fn inspect_host(
                 enabled_ipv6_forwarding: was_off,
                 kubeconfig: None,
                 api_server_port: None,
+                proxy: Default::default(),
             })
         })
         .await

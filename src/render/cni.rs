@@ -1,5 +1,5 @@
 //! The node's standard CNI network config: bridge + host-local for the node's pod CIDRs,
-//! masquerading pod traffic to the node's address, plus portmap.
+//! plus portmap; the node masquerades what leaves the pod CIDRs (node_files).
 
 use crate::plan::NodePlan;
 use serde_json::{json, Value};
@@ -22,7 +22,9 @@ pub fn conflist(node: &NodePlan) -> String {
                 "bridge": BRIDGE,
                 "isGateway": true,
                 "isDefaultGateway": true,
-                "ipMasq": true,
+                // The node masquerades its pods itself, sparing pod-to-pod traffic (see
+                // node_files::masquerade_file); the plugin's ipMasq would rewrite that too.
+                "ipMasq": false,
                 "hairpinMode": true,
                 // isDefaultGateway already adds the pod's default routes; ipam routes for
                 // ::/0 as well make the bridge plugin fail with "file exists".

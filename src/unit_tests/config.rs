@@ -1054,7 +1054,8 @@ fn bad_cases() -> Vec<Bad> {
             ]),
             setting: "--service-cidr",
             origin: "environment variable SERVICE_CIDR",
-            reason: "give one CIDR, or two of different families (the primary first) in dual-stack mode",
+            reason:
+                "give one CIDR, or two of different families (the primary first) in dual-stack mode",
         },
         Bad {
             what: "dual-stack services overlapping pods",

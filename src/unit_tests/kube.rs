@@ -6,11 +6,11 @@
 //! lists (input only); `Corefile.dns64` is a golden output.
 
 use super::assert_golden;
+use super::config_from_env;
 use crate::kube::corefile::forward_to;
 use crate::kube::join::{parse_join_command, JoinCommand, JoinParseError};
 use crate::kube::readiness::{judge_lookup, not_ready, wait_lookup_query};
 use crate::plan::plan;
-use super::config_from_env;
 use ipnet::Ipv6Net;
 use pretty_assertions::assert_eq;
 use serde_json::Value;
@@ -805,10 +805,7 @@ fn the_wait_asks_aaaa_through_dns64_and_a_where_there_is_none() {
     );
 
     // Real AAAA records may pass: any address will do.
-    let allow = wait_lookup_query(&plan(&config_from_env(&[(
-        "DIND_ALLOW_AAAA_USE",
-        "true",
-    )])));
+    let allow = wait_lookup_query(&plan(&config_from_env(&[("DIND_ALLOW_AAAA_USE", "true")])));
     assert_eq!(allow.record_type, "AAAA");
     assert_eq!(allow.synthesized_under, None);
 

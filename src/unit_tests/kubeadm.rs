@@ -463,6 +463,7 @@ fn kubernetes_record(vars: &[(&str, &str)]) -> (ClusterPlan, Record) {
         enabled_ipv6_forwarding: false,
         kubeconfig: None,
         api_server_port: Some(40123),
+        proxy: Default::default(),
     };
     (plan(&config), record)
 }
@@ -510,7 +511,9 @@ fn kubernetes_nodes_run_as_kinds_do_and_only_the_master_publishes_the_api() {
     let master = specs::node_container(&p, &unpicked, &p.nodes[0], "img");
     let bindings = master.host_config.unwrap().port_bindings.unwrap();
     assert_eq!(
-        bindings["6443/tcp"].clone().unwrap()[0].host_port.as_deref(),
+        bindings["6443/tcp"].clone().unwrap()[0]
+            .host_port
+            .as_deref(),
         Some("")
     );
 
@@ -663,4 +666,43 @@ kubeadmConfigPatches:
     apply_patch(&mut rendered, &patch).unwrap();
     let sans = &doc(&rendered, "ClusterConfiguration")["apiServer"]["certSANs"];
     assert_eq!(sans.as_sequence().map(Vec::len), Some(1));
+}
+
+#[test]
+fn proxy_settings_reach_kubernetes_nodes_with_the_cluster_left_out() {
+    let (p, mut record) = kubernetes_record(&[]);
+    let env = std::collections::HashMap::from([
+        ("https_proxy", "http://proxy.example:3128"),
+        ("NO_PROXY", "corp.example"),
+    ]);
+    record.proxy = specs::proxy_settings(|n| env.get(n).map(|v| v.to_string()), &p, &record.config);
+    assert_eq!(
+        record.proxy.get("HTTPS_PROXY").map(String::as_str),
+        Some("http://proxy.example:3128")
+    );
+    assert!(!record.proxy.contains_key("HTTP_PROXY"));
+    let no_proxy: Vec<&str> = record.proxy["NO_PROXY"].split(',').collect();
+    for entry in [
+        "corp.example",
+        "::1",
+        "fd00:20::/64",
+        "fd00:40::/72",
+        "fd00:30::/110",
+        "kube-master",
+        "kube-node-2",
+        ".svc.cluster.local",
+    ] {
+        assert!(no_proxy.contains(&entry), "{entry} not in {no_proxy:?}");
+    }
+    let master = specs::node_container(&p, &record, &p.nodes[0], "img");
+    let env = master.env.unwrap();
+    for var in ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"] {
+        assert!(
+            env.iter().any(|e| e.starts_with(&format!("{var}="))),
+            "{var} missing from {env:?}"
+        );
+    }
+
+    // No proxy in the environment: nothing is passed.
+    assert!(specs::proxy_settings(|_| None, &p, &record.config).is_empty());
 }

@@ -7,8 +7,8 @@ use crate::render::host_rules::{
     choose_backend, daemon_masquerades, direct_ipv6_rules, tagged_rules, Backend, Ip6Rule,
 };
 use crate::render::node_files::{
-    dns64_files, nat64_files, node_files, resolv_conf, routes_file, DROP_IPV4_PATH, RESOLV_PATH,
-    ROUTES_PATH,
+    dns64_files, masquerade_file, nat64_files, node_files, resolv_conf, routes_file,
+    DROP_IPV4_PATH, MASQUERADE_PATH, RESOLV_PATH, ROUTES_PATH,
 };
 use crate::render::{cni, named::named_conf, tayga::tayga_conf, FileSpec};
 use ipnet::Ipv6Net;
@@ -186,9 +186,11 @@ fn cni_conflist_fields() {
     assert_eq!(bridge["type"], "bridge");
     assert_eq!(bridge["bridge"], cni::BRIDGE);
     assert_eq!(cni::BRIDGE, "dind0");
-    for key in ["isGateway", "isDefaultGateway", "ipMasq", "hairpinMode"] {
+    for key in ["isGateway", "isDefaultGateway", "hairpinMode"] {
         assert_eq!(bridge[key], true, "{key}");
     }
+    // The node masquerades (node_files), sparing pod-to-pod traffic; the plugin would not.
+    assert_eq!(bridge["ipMasq"], false);
     // No ipam routes: isDefaultGateway adds the default routes, and ipam routes for the same
     // destinations make the bridge plugin fail with "file exists".
     assert_eq!(
@@ -264,25 +266,49 @@ fn node_files_per_mode() {
     let files = node_files(node(&p6, "kube-node-1"));
     assert_eq!(
         paths(&files),
-        [ROUTES_PATH, cni::CONFLIST_PATH, RESOLV_PATH, DROP_IPV4_PATH]
+        [
+            ROUTES_PATH,
+            MASQUERADE_PATH,
+            cni::CONFLIST_PATH,
+            RESOLV_PATH,
+            DROP_IPV4_PATH
+        ]
     );
     assert!(files.iter().all(|f| f.mode == 0o644));
     assert_eq!(
-        files[2].contents,
+        files[3].contents,
         resolv_conf("fd00:20::100".parse().unwrap())
     );
-    assert_eq!(files[3].contents, "");
-    assert_eq!(files[1].contents, cni::conflist(node(&p6, "kube-node-1")));
+    assert_eq!(files[4].contents, "");
+    assert_eq!(files[2].contents, cni::conflist(node(&p6, "kube-node-1")));
 
     let p4 = plan_from_env(&[("IP_MODE", "ipv4")]);
     assert_eq!(
         paths(&node_files(node(&p4, "kube-node-1"))),
-        [ROUTES_PATH, cni::CONFLIST_PATH]
+        [ROUTES_PATH, MASQUERADE_PATH, cni::CONFLIST_PATH]
     );
     let pd = plan_from_env(&[("IP_MODE", "dual-stack")]);
     assert_eq!(
         paths(&node_files(node(&pd, "kube-master"))),
-        [ROUTES_PATH, cni::CONFLIST_PATH]
+        [ROUTES_PATH, MASQUERADE_PATH, cni::CONFLIST_PATH]
+    );
+}
+
+#[test]
+fn nodes_masquerade_all_but_pod_to_pod_traffic() {
+    let p6 = plan_from_env(&[]);
+    assert_eq!(
+        masquerade_file(&node(&p6, "kube-node-1").masquerade).contents,
+        "# <pod CIDR> <destination kept>...: masquerade the rest (chain DIND-MASQ), applied at every start\n\
+         fd00:40:0:0:2::/80 fd00:40::/72\n"
+    );
+    // Each family keeps its own pod CIDRs.
+    let pd = plan_from_env(&[("IP_MODE", "dual-stack")]);
+    assert_eq!(
+        masquerade_file(&node(&pd, "kube-master").masquerade).contents,
+        "# <pod CIDR> <destination kept>...: masquerade the rest (chain DIND-MASQ), applied at every start\n\
+         10.244.1.0/24 10.244.0.0/16\n\
+         fd00:40:0:0:1::/80 fd00:40::/72\n"
     );
 }
 

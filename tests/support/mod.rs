@@ -470,7 +470,8 @@ pub struct HostState {
 }
 
 fn without_noise(save: &str) -> String {
-    save.lines()
+    let lines: Vec<String> = save
+        .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| {
             if l.starts_with(':') {
@@ -479,8 +480,35 @@ fn without_noise(save: &str) -> String {
                 l.to_string()
             }
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    without_empty_tables(&lines).join("\n")
+}
+
+/// A table with no rules and only ACCEPT policies filters nothing: the same as no table. (The
+/// nft backend makes one the first time anything lists or changes it.)
+fn without_empty_tables(lines: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut table: Vec<String> = Vec::new();
+    for line in lines {
+        if line.starts_with('*') {
+            table = vec![line.clone()];
+        } else if line == "COMMIT" && !table.is_empty() {
+            table.push(line.clone());
+            let filters_nothing = table[1..table.len() - 1]
+                .iter()
+                .all(|l| l.starts_with(':') && l.ends_with(" ACCEPT"));
+            if !filters_nothing {
+                kept.append(&mut table);
+            }
+            table.clear();
+        } else if !table.is_empty() {
+            table.push(line.clone());
+        } else {
+            kept.push(line.clone());
+        }
+    }
+    kept.append(&mut table);
+    kept
 }
 
 /// "linkdown" only says whether some container sits on that bridge right now.
