@@ -232,6 +232,13 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
     // kubeadm checks the pod subnet against them.
     let mut controller_args = vec![("allocate-node-cidrs", "false".to_string())];
     controller_args.extend(node_cidr_mask_args(plan));
+    // Health and metrics endpoints on IPv6 in an IPv6-only cluster (as kind).
+    let ipv6_only = config.ip_mode == IpMode::Ipv6;
+    let mut scheduler_args = gates.clone();
+    if ipv6_only {
+        controller_args.push(("bind-address", "::".to_string()));
+        scheduler_args.push(("bind-address", "::1".to_string()));
+    }
     controller_args.extend(gates.iter().cloned());
     // A single node must run ordinary pods too.
     let taints = if plan.nodes.len() == 1 {
@@ -294,7 +301,7 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         ),
         (
             "scheduler",
-            map([("extraArgs", extra_args(version, &gates))]),
+            map([("extraArgs", extra_args(version, &scheduler_args))]),
         ),
     ]);
     let kubelet = map([
@@ -305,6 +312,10 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         // image's dind-kubelet-cgroup enables every controller there (as kind does).
         ("cgroupRoot", string("/kubelet")),
         ("failSwapOn", Value::Bool(false)),
+        // The API server reaches the kubelet (logs, exec) on the node's primary address; the
+        // default 0.0.0.0 listens on IPv4 only, "::" on both families (kind sets it for IPv6).
+        ("address", kubelet_address(v6_first)),
+        ("healthzBindAddress", kubelet_address(v6_first)),
         ("resolvConf", string(KUBELET_RESOLV_PATH)),
         // Test clusters share the host's disk: never evict or garbage-collect for space.
         ("imageGCHighThresholdPercent", Value::from(100)),
@@ -338,6 +349,14 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         vec![init, cluster, kubelet, proxy],
         &config.kubeadm_config_patches,
     )
+}
+
+fn kubelet_address(primary_is_v6: bool) -> Value {
+    if primary_is_v6 {
+        string("::")
+    } else {
+        Value::Null
+    }
 }
 
 /// A worker's JoinConfiguration, with the discovery token from the master's join command.

@@ -655,6 +655,7 @@ kubeadmConfigPatches:
         [
             pair("allocate-node-cidrs", "false"),
             pair("node-cidr-mask-size", "96"),
+            pair("bind-address", "::"),
             pair("feature-gates", "InPlacePodVerticalScaling=true")
         ]
     );
@@ -705,4 +706,36 @@ fn proxy_settings_reach_kubernetes_nodes_with_the_cluster_left_out() {
 
     // No proxy in the environment: nothing is passed.
     assert!(specs::proxy_settings(|_| None, &p, &record.config).is_empty());
+}
+
+#[test]
+fn ipv6_primary_clusters_serve_the_kubelet_on_both_families() {
+    let kubelet_address = |mode: &str| {
+        let config = config_from_env(&[("IP_MODE", mode)]);
+        let rendered = docs(&render_init(&config, "v1.36.4"));
+        let kubelet = doc(&rendered, "KubeletConfiguration").clone();
+        (
+            kubelet["address"].as_str().map(str::to_string),
+            kubelet["healthzBindAddress"].as_str().map(str::to_string),
+        )
+    };
+    let both = (Some("::".to_string()), Some("::".to_string()));
+    assert_eq!(kubelet_address("ipv6"), both);
+    // Dual-stack's primary family is IPv6 (its first service CIDR).
+    assert_eq!(kubelet_address("dual-stack"), both);
+    assert_eq!(kubelet_address("ipv4"), (None, None));
+
+    // Health endpoints of the controller manager and scheduler on IPv6 in ipv6 mode.
+    let config = config_from_env(&[]);
+    let rendered = docs(&render_init(&config, "v1.36.4"));
+    let cluster = doc(&rendered, "ClusterConfiguration");
+    let arg = |component: &str, name: &str| {
+        cluster[component]["extraArgs"]
+            .as_sequence()
+            .and_then(|args| args.iter().find(|a| a["name"].as_str() == Some(name)))
+            .and_then(|a| a["value"].as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(arg("controllerManager", "bind-address").as_deref(), Some("::"));
+    assert_eq!(arg("scheduler", "bind-address").as_deref(), Some("::1"));
 }
