@@ -147,7 +147,8 @@ pub struct ConfigArgs {
     /// [env: NAT64_V4_SUBNET_PREFIX] [default: 172.18]
     #[arg(long, value_name = "A.B")]
     pub nat64_v4_prefix: Option<String>,
-    /// IPv4 resolver DNS64 forwards to, through NAT64 [env: REMOTE_DNS64_V4SERVER] [default: 8.8.8.8]
+    /// IPv4 resolver the cluster forwards to (DNS64 through NAT64 in ipv6 mode)
+    /// [env: REMOTE_DNS64_V4SERVER] [default: the Docker host's, via Docker's embedded DNS]
     #[arg(long, value_name = "IPV4")]
     pub upstream_dns: Option<String>,
     /// Docker host interface for direct IPv6 egress [env: DIND_EGRESS_INTERFACE]

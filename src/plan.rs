@@ -41,11 +41,19 @@ pub struct Dns64Plan {
     pub container: String,
     pub address: Ipv6Addr,
     pub prefix: Ipv6Net,
-    /// The upstream resolver's IPv4 address embedded in the prefix: queries cross NAT64 too.
-    pub forwarder: Ipv6Addr,
+    /// With `--upstream-dns`: its IPv4 address embedded in the prefix, so bind9's own queries
+    /// cross NAT64 too (k-d-c's design). Without: Docker's embedded DNS in bind9's own
+    /// namespace, which follows the Docker host's resolvers.
+    pub forwarder: IpAddr,
+    /// Delete the IPv4 address Docker gives bind9; it keeps it to reach Docker's embedded
+    /// DNS, which forwards over IPv4.
+    pub drop_ipv4: bool,
     pub allow_aaaa: bool,
     pub routes: Vec<Route>,
 }
+
+/// Docker's embedded DNS, in every container's own namespace on a user-defined network.
+pub const DOCKER_DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Nat64Plan {
@@ -76,8 +84,16 @@ pub struct NodePlan {
     pub addresses: Vec<IpAddr>,
     pub pod_cidrs: Vec<IpNet>,
     pub routes: Vec<Route>,
-    /// The resolver written into the node's resolv.conf; None keeps Docker's.
-    pub resolver: Option<Ipv6Addr>,
+    /// The resolver written into the node's resolv.conf (its pods use it too): DNS64 in
+    /// ipv6 mode, else the network's IPv4 gateway, where the node hands DNS to Docker's
+    /// embedded DNS (`docker_dns_at`).
+    pub resolver: IpAddr,
+    /// Some(address): the node forwards DNS sent to this address (from its pods, too) to
+    /// Docker's embedded DNS, which a pod cannot reach at 127.0.0.11 itself (as kind does).
+    pub docker_dns_at: Option<Ipv4Addr>,
+    /// Docker's embedded DNS forwards the node's queries here (`--upstream-dns`); None:
+    /// to the Docker host's resolvers.
+    pub docker_dns_upstream: Option<Ipv4Addr>,
     /// Delete the IPv4 address Docker gives the node on the NAT64 subnet: IPv6-only nodes.
     pub drop_ipv4: bool,
     /// What the node masquerades to its own address, one rule per pod CIDR of the node.
@@ -295,7 +311,11 @@ pub fn plan(config: &Config) -> ClusterPlan {
                 container: format!("bind9{sfx}"),
                 address: v6_host(v6, DNS64_HOST),
                 prefix: config.dns64_prefix,
-                forwarder: embed_ipv4(config.dns64_prefix, config.upstream_dns),
+                forwarder: match config.upstream_dns {
+                    Some(upstream) => embed_ipv4(config.dns64_prefix, upstream).into(),
+                    None => DOCKER_DNS.into(),
+                },
+                drop_ipv4: config.upstream_dns.is_some(),
                 allow_aaaa: config.allow_aaaa,
                 routes: vec![Route::via(IpNet::V6(config.dns64_prefix), nat64_v6.into())],
             };
@@ -304,6 +324,7 @@ pub fn plan(config: &Config) -> ClusterPlan {
         _ => (None, None),
     };
 
+    let docker_dns_at = mgmt_v4.map(|v4| v4_host(v4, 1));
     let node_ids: Vec<u8> = (1..=config.nodes.saturating_add(1)).collect();
     let address_of = |node_id: u8| -> Vec<IpAddr> {
         let host = u32::from(node_id) + 1;
@@ -352,7 +373,14 @@ pub fn plan(config: &Config) -> ClusterPlan {
                 addresses: address_of(node_id),
                 pod_cidrs: pods_of(node_id),
                 routes,
-                resolver: dns64.as_ref().map(|d| d.address),
+                resolver: match (&dns64, docker_dns_at) {
+                    (Some(dns64), _) => dns64.address.into(),
+                    (None, Some(gateway)) => gateway.into(),
+                    // Not a valid config (no family at all); Docker's resolver stays.
+                    (None, None) => DOCKER_DNS.into(),
+                },
+                docker_dns_at: docker_dns_at.filter(|_| dns64.is_none()),
+                docker_dns_upstream: config.upstream_dns.filter(|_| dns64.is_none()),
                 drop_ipv4: ipv6_only,
                 masquerade: pods_of(node_id)
                     .into_iter()

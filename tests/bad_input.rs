@@ -7,7 +7,7 @@
 //! Cluster ids 20-40 only (the network-plane suite uses 0-5). The default NAT64 prefix 172.18
 //! plus an id above 13 leaves 172.16.0.0/12, which dind refuses; so every `up` here that may
 //! pass validation gets `--nat64-v4-prefix 10.100` (NAT64 network 10.(100+id).0.0/16), and
-//! `--upstream-dns` of the simulated Internet's resolver instead of 8.8.8.8. No test sends
+//! `--upstream-dns` of the simulated Internet's resolver instead of the host's. No test sends
 //! a packet from a cluster.
 
 mod support;
@@ -20,7 +20,7 @@ use pretty_assertions::assert_eq;
 use std::process::Output;
 use support::*;
 
-/// The simulated Internet's resolver: nothing here may forward DNS to 8.8.8.8.
+/// The simulated Internet's resolver: nothing here may forward DNS to the host's resolvers.
 const UPSTREAM: &str = WAN_V4;
 /// With it, ids 20-40 get NAT64 networks 10.120-140.0.0/16.
 const NAT64: &str = "10.100";

@@ -333,7 +333,6 @@ async fn dual_stack_reaches_both_families_directly() {
     let pod = Pod::create(&engine, &cluster.name("kube-node-1"), "pod-dual")
         .await
         .unwrap();
-    // By address: Docker's embedded DNS would forward to the host's resolvers.
     assert_eq!(
         pod.fetch(&format!("http://{WAN_V4}/")).await.unwrap(),
         HOST_V4
@@ -342,6 +341,11 @@ async fn dual_stack_reaches_both_families_directly() {
         pod.fetch(&format!("http://[{WAN_V6}]/")).await.unwrap(),
         HOST_V6
     );
+    // By name: the pod's resolver is the network's gateway, which the node hands to Docker's
+    // embedded DNS, which forwards to --upstream-dns (the simulated Internet's resolver).
+    assert_eq!(pod.lookup(V4ONLY, "A").await.unwrap(), WAN_V4);
+    assert_eq!(pod.lookup(DUAL, "AAAA").await.unwrap(), WAN_V6);
+    assert_eq!(pod.fetch(&url(V4ONLY)).await.unwrap(), HOST_V4);
     assert!(!ip6tables_lines_with("dind:cluster=6").is_empty());
 
     let out = cluster.down();
@@ -374,6 +378,9 @@ async fn ipv4_mode_runs_no_dns64_and_touches_no_ipv6_rule() {
         pod.fetch(&format!("http://{WAN_V4}/")).await.unwrap(),
         HOST_V4
     );
+    // By name, through the node to Docker's embedded DNS and on to --upstream-dns.
+    assert_eq!(pod.lookup(V4ONLY, "A").await.unwrap(), WAN_V4);
+    assert_eq!(pod.fetch(&url(V4ONLY)).await.unwrap(), HOST_V4);
     assert!(ip6tables_lines_with("dind:cluster=7").is_empty());
 
     let out = cluster.down();

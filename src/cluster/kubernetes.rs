@@ -294,7 +294,7 @@ async fn configure_coredns(kube: &Kube<'_>) -> Result<()> {
             "jsonpath={.data.Corefile}",
         ])
         .await?;
-    let upstreams: Vec<IpAddr> = kubeadm::upstream_resolvers(kube.plan, kube.config());
+    let upstreams: Vec<IpAddr> = kubeadm::upstream_resolvers(kube.plan);
     let wanted = corefile::forward_to(&current, &upstreams)?;
     if wanted == current {
         return Ok(());

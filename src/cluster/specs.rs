@@ -61,6 +61,21 @@ fn sysctls(ipv6_forwarding: bool) -> HashMap<String, String> {
     map
 }
 
+/// A node's sysctls: forwarding, and where it hands DNS to Docker's embedded DNS, loopback
+/// destinations for its pods' packets (`route_localnet`; that DNS listens on 127.0.0.11).
+fn node_sysctls(node: &NodePlan) -> HashMap<String, String> {
+    let mut map = sysctls(true);
+    if node.docker_dns_at.is_some() {
+        map.insert("net.ipv4.conf.all.route_localnet".into(), "1".into());
+    }
+    map
+}
+
+/// `--upstream-dns` as the node's Docker DNS server: Docker's embedded DNS forwards there.
+fn node_dns(node: &NodePlan) -> Option<Vec<String>> {
+    node.docker_dns_upstream.map(|ip| vec![ip.to_string()])
+}
+
 fn endpoint(plan: &ClusterPlan, addresses: &[IpAddr]) -> NetworkingConfig {
     let ipv4 = addresses
         .iter()
@@ -175,7 +190,8 @@ pub fn node_container(
             // SYS_ADMIN + no AppArmor profile: network namespaces for pods (ip netns mounts).
             cap_add: caps(&["NET_ADMIN", "SYS_ADMIN"]),
             security_opt: Some(vec!["apparmor=unconfined".into()]),
-            sysctls: Some(sysctls(true)),
+            sysctls: Some(node_sysctls(node)),
+            dns: node_dns(node),
             ..Default::default()
         }),
         networking_config: Some(endpoint(plan, &node.addresses)),
@@ -333,7 +349,8 @@ fn kubernetes_node_container(
                 maximum_retry_count: Some(1),
             }),
             port_bindings: published,
-            sysctls: Some(sysctls(true)),
+            sysctls: Some(node_sysctls(node)),
+            dns: node_dns(node),
             ..Default::default()
         }),
         networking_config: Some(endpoint(plan, &node.addresses)),

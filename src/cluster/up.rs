@@ -197,7 +197,7 @@ async fn create(ctx: &Ctx) -> Result<()> {
         if ctx.record.config.kubernetes {
             files.push(FileSpec::new(
                 kubeadm::KUBELET_RESOLV_PATH,
-                kubeadm::kubelet_resolv_conf(&ctx.plan, &ctx.record.config),
+                kubeadm::kubelet_resolv_conf(&ctx.plan),
             ));
         }
         let ready = Ready {

@@ -100,7 +100,9 @@ pub struct Config {
     pub dns64_prefix: Ipv6Net,
     /// As given; the cluster id is added when planning.
     pub nat64_v4_prefix: V4Prefix16,
-    pub upstream_dns: Ipv4Addr,
+    /// The IPv4 resolver the cluster forwards to; None: the Docker host's own resolvers,
+    /// reached through Docker's embedded DNS (127.0.0.11).
+    pub upstream_dns: Option<Ipv4Addr>,
     /// None: use the interface of the Docker host's default route, found at `up` time.
     pub egress_interface: Option<String>,
     pub kubernetes: bool,
@@ -232,7 +234,6 @@ pub mod defaults {
     pub const NODES: u8 = 2;
     pub const DNS64_PREFIX: &str = "fd00:10:64:ff9b::/96";
     pub const NAT64_V4_PREFIX: &str = "172.18";
-    pub const UPSTREAM_DNS: &str = "8.8.8.8";
     pub const MGMT_V4: &str = "10.192.0.0/24";
     pub const MGMT_V6: &str = "fd00:20::/64";
     pub const POD_V4: &str = "10.244.0.0/16";

@@ -374,19 +374,25 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             .parse()
             .map_err(|e: String| refuse("--nat64-v4-prefix", &nat64_raw, e))?
     };
-    let dns_raw = or_default(layer.upstream_dns, defaults::UPSTREAM_DNS);
-    let upstream_dns: Ipv4Addr = parse(
-        "--upstream-dns",
-        &dns_raw,
-        "expected an IPv4 address like 8.8.8.8",
-    )?;
-    if upstream_dns.is_unspecified() || upstream_dns.is_loopback() || upstream_dns.is_multicast() {
-        return Err(refuse(
-            "--upstream-dns",
-            &dns_raw,
-            "the upstream resolver must be a unicast address reachable from the Docker host",
-        ));
-    }
+    // Unset: the Docker host's resolvers, through Docker's embedded DNS.
+    let upstream_dns = match &layer.upstream_dns {
+        Some(dns_raw) => {
+            let upstream: Ipv4Addr = parse(
+                "--upstream-dns",
+                dns_raw,
+                "expected an IPv4 address like 8.8.8.8",
+            )?;
+            if upstream.is_unspecified() || upstream.is_loopback() || upstream.is_multicast() {
+                return Err(refuse(
+                    "--upstream-dns",
+                    dns_raw,
+                    "the upstream resolver must be a unicast address reachable from the Docker host",
+                ));
+            }
+            Some(upstream)
+        }
+        None => None,
+    };
     let egress_interface = layer
         .egress_interface
         .as_ref()

@@ -672,9 +672,12 @@ fn judge_name(
         })
     } else if r.path.is_none() {
         Some(format!(
-            "the pod got no answer: check DNS64 ({}) and its upstream resolver (--upstream-dns {}), `docker logs {}`",
+            "the pod got no answer: check DNS64 ({}) and its upstream resolver ({}), `docker logs {}`",
             plan.dns64.as_ref().map(|d| d.address.to_string()).unwrap_or_default(),
-            config.upstream_dns,
+            match config.upstream_dns {
+                Some(ip) => format!("--upstream-dns {ip}"),
+                None => "the Docker host's, through Docker's embedded DNS".to_string(),
+            },
             plan.dns64.as_ref().map(|d| d.container.as_str()).unwrap_or("bind9")
         ))
     } else if !r.matches_policy {

@@ -90,20 +90,18 @@ pub fn dns_service_ip(config: &Config) -> IpAddr {
     }
 }
 
-/// The resolvers pods' DNS (CoreDNS) forwards to: DNS64 in ipv6 mode; elsewhere the upstream
-/// resolver, because Docker's embedded one (127.0.0.11) is unreachable from a pod.
-pub fn upstream_resolvers(plan: &ClusterPlan, config: &Config) -> Vec<IpAddr> {
-    match &plan.dns64 {
-        Some(dns64) => vec![IpAddr::V6(dns64.address)],
-        None => vec![IpAddr::V4(config.upstream_dns)],
-    }
+/// The resolvers pods' DNS (CoreDNS) forwards to: the nodes' own, which is DNS64 in ipv6
+/// mode and elsewhere the address each node hands to Docker's embedded DNS (127.0.0.11 is
+/// unreachable from a pod).
+pub fn upstream_resolvers(plan: &ClusterPlan) -> Vec<IpAddr> {
+    vec![master(plan).resolver]
 }
 
 /// The resolv.conf the kubelet hands to pods with dnsPolicy Default (CoreDNS among them).
-pub fn kubelet_resolv_conf(plan: &ClusterPlan, config: &Config) -> String {
+pub fn kubelet_resolv_conf(plan: &ClusterPlan) -> String {
     let mut text =
         String::from("# Written by dind: upstream resolvers for pods with dnsPolicy Default.\n");
-    for resolver in upstream_resolvers(plan, config) {
+    for resolver in upstream_resolvers(plan) {
         text.push_str(&format!("nameserver {resolver}\n"));
     }
     text

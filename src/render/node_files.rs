@@ -3,7 +3,7 @@
 
 use super::{cni, named, tayga, FileSpec};
 use crate::plan::{Dns64Plan, Masquerade, Nat64Plan, NodePlan, Route};
-use std::net::Ipv6Addr;
+use std::net::Ipv4Addr;
 
 pub const ROUTES_PATH: &str = "/etc/dind/routes";
 pub const DROP_IPV4_PATH: &str = "/etc/dind/drop-ipv4";
@@ -19,8 +19,30 @@ pub fn routes_file(routes: &[Route]) -> FileSpec {
     FileSpec::new(ROUTES_PATH, text)
 }
 
-pub fn resolv_conf(resolver: Ipv6Addr) -> String {
-    format!("# Written by dind: the cluster's DNS64 server.\nnameserver {resolver}\noptions timeout:2 attempts:3\n")
+pub const DOCKER_DNS_PATH: &str = "/etc/dind/docker-dns";
+
+pub fn resolv_conf(node: &NodePlan) -> String {
+    let what = match node.docker_dns_at {
+        Some(_) => "Docker's embedded DNS, which the node forwards this address to",
+        None => "the cluster's DNS64 server",
+    };
+    format!(
+        "# Written by dind: {what}.\nnameserver {}\noptions timeout:2 attempts:3\n",
+        node.resolver
+    )
+}
+
+/// The address whose DNS the node hands to Docker's embedded DNS, and the resolver that
+/// one forwards to (the Docker host's, unless --upstream-dns names one).
+fn docker_dns_file(at: Ipv4Addr, upstream: Option<Ipv4Addr>) -> FileSpec {
+    let upstream = match upstream {
+        Some(ip) => format!("--upstream-dns {ip}"),
+        None => "the Docker host's resolvers".to_string(),
+    };
+    FileSpec::new(
+        DOCKER_DNS_PATH,
+        format!("# DNS to this address goes to Docker's embedded DNS ({upstream})\n{at}\n"),
+    )
 }
 
 /// One line per rule: the source, then the destinations that keep it.
@@ -44,11 +66,14 @@ fn drop_ipv4_marker() -> FileSpec {
 }
 
 pub fn dns64_files(dns64: &Dns64Plan) -> Vec<FileSpec> {
-    vec![
+    let mut files = vec![
         FileSpec::new("/etc/bind/named.conf", named::named_conf(dns64)),
         routes_file(&dns64.routes),
-        drop_ipv4_marker(),
-    ]
+    ];
+    if dns64.drop_ipv4 {
+        files.push(drop_ipv4_marker());
+    }
+    files
 }
 
 pub fn nat64_files(nat64: &Nat64Plan) -> Vec<FileSpec> {
@@ -64,8 +89,9 @@ pub fn node_files(node: &NodePlan) -> Vec<FileSpec> {
         masquerade_file(&node.masquerade),
         FileSpec::new(cni::CONFLIST_PATH, cni::conflist(node)),
     ];
-    if let Some(resolver) = node.resolver {
-        files.push(FileSpec::new(RESOLV_PATH, resolv_conf(resolver)));
+    files.push(FileSpec::new(RESOLV_PATH, resolv_conf(node)));
+    if let Some(at) = node.docker_dns_at {
+        files.push(docker_dns_file(at, node.docker_dns_upstream));
     }
     if node.drop_ipv4 {
         files.push(drop_ipv4_marker());

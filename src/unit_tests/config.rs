@@ -48,7 +48,8 @@ fn defaults_are_kdc_ipv6_defaults() {
             allow_aaaa: false,
             dns64_prefix: "fd00:10:64:ff9b::/96".parse().unwrap(),
             nat64_v4_prefix: V4Prefix16(172, 18),
-            upstream_dns: Ipv4Addr::new(8, 8, 8, 8),
+            // The Docker host's resolvers, through Docker's embedded DNS.
+            upstream_dns: None,
             egress_interface: None,
             kubernetes: true,
             mgmt_cidrs: nets(&["fd00:20::/64"]),
@@ -125,11 +126,7 @@ fn defaults_per_ip_mode() {
         // Mode-independent defaults.
         assert_eq!(config.nodes, 2, "{mode_flag}");
         assert_eq!(config.cluster_id, 0, "{mode_flag}");
-        assert_eq!(
-            config.upstream_dns,
-            Ipv4Addr::new(8, 8, 8, 8),
-            "{mode_flag}"
-        );
+        assert_eq!(config.upstream_dns, None, "{mode_flag}");
         assert_eq!(config.nat64_v4_prefix, V4Prefix16(172, 18), "{mode_flag}");
         assert!(config.kubernetes, "{mode_flag}");
     }
@@ -244,7 +241,7 @@ fn over_merges_field_by_field() {
     assert_eq!(merged.ip_mode, None);
     let config = valid(merged);
     assert_eq!((config.cluster_id, config.nodes), (7, 4));
-    assert_eq!(config.upstream_dns, Ipv4Addr::new(9, 9, 9, 9));
+    assert_eq!(config.upstream_dns, Some(Ipv4Addr::new(9, 9, 9, 9)));
 }
 
 #[test]

@@ -102,11 +102,11 @@ fn golden_kubelet_resolv_conf() {
     let ipv4 = config_from_env(&[("IP_MODE", "ipv4"), ("REMOTE_DNS64_V4SERVER", "9.9.9.9")]);
     assert_golden(
         "kubeadm/kubelet-resolv-ipv6.conf",
-        &kubelet_resolv_conf(&plan(&ipv6), &ipv6),
+        &kubelet_resolv_conf(&plan(&ipv6)),
     );
     assert_golden(
         "kubeadm/kubelet-resolv-ipv4.conf",
-        &kubelet_resolv_conf(&plan(&ipv4), &ipv4),
+        &kubelet_resolv_conf(&plan(&ipv4)),
     );
 }
 
@@ -426,20 +426,31 @@ fn bad_patches_are_refused_with_the_setting_named() {
 }
 
 #[test]
-fn kubelet_resolvers_are_dns64_in_ipv6_and_the_upstream_elsewhere() {
+fn kubelet_resolvers_are_dns64_in_ipv6_and_the_nodes_docker_dns_elsewhere() {
     let ipv6 = config_from_env(&[]);
     assert_eq!(
-        upstream_resolvers(&plan(&ipv6), &ipv6),
+        upstream_resolvers(&plan(&ipv6)),
         vec!["fd00:20::100".parse::<IpAddr>().unwrap()]
     );
-    let dual = config_from_env(&[
-        ("IP_MODE", "dual-stack"),
-        ("REMOTE_DNS64_V4SERVER", "1.1.1.1"),
-    ]);
-    assert_eq!(
-        upstream_resolvers(&plan(&dual), &dual),
-        vec!["1.1.1.1".parse::<IpAddr>().unwrap()]
-    );
+    // Given or not, --upstream-dns is what Docker's embedded DNS forwards to; pods reach that
+    // through the network's gateway address on their node.
+    for upstream in [None, Some("1.1.1.1")] {
+        let mut vars = vec![("IP_MODE", "dual-stack")];
+        vars.extend(upstream.map(|u| ("REMOTE_DNS64_V4SERVER", u)));
+        let dual = config_from_env(&vars);
+        let p = plan(&dual);
+        assert_eq!(
+            upstream_resolvers(&p),
+            vec!["10.192.0.1".parse::<IpAddr>().unwrap()]
+        );
+        for node in &p.nodes {
+            assert_eq!(node.docker_dns_at, Some("10.192.0.1".parse().unwrap()));
+            assert_eq!(
+                node.docker_dns_upstream,
+                upstream.map(|u| u.parse().unwrap())
+            );
+        }
+    }
 }
 
 #[test]
@@ -736,6 +747,9 @@ fn ipv6_primary_clusters_serve_the_kubelet_on_both_families() {
             .and_then(|a| a["value"].as_str())
             .map(str::to_string)
     };
-    assert_eq!(arg("controllerManager", "bind-address").as_deref(), Some("::"));
+    assert_eq!(
+        arg("controllerManager", "bind-address").as_deref(),
+        Some("::")
+    );
     assert_eq!(arg("scheduler", "bind-address").as_deref(), Some("::1"));
 }

@@ -64,7 +64,9 @@ fn default_ipv6_dns64_and_nat64() {
     assert_eq!(dns64.container, "bind9");
     assert_eq!(dns64.address, v6("fd00:20::100"));
     assert_eq!(dns64.prefix.to_string(), "fd00:10:64:ff9b::/96");
-    assert_eq!(dns64.forwarder, v6("fd00:10:64:ff9b::808:808"));
+    // No --upstream-dns: Docker's embedded DNS, over the IPv4 address bind9 keeps.
+    assert_eq!(dns64.forwarder.to_string(), "127.0.0.11");
+    assert!(!dns64.drop_ipv4);
     assert!(!dns64.allow_aaaa);
     assert_eq!(
         route_strings(&dns64.routes),
@@ -165,10 +167,11 @@ fn default_ipv6_nodes() {
     for node in &p.nodes {
         assert_eq!(
             node.resolver,
-            Some(v6("fd00:20::100")),
+            std::net::IpAddr::V6(v6("fd00:20::100")),
             "{}",
             node.container
         );
+        assert_eq!(node.docker_dns_at, None);
         assert!(node.drop_ipv4, "{}", node.container);
     }
 }
@@ -287,7 +290,10 @@ fn cluster_5_names_and_addresses() {
         addrs,
         [ip("fd00:20:5::2"), ip("fd00:20:5::3"), ip("fd00:20:5::4")]
     );
-    assert_eq!(p.nodes[0].resolver, Some(v6("fd00:20:5::100")));
+    assert_eq!(
+        p.nodes[0].resolver,
+        std::net::IpAddr::V6(v6("fd00:20:5::100"))
+    );
     // Pod CIDRs do not carry the cluster id (as in k-d-c): they live inside the nodes.
     assert_eq!(p.nodes[0].pod_cidrs, vec![net("fd00:40:0:0:1::/80")]);
 }
@@ -417,7 +423,9 @@ fn ipv4_plan() {
         ]
     );
     for node in &p.nodes {
-        assert_eq!(node.resolver, None);
+        // The gateway, which the node hands to Docker's embedded DNS.
+        assert_eq!(node.resolver.to_string(), "10.192.0.1");
+        assert_eq!(node.docker_dns_at, Some("10.192.0.1".parse().unwrap()));
         assert!(!node.drop_ipv4);
     }
 }
@@ -480,7 +488,7 @@ fn dual_stack_plan() {
             "fd00:40:0:0:3::/80 via fd00:20::4",
         ]
     );
-    assert_eq!(master.resolver, None);
+    assert_eq!(master.resolver.to_string(), "10.192.0.1");
     assert!(!master.drop_ipv4);
 }
 
@@ -581,7 +589,10 @@ fn embed_ipv4_for_the_forwarder() {
         ("DNS64_PREFIX_SIZE", "48"),
         ("REMOTE_DNS64_V4SERVER", "192.0.2.33"),
     ]);
-    assert_eq!(p.dns64.unwrap().forwarder, v6("2001:db8:122:c000:2:2100::"));
+    assert_eq!(
+        p.dns64.unwrap().forwarder,
+        std::net::IpAddr::V6(v6("2001:db8:122:c000:2:2100::"))
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::render::host_rules::{
 };
 use crate::render::node_files::{
     dns64_files, masquerade_file, nat64_files, node_files, resolv_conf, routes_file,
-    DROP_IPV4_PATH, MASQUERADE_PATH, RESOLV_PATH, ROUTES_PATH,
+    DOCKER_DNS_PATH, DROP_IPV4_PATH, MASQUERADE_PATH, RESOLV_PATH, ROUTES_PATH,
 };
 use crate::render::{cni, named::named_conf, tayga::tayga_conf, FileSpec};
 use ipnet::Ipv6Net;
@@ -42,6 +42,26 @@ fn golden_named_conf_default() {
 }
 
 #[test]
+fn bind9_follows_the_docker_host_unless_an_upstream_is_given() {
+    let default = plan_from_env(&[]);
+    let dns64 = default.dns64.as_ref().unwrap();
+    assert_eq!(dns64.forwarder.to_string(), "127.0.0.11");
+    // It keeps its IPv4 address: Docker's embedded DNS forwards over IPv4.
+    assert_eq!(
+        paths(&dns64_files(dns64)),
+        ["/etc/bind/named.conf", ROUTES_PATH]
+    );
+    // Given: k-d-c's way, through NAT64, on IPv6 alone.
+    let given = plan_from_env(&[("REMOTE_DNS64_V4SERVER", "8.8.8.8")]);
+    let dns64 = given.dns64.as_ref().unwrap();
+    assert_eq!(dns64.forwarder.to_string(), "fd00:10:64:ff9b::808:808");
+    assert_eq!(
+        paths(&dns64_files(dns64)),
+        ["/etc/bind/named.conf", ROUTES_PATH, DROP_IPV4_PATH]
+    );
+}
+
+#[test]
 fn golden_named_conf_allow_aaaa() {
     let p = plan_from_env(&[("DIND_ALLOW_AAAA_USE", "true")]);
     assert_golden(
@@ -68,10 +88,8 @@ fn named_conf_excludes_every_aaaa_only_without_allow_aaaa() {
         "{with}"
     );
     for conf in [&without, &with] {
-        assert!(
-            conf.contains("    forwarders { fd00:10:64:ff9b::808:808; };\n"),
-            "{conf}"
-        );
+        // No --upstream-dns: Docker's embedded DNS in bind9's own namespace.
+        assert!(conf.contains("    forwarders { 127.0.0.11; };\n"), "{conf}");
         assert!(conf.contains("    forward only;\n"), "{conf}");
         assert!(conf.contains("    listen-on-v6 { any; };\n"), "{conf}");
         assert_eq!(
@@ -246,13 +264,18 @@ fn routes_file_lines() {
 }
 
 #[test]
-fn resolv_conf_points_at_bind9() {
+fn resolv_conf_points_at_bind9_or_at_the_docker_dns_the_node_forwards() {
     let p = plan_from_env(&[("CLUSTER_ID", "5")]);
-    let resolver = node(&p, "kube-master-cluster-5").resolver.unwrap();
     assert_eq!(
-        resolv_conf(resolver),
+        resolv_conf(node(&p, "kube-master-cluster-5")),
         "# Written by dind: the cluster's DNS64 server.\nnameserver fd00:20:5::100\n\
          options timeout:2 attempts:3\n"
+    );
+    let p4 = plan_from_env(&[("IP_MODE", "ipv4"), ("CLUSTER_ID", "5")]);
+    assert_eq!(
+        resolv_conf(node(&p4, "kube-master-cluster-5")),
+        "# Written by dind: Docker's embedded DNS, which the node forwards this address to.\n\
+         nameserver 10.192.5.1\noptions timeout:2 attempts:3\n"
     );
 }
 
@@ -275,22 +298,48 @@ fn node_files_per_mode() {
         ]
     );
     assert!(files.iter().all(|f| f.mode == 0o644));
-    assert_eq!(
-        files[3].contents,
-        resolv_conf("fd00:20::100".parse().unwrap())
-    );
+    assert_eq!(files[3].contents, resolv_conf(node(&p6, "kube-node-1")));
     assert_eq!(files[4].contents, "");
     assert_eq!(files[2].contents, cni::conflist(node(&p6, "kube-node-1")));
 
+    // Outside ipv6 mode the node (and its pods) resolve through Docker's embedded DNS at the
+    // gateway, which Docker's own 127.0.0.11 would not give a pod.
     let p4 = plan_from_env(&[("IP_MODE", "ipv4")]);
+    let files = node_files(node(&p4, "kube-node-1"));
     assert_eq!(
-        paths(&node_files(node(&p4, "kube-node-1"))),
-        [ROUTES_PATH, MASQUERADE_PATH, cni::CONFLIST_PATH]
+        paths(&files),
+        [
+            ROUTES_PATH,
+            MASQUERADE_PATH,
+            cni::CONFLIST_PATH,
+            RESOLV_PATH,
+            DOCKER_DNS_PATH
+        ]
     );
-    let pd = plan_from_env(&[("IP_MODE", "dual-stack")]);
     assert_eq!(
-        paths(&node_files(node(&pd, "kube-master"))),
-        [ROUTES_PATH, MASQUERADE_PATH, cni::CONFLIST_PATH]
+        files[4].contents,
+        "# DNS to this address goes to Docker's embedded DNS (the Docker host's resolvers)\n\
+         10.192.0.1\n"
+    );
+    let pd = plan_from_env(&[
+        ("IP_MODE", "dual-stack"),
+        ("REMOTE_DNS64_V4SERVER", "9.9.9.9"),
+    ]);
+    let files = node_files(node(&pd, "kube-master"));
+    assert_eq!(
+        paths(&files),
+        [
+            ROUTES_PATH,
+            MASQUERADE_PATH,
+            cni::CONFLIST_PATH,
+            RESOLV_PATH,
+            DOCKER_DNS_PATH
+        ]
+    );
+    assert_eq!(
+        files[4].contents,
+        "# DNS to this address goes to Docker's embedded DNS (--upstream-dns 9.9.9.9)\n\
+         10.192.0.1\n"
     );
 }
 
@@ -314,7 +363,7 @@ fn nodes_masquerade_all_but_pod_to_pod_traffic() {
 
 #[test]
 fn support_container_files() {
-    let p = plan_from_env(&[]);
+    let p = plan_from_env(&[("REMOTE_DNS64_V4SERVER", "8.8.8.8")]);
     let dns64 = p.dns64.as_ref().unwrap();
     let files = dns64_files(dns64);
     assert_eq!(

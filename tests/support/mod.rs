@@ -390,12 +390,17 @@ impl Pod {
 
     /// The AAAA answer the pod gets from its resolver (the cluster's DNS64).
     pub async fn aaaa(&self, name: &str) -> Result<String> {
+        self.lookup(name, "AAAA").await
+    }
+
+    /// The answer of type `record_type` the pod gets from the resolver in its resolv.conf.
+    pub async fn lookup(&self, name: &str, record_type: &str) -> Result<String> {
         let out = self
-            .run(&["dig", "+short", "+time=2", "+tries=2", name, "AAAA"])
+            .run(&["dig", "+short", "+time=2", "+tries=2", name, record_type])
             .await?;
         if !out.success() {
             bail!(
-                "dig {name} AAAA failed in pod {}: {}{}",
+                "dig {name} {record_type} failed in pod {}: {}{}",
                 self.name,
                 out.stdout,
                 out.stderr
