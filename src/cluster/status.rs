@@ -67,6 +67,10 @@ pub async fn status(
         let mut containers = Vec::new();
         let mut api_server = None;
         let mut node_image = None;
+        let dns64_keeps_ipv4 = record
+            .as_ref()
+            .and_then(|r| plan::plan(&r.config).dns64)
+            .is_some_and(|d| !d.drop_ipv4);
         for c in engine
             .containers_with(&[(labels::CLUSTER, id_text.as_str())])
             .await?
@@ -94,11 +98,17 @@ pub async fn status(
                 .into_values()
             {
                 addresses.extend(endpoint.global_ipv6_address.filter(|a| !a.is_empty()));
-                // IPv6-only containers drop the IPv4 address Docker still lists for them.
+                // IPv6-only containers drop the IPv4 address Docker still lists for them
+                // (NAT64 keeps it, and so does DNS64 when it forwards to Docker's DNS).
+                let keeps_ipv4 = match role.as_str() {
+                    labels::role::NAT64 => true,
+                    labels::role::DNS64 => dns64_keeps_ipv4,
+                    _ => false,
+                };
                 let ipv6_only = record
                     .as_ref()
                     .is_some_and(|r| r.config.ip_mode == crate::config::IpMode::Ipv6)
-                    && role != labels::role::NAT64;
+                    && !keeps_ipv4;
                 if !ipv6_only {
                     addresses.extend(endpoint.ip_address.filter(|a| !a.is_empty()));
                 }
