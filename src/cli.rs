@@ -1,6 +1,6 @@
 //! The command line: clap definitions, and the glue from arguments to the cluster commands.
 
-use crate::cluster::{down, find_record, kubernetes, status, up};
+use crate::cluster::{down, dry_run, find_record, kubernetes, status, up};
 use crate::config::{self, Config, Layer, Origin, Sourced};
 use crate::diagnose::{check, doctor, export};
 use crate::docker::Engine;
@@ -196,6 +196,12 @@ struct UpArgs {
     /// [default: the first path of $KUBECONFIG, else ~/.kube/config]
     #[arg(long, value_name = "PATH")]
     kubeconfig: Option<PathBuf>,
+    /// Print the plan and every container, file and host rule `up` would make; touch nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Output of --dry-run
+    #[arg(short, long, value_enum, default_value = "table", requires = "dry_run")]
+    output: OutputFormat,
 }
 
 fn parse_wait(text: &str) -> Result<Duration, String> {
@@ -303,6 +309,19 @@ pub async fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Up(args) => {
             let config = args.config.resolve(env_var)?;
+            if args.dry_run {
+                let images = dry_run::ImageTags {
+                    dns64: ImageKind::Dns64.spec().tag,
+                    nat64: ImageKind::Nat64.spec().tag,
+                    node: ImageKind::node_tag(&config),
+                };
+                let run = dry_run::dry_run(&config, &images, env_var)?;
+                match args.output {
+                    OutputFormat::Table => print!("{}", dry_run::render_text(&run)),
+                    OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&run)?),
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let kubeconfig = match (&args.kubeconfig, config.kubernetes) {
                 (Some(path), _) => Some(path.clone()),
                 (None, true) => Some(kubeconfig::target_path(

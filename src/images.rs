@@ -31,6 +31,22 @@ pub enum ImageKind {
 }
 
 impl ImageKind {
+    /// dind's own node image for `config`: with Kubernetes of its version, or the base.
+    pub fn own_node(config: &crate::config::Config) -> ImageKind {
+        match config.kubernetes {
+            true => ImageKind::NodeKubernetes(config.kubernetes_version),
+            false => ImageKind::NodeBase,
+        }
+    }
+
+    /// The node image a cluster runs: the one given, else dind's own.
+    pub fn node_tag(config: &crate::config::Config) -> String {
+        config
+            .node_image
+            .clone()
+            .unwrap_or_else(|| ImageKind::own_node(config).spec().tag)
+    }
+
     /// The images that need nothing from outside Debian's mirror.
     pub const NETWORK_PLANE: [ImageKind; 3] =
         [ImageKind::Dns64, ImageKind::Nat64, ImageKind::NodeBase];

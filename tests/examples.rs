@@ -68,3 +68,41 @@ fn kubernetes_patched_example() {
     );
     assert_eq!(plan(&config).nodes.len(), 4);
 }
+
+/// `dind up --dry-run` needs no Docker daemon: with DOCKER_HOST pointing at nothing, every
+/// example still prints its whole plan, as text and as one JSON document.
+#[test]
+fn every_example_dry_runs_without_docker() {
+    let examples = std::fs::read_dir(format!("{}/examples", env!("CARGO_MANIFEST_DIR")))
+        .expect("examples/")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"));
+    let mut seen = 0;
+    for path in examples {
+        let run = |extra: &[&str]| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_dind"))
+                .args(["up", "--dry-run", "--config"])
+                .arg(&path)
+                .args(extra)
+                .env("DOCKER_HOST", "tcp://127.0.0.1:9")
+                .output()
+                .expect("dind runs");
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            stdout
+        };
+        let text = run(&[]);
+        assert!(text.contains("# nothing was created or changed"), "{text}");
+        assert!(text.contains("== container kube-master"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&run(&["-o", "json"])).expect("JSON");
+        let containers = json["containers"].as_array().expect("containers");
+        assert!(containers.iter().any(|c| c["role"] == "master"), "{json:#}");
+        seen += 1;
+    }
+    assert!(seen >= 4, "only {seen} examples");
+}

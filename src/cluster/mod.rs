@@ -2,6 +2,7 @@
 //! named, ordered phases over one shared context.
 
 pub mod down;
+pub mod dry_run;
 pub mod kubernetes;
 pub mod specs;
 pub mod status;

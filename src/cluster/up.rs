@@ -345,17 +345,11 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
     if config.ip_mode == IpMode::Ipv6 {
         kinds.extend([ImageKind::Dns64, ImageKind::Nat64]);
     }
-    let own_node = match config.kubernetes {
-        true => ImageKind::NodeKubernetes(config.kubernetes_version),
-        false => ImageKind::NodeBase,
-    };
+    let own_node = ImageKind::own_node(config);
     if config.node_image.is_none() && own_node != ImageKind::NodeBase {
         kinds.push(own_node);
     }
-    let node = config
-        .node_image
-        .clone()
-        .unwrap_or_else(|| own_node.spec().tag);
+    let node = ImageKind::node_tag(config);
     let kubeadm = progress
         .run("Preparing images", async |phase| {
             if let Some(image) = &config.node_image {

@@ -1,0 +1,539 @@
+//! `dind up --dry-run`: everything `up` would create and write, from the configuration alone
+//! (no Docker, no host): the address plan, each container with its settings and files, the
+//! kubeadm configuration, and the host's routes and rules. Pure.
+
+use super::specs;
+use crate::config::Config;
+use crate::kube::join::JoinCommand;
+use crate::labels::{self, Record};
+use crate::plan::{self, ClusterPlan, NodePlan, Role};
+use crate::render::{host_rules, kubeadm, node_files, FileSpec};
+use anyhow::Result;
+use bollard::models::ContainerCreateBody;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The images the containers would run.
+#[derive(Clone, Debug)]
+pub struct ImageTags {
+    pub dns64: String,
+    pub nat64: String,
+    pub node: String,
+}
+
+/// Stands for the egress interface `up` finds on the Docker host.
+const EGRESS_PLACEHOLDER: &str = "EGRESS";
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRun {
+    pub cluster_id: u8,
+    pub ip_mode: String,
+    /// What `up` decides only on the Docker host, and how this rendering stands in for it.
+    pub notes: Vec<String>,
+    pub plan: ClusterPlan,
+    pub containers: Vec<ContainerView>,
+    pub host: HostView,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerView {
+    pub name: String,
+    pub role: String,
+    pub image: String,
+    pub network: String,
+    pub addresses: Vec<String>,
+    pub privileged: bool,
+    pub capabilities: Vec<String>,
+    pub devices: Vec<String>,
+    pub security_options: Vec<String>,
+    pub sysctls: BTreeMap<String, String>,
+    /// `volume /var`, `bind /lib/modules -> /lib/modules (ro)`, `tmpfs /run`.
+    pub mounts: Vec<String>,
+    /// `[::1]:(picked by up) -> 6443/tcp`.
+    pub ports: Vec<String>,
+    pub restart: Option<String>,
+    pub dns: Vec<String>,
+    pub env: Vec<String>,
+    pub files: Vec<FileView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileView {
+    pub path: String,
+    pub mode: String,
+    pub contents: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostView {
+    /// `ip route replace ...` on the Docker host.
+    pub routes: Vec<String>,
+    /// `ip6tables ...` on the Docker host, tagged with the cluster's comment.
+    pub ip6tables: Vec<String>,
+    pub egress_interface: Option<String>,
+}
+
+/// `env` is dind's environment (proxy settings reach the Kubernetes nodes).
+pub fn dry_run(
+    config: &Config,
+    images: &ImageTags,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<DryRun> {
+    let plan = plan::plan(config);
+    let record = Record {
+        config: config.clone(),
+        enabled_ipv6_forwarding: false,
+        kubeconfig: None,
+        api_server_port: None,
+        proxy: if config.kubernetes {
+            specs::proxy_settings(env, &plan, config)
+        } else {
+            BTreeMap::new()
+        },
+    };
+    let mut containers = Vec::new();
+    if let Some(nat64) = &plan.nat64 {
+        let body = specs::nat64_container(&plan, &record, nat64, &images.nat64);
+        containers.push(view(
+            &nat64.container,
+            labels::role::NAT64,
+            &body,
+            &node_files::nat64_files(nat64),
+        ));
+    }
+    if let Some(dns64) = &plan.dns64 {
+        let body = specs::dns64_container(&plan, &record, dns64, &images.dns64);
+        containers.push(view(
+            &dns64.container,
+            labels::role::DNS64,
+            &body,
+            &node_files::dns64_files(dns64),
+        ));
+    }
+    for node in &plan.nodes {
+        let body = specs::node_container(&plan, &record, node, &images.node);
+        let files = node_files_of(&plan, config, node)?;
+        let role = match node.role {
+            Role::Master => labels::role::MASTER,
+            Role::Worker => labels::role::WORKER,
+        };
+        containers.push(view(&node.container, role, &body, &files));
+    }
+    Ok(DryRun {
+        cluster_id: config.cluster_id,
+        ip_mode: config.ip_mode.to_string(),
+        notes: notes(config, &plan),
+        host: host_view(&plan),
+        plan,
+        containers,
+    })
+}
+
+/// The files `up` places in a node, with kubeadm's configuration where Kubernetes runs.
+fn node_files_of(plan: &ClusterPlan, config: &Config, node: &NodePlan) -> Result<Vec<FileSpec>> {
+    let mut files = node_files::node_files(node);
+    if !config.kubernetes {
+        return Ok(files);
+    }
+    files.push(FileSpec::new(
+        kubeadm::KUBELET_RESOLV_PATH,
+        kubeadm::kubelet_resolv_conf(plan),
+    ));
+    let version = config.kubernetes_version;
+    let text = match node.role {
+        Role::Master => kubeadm::init_config(plan, config, version)?,
+        Role::Worker => {
+            let join = JoinCommand {
+                api_server_endpoint: kubeadm::control_plane_endpoint(plan, config),
+                token: "<from `kubeadm token create` on the master>".to_string(),
+                ca_cert_hashes: vec!["sha256:<the cluster CA's public key hash>".to_string()],
+            };
+            kubeadm::join_config(config, version, node, &join)?
+        }
+    };
+    let mut file = FileSpec::new(kubeadm::KUBEADM_CONFIG_PATH, text);
+    file.mode = 0o600;
+    files.push(file);
+    Ok(files)
+}
+
+fn notes(config: &Config, plan: &ClusterPlan) -> Vec<String> {
+    let mut notes = vec!["nothing was created or changed".to_string()];
+    if config.kubernetes {
+        notes.push(format!(
+            "kubeadm's configuration is rendered for {} ({}); `up` asks the node image for its \
+             exact kubeadm version first and renders for that",
+            config.kubernetes_version,
+            config.kubernetes_version.kubeadm_api()
+        ));
+        notes.push(
+            "the API server's host port is picked by `up` (a free port on the Docker host's loopback)"
+                .to_string(),
+        );
+    }
+    if !plan.host.direct_ipv6_sources.is_empty() && config.egress_interface.is_none() {
+        notes.push(format!(
+            "{EGRESS_PLACEHOLDER} stands for the interface of the Docker host's default route, which `up` finds"
+        ));
+    }
+    if !plan.host.direct_ipv6_sources.is_empty() {
+        notes.push(
+            "`up` leaves out the MASQUERADE rule of a prefix the Docker daemon already \
+             masquerades (Docker 27+), and switches IPv6 forwarding on if it is off"
+                .to_string(),
+        );
+    }
+    notes
+}
+
+fn host_view(plan: &ClusterPlan) -> HostView {
+    let mut host = plan.host.clone();
+    let egress = host.egress_interface.clone();
+    if host.egress_interface.is_none() {
+        host.egress_interface = Some(EGRESS_PLACEHOLDER.to_string());
+    }
+    let rules = if host.direct_ipv6_sources.is_empty() {
+        Vec::new()
+    } else {
+        host_rules::direct_ipv6_rules(&host, &plan.network.bridge, &[])
+    };
+    HostView {
+        routes: plan
+            .host
+            .routes
+            .iter()
+            .map(|r| format!("ip route replace {r}"))
+            .collect(),
+        ip6tables: rules
+            .iter()
+            .map(|r| format!("ip6tables {}", r.display()))
+            .collect(),
+        egress_interface: egress,
+    }
+}
+
+fn view(name: &str, role: &str, body: &ContainerCreateBody, files: &[FileSpec]) -> ContainerView {
+    let host = body.host_config.clone().unwrap_or_default();
+    let (network, addresses) = body
+        .networking_config
+        .as_ref()
+        .and_then(|n| n.endpoints_config.as_ref())
+        .and_then(|e| e.iter().next())
+        .map(|(network, endpoint)| {
+            let ipam = endpoint.ipam_config.clone().unwrap_or_default();
+            let addresses = [ipam.ipv6_address, ipam.ipv4_address]
+                .into_iter()
+                .flatten()
+                .collect();
+            (network.clone(), addresses)
+        })
+        .unwrap_or_default();
+    let mut mounts: Vec<String> = host
+        .mounts
+        .iter()
+        .flatten()
+        .map(|m| {
+            let target = m.target.clone().unwrap_or_default();
+            let ro = if m.read_only == Some(true) {
+                " (ro)"
+            } else {
+                ""
+            };
+            match &m.source {
+                Some(source) => format!("bind {source} -> {target}{ro}"),
+                None => format!("volume {target}{ro}"),
+            }
+        })
+        .collect();
+    let tmpfs: BTreeMap<String, String> =
+        host.tmpfs.clone().unwrap_or_default().into_iter().collect();
+    mounts.extend(tmpfs.keys().map(|path| format!("tmpfs {path}")));
+    let mut ports: Vec<String> = host
+        .port_bindings
+        .iter()
+        .flatten()
+        .flat_map(|(container_port, bindings)| {
+            bindings.iter().flatten().map(move |b| {
+                let port = b
+                    .host_port
+                    .clone()
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| "(picked by up)".to_string());
+                let ip = b.host_ip.clone().unwrap_or_default();
+                let ip = if ip.contains(':') {
+                    format!("[{ip}]")
+                } else {
+                    ip
+                };
+                format!("{ip}:{port} -> {container_port}")
+            })
+        })
+        .collect();
+    ports.sort();
+    let restart = host.restart_policy.as_ref().and_then(|r| {
+        let name = r.name?.to_string();
+        Some(match r.maximum_retry_count {
+            Some(n) if n > 0 => format!("{name}:{n}"),
+            _ => name,
+        })
+    });
+    ContainerView {
+        name: name.to_string(),
+        role: role.to_string(),
+        image: body.image.clone().unwrap_or_default(),
+        network,
+        addresses,
+        privileged: host.privileged.unwrap_or(false),
+        capabilities: host.cap_add.clone().unwrap_or_default(),
+        devices: host
+            .devices
+            .iter()
+            .flatten()
+            .filter_map(|d| d.path_on_host.clone())
+            .collect(),
+        security_options: host.security_opt.clone().unwrap_or_default(),
+        sysctls: host
+            .sysctls
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        mounts,
+        ports,
+        restart,
+        dns: host.dns.clone().unwrap_or_default(),
+        env: body.env.clone().unwrap_or_default(),
+        files: files
+            .iter()
+            .map(|f| FileView {
+                path: f.path.clone(),
+                mode: format!("{:04o}", f.mode),
+                contents: f.contents.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The text `dind up --dry-run` prints.
+pub fn render_text(run: &DryRun) -> String {
+    let mut text = String::new();
+    let plan = &run.plan;
+    let _ = writeln!(
+        text,
+        "# dind up --dry-run: cluster {} ({})",
+        run.cluster_id, run.ip_mode
+    );
+    for note in &run.notes {
+        let _ = writeln!(text, "# {note}");
+    }
+    let _ = writeln!(
+        text,
+        "\n== network {} (bridge {})",
+        plan.network.name, plan.network.bridge
+    );
+    for subnet in &plan.network.subnets {
+        let range = subnet
+            .ip_range
+            .map(|r| format!(", Docker assigns from {r}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "  subnet {} gateway {}{range}",
+            subnet.cidr, subnet.gateway
+        );
+    }
+    if let Some(dns64) = &plan.dns64 {
+        let _ = writeln!(
+            text,
+            "  DNS64 prefix {} (real AAAA records {})",
+            dns64.prefix,
+            if dns64.allow_aaaa {
+                "passed through"
+            } else {
+                "ignored"
+            }
+        );
+    }
+    if let Some(nat64) = &plan.nat64 {
+        let _ = writeln!(text, "  NAT64 pool {}", nat64.pool);
+    }
+    for c in &run.containers {
+        let _ = writeln!(
+            text,
+            "\n== container {} ({}) image {}",
+            c.name, c.role, c.image
+        );
+        let _ = writeln!(text, "  network {}: {}", c.network, c.addresses.join(", "));
+        if c.privileged {
+            text.push_str("  privileged\n");
+        }
+        let lists = [
+            ("capabilities", &c.capabilities),
+            ("devices", &c.devices),
+            ("security", &c.security_options),
+            ("mounts", &c.mounts),
+            ("ports", &c.ports),
+            ("dns", &c.dns),
+            ("env", &c.env),
+        ];
+        for (what, items) in lists {
+            if !items.is_empty() {
+                let _ = writeln!(text, "  {what}: {}", items.join(", "));
+            }
+        }
+        let sysctls: Vec<String> = c.sysctls.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(text, "  sysctls: {}", sysctls.join(", "));
+        if let Some(restart) = &c.restart {
+            let _ = writeln!(text, "  restart: {restart}");
+        }
+        for file in &c.files {
+            let _ = writeln!(text, "  --- {} (mode {})", file.path, file.mode);
+            for line in file.contents.lines() {
+                let _ = writeln!(text, "  | {line}");
+            }
+        }
+    }
+    text.push_str("\n== Docker host\n");
+    if run.host.routes.is_empty() && run.host.ip6tables.is_empty() {
+        text.push_str("  no routes or rules\n");
+    }
+    for line in run.host.routes.iter().chain(&run.host.ip6tables) {
+        let _ = writeln!(text, "  {line}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{validate, Layer};
+
+    fn config_from_env(vars: &[(&str, &str)]) -> Config {
+        let map: BTreeMap<&str, &str> = vars.iter().copied().collect();
+        validate(Layer::from_env(|name| map.get(name).map(|v| v.to_string()))).expect("valid")
+    }
+
+    fn images() -> ImageTags {
+        ImageTags {
+            dns64: "dind/dns64:TAG".into(),
+            nat64: "dind/nat64:TAG".into(),
+            node: "dind/node:v1.36-TAG".into(),
+        }
+    }
+
+    fn golden(name: &str, vars: &[(&str, &str)]) -> DryRun {
+        let run = dry_run(&config_from_env(vars), &images(), |_| None).expect("renders");
+        crate::unit_tests::assert_golden(&format!("dry-run/{name}.txt"), &render_text(&run));
+        run
+    }
+
+    #[test]
+    fn golden_dry_run_ipv6() {
+        let run = golden("ipv6", &[]);
+        let names: Vec<&str> = run.containers.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "tayga",
+                "bind9",
+                "kube-master",
+                "kube-node-1",
+                "kube-node-2"
+            ]
+        );
+        assert!(
+            run.host.ip6tables.is_empty(),
+            "no direct path without --allow-aaaa"
+        );
+        assert_eq!(
+            run.host.routes,
+            ["ip route replace 172.18.0.128/25 via 172.18.0.200"]
+        );
+    }
+
+    #[test]
+    fn golden_dry_run_ipv6_allow_aaaa() {
+        let run = golden(
+            "ipv6-allow-aaaa",
+            &[("DIND_ALLOW_AAAA_USE", "true"), ("NUM_NODES", "1")],
+        );
+        assert!(
+            run.host
+                .ip6tables
+                .iter()
+                .all(|r| r.contains("dind:cluster=0")),
+            "{:?}",
+            run.host.ip6tables
+        );
+        assert!(run
+            .host
+            .ip6tables
+            .iter()
+            .any(|r| r.contains(EGRESS_PLACEHOLDER)));
+    }
+
+    #[test]
+    fn golden_dry_run_dual_stack() {
+        let run = golden(
+            "dual-stack",
+            &[("IP_MODE", "dual-stack"), ("NUM_NODES", "1")],
+        );
+        assert!(run.plan.dns64.is_none() && run.plan.nat64.is_none());
+        assert!(!run.host.ip6tables.is_empty());
+    }
+
+    #[test]
+    fn golden_dry_run_ipv4() {
+        let run = golden("ipv4", &[("IP_MODE", "ipv4"), ("NUM_NODES", "1")]);
+        assert!(run.host.routes.is_empty() && run.host.ip6tables.is_empty());
+    }
+
+    #[test]
+    fn every_file_up_writes_is_shown() {
+        let config = config_from_env(&[]);
+        let run = dry_run(&config, &images(), |_| None).unwrap();
+        let master = run
+            .containers
+            .iter()
+            .find(|c| c.name == "kube-master")
+            .unwrap();
+        let paths: Vec<&str> = master.files.iter().map(|f| f.path.as_str()).collect();
+        for path in [
+            node_files::ROUTES_PATH,
+            node_files::MASQUERADE_PATH,
+            crate::render::cni::CONFLIST_PATH,
+            node_files::RESOLV_PATH,
+            kubeadm::KUBELET_RESOLV_PATH,
+            kubeadm::KUBEADM_CONFIG_PATH,
+        ] {
+            assert!(paths.contains(&path), "{path} missing from {paths:?}");
+        }
+        let kubeadm_yaml = &master.files.last().unwrap();
+        assert_eq!(kubeadm_yaml.mode, "0600");
+        assert!(kubeadm_yaml.contents.contains("kind: InitConfiguration"));
+        let worker = run
+            .containers
+            .iter()
+            .find(|c| c.name == "kube-node-1")
+            .unwrap();
+        assert!(worker
+            .files
+            .iter()
+            .any(|f| f.contents.contains("kind: JoinConfiguration")));
+        assert!(master.privileged);
+        assert_eq!(master.restart.as_deref(), Some("on-failure:1"));
+        assert_eq!(master.ports, ["[::1]:(picked by up) -> 6443/tcp"]);
+        let tayga = &run.containers[0];
+        assert_eq!(tayga.capabilities, ["NET_ADMIN"]);
+        assert_eq!(tayga.devices, ["/dev/net/tun"]);
+
+        // The JSON document holds the same.
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(json["containers"][2]["name"], "kube-master");
+        assert_eq!(json["plan"]["network"]["name"], "kubeadm-dind-net");
+    }
+}
