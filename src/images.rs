@@ -433,6 +433,60 @@ mod tests {
         );
     }
 
+    fn node_file(name: &str) -> String {
+        let file = IMAGES
+            .get_file(format!("node/{name}"))
+            .unwrap_or_else(|| panic!("images/node/{name} is embedded"));
+        String::from_utf8(file.contents().to_vec()).expect("UTF-8")
+    }
+
+    /// The Kubernetes target's choices that cannot be run here (no Kubernetes packages):
+    /// containerd from a written configuration, pinned; crictl and the CNI plugins named;
+    /// the kubelet in kubelet.slice, as kind runs it.
+    #[test]
+    fn the_kubernetes_node_image_is_built_as_kind_builds_its_own() {
+        let dockerfile = node_file("Dockerfile");
+        let kubernetes = &dockerfile[dockerfile.find("AS kubernetes").expect("the target")..];
+        // Not generated at build time (its output differs between containerd releases).
+        assert!(!kubernetes.contains("containerd config default >"));
+        assert!(kubernetes.contains("ARG CONTAINERD_MINOR=2.2"));
+        assert!(kubernetes.contains("\"containerd.io=$containerd\""));
+        for package in ["cri-tools", "kubernetes-cni"] {
+            assert!(kubernetes.contains(package), "{package}");
+        }
+        assert!(kubernetes.contains("systemctl mask systemd-binfmt.service"));
+        for copied in [
+            "COPY containerd-config.toml /etc/containerd/config.toml",
+            "COPY crictl.yaml /etc/crictl.yaml",
+            "COPY kubelet.slice /etc/systemd/system/kubelet.slice",
+            "COPY kubelet.default /etc/default/kubelet",
+        ] {
+            assert!(kubernetes.contains(copied), "{copied}");
+        }
+        assert!(kubernetes.contains(VERSIONS_PATH));
+
+        let containerd = node_file("containerd-config.toml");
+        assert!(containerd.contains("SystemdCgroup = true"));
+        assert!(containerd.contains("sandbox_image = \"@SANDBOX_IMAGE@\""));
+        assert!(node_file("crictl.yaml").contains("unix:///run/containerd/containerd.sock"));
+        let kubelet_unit = node_file("10-dind-kubelet.conf");
+        assert!(kubelet_unit.contains("Slice=kubelet.slice"));
+        assert!(kubelet_unit.contains("ExecStartPre=/usr/local/bin/dind-kubelet-cgroup"));
+        assert!(node_file("kubelet.default")
+            .contains("--runtime-cgroups=/system.slice/containerd.service"));
+
+        let entrypoint = node_file("dind-k8s-entrypoint");
+        for step in [
+            "mount --make-rshared /",
+            "/sys/class/dmi/id/product_uuid",
+            "DefaultEnvironment=\"HTTP_PROXY=",
+            "/usr/local/bin/dind-net-setup",
+            "exec /sbin/init",
+        ] {
+            assert!(entrypoint.contains(step), "{step}");
+        }
+    }
+
     #[test]
     fn only_the_kubernetes_node_image_records_versions() {
         let version = "v1.36".parse().unwrap();
