@@ -59,6 +59,9 @@ async fn containerd_loads_the_node_images_configuration() {
         "{out}"
     );
     assert!(out.contains("snapshotter = \"overlayfs\""), "{out}");
+    // Where dind-pod and the kubelet's CNI calls find plugins and configs: the defaults.
+    assert!(out.contains("bin_dir = \"/opt/cni/bin\""), "{out}");
+    assert!(out.contains("conf_dir = \"/etc/cni/net.d\""), "{out}");
     assert!(!out.contains("level=error"), "{out}");
 }
 
