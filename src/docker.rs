@@ -164,6 +164,20 @@ impl Engine {
         Ok(())
     }
 
+    /// Creates an unnamed throwaway container from `image` (the image is `body`'s); its id.
+    pub async fn create_unnamed(&self, body: ContainerCreateBody) -> Result<String> {
+        let image = body.image.clone().unwrap_or_default();
+        let created = self
+            .docker
+            .create_container(
+                None::<bollard::query_parameters::CreateContainerOptions>,
+                body,
+            )
+            .await
+            .with_context(|| format!("cannot create a container from image {image}"))?;
+        Ok(created.id)
+    }
+
     /// Places `files` in a (created, maybe not started) container.
     pub async fn upload_files(&self, container: &str, files: &[FileSpec]) -> Result<()> {
         let mut archive = tar::Builder::new(Vec::new());

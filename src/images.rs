@@ -295,16 +295,9 @@ async fn read_image_file(engine: &Engine, image: &str, path: &str) -> Result<Opt
         )])),
         ..Default::default()
     };
-    let created = engine
-        .api()
-        .create_container(
-            None::<bollard::query_parameters::CreateContainerOptions>,
-            body,
-        )
-        .await
-        .with_context(|| format!("cannot create a container from image {image}"))?;
-    let contents = engine.read_file(&created.id, path).await;
-    engine.remove_container(&created.id).await?;
+    let id = engine.create_unnamed(body).await?;
+    let contents = engine.read_file(&id, path).await;
+    engine.remove_container(&id).await?;
     contents
 }
 

@@ -58,16 +58,9 @@ pub async fn probe_kubeadm(engine: &Engine, image: &str, cluster_id: u8) -> Resu
         }),
         ..Default::default()
     };
-    let created = engine
-        .api()
-        .create_container(
-            None::<bollard::query_parameters::CreateContainerOptions>,
-            body,
-        )
-        .await
-        .with_context(|| format!("cannot create a container from node image {image}"))?;
-    let result = run_probe(engine, &created.id).await;
-    engine.remove_container(&created.id).await?;
+    let id = engine.create_unnamed(body).await?;
+    let result = run_probe(engine, &id).await;
+    engine.remove_container(&id).await?;
     let no_kubeadm = |detail: &str| {
         anyhow!(
             "node image {image} has no usable kubeadm ({detail}); leave out --node-image (DIND_IMAGE) \

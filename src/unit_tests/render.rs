@@ -304,43 +304,42 @@ fn node_files_per_mode() {
 
     // Outside ipv6 mode the node (and its pods) resolve through Docker's embedded DNS at the
     // gateway, which Docker's own 127.0.0.11 would not give a pod.
-    let p4 = plan_from_env(&[("IP_MODE", "ipv4")]);
-    let files = node_files(node(&p4, "kube-node-1"));
-    assert_eq!(
-        paths(&files),
-        [
-            ROUTES_PATH,
-            MASQUERADE_PATH,
-            cni::CONFLIST_PATH,
-            RESOLV_PATH,
-            DOCKER_DNS_PATH
-        ]
-    );
-    assert_eq!(
-        files[4].contents,
-        "# DNS to this address goes to Docker's embedded DNS (the Docker host's resolvers)\n\
-         10.192.0.1\n"
-    );
-    let pd = plan_from_env(&[
-        ("IP_MODE", "dual-stack"),
-        ("REMOTE_DNS64_V4SERVER", "9.9.9.9"),
-    ]);
-    let files = node_files(node(&pd, "kube-master"));
-    assert_eq!(
-        paths(&files),
-        [
-            ROUTES_PATH,
-            MASQUERADE_PATH,
-            cni::CONFLIST_PATH,
-            RESOLV_PATH,
-            DOCKER_DNS_PATH
-        ]
-    );
-    assert_eq!(
-        files[4].contents,
-        "# DNS to this address goes to Docker's embedded DNS (--upstream-dns 9.9.9.9)\n\
-         10.192.0.1\n"
-    );
+    let cases = [
+        (
+            &[("IP_MODE", "ipv4")][..],
+            "kube-node-1",
+            "the Docker host's resolvers",
+        ),
+        (
+            &[
+                ("IP_MODE", "dual-stack"),
+                ("REMOTE_DNS64_V4SERVER", "9.9.9.9"),
+            ][..],
+            "kube-master",
+            "--upstream-dns 9.9.9.9",
+        ),
+    ];
+    for (vars, name, upstream) in cases {
+        let p = plan_from_env(vars);
+        let files = node_files(node(&p, name));
+        assert_eq!(
+            paths(&files),
+            [
+                ROUTES_PATH,
+                MASQUERADE_PATH,
+                cni::CONFLIST_PATH,
+                RESOLV_PATH,
+                DOCKER_DNS_PATH
+            ],
+            "{vars:?}"
+        );
+        assert_eq!(
+            files[4].contents,
+            format!(
+                "# DNS to this address goes to Docker's embedded DNS ({upstream})\n10.192.0.1\n"
+            )
+        );
+    }
 }
 
 #[test]
