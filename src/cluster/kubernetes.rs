@@ -251,7 +251,8 @@ async fn init(kube: &Kube<'_>) -> Result<()> {
         InitStep::Init => {}
         InitStep::ResetThenInit => {
             kube.progress.note(&format!(
-                "{} has {ADMIN_CONF} but its API server does not answer /readyz (an earlier                  `kubeadm init` did not finish): resetting it and initializing again",
+                "{} has {ADMIN_CONF} but its API server does not answer /readyz (an earlier \
+                 `kubeadm init` did not finish): resetting it and initializing again",
                 master.container
             ));
             kube.kubeadm(master, &["reset", "--force"]).await?;

@@ -137,10 +137,13 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
         One(IpNet),
         Many(Vec<IpNet>),
     }
-    Ok(match OneOrMany::deserialize(deserializer)? {
-        OneOrMany::One(net) => vec![net],
-        OneOrMany::Many(nets) => nets,
-    })
+    match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(net) => Ok(vec![net]),
+        OneOrMany::Many(nets) if nets.is_empty() => Err(serde::de::Error::custom(
+            "a cluster has at least one service CIDR",
+        )),
+        OneOrMany::Many(nets) => Ok(nets),
+    }
 }
 
 impl Config {

@@ -1347,6 +1347,16 @@ fn a_record_from_before_two_service_cidrs_still_reads() {
     let object = json.as_object_mut().unwrap();
     object.remove("serviceCidrs");
     object.insert("serviceCidr".into(), "fd00:30::/110".into());
-    let old: Config = serde_json::from_value(json).expect("the old record shape reads");
+    let old: Config = serde_json::from_value(json.clone()).expect("the old record shape reads");
     assert_eq!(old.service_cidrs, nets(&["fd00:30::/110"]));
+
+    // A record with none (forged by hand) is refused, never indexed.
+    let object = json.as_object_mut().unwrap();
+    object.remove("serviceCidr");
+    object.insert("serviceCidrs".into(), serde_json::json!([]));
+    let err = serde_json::from_value::<Config>(json).unwrap_err();
+    assert!(
+        err.to_string().contains("at least one service CIDR"),
+        "{err}"
+    );
 }
