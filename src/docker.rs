@@ -178,6 +178,36 @@ impl Engine {
         Ok(created.id)
     }
 
+    /// Starts a created container, waits for it to exit and returns its exit code and
+    /// output; `what` names the command in errors.
+    pub async fn run_to_end(&self, id: &str, what: &str) -> Result<(i64, String)> {
+        self.docker
+            .start_container(id, None)
+            .await
+            .with_context(|| format!("cannot start {what}"))?;
+        let mut wait = self
+            .docker
+            .wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+        let code = match wait.next().await {
+            Some(Ok(response)) => response.status_code,
+            // bollard reports a non-zero exit as an error carrying the code.
+            Some(Err(DockerError::DockerContainerWaitError { code, .. })) => code,
+            Some(Err(e)) => return Err(e).with_context(|| format!("waiting for {what} failed")),
+            None => bail!("{what} ended without an exit code"),
+        };
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut logs = self.docker.logs(id, Some(options));
+        let mut output = String::new();
+        while let Some(chunk) = logs.next().await {
+            let chunk = chunk.with_context(|| format!("cannot read the output of {what}"))?;
+            output.push_str(&chunk.to_string());
+        }
+        Ok((code, output))
+    }
+
     /// Places `files` in a (created, maybe not started) container.
     pub async fn upload_files(&self, container: &str, files: &[FileSpec]) -> Result<()> {
         let mut archive = tar::Builder::new(Vec::new());

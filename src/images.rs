@@ -182,9 +182,16 @@ impl ImageSpec {
 }
 
 pub async fn exists(engine: &Engine, tag: &str) -> Result<bool> {
+    Ok(image_labels(engine, tag).await?.is_some())
+}
+
+/// The labels of image `tag`; None when there is no such image.
+pub async fn image_labels(engine: &Engine, tag: &str) -> Result<Option<HashMap<String, String>>> {
     match engine.api().inspect_image(tag).await {
-        Ok(_) => Ok(true),
-        Err(e) if crate::docker::is_not_found(&e) => Ok(false),
+        Ok(inspect) => Ok(Some(
+            inspect.config.and_then(|c| c.labels).unwrap_or_default(),
+        )),
+        Err(e) if crate::docker::is_not_found(&e) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot inspect image {tag}")),
     }
 }
@@ -206,28 +213,22 @@ pub async fn ensure(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<
 /// under a temporary tag first, and gets its tag only with the version labels on it.
 pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<()> {
     if !spec.records_versions() {
-        let context = spec
-            .context_tar()
-            .context("cannot pack the build context")?;
-        return build_context(engine, spec, &spec.tag, context, phase).await;
+        return build_as(engine, spec, &spec.tag, phase).await;
     }
     let unlabelled = format!("{}-unlabelled", spec.tag);
-    let context = spec
-        .context_tar()
-        .context("cannot pack the build context")?;
-    build_context(engine, spec, &unlabelled, context, phase).await?;
+    build_as(engine, spec, &unlabelled, phase).await?;
     let text = read_image_file(engine, &unlabelled, VERSIONS_PATH)
         .await?
         .with_context(|| format!("image {unlabelled} has no {VERSIONS_PATH}"))?;
     let versions = parse_versions(&String::from_utf8_lossy(&text));
+    let dockerfile = label_dockerfile(&unlabelled, &versions);
     let labelled = ImageSpec {
         target: None,
         build_args: Vec::new(),
+        files: vec![("Dockerfile".to_string(), dockerfile.into_bytes())],
         ..spec.clone()
     };
-    let dockerfile = label_dockerfile(&unlabelled, &versions);
-    let context = single_file_tar("Dockerfile", dockerfile.as_bytes())?;
-    build_context(engine, &labelled, &spec.tag, context, phase).await?;
+    build_as(engine, &labelled, &spec.tag, phase).await?;
     let untag = RemoveImageOptionsBuilder::default().noprune(true).build();
     engine
         .api()
@@ -272,17 +273,6 @@ pub fn versions_from_labels(labels: &HashMap<String, String>) -> Vec<(String, St
     versions
 }
 
-fn single_file_tar(name: &str, contents: &[u8]) -> Result<Vec<u8>> {
-    let mut archive = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(contents.len() as u64);
-    header.set_mode(0o644);
-    header.set_mtime(0);
-    header.set_cksum();
-    archive.append_data(&mut header, name, contents)?;
-    Ok(archive.into_inner()?)
-}
-
 /// A file of `image`, read from a container that is created for it and never started.
 async fn read_image_file(engine: &Engine, image: &str, path: &str) -> Result<Option<Vec<u8>>> {
     let body = bollard::models::ContainerCreateBody {
@@ -301,13 +291,11 @@ async fn read_image_file(engine: &Engine, image: &str, path: &str) -> Result<Opt
     contents
 }
 
-async fn build_context(
-    engine: &Engine,
-    spec: &ImageSpec,
-    tag: &str,
-    context: Vec<u8>,
-    phase: &Phase,
-) -> Result<()> {
+/// Builds `spec`'s context and tags the result `tag`.
+async fn build_as(engine: &Engine, spec: &ImageSpec, tag: &str, phase: &Phase) -> Result<()> {
+    let context = spec
+        .context_tar()
+        .context("cannot pack the build context")?;
     let labels = HashMap::from([(labels::IMAGE.to_string(), spec.kind.clone())]);
     let build_args: HashMap<String, String> = spec.build_args.iter().cloned().collect();
     let mut options = BuildImageOptionsBuilder::default()

@@ -324,7 +324,14 @@ pub fn plan(config: &Config) -> ClusterPlan {
         _ => (None, None),
     };
 
-    let docker_dns_at = mgmt_v4.map(|v4| v4_host(v4, 1));
+    // Without DNS64, nodes hand DNS sent to the network's IPv4 gateway to Docker's DNS.
+    let docker_dns_at = mgmt_v4.filter(|_| dns64.is_none()).map(|v4| v4_host(v4, 1));
+    let resolver: IpAddr = match (&dns64, docker_dns_at) {
+        (Some(dns64), _) => dns64.address.into(),
+        (None, Some(gateway)) => gateway.into(),
+        // Not a valid config (no family at all); Docker's resolver stays.
+        (None, None) => DOCKER_DNS.into(),
+    };
     let node_ids: Vec<u8> = (1..=config.nodes.saturating_add(1)).collect();
     let address_of = |node_id: u8| -> Vec<IpAddr> {
         let host = u32::from(node_id) + 1;
@@ -373,14 +380,9 @@ pub fn plan(config: &Config) -> ClusterPlan {
                 addresses: address_of(node_id),
                 pod_cidrs: pods_of(node_id),
                 routes,
-                resolver: match (&dns64, docker_dns_at) {
-                    (Some(dns64), _) => dns64.address.into(),
-                    (None, Some(gateway)) => gateway.into(),
-                    // Not a valid config (no family at all); Docker's resolver stays.
-                    (None, None) => DOCKER_DNS.into(),
-                },
-                docker_dns_at: docker_dns_at.filter(|_| dns64.is_none()),
-                docker_dns_upstream: config.upstream_dns.filter(|_| dns64.is_none()),
+                resolver,
+                docker_dns_at,
+                docker_dns_upstream: config.upstream_dns.filter(|_| docker_dns_at.is_some()),
                 drop_ipv4: ipv6_only,
                 masquerade: pods_of(node_id)
                     .into_iter()

@@ -67,23 +67,14 @@ async fn containerd_loads_the_node_images_configuration() {
 
 /// Runs `argv` in a throwaway container of `image` and returns its output.
 async fn run_once(engine: &dind::docker::Engine, image: &str, argv: &[&str]) -> String {
-    let name = "dind-e2e-containerd";
-    engine.remove_container(name).await.unwrap();
     let body = bollard::models::ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(argv.iter().map(|s| s.to_string()).collect()),
         network_disabled: Some(true),
         ..Default::default()
     };
-    engine.create_named(name, body).await.unwrap();
-    engine.api().start_container(name, None).await.unwrap();
-    let mut wait = engine.api().wait_container(
-        name,
-        None::<bollard::query_parameters::WaitContainerOptions>,
-    );
-    use futures_util::StreamExt;
-    let _ = wait.next().await;
-    let output = engine.log_tail(name, 400).await;
-    engine.remove_container(name).await.unwrap();
-    output
+    let id = engine.create_unnamed(body).await.unwrap();
+    let result = engine.run_to_end(&id, argv[0]).await;
+    engine.remove_container(&id).await.unwrap();
+    result.expect("the container runs to its end").1
 }

@@ -175,12 +175,12 @@ fn notes(config: &Config, plan: &ClusterPlan) -> Vec<String> {
                 .to_string(),
         );
     }
-    if !plan.host.direct_ipv6_sources.is_empty() && config.egress_interface.is_none() {
-        notes.push(format!(
-            "{EGRESS_PLACEHOLDER} stands for the interface of the Docker host's default route, which `up` finds"
-        ));
-    }
     if !plan.host.direct_ipv6_sources.is_empty() {
+        if config.egress_interface.is_none() {
+            notes.push(format!(
+                "{EGRESS_PLACEHOLDER} stands for the interface of the Docker host's default route, which `up` finds"
+            ));
+        }
         notes.push(
             "`up` leaves out the MASQUERADE rule of a prefix the Docker daemon already \
              masquerades (Docker 27+), and switches IPv6 forwarding on if it is off"
@@ -196,11 +196,7 @@ fn host_view(plan: &ClusterPlan) -> HostView {
     if host.egress_interface.is_none() {
         host.egress_interface = Some(EGRESS_PLACEHOLDER.to_string());
     }
-    let rules = if host.direct_ipv6_sources.is_empty() {
-        Vec::new()
-    } else {
-        host_rules::direct_ipv6_rules(&host, &plan.network.bridge, &[])
-    };
+    let rules = host_rules::direct_ipv6_rules(&host, &plan.network.bridge, &[]);
     HostView {
         routes: plan
             .host

@@ -14,9 +14,7 @@ use crate::render::kubeadm::{self, KUBEADM_CONFIG_PATH};
 use crate::render::FileSpec;
 use anyhow::{anyhow, bail, Context, Result};
 use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{LogsOptionsBuilder, WaitContainerOptionsBuilder};
 use futures_util::future::join_all;
-use futures_util::StreamExt;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -59,7 +57,7 @@ pub async fn probe_kubeadm(engine: &Engine, image: &str, cluster_id: u8) -> Resu
         ..Default::default()
     };
     let id = engine.create_unnamed(body).await?;
-    let result = run_probe(engine, &id).await;
+    let result = engine.run_to_end(&id, "`kubeadm version`").await;
     engine.remove_container(&id).await?;
     let no_kubeadm = |detail: &str| {
         anyhow!(
@@ -85,38 +83,6 @@ pub async fn probe_kubeadm(engine: &Engine, image: &str, cluster_id: u8) -> Resu
         );
     }
     Ok(version)
-}
-
-async fn run_probe(engine: &Engine, id: &str) -> Result<(i64, String)> {
-    engine
-        .api()
-        .start_container(id, None)
-        .await
-        .context("it cannot start kubeadm")?;
-    let mut wait = engine
-        .api()
-        .wait_container(id, Some(WaitContainerOptionsBuilder::default().build()));
-    let code = match wait.next().await {
-        Some(Ok(response)) => response.status_code,
-        // bollard reports a non-zero exit as an error carrying the code.
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-        Some(Err(e)) => return Err(e).context("waiting for `kubeadm version` failed"),
-        None => bail!("`kubeadm version` ended without an exit code"),
-    };
-    let options = LogsOptionsBuilder::default()
-        .stdout(true)
-        .stderr(true)
-        .build();
-    let mut logs = engine.api().logs(id, Some(options));
-    let mut output = String::new();
-    while let Some(chunk) = logs.next().await {
-        output.push_str(
-            &chunk
-                .context("cannot read `kubeadm version` output")?
-                .to_string(),
-        );
-    }
-    Ok((code, output))
 }
 
 /// What the Kubernetes phases work on.

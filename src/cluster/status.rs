@@ -67,9 +67,10 @@ pub async fn status(
         let mut containers = Vec::new();
         let mut api_server = None;
         let mut node_image = None;
-        let dns64_keeps_ipv4 = record
+        let cluster_plan = record.as_ref().map(|r| plan::plan(&r.config));
+        let dns64_keeps_ipv4 = cluster_plan
             .as_ref()
-            .and_then(|r| plan::plan(&r.config).dns64)
+            .and_then(|p| p.dns64.as_ref())
             .is_some_and(|d| !d.drop_ipv4);
         for c in engine
             .containers_with(&[(labels::CLUSTER, id_text.as_str())])
@@ -132,10 +133,12 @@ pub async fn status(
             continue;
         }
         let node_image_versions = match &node_image {
-            Some(image) => image_versions(engine, image).await?,
+            Some(image) => images::image_labels(engine, image)
+                .await?
+                .map(|labels| images::versions_from_labels(&labels).into_iter().collect())
+                .unwrap_or_default(),
             None => Default::default(),
         };
-        let cluster_plan = record.as_ref().map(|r| plan::plan(&r.config));
         let host_rules = if helper_present && read_host_rules {
             let host = HostNet::open(engine, &helper_image, id).await?;
             let rules = host.list_tagged_rules(&plan::rule_tag(id)).await;
@@ -190,21 +193,6 @@ pub async fn status(
         });
     }
     Ok(out)
-}
-
-/// The versions an image's labels record; none for an image that is gone or has none.
-async fn image_versions(
-    engine: &Engine,
-    image: &str,
-) -> Result<std::collections::BTreeMap<String, String>> {
-    let labels = match engine.api().inspect_image(image).await {
-        Ok(inspect) => inspect.config.and_then(|c| c.labels).unwrap_or_default(),
-        Err(e) if crate::docker::is_not_found(&e) => Default::default(),
-        Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!("cannot inspect image {image}")))
-        }
-    };
-    Ok(images::versions_from_labels(&labels).into_iter().collect())
 }
 
 pub fn render_table(clusters: &[ClusterStatus]) -> String {

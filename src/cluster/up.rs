@@ -95,7 +95,7 @@ pub async fn up(
     let resuming = existing.is_some();
 
     let images = build_images(engine, &config, progress).await?;
-    let record = match existing {
+    let mut record = match existing {
         Some(record) => record,
         None => {
             // Fail before creating anything when the host cannot run NAT64.
@@ -109,19 +109,19 @@ pub async fn up(
             if record.config.kubernetes {
                 record.kubeconfig = options.kubeconfig.clone();
                 record.api_server_port = pick_api_server_port(engine, &record.config)?;
-                record.proxy = specs::proxy_settings(
-                    |name| std::env::var(name).ok(),
-                    &plan::plan(&record.config),
-                    &record.config,
-                );
             }
             record
         }
     };
+    let plan = plan::plan(&record.config);
+    if !resuming && record.config.kubernetes {
+        record.proxy =
+            specs::proxy_settings(|name| std::env::var(name).ok(), &plan, &record.config);
+    }
     let ctx = Ctx {
         engine: engine.clone(),
         progress: progress.clone(),
-        plan: plan::plan(&record.config),
+        plan,
         record,
         images,
     };
