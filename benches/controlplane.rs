@@ -19,8 +19,8 @@ mod common;
 
 use anyhow::{bail, ensure, Context, Result};
 use common::{median, ratio, say, table};
-use dind::docker::Engine;
-use dind::images::{self, ImageKind};
+use dind::engine::docker::Engine;
+use dind::engine::images::{self, ImageKind};
 use dind::progress::Progress;
 use std::process::{Command, Output};
 use std::time::Instant;

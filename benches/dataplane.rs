@@ -20,7 +20,7 @@ mod common;
 
 use anyhow::{bail, ensure, Context, Result};
 use common::{mean, percentile, ratio, say, table};
-use dind::docker::Engine;
+use dind::engine::docker::Engine;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use support::{Cluster, Pod, HOST_IF, HOST_V4, HOST_V6, WAN_V4_SYNTHESIZED, WAN_V6};
 

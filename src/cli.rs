@@ -1,12 +1,13 @@
 //! The command line: clap definitions, and the glue from arguments to the cluster commands.
 
-use crate::cluster::{down, dry_run, find_record, kubernetes, status, up};
+use crate::cluster::{down, dry_run, kubernetes, up};
 use crate::config::{self, Config, Layer, Origin, Sourced};
 use crate::diagnose::{check, doctor, export};
-use crate::docker::Engine;
-use crate::images::{self, ImageKind};
+use crate::engine::docker::Engine;
+use crate::engine::images::{self, ImageKind};
 use crate::kube::kubeconfig;
 use crate::progress::Progress;
+use crate::state::{find_record, status};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Read;

@@ -3,21 +3,20 @@
 //!
 //! Data flows one way: [`config`] (flags, env, file) -> [`plan`] (pure address plan) ->
 //! [`render`] (pure file contents and rule vectors) -> [`cluster`] (the phases that talk to
-//! Docker through [`docker`] and to the host through [`host`]).
+//! Docker and the host through [`engine`]).
 
 pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod diagnose;
-pub mod docker;
-pub mod host;
-pub mod images;
+pub mod engine;
 pub mod kube;
 pub mod labels;
 pub mod plan;
 pub mod preflight;
 pub mod progress;
 pub mod render;
+pub mod state;
 
 #[cfg(test)]
-mod unit_tests;
+mod test_support;

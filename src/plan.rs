@@ -435,3 +435,6 @@ pub fn plan(config: &Config) -> ClusterPlan {
         host,
     }
 }
+
+#[cfg(test)]
+mod tests;

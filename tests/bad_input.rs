@@ -14,7 +14,7 @@ mod support;
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptionsBuilder;
-use dind::docker::Engine;
+use dind::engine::docker::Engine;
 use dind::progress::Progress;
 use pretty_assertions::assert_eq;
 use std::process::Output;
@@ -441,11 +441,11 @@ async fn bad_flags_and_environment_are_refused_and_change_nothing() {
 const PASSED_VALIDATION: &str = "has no usable kubeadm";
 
 /// Builds `spec` unless present; returns its tag.
-async fn ensure_image(spec: dind::images::ImageSpec) -> String {
+async fn ensure_image(spec: dind::engine::images::ImageSpec) -> String {
     let engine = engine().await;
     Progress::hidden()
         .run("build", async |phase| {
-            dind::images::ensure(&engine, &spec, phase).await
+            dind::engine::images::ensure(&engine, &spec, phase).await
         })
         .await
         .unwrap_or_else(|e| panic!("image {} builds: {e:#}", spec.tag));
@@ -454,7 +454,7 @@ async fn ensure_image(spec: dind::images::ImageSpec) -> String {
 
 /// dind's network-plane node image (built if missing): present, but without kubeadm.
 async fn image_without_kubeadm() -> String {
-    ensure_image(dind::images::ImageKind::NodeBase.spec()).await
+    ensure_image(dind::engine::images::ImageKind::NodeBase.spec()).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -682,7 +682,7 @@ async fn image_with_failing_kubeadm() -> String {
         ("kubeadm".to_string(), kubeadm.as_bytes().to_vec()),
         ("systemctl".to_string(), b"#!/bin/sh\nexit 0\n".to_vec()),
     ];
-    ensure_image(dind::images::ImageSpec::new(
+    ensure_image(dind::engine::images::ImageSpec::new(
         "e2e-failing-kubeadm",
         files,
         None,

@@ -4,7 +4,7 @@
 
 mod support;
 
-use dind::docker::Engine;
+use dind::engine::docker::Engine;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
@@ -397,10 +397,10 @@ async fn status_shows_the_versions_the_node_image_recorded() {
     let _serial = serial().await;
     let engine = engine().await;
     let progress = dind::progress::Progress::hidden();
-    let base = dind::images::ImageKind::NodeBase.spec();
+    let base = dind::engine::images::ImageKind::NodeBase.spec();
     progress
         .run("build", async |phase| {
-            dind::images::ensure(&engine, &base, phase).await
+            dind::engine::images::ensure(&engine, &base, phase).await
         })
         .await
         .expect("node base image");
@@ -409,7 +409,7 @@ async fn status_shows_the_versions_the_node_image_recorded() {
          RUN printf 'kubeadm=v1.36.4\\ncontainerd.io=2.2.1-1\\n' >/etc/dind/image-versions\n",
         base.tag
     );
-    let spec = dind::images::ImageSpec::new(
+    let spec = dind::engine::images::ImageSpec::new(
         "e2e-versioned-node",
         vec![("Dockerfile".to_string(), dockerfile.into_bytes())],
         Some("kubernetes"),
@@ -417,7 +417,7 @@ async fn status_shows_the_versions_the_node_image_recorded() {
     );
     progress
         .run("build", async |phase| {
-            dind::images::build(&engine, &spec, phase).await
+            dind::engine::images::build(&engine, &spec, phase).await
         })
         .await
         .expect("the versioned image builds");
@@ -436,7 +436,7 @@ async fn status_shows_the_versions_the_node_image_recorded() {
         Some("v1.36.4")
     );
     assert!(
-        !dind::images::exists(&engine, &format!("{}-unlabelled", spec.tag))
+        !dind::engine::images::exists(&engine, &format!("{}-unlabelled", spec.tag))
             .await
             .unwrap(),
         "the temporary tag is removed"

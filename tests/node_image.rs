@@ -3,7 +3,7 @@
 
 mod support;
 
-use dind::images::ImageSpec;
+use dind::engine::images::ImageSpec;
 use dind::progress::Progress;
 use support::*;
 
@@ -37,7 +37,7 @@ async fn containerd_loads_the_node_images_configuration() {
     );
     Progress::hidden()
         .run("build", async |phase| {
-            dind::images::ensure(&engine, &spec, phase).await
+            dind::engine::images::ensure(&engine, &spec, phase).await
         })
         .await
         .expect("an image with Debian's containerd builds");
@@ -66,7 +66,7 @@ async fn containerd_loads_the_node_images_configuration() {
 }
 
 /// Runs `argv` in a throwaway container of `image` and returns its output.
-async fn run_once(engine: &dind::docker::Engine, image: &str, argv: &[&str]) -> String {
+async fn run_once(engine: &dind::engine::docker::Engine, image: &str, argv: &[&str]) -> String {
     let body = bollard::models::ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(argv.iter().map(|s| s.to_string()).collect()),

@@ -134,7 +134,7 @@ pub fn machine() -> String {
 pub struct Exclusive {
     pub _serial: crate::support::Serial,
     pub _wan: crate::support::Wan,
-    pub engine: dind::docker::Engine,
+    pub engine: dind::engine::docker::Engine,
     pub load_before: String,
 }
 

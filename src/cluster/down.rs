@@ -1,15 +1,15 @@
 //! `dind down` and `dind clean`: undo exactly what `up` recorded in the cluster's labels,
 //! whatever flags are given now. Each step tolerates what is already gone.
 
-use super::find_record;
-use crate::docker::Engine;
-use crate::host::{self, HostNet};
-use crate::images::{self, ImageKind};
+use crate::engine::docker::Engine;
+use crate::engine::host::{self, HostNet};
+use crate::engine::images::{self, ImageKind};
 use crate::kube::kubeconfig;
 use crate::labels::{self, Record};
 use crate::plan::{self, Route};
 use crate::progress::Progress;
 use crate::render::host_rules::Ip6Rule;
+use crate::state::find_record;
 use anyhow::{Context, Result};
 use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
 use futures_util::future::try_join_all;
@@ -156,7 +156,7 @@ pub struct CleanReport {
 pub async fn clean(engine: &Engine, cluster_id: u8, progress: &Progress) -> Result<CleanReport> {
     let down = down(engine, cluster_id, progress).await?;
     let id = cluster_id.to_string();
-    let filters = crate::docker::label_filter(&[(labels::CLUSTER, id.as_str())]);
+    let filters = crate::engine::docker::label_filter(&[(labels::CLUSTER, id.as_str())]);
     let volumes = engine
         .api()
         .list_volumes(Some(

@@ -423,7 +423,7 @@ mod tests {
 
     fn golden(name: &str, vars: &[(&str, &str)]) -> DryRun {
         let run = dry_run(&config_from_env(vars), &images(), |_| None).expect("renders");
-        crate::unit_tests::assert_golden(&format!("dry-run/{name}.txt"), &render_text(&run));
+        crate::test_support::assert_golden(&format!("dry-run/{name}.txt"), &render_text(&run));
         run
     }
 

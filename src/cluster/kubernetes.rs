@@ -4,7 +4,7 @@
 //! resumed `up` skips what is done (an initialized master, a joined worker).
 
 use crate::config::{Config, KubeVersion};
-use crate::docker::{indent, Engine};
+use crate::engine::docker::{indent, Engine};
 use crate::kube::readiness::InitStep;
 use crate::kube::{corefile, join, kubeconfig, readiness};
 use crate::labels::{self, Record};

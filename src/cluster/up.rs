@@ -1,17 +1,18 @@
 //! `dind up`: named, ordered phases; each is idempotent, so a second `up` changes nothing
 //! and an interrupted one is completed by the next.
 
-use super::{down, find_record, kubernetes, specs};
+use super::{down, kubernetes, specs};
 use crate::config::{Config, IpMode, KubeVersion};
 use crate::diagnose::doctor;
-use crate::docker::Engine;
-use crate::host::{self, HostNet};
-use crate::images::{self, ImageKind};
+use crate::engine::docker::Engine;
+use crate::engine::host::{self, HostNet};
+use crate::engine::images::{self, ImageKind};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, DirectIpv6};
 use crate::progress::Progress;
 use crate::render::{host_rules, kubeadm, node_files, FileSpec};
+use crate::state::find_record;
 use anyhow::{bail, Context, Result};
 use bollard::models::{ContainerCreateBody, SystemInfoCgroupVersionEnum};
 use futures_util::future::{join_all, try_join_all};
@@ -434,7 +435,7 @@ async fn inspect_host(
 }
 
 async fn other_cluster_switched_forwarding(engine: &Engine, cluster_id: u8) -> Result<bool> {
-    for id in super::cluster_ids(engine)
+    for id in crate::state::cluster_ids(engine)
         .await?
         .into_iter()
         .filter(|&id| id != cluster_id)

@@ -248,3 +248,6 @@ pub mod defaults {
     /// without AAAA records, so in an ipv6 cluster the answer must come from DNS64.
     pub const WAIT_LOOKUP: &str = "github.com";
 }
+
+#[cfg(test)]
+mod tests;

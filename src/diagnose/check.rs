@@ -1,15 +1,15 @@
 //! `dind check network`: what a cluster's pods can reach, and by which path. Every check
 //! says what it saw, and a failing one says where to look.
 
-use crate::cluster::find_record;
 use crate::config::{Config, IpMode};
-use crate::docker::{first_lines, Engine};
-use crate::host::HostNet;
-use crate::images::{self, ImageKind};
+use crate::engine::docker::{first_lines, Engine};
+use crate::engine::host::HostNet;
+use crate::engine::images::{self, ImageKind};
 use crate::labels::Record;
 use crate::plan::{self, ClusterPlan, NodePlan};
 use crate::progress::Progress;
 use crate::render::host_rules;
+use crate::state::find_record;
 use anyhow::{bail, Context, Result};
 use ipnet::Ipv6Net;
 use serde::Serialize;
@@ -196,7 +196,7 @@ impl<'a> ProbePod<'a> {
         })
     }
 
-    async fn run(&self, argv: &[&str]) -> Result<crate::docker::ExecOutput> {
+    async fn run(&self, argv: &[&str]) -> Result<crate::engine::docker::ExecOutput> {
         let mut full = vec!["dind-pod", "exec", self.name.as_str()];
         full.extend_from_slice(argv);
         self.engine.exec(&self.node, &full).await

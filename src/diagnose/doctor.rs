@@ -2,9 +2,9 @@
 //! first (Docker and host queries); [`evaluate`] turns them into findings without I/O.
 
 use crate::config::Config;
-use crate::docker::Engine;
-use crate::host::{self, HostNet};
-use crate::images::{self, ImageKind};
+use crate::engine::docker::Engine;
+use crate::engine::host::{self, HostNet};
+use crate::engine::images::{self, ImageKind};
 use crate::labels;
 use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, DirectIpv6};

@@ -4,15 +4,15 @@
 //! What cannot be collected (a tool missing in an image, a stopped container) is written
 //! into its file as the reason, so one gap never hides the rest.
 
-use crate::cluster::{find_record, status};
-use crate::docker::Engine;
-use crate::host::HostNet;
-use crate::images::{self, ImageKind};
+use crate::engine::docker::Engine;
+use crate::engine::host::HostNet;
+use crate::engine::images::{self, ImageKind};
 use crate::labels::{self, role};
 use crate::plan;
 use crate::progress::Progress;
 use crate::render::kubeadm;
 use crate::render::tayga;
+use crate::state::{find_record, status};
 use anyhow::{bail, Context, Result};
 use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::future::try_join_all;

@@ -429,3 +429,6 @@ fn write_atomically(path: &Path, text: &str, existing: Option<&fs::Metadata>) ->
         .with_context(|| format!("cannot sync {}", dir.display()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

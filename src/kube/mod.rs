@@ -4,3 +4,6 @@ pub mod corefile;
 pub mod join;
 pub mod kubeconfig;
 pub mod readiness;
+
+#[cfg(test)]
+mod tests;

@@ -471,3 +471,6 @@ fn named(value: &Value) -> Option<Vec<&Value>> {
             .all(|item| item.as_mapping().is_some_and(|m| m.contains_key("name")));
     all_named.then(|| items.iter().collect())
 }
+
+#[cfg(test)]
+mod tests;

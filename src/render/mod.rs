@@ -24,3 +24,6 @@ impl FileSpec {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,8 +7,8 @@
 use anyhow::{bail, Context, Result};
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::CreateContainerOptionsBuilder;
-use dind::docker::Engine;
-use dind::images::{self, ImageSpec};
+use dind::engine::docker::Engine;
+use dind::engine::images::{self, ImageSpec};
 use dind::progress::Progress;
 use std::collections::HashMap;
 use std::process::{Command, Output};
@@ -382,7 +382,7 @@ impl Pod {
         })
     }
 
-    pub async fn run(&self, argv: &[&str]) -> Result<dind::docker::ExecOutput> {
+    pub async fn run(&self, argv: &[&str]) -> Result<dind::engine::docker::ExecOutput> {
         let mut full = vec!["dind-pod", "exec", self.name.as_str()];
         full.extend_from_slice(argv);
         self.engine.exec(&self.node, &full).await
@@ -570,7 +570,9 @@ pub async fn labelled(engine: &Engine, id: u8) -> (Vec<String>, Vec<String>) {
 }
 
 async fn objects(engine: &Engine, labels: Option<&[(&str, &str)]>) -> (Vec<String>, Vec<String>) {
-    let filters = labels.map(dind::docker::label_filter).unwrap_or_default();
+    let filters = labels
+        .map(dind::engine::docker::label_filter)
+        .unwrap_or_default();
     let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&filters)

@@ -2,7 +2,7 @@
 //! through a short-lived helper container with host networking, so they land on the host
 //! that runs the daemon, not on the machine that runs `dind`.
 
-use crate::docker::{first_lines, Engine, ExecOutput};
+use crate::engine::docker::{first_lines, Engine, ExecOutput};
 use crate::labels::{self, role};
 use crate::plan::Route;
 use crate::render::host_rules::{choose_backend, tagged_rules, Backend, Ip6Rule};

@@ -1,7 +1,6 @@
 //! The kubeadm configuration (init and join) per IP mode and config API version, the
 //! kubelet's resolv.conf, user patches, and the Kubernetes node container's settings.
 
-use super::{assert_golden, config_from_env, valid};
 use crate::cluster::specs;
 use crate::config::{load_file, Config, KubeVersion, Layer};
 use crate::kube::join::JoinCommand;
@@ -11,6 +10,7 @@ use crate::render::kubeadm::{
     apply_patch, dns_service_ip, init_config, join_config, kubelet_resolv_conf, published_loopback,
     upstream_resolvers,
 };
+use crate::test_support::{assert_golden, config_from_env, valid};
 use serde_yaml::Value;
 use std::net::IpAddr;
 
@@ -592,7 +592,7 @@ fn a_node_without_the_host_modules_keeps_every_other_setting() {
 
 #[test]
 fn the_kubernetes_node_image_tag_carries_its_version_and_build_args() {
-    use crate::images::ImageKind;
+    use crate::engine::images::ImageKind;
     let spec = ImageKind::NodeKubernetes(version("v1.36")).spec();
     assert!(spec.tag.starts_with("dind/node:v1.36-"), "{}", spec.tag);
     assert_eq!(spec.target.as_deref(), Some("kubernetes"));

@@ -2,9 +2,9 @@
 //! installed, read from Docker labels and the host itself.
 
 use super::{cluster_ids, find_record};
-use crate::docker::Engine;
-use crate::host::HostNet;
-use crate::images::{self, ImageKind};
+use crate::engine::docker::Engine;
+use crate::engine::host::HostNet;
+use crate::engine::images::{self, ImageKind};
 use crate::kube::kubeconfig;
 use crate::labels;
 use crate::plan;

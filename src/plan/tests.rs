@@ -1,11 +1,11 @@
 //! The address plan: names, subnets, addresses and routes, against k-d-c's rules.
 
-use super::{config_from_env, flag, valid};
 use crate::config::Layer;
 use crate::plan::{
     embed_ipv4, mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet, network_name, plan,
     pod_cidr_for_node, rule_tag, suffix, ClusterPlan, Role, Route, SubnetPlan,
 };
+use crate::test_support::{config_from_env, flag, valid};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -1,10 +1,10 @@
 //! src/kube/kubeconfig.rs: admin.conf rewritten into dind's entry, merged into and removed
 //! from the user's kubeconfig. Inputs and expected outputs are in tests/golden/kubeconfig/.
 
-use super::assert_golden;
 use crate::kube::kubeconfig::{
     context_name, merge, merge_into_file, rewrite_admin, target_path, unmerge, unmerge_from_file,
 };
+use crate::test_support::assert_golden;
 use pretty_assertions::assert_eq;
 use serde_yaml::Value;
 use std::fs;

@@ -1,7 +1,6 @@
 //! Renderers: golden files for named.conf, tayga.conf, the CNI conflist, a routes file and the
 //! host rules; ip6tables-save parsing; backend choice.
 
-use super::{assert_golden, config_from_env};
 use crate::plan::{plan, ClusterPlan, HostPlan, NodePlan};
 use crate::render::host_rules::{
     choose_backend, daemon_masquerades, direct_ipv6_rules, tagged_rules, Backend, Ip6Rule,
@@ -11,6 +10,7 @@ use crate::render::node_files::{
     DOCKER_DNS_PATH, DROP_IPV4_PATH, MASQUERADE_PATH, RESOLV_PATH, ROUTES_PATH,
 };
 use crate::render::{cni, named::named_conf, tayga::tayga_conf, FileSpec};
+use crate::test_support::{assert_golden, config_from_env};
 use ipnet::Ipv6Net;
 use serde_json::{json, Value};
 

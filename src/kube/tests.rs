@@ -5,12 +5,12 @@
 //! rendered from its CoreDNS ConfigMap template (input only), `*.json` are `kubectl get -o json`
 //! lists (input only); `Corefile.dns64` is a golden output.
 
-use super::assert_golden;
-use super::config_from_env;
 use crate::kube::corefile::forward_to;
 use crate::kube::join::{parse_join_command, JoinCommand, JoinParseError};
 use crate::kube::readiness::{judge_lookup, not_ready, wait_lookup_query};
 use crate::plan::plan;
+use crate::test_support::assert_golden;
+use crate::test_support::config_from_env;
 use ipnet::Ipv6Net;
 use pretty_assertions::assert_eq;
 use serde_json::Value;

@@ -1,14 +1,7 @@
-// Unit tests of the pure layers (config, plan, render); owned by the test helper.
-//
-// Golden files live in tests/golden/ and are compared byte for byte; run
-// `UPDATE_GOLDEN=1 cargo test --lib unit_tests` to rewrite them, then review the diff by hand.
-
-mod config;
-mod kube;
-mod kubeadm;
-mod kubeconfig;
-mod plan;
-mod render;
+//! Helpers shared by the unit tests beside the code.
+//!
+//! Golden files live in tests/golden/ and are compared byte for byte; run
+//! `UPDATE_GOLDEN=1 cargo test --lib` to rewrite them, then review the diff by hand.
 
 use crate::config::{validate, Config, Layer, Origin, Sourced};
 use std::collections::HashMap;
@@ -59,7 +52,7 @@ pub(crate) fn assert_golden(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "cannot read golden file {}: {e}; run `UPDATE_GOLDEN=1 cargo test --lib unit_tests` \
+            "cannot read golden file {}: {e}; run `UPDATE_GOLDEN=1 cargo test --lib` \
              and review it by hand",
             path.display()
         )

@@ -1,10 +1,10 @@
 //! Config: defaults per IP mode, layer precedence, the environment and file sources, and
 //! every refusal naming the setting, its origin and the fix.
 
-use super::{config_from_env, env_layer, flag, valid};
 use crate::config::{
     load_file, validate, Config, IpMode, KubeVersion, Layer, Origin, Sourced, V4Prefix16,
 };
+use crate::test_support::{config_from_env, env_layer, flag, valid};
 use ipnet::IpNet;
 use std::net::Ipv4Addr;
 

@@ -3,7 +3,7 @@
 //! Dockerfile gets a new tag, an unchanged one is never rebuilt.
 
 use crate::config::KubeVersion;
-use crate::docker::{first_lines, Engine};
+use crate::engine::docker::{first_lines, Engine};
 use crate::labels;
 use crate::progress::Phase;
 use anyhow::{bail, Context, Result};
@@ -191,7 +191,7 @@ pub async fn image_labels(engine: &Engine, tag: &str) -> Result<Option<HashMap<S
         Ok(inspect) => Ok(Some(
             inspect.config.and_then(|c| c.labels).unwrap_or_default(),
         )),
-        Err(e) if crate::docker::is_not_found(&e) => Ok(None),
+        Err(e) if crate::engine::docker::is_not_found(&e) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot inspect image {tag}")),
     }
 }
@@ -370,7 +370,7 @@ pub async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<String>)> {
             let options = RemoveImageOptionsBuilder::default().build();
             match engine.api().remove_image(&name, Some(options), None).await {
                 Ok(_) => removed.push(name),
-                Err(e) if crate::docker::is_not_found(&e) => {}
+                Err(e) if crate::engine::docker::is_not_found(&e) => {}
                 Err(_) => kept.push(name),
             }
         }

@@ -1,0 +1,6 @@
+//! The apply side: the only modules that talk to Docker (through bollard) and, through a
+//! short-lived helper container, to the Docker host.
+
+pub mod docker;
+pub mod host;
+pub mod images;
