@@ -103,7 +103,7 @@ impl List {
 
 /// Parses a config file's text; `path` is only used in messages.
 pub fn load_file(path: &str, text: &str) -> Result<Layer> {
-    let file: FileConfig = serde_yaml::from_str(text)
+    let file: FileConfig = yaml_serde::from_str(text)
         .with_context(|| format!("config file {path} is not a valid dind cluster config"))?;
     if file.api_version != API_VERSION {
         bail!(

@@ -286,7 +286,7 @@ fn parse_feature_gates(raw: &Sourced) -> Result<BTreeMap<String, bool>, ConfigEr
 
 /// Each patch is one YAML mapping naming the `kind` of the document it patches.
 fn check_kubeadm_patch(raw: &Sourced) -> Result<String, ConfigError> {
-    let value: serde_yaml::Value = serde_yaml::from_str(&raw.value).map_err(|e| {
+    let value: yaml_serde::Value = yaml_serde::from_str(&raw.value).map_err(|e| {
         refuse(
             "kubeadmConfigPatches",
             raw,

@@ -2,16 +2,16 @@
 //! user and context all named [`context_name`]), merged into and removed from the user's
 //! kubeconfig file.
 //!
-//! Everything works on [`serde_yaml::Value`], whose mappings keep their key order, so keys
+//! Everything works on [`yaml_serde::Value`], whose mappings keep their key order, so keys
 //! dind does not know (extensions, preferences, exec users, ...) survive a merge. Comments
 //! do not: like `kubectl config`, a rewritten file is re-serialized.
 
 use anyhow::{bail, ensure, Context, Result};
-use serde_yaml::{Mapping, Sequence, Value};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use yaml_serde::{Mapping, Sequence, Value};
 
 /// The three named lists of a kubeconfig, with the key of each entry's body.
 const SECTIONS: [(&str, &str); 3] = [
@@ -47,7 +47,7 @@ pub fn rewrite_admin(admin_conf: &str, name: &str, server: &str) -> Result<Strin
         !server.is_empty(),
         "the API server address for {name} is empty"
     );
-    let doc: Value = serde_yaml::from_str(admin_conf).context("admin.conf is not valid YAML")?;
+    let doc: Value = yaml_serde::from_str(admin_conf).context("admin.conf is not valid YAML")?;
     let doc = doc
         .as_mapping()
         .context("admin.conf is not a kubeconfig: its top level is not a mapping")?;
@@ -221,7 +221,7 @@ struct Ours {
 impl Ours {
     fn parse(ours: &str) -> Result<Ours> {
         const NOT_OURS: &str = "dind's kubeconfig entry is not a kubeconfig";
-        let doc: Value = serde_yaml::from_str(ours).context(NOT_OURS)?;
+        let doc: Value = yaml_serde::from_str(ours).context(NOT_OURS)?;
         let doc = doc.as_mapping().context(NOT_OURS)?;
         let mut sections = Vec::new();
         for (section, body) in SECTIONS {
@@ -252,7 +252,7 @@ fn parse_existing(text: &str) -> Result<Option<Mapping>> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let doc: Value = serde_yaml::from_str(text).context("the kubeconfig is not valid YAML")?;
+    let doc: Value = yaml_serde::from_str(text).context("the kubeconfig is not valid YAML")?;
     match doc {
         Value::Null => Ok(None),
         Value::Mapping(doc) => Ok(Some(doc)),
@@ -344,7 +344,7 @@ fn bodies<'a>(
 }
 
 fn to_text(doc: Mapping) -> Result<String> {
-    serde_yaml::to_string(&Value::Mapping(doc)).context("cannot write the kubeconfig as YAML")
+    yaml_serde::to_string(&Value::Mapping(doc)).context("cannot write the kubeconfig as YAML")
 }
 
 /// `path` with symlinks followed (also a dangling one: its target is the file to create).

@@ -8,8 +8,8 @@ use crate::kube::join::JoinCommand;
 use crate::plan::{ClusterPlan, NodePlan};
 use anyhow::{bail, Context, Result};
 use ipnet::IpNet;
-use serde_yaml::{Mapping, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use yaml_serde::{Mapping, Value};
 
 /// Where the node's kubelet takes its pods' upstream resolvers from.
 pub const KUBELET_RESOLV_PATH: &str = "/etc/dind/kubelet-resolv.conf";
@@ -389,7 +389,7 @@ pub fn join_config(
 /// Applies every patch to the documents of its kind, then writes a multi-document YAML.
 fn render(mut docs: Vec<Value>, patches: &[String]) -> Result<String> {
     for (index, text) in patches.iter().enumerate() {
-        let patch: Value = serde_yaml::from_str(text)
+        let patch: Value = yaml_serde::from_str(text)
             .with_context(|| format!("kubeadmConfigPatches[{index}] is not YAML"))?;
         apply_patch(&mut docs, &patch).with_context(|| format!("kubeadmConfigPatches[{index}]"))?;
     }
@@ -398,7 +398,7 @@ fn render(mut docs: Vec<Value>, patches: &[String]) -> Result<String> {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&serde_yaml::to_string(doc).context("cannot write kubeadm's configuration")?);
+        out.push_str(&yaml_serde::to_string(doc).context("cannot write kubeadm's configuration")?);
     }
     Ok(out)
 }

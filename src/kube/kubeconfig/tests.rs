@@ -6,10 +6,10 @@ use crate::kube::kubeconfig::{
 };
 use crate::test_support::assert_golden;
 use pretty_assertions::assert_eq;
-use serde_yaml::Value;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use yaml_serde::Value;
 
 const SERVER: &str = "https://[::1]:40123";
 
@@ -35,7 +35,7 @@ fn ours(name: &str, server: &str) -> String {
 }
 
 fn parse(text: &str) -> Value {
-    serde_yaml::from_str(text).unwrap_or_else(|e| panic!("not YAML ({e}):\n{text}"))
+    yaml_serde::from_str(text).unwrap_or_else(|e| panic!("not YAML ({e}):\n{text}"))
 }
 
 /// The names of the entries of `section` ("clusters", "users", "contexts"), in order.
@@ -590,7 +590,7 @@ fn unmerge_from_an_absent_file_is_nothing_to_do() {
 fn unmerge_from_file_without_our_entries_leaves_it_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("config");
-    // Not in serde_yaml's own layout: a rewrite would show.
+    // Not in yaml_serde's own layout: a rewrite would show.
     let text = "# alice's clusters\napiVersion: v1\nkind: Config\nclusters: []\n";
     fs::write(&path, text).unwrap();
     assert!(!unmerge_from_file(&path, "dind").unwrap());

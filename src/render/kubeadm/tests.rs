@@ -11,8 +11,8 @@ use crate::render::kubeadm::{
     upstream_resolvers,
 };
 use crate::test_support::{assert_golden, config_from_env, valid};
-use serde_yaml::Value;
 use std::net::IpAddr;
+use yaml_serde::Value;
 
 fn version(v: &str) -> KubeVersion {
     v.parse().unwrap()
@@ -33,7 +33,7 @@ fn from_file(yaml: &str) -> Config {
 
 fn docs(text: &str) -> Vec<Value> {
     text.split("\n---\n")
-        .map(|doc| serde_yaml::from_str(doc).expect("each document is YAML"))
+        .map(|doc| yaml_serde::from_str(doc).expect("each document is YAML"))
         .collect()
 }
 
@@ -390,7 +390,7 @@ kubeadmConfigPatches:
 fn a_patch_with_an_api_version_only_touches_that_version() {
     let mut rendered = docs(&render_init(&config_from_env(&[]), "v1.36.4"));
     let before = rendered.clone();
-    let patch: Value = serde_yaml::from_str(
+    let patch: Value = yaml_serde::from_str(
         "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nclusterName: other\n",
     )
     .unwrap();
@@ -673,7 +673,7 @@ kubeadmConfigPatches:
     // Lists of anything else are replaced whole (JSON merge patch).
     let mut rendered = rendered.clone();
     let patch: Value =
-        serde_yaml::from_str("kind: ClusterConfiguration\napiServer:\n  certSANs: [dind.test]\n")
+        yaml_serde::from_str("kind: ClusterConfiguration\napiServer:\n  certSANs: [dind.test]\n")
             .unwrap();
     apply_patch(&mut rendered, &patch).unwrap();
     let sans = &doc(&rendered, "ClusterConfiguration")["apiServer"]["certSANs"];
