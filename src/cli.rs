@@ -6,6 +6,7 @@ use crate::diagnose::{check, doctor, export};
 use crate::engine::docker::Engine;
 use crate::engine::images::{self, ImageKind};
 use crate::kube::kubeconfig;
+use crate::plan;
 use crate::progress::Progress;
 use crate::state::{find_record, status};
 use anyhow::{Context, Result};
@@ -351,7 +352,7 @@ pub async fn run() -> Result<ExitCode> {
             .await?;
             print!("{}", status::render_table(&clusters));
             if let Some(path) = &record.kubeconfig {
-                let context = kubeconfig::context_name(record.config.cluster_id);
+                let context = plan::kubernetes::context_name(record.config.cluster_id);
                 println!(
                     "kubectl context \"{context}\" is current in {} (`kubectl get nodes`)",
                     path.display()
@@ -369,10 +370,10 @@ pub async fn run() -> Result<ExitCode> {
                     "dind cluster {id} was brought up with --no-kubernetes; it has no kubeconfig"
                 );
             }
-            let plan = crate::plan::plan(&record.config);
+            let cluster_plan = plan::plan(&record.config);
             print!(
                 "{}",
-                kubernetes::cluster_kubeconfig(&engine, &plan, &record.config).await?
+                kubernetes::cluster_kubeconfig(&engine, &cluster_plan, &record.config).await?
             );
         }
         Command::Down(args) => {
@@ -503,7 +504,7 @@ fn print_down(id: u8, report: &down::DownReport) {
         match &report.kubeconfig {
             Some(path) => format!(
                 ", context {} from {}",
-                kubeconfig::context_name(id),
+                plan::kubernetes::context_name(id),
                 path.display()
             ),
             None => String::new(),

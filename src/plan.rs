@@ -1,6 +1,8 @@
 //! The address plan: a pure function from a [`Config`] to every name, subnet, address and
 //! route of a cluster. k-d-c's address rules live here, with its bugs fixed (see tests).
 
+pub mod kubernetes;
+
 use crate::config::{Config, IpMode};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;

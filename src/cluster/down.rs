@@ -42,7 +42,7 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
     let filter = [(labels::CLUSTER, id.as_str())];
 
     if let Some(path) = record.as_ref().and_then(|r| r.kubeconfig.clone()) {
-        let context = kubeconfig::context_name(cluster_id);
+        let context = plan::kubernetes::context_name(cluster_id);
         let removed = progress
             .step(
                 &format!("Removing context {context} from the kubeconfig"),

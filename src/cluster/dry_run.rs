@@ -4,9 +4,9 @@
 
 use super::specs;
 use crate::config::Config;
-use crate::kube::join::JoinCommand;
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan, NodePlan, Role};
+use crate::render::kubeadm::JoinCommand;
 use crate::render::{host_rules, kubeadm, node_files, FileSpec};
 use anyhow::Result;
 use bollard::models::ContainerCreateBody;

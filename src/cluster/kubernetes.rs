@@ -8,7 +8,7 @@ use crate::engine::docker::{indent, Engine};
 use crate::kube::readiness::InitStep;
 use crate::kube::{corefile, join, kubeconfig, readiness};
 use crate::labels::{self, Record};
-use crate::plan::{ClusterPlan, NodePlan, Role};
+use crate::plan::{self, ClusterPlan, NodePlan, Role};
 use crate::progress::{Phase, Progress};
 use crate::render::kubeadm::{self, KUBEADM_CONFIG_PATH};
 use crate::render::FileSpec;
@@ -254,7 +254,7 @@ async fn configure_coredns(kube: &Kube<'_>) -> Result<()> {
             "jsonpath={.data.Corefile}",
         ])
         .await?;
-    let upstreams: Vec<IpAddr> = kubeadm::upstream_resolvers(kube.plan);
+    let upstreams: Vec<IpAddr> = plan::kubernetes::upstream_resolvers(kube.plan);
     let wanted = corefile::forward_to(&current, &upstreams)?;
     if wanted == current {
         return Ok(());
@@ -334,7 +334,7 @@ pub async fn published_port(engine: &Engine, master: &str) -> Result<u16> {
         .inspect_container(master)
         .await?
         .with_context(|| format!("container {master} does not exist"))?;
-    let key = format!("{}/tcp", kubeadm::API_SERVER_PORT);
+    let key = format!("{}/tcp", plan::kubernetes::API_SERVER_PORT);
     let first_port = |bindings: Option<Vec<bollard::models::PortBinding>>| {
         bindings?
             .into_iter()
@@ -371,8 +371,15 @@ pub async fn cluster_kubeconfig(
         })?;
     let admin = String::from_utf8(admin).context("admin.conf is not UTF-8")?;
     let port = published_port(engine, master).await?;
-    let server = kubeadm::api_server_url(kubeadm::published_loopback(config.ip_mode), port);
-    kubeconfig::rewrite_admin(&admin, &kubeconfig::context_name(plan.cluster_id), &server)
+    let server = plan::kubernetes::api_server_url(
+        plan::kubernetes::published_loopback(config.ip_mode),
+        port,
+    );
+    kubeconfig::rewrite_admin(
+        &admin,
+        &plan::kubernetes::context_name(plan.cluster_id),
+        &server,
+    )
 }
 
 /// Polls until every node is Ready, every kube-system pod runs, and CoreDNS resolves an
@@ -433,7 +440,7 @@ pub fn wait_lookup_name(config: &Config) -> &str {
 async fn lookup_through_coredns(kube: &Kube<'_>) -> Result<(), String> {
     let config = kube.config();
     let name = wait_lookup_name(config);
-    let dns = kubeadm::dns_service_ip(config);
+    let dns = plan::kubernetes::dns_service_ip(config);
     let readiness::LookupQuery {
         record_type,
         synthesized_under,

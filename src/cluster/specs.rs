@@ -3,8 +3,7 @@
 
 use crate::config::Config;
 use crate::labels::{role, Record};
-use crate::plan::{ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
-use crate::render::kubeadm;
+use crate::plan::{self, ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
 use bollard::models::{
     ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig,
     HostConfigCgroupnsModeEnum, Ipam, IpamConfig, Mount, MountType, NetworkCreateRequest,
@@ -290,12 +289,14 @@ fn kubernetes_node_container(
     image: &str,
 ) -> ContainerCreateBody {
     let role = node_role(node);
-    let api_port = format!("{}/tcp", kubeadm::API_SERVER_PORT);
+    let api_port = format!("{}/tcp", plan::kubernetes::API_SERVER_PORT);
     let published = (node.role == Role::Master).then(|| {
         HashMap::from([(
             api_port.clone(),
             Some(vec![PortBinding {
-                host_ip: Some(kubeadm::published_loopback(record.config.ip_mode).to_string()),
+                host_ip: Some(
+                    plan::kubernetes::published_loopback(record.config.ip_mode).to_string(),
+                ),
                 // Empty: Docker picks one (at every start).
                 host_port: Some(
                     record

@@ -255,7 +255,7 @@ fn pick_api_server_port(engine: &Engine, config: &Config) -> Result<Option<u16>>
     if !engine.local {
         return Ok(None);
     }
-    let loopback = kubeadm::published_loopback(config.ip_mode);
+    let loopback = plan::kubernetes::published_loopback(config.ip_mode);
     let listener = std::net::TcpListener::bind((loopback, 0))
         .with_context(|| format!("cannot find a free port on {loopback} for the API server"))?;
     Ok(Some(listener.local_addr()?.port()))

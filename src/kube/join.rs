@@ -6,18 +6,8 @@
 //! first. The join itself is done with a configuration file rendered elsewhere; this module
 //! only extracts and validates the three values that file needs.
 
+use crate::render::kubeadm::JoinCommand;
 use std::net::{Ipv4Addr, Ipv6Addr};
-
-/// What a worker needs to join: the API server endpoint and the bootstrap credentials.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JoinCommand {
-    /// `host:port`, IPv6 hosts in brackets (`[fd00:20::2]:6443`).
-    pub api_server_endpoint: String,
-    /// The bootstrap token, `[a-z0-9]{6}.[a-z0-9]{16}`.
-    pub token: String,
-    /// Every `--discovery-token-ca-cert-hash`, each `sha256:` and 64 lowercase hex digits.
-    pub ca_cert_hashes: Vec<String>,
-}
 
 /// Why the output of `kubeadm token create --print-join-command` was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -23,16 +23,6 @@ const SECTIONS: [(&str, &str); 3] = [
 /// The mode of a kubeconfig dind creates: it holds a client key.
 const NEW_FILE_MODE: u32 = 0o600;
 
-/// `dind` for cluster 0, `dind-cluster-N` otherwise: the name of the cluster, user and
-/// context entries dind owns.
-pub fn context_name(cluster_id: u8) -> String {
-    if cluster_id == 0 {
-        "dind".to_string()
-    } else {
-        format!("dind-cluster-{cluster_id}")
-    }
-}
-
 /// kubeadm's admin.conf -> a kubeconfig with exactly one cluster, one user and one context,
 /// all named `name`, the cluster's `server` replaced by `server` (e.g. "https://[::1]:40123"),
 /// current-context `name`.

@@ -6,9 +6,10 @@
 //! lists (input only); `Corefile.dns64` is a golden output.
 
 use crate::kube::corefile::forward_to;
-use crate::kube::join::{parse_join_command, JoinCommand, JoinParseError};
+use crate::kube::join::{parse_join_command, JoinParseError};
 use crate::kube::readiness::{judge_lookup, not_ready, wait_lookup_query};
 use crate::plan::plan;
+use crate::render::kubeadm::JoinCommand;
 use crate::test_support::assert_golden;
 use crate::test_support::config_from_env;
 use ipnet::Ipv6Net;

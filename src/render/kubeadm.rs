@@ -4,10 +4,10 @@
 //! with the user's patches from the config file applied last.
 
 use crate::config::{Config, IpMode, KubeVersion};
-use crate::kube::join::JoinCommand;
-use crate::plan::{ClusterPlan, NodePlan};
+use crate::plan::{self, ClusterPlan, NodePlan};
 use anyhow::{bail, Context, Result};
 use ipnet::IpNet;
+use plan::kubernetes::{host_port, upstream_resolvers, API_SERVER_PORT};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use yaml_serde::{Mapping, Value};
 
@@ -16,7 +16,6 @@ pub const KUBELET_RESOLV_PATH: &str = "/etc/dind/kubelet-resolv.conf";
 /// Where `up` places the rendered configuration in the node.
 pub const KUBEADM_CONFIG_PATH: &str = "/etc/dind/kubeadm.yaml";
 pub const CRI_SOCKET: &str = "unix:///run/containerd/containerd.sock";
-pub const API_SERVER_PORT: u16 = 6443;
 pub const DNS_DOMAIN: &str = "cluster.local";
 
 /// The documents a patch may name.
@@ -28,24 +27,17 @@ pub const PATCHABLE_KINDS: [&str; 5] = [
     "KubeProxyConfiguration",
 ];
 
-/// The host address the API server is published on. Docker's port proxy forwards a
-/// binding on ::1 to the node's IPv6 address and one on 127.0.0.1 to its IPv4 address,
-/// and IPv6-only nodes have none.
-pub fn published_loopback(ip_mode: IpMode) -> IpAddr {
-    match ip_mode {
-        IpMode::Ipv6 => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        IpMode::Ipv4 | IpMode::DualStack => IpAddr::V4(Ipv4Addr::LOCALHOST),
-    }
-}
-
-/// `host:port`, with brackets around an IPv6 host.
-pub fn host_port(ip: IpAddr, port: u16) -> String {
-    std::net::SocketAddr::new(ip, port).to_string()
-}
-
-/// The API server's URL on the Docker host, as the kubeconfig and `status` show it.
-pub fn api_server_url(host: IpAddr, port: u16) -> String {
-    format!("https://{}", host_port(host, port))
+/// What a worker needs to join: the API server endpoint and the bootstrap credentials
+/// (parsed from the master's `kubeadm token create --print-join-command` by
+/// `kube::join`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinCommand {
+    /// `host:port`, IPv6 hosts in brackets (`[fd00:20::2]:6443`).
+    pub api_server_endpoint: String,
+    /// The bootstrap token, `[a-z0-9]{6}.[a-z0-9]{16}`.
+    pub token: String,
+    /// Every `--discovery-token-ca-cert-hash`, each `sha256:` and 64 lowercase hex digits.
+    pub ca_cert_hashes: Vec<String>,
 }
 
 /// The family Kubernetes treats as primary: the service CIDR's (k-d-c's default in
@@ -79,22 +71,6 @@ fn master(plan: &ClusterPlan) -> &NodePlan {
 /// `[fd00:20::2]:6443`: where workers and the kubeconfig inside the cluster reach the API.
 pub fn control_plane_endpoint(plan: &ClusterPlan, config: &Config) -> String {
     host_port(advertise_address(config, master(plan)), API_SERVER_PORT)
-}
-
-/// The cluster DNS service's address: the primary service CIDR's tenth address, as kubeadm
-/// picks it.
-pub fn dns_service_ip(config: &Config) -> IpAddr {
-    match config.primary_service_cidr() {
-        IpNet::V4(n) => IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) + 10)),
-        IpNet::V6(n) => IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) + 10)),
-    }
-}
-
-/// The resolvers pods' DNS (CoreDNS) forwards to: the nodes' own, which is DNS64 in ipv6
-/// mode and elsewhere the address each node hands to Docker's embedded DNS (127.0.0.11 is
-/// unreachable from a pod).
-pub fn upstream_resolvers(plan: &ClusterPlan) -> Vec<IpAddr> {
-    vec![master(plan).resolver]
 }
 
 /// The resolv.conf the kubelet hands to pods with dnsPolicy Default (CoreDNS among them).
@@ -271,7 +247,7 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         ("kind", string("ClusterConfiguration")),
         (
             "clusterName",
-            string(crate::kube::kubeconfig::context_name(plan.cluster_id)),
+            string(plan::kubernetes::context_name(plan.cluster_id)),
         ),
         ("kubernetesVersion", string(version)),
         (

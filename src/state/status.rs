@@ -5,10 +5,8 @@ use super::{cluster_ids, find_record};
 use crate::engine::docker::Engine;
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
-use crate::kube::kubeconfig;
 use crate::labels;
 use crate::plan;
-use crate::render::kubeadm;
 use anyhow::Result;
 use serde::Serialize;
 use std::fmt::Write;
@@ -84,11 +82,11 @@ pub async fn status(
             if role == labels::role::MASTER {
                 node_image = c.image.clone();
                 let published = c.ports.iter().flatten().find(|p| {
-                    p.private_port == kubeadm::API_SERVER_PORT && p.public_port.is_some()
+                    p.private_port == plan::kubernetes::API_SERVER_PORT && p.public_port.is_some()
                 });
                 api_server = published.and_then(|p| {
                     let ip: std::net::IpAddr = p.ip.as_deref()?.parse().ok()?;
-                    Some(kubeadm::api_server_url(ip, p.public_port?))
+                    Some(plan::kubernetes::api_server_url(ip, p.public_port?))
                 });
             }
             let mut addresses = Vec::new();
@@ -183,7 +181,7 @@ pub async fn status(
             kube_context: record
                 .as_ref()
                 .filter(|r| r.kubeconfig.is_some())
-                .map(|_| kubeconfig::context_name(id)),
+                .map(|_| plan::kubernetes::context_name(id)),
             kubeconfig: record
                 .as_ref()
                 .and_then(|r| r.kubeconfig.as_ref())

@@ -2,7 +2,7 @@
 //! from the user's kubeconfig. Inputs and expected outputs are in tests/golden/kubeconfig/.
 
 use crate::kube::kubeconfig::{
-    context_name, merge, merge_into_file, rewrite_admin, target_path, unmerge, unmerge_from_file,
+    merge, merge_into_file, rewrite_admin, target_path, unmerge, unmerge_from_file,
 };
 use crate::test_support::assert_golden;
 use pretty_assertions::assert_eq;
@@ -73,16 +73,6 @@ fn assert_contains(haystack: &str, needle: &str) {
         haystack.contains(needle),
         "expected {needle:?} in:\n{haystack}"
     );
-}
-
-// ---- names ----
-
-#[test]
-fn context_name_is_dind_for_cluster_0_and_numbered_otherwise() {
-    assert_eq!(context_name(0), "dind");
-    assert_eq!(context_name(1), "dind-cluster-1");
-    assert_eq!(context_name(42), "dind-cluster-42");
-    assert_eq!(context_name(255), "dind-cluster-255");
 }
 
 // ---- rewrite_admin ----

@@ -3,12 +3,11 @@
 
 use crate::cluster::specs;
 use crate::config::{load_file, Config, KubeVersion, Layer};
-use crate::kube::join::JoinCommand;
 use crate::labels::Record;
+use crate::plan::kubernetes::{dns_service_ip, published_loopback, upstream_resolvers};
 use crate::plan::{plan, ClusterPlan};
 use crate::render::kubeadm::{
-    apply_patch, dns_service_ip, init_config, join_config, kubelet_resolv_conf, published_loopback,
-    upstream_resolvers,
+    apply_patch, init_config, join_config, kubelet_resolv_conf, JoinCommand,
 };
 use crate::test_support::{assert_golden, config_from_env, valid};
 use std::net::IpAddr;
