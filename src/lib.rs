@@ -20,3 +20,6 @@ pub mod state;
 
 #[cfg(test)]
 mod test_support;
+
+#[cfg(test)]
+mod layering;
