@@ -16,7 +16,11 @@ fn nets(list: &[&str]) -> Vec<IpNet> {
 fn refusal(layer: Layer) -> (String, String, String) {
     match validate(layer.clone()) {
         Ok(config) => panic!("expected {layer:?} to be refused, got {config:?}"),
-        Err(err) => (err.setting.to_string(), err.origin.clone(), err.to_string()),
+        Err(err) => (
+            err.first().setting.to_string(),
+            err.first().origin.clone(),
+            err.to_string(),
+        ),
     }
 }
 
@@ -304,7 +308,7 @@ fn env_variables_map_to_settings_with_their_names() {
             kubernetes: None,
             mgmt_cidrs: env("fd00:21::/64", "MGMT_CIDRS"),
             pod_cidrs: env("fd00:41::/72", "POD_NETWORK_CIDR"),
-            service_cidr: env("fd00:31::/110", "SERVICE_CIDR"),
+            service_cidrs: env("fd00:31::/110", "SERVICE_CIDR"),
             node_image: env("example/node:v1", "DIND_IMAGE"),
             probes: None,
             kubernetes_version: env("v1.35.2", "DIND_K8S_VERSION"),
@@ -478,7 +482,7 @@ fn file_with_every_key() {
             kubernetes: at("false", "kubernetes"),
             mgmt_cidrs: at("10.193.0.0/24,fd00:21::/64", "mgmtCIDRs"),
             pod_cidrs: at("10.245.0.0/16, fd00:41::/72", "podCIDRs"),
-            service_cidr: at("fd00:31::/110", "serviceCIDR"),
+            service_cidrs: at("fd00:31::/110", "serviceCIDR"),
             node_image: at("example/node:v2", "nodeImage"),
             probes: at("example.com,ipv4.example.net", "probes"),
             kubernetes_version: at("v1.34", "kubernetesVersion"),
@@ -1250,13 +1254,15 @@ fn probes_must_be_host_names() {
         "{HEADER}probes: [example.com, \"not a/name\"]\n"
     )))
     .expect_err("a slash is no host name");
-    assert_eq!(err.setting, "probes");
+    assert_eq!(err.first().setting, "probes");
     assert!(
         err.to_string().contains("'a/name' is not a host name"),
         "{err}"
     );
     assert!(
-        err.origin.contains("key 'probes' of config file c.yaml"),
+        err.first()
+            .origin
+            .contains("key 'probes' of config file c.yaml"),
         "{err}"
     );
 }
