@@ -155,7 +155,9 @@ impl Args for ConfigArgs {
         let config_file = clap::Arg::new(CONFIG_FILE_ARG)
             .long("config")
             .value_name("FILE")
-            .help("YAML config file (apiVersion dind.k8s.io/v1alpha1, kind Cluster); `-` reads stdin.");
+            .help(
+                "YAML config file (apiVersion dind.k8s.io/v1alpha1, kind Cluster); `-` reads stdin",
+            );
         config::SETTINGS
             .iter()
             .fold(cmd.arg(config_file), |cmd, row| match row.flag {
@@ -486,8 +488,49 @@ fn print_down(id: u8, report: &down::DownReport) {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_wait;
+    use super::{parse_wait, Cli, Command};
+    use crate::config::{Layer, Origin, Sourced};
+    use clap::Parser;
     use std::time::Duration;
+
+    fn up_flags(args: &[&str]) -> Layer {
+        let cli = Cli::try_parse_from(["dind", "up"].iter().chain(args)).expect("parses");
+        match cli.command {
+            Command::Up(up) => up.config.flags,
+            other => panic!("not up: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn setting_flags_come_from_the_table_with_their_origin() {
+        let flag = |value: &str, name| Some(Sourced::new(value, Origin::Flag(name)));
+        assert_eq!(
+            up_flags(&[
+                "--cluster-id",
+                "3",
+                "--service-cidr",
+                "fd00:31::/110",
+                "--no-kubernetes",
+                "--allow-aaaa"
+            ]),
+            Layer {
+                cluster_id: flag("3", "--cluster-id"),
+                service_cidrs: flag("fd00:31::/110", "--service-cidr"),
+                kubernetes: flag("false", "--no-kubernetes"),
+                allow_aaaa: flag("true", "--allow-aaaa"),
+                ..Layer::default()
+            }
+        );
+        assert_eq!(up_flags(&[]), Layer::default());
+        // File-only settings have no flag.
+        assert!(Cli::try_parse_from(["dind", "up", "--probes", "a"]).is_err());
+    }
 
     #[test]
     fn wait_takes_durations_and_zero() {
