@@ -1,6 +1,8 @@
 //! Cluster configuration: four layers (default < file < environment < flags) merged into one
-//! validated [`Config`]. Every error names the setting, where its value came from, and what
-//! would be accepted.
+//! validated [`Config`]. Every setting is one row of the table in settings.rs (its flag,
+//! variables, file key, default, help and check); every refusal names the setting, where its
+//! value came from, and what would be accepted, and all of them are reported at once.
+//! Imports nothing of the crate: the plan and the renderers build on it.
 
 mod check;
 mod cluster_ranges;
