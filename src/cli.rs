@@ -122,65 +122,65 @@ struct BuildArgs {
     no_kubernetes: bool,
 }
 
-/// Settings of a cluster. Precedence: flag > environment > config file > default.
-#[derive(Args, Debug, Default)]
+/// Settings of a cluster. Precedence: flag > environment > config file > default. The
+/// flags are built from the settings table (`config::SETTINGS`), each with its help.
+#[derive(Clone, Debug, Default)]
 pub struct ConfigArgs {
-    /// YAML config file (apiVersion dind.k8s.io/v1alpha1, kind Cluster); `-` reads stdin.
-    #[arg(long, value_name = "FILE")]
+    /// YAML config file; `-` reads stdin.
     pub config: Option<String>,
-    /// Cluster number, 0-254 [env: CLUSTER_ID] [default: 0]
-    #[arg(long, value_name = "N")]
-    pub cluster_id: Option<String>,
-    /// ipv6, ipv4 or dual-stack [env: IP_MODE] [default: ipv6]
-    #[arg(long, value_name = "MODE")]
-    pub ip_mode: Option<String>,
-    /// Worker nodes besides the master [env: NUM_NODES] [default: 2]
-    #[arg(long, value_name = "N")]
-    pub nodes: Option<String>,
-    /// Pass real AAAA records through DNS64 and let pods reach IPv6 sites directly
-    /// [env: DIND_ALLOW_AAAA_USE=true]
-    #[arg(long)]
-    pub allow_aaaa: bool,
-    /// DNS64/NAT64 prefix, RFC 6052 lengths only [env: DNS64_PREFIX + DNS64_PREFIX_SIZE]
-    /// [default: fd00:10:64:ff9b::/96]
-    #[arg(long, value_name = "CIDR")]
-    pub dns64_prefix: Option<String>,
-    /// First two octets of NAT64's IPv4 /16; the cluster id is added to the second
-    /// [env: NAT64_V4_SUBNET_PREFIX] [default: 172.18]
-    #[arg(long, value_name = "A.B")]
-    pub nat64_v4_prefix: Option<String>,
-    /// IPv4 resolver the cluster forwards to (DNS64 through NAT64 in ipv6 mode)
-    /// [env: REMOTE_DNS64_V4SERVER] [default: the Docker host's, via Docker's embedded DNS]
-    #[arg(long, value_name = "IPV4")]
-    pub upstream_dns: Option<String>,
-    /// Docker host interface for direct IPv6 egress [env: DIND_EGRESS_INTERFACE]
-    /// [default: the host's IPv6 default route's, else IPv4's]
-    #[arg(long, value_name = "IF")]
-    pub egress_interface: Option<String>,
-    /// Management CIDRs, comma-separated [env: MGMT_CIDRS] [default: fd00:20::/64 in ipv6 mode]
-    #[arg(long, value_name = "CIDRS")]
-    pub mgmt_cidrs: Option<String>,
-    /// Pod CIDRs, comma-separated; split per node [env: POD_NETWORK_CIDR] [default: fd00:40::/72 in ipv6 mode]
-    #[arg(long, value_name = "CIDRS")]
-    pub pod_cidrs: Option<String>,
-    /// Service CIDR; in dual-stack one per family, the primary first [env: SERVICE_CIDR]
-    /// [default: fd00:30::/110 in ipv6 mode]
-    #[arg(long, value_name = "CIDR")]
-    pub service_cidr: Option<String>,
-    /// Node image to run instead of dind's own [env: DIND_IMAGE]
-    #[arg(long, value_name = "IMAGE")]
-    pub node_image: Option<String>,
-    /// Stop after the network plane and the node containers
-    #[arg(long)]
-    pub no_kubernetes: bool,
-    /// Kubernetes version of dind's node image, a minor or a patch release
-    /// [env: DIND_K8S_VERSION] [default: v1.36]
-    #[arg(long, value_name = "VERSION")]
-    pub kubernetes_version: Option<String>,
-    /// Feature gates for every Kubernetes component, e.g. Name=true,Other=false
-    /// [env: FEATURE_GATES]
-    #[arg(long, value_name = "GATES")]
-    pub feature_gates: Option<String>,
+    /// The settings given as flags.
+    pub flags: Layer,
+}
+
+const CONFIG_FILE_ARG: &str = "config";
+
+impl clap::FromArgMatches for ConfigArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(ConfigArgs {
+            config: matches.get_one::<String>(CONFIG_FILE_ARG).cloned(),
+            flags: Layer::from_flags(
+                |id| matches.get_one::<String>(id).cloned(),
+                |id| matches.get_flag(id),
+            ),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for ConfigArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let config_file = clap::Arg::new(CONFIG_FILE_ARG)
+            .long("config")
+            .value_name("FILE")
+            .help(
+                "YAML config file (apiVersion dind.k8s.io/v1alpha1, kind Cluster); `-` reads stdin",
+            );
+        config::SETTINGS
+            .iter()
+            .fold(cmd.arg(config_file), |cmd, row| match row.flag {
+                config::Flag::None => cmd,
+                config::Flag::Value(value_name) => cmd.arg(
+                    clap::Arg::new(row.field)
+                        .long(row.name.trim_start_matches("--"))
+                        .value_name(value_name)
+                        .help(row.help_text()),
+                ),
+                config::Flag::Switch { long, .. } => cmd.arg(
+                    clap::Arg::new(row.field)
+                        .long(long.trim_start_matches("--"))
+                        .action(clap::ArgAction::SetTrue)
+                        .help(row.help_text()),
+                ),
+            })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -237,37 +237,6 @@ struct StatusArgs {
 }
 
 impl ConfigArgs {
-    fn flag_layer(&self) -> Layer {
-        let flag = |name: &'static str, value: &Option<String>| {
-            value
-                .as_ref()
-                .map(|v| Sourced::new(v.clone(), Origin::Flag(name)))
-        };
-        Layer {
-            cluster_id: flag("--cluster-id", &self.cluster_id),
-            ip_mode: flag("--ip-mode", &self.ip_mode),
-            nodes: flag("--nodes", &self.nodes),
-            allow_aaaa: self
-                .allow_aaaa
-                .then(|| Sourced::new("true", Origin::Flag("--allow-aaaa"))),
-            dns64_prefix: flag("--dns64-prefix", &self.dns64_prefix),
-            nat64_v4_prefix: flag("--nat64-v4-prefix", &self.nat64_v4_prefix),
-            upstream_dns: flag("--upstream-dns", &self.upstream_dns),
-            egress_interface: flag("--egress-interface", &self.egress_interface),
-            kubernetes: self
-                .no_kubernetes
-                .then(|| Sourced::new("false", Origin::Flag("--no-kubernetes"))),
-            mgmt_cidrs: flag("--mgmt-cidrs", &self.mgmt_cidrs),
-            pod_cidrs: flag("--pod-cidrs", &self.pod_cidrs),
-            service_cidr: flag("--service-cidr", &self.service_cidr),
-            node_image: flag("--node-image", &self.node_image),
-            probes: None,
-            kubernetes_version: flag("--kubernetes-version", &self.kubernetes_version),
-            feature_gates: flag("--feature-gates", &self.feature_gates),
-            kubeadm_config_patches: None,
-        }
-    }
-
     /// All four layers merged and validated.
     pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let file = match &self.config {
@@ -286,7 +255,7 @@ impl ConfigArgs {
                 config::load_file(path, &text)?
             }
         };
-        let layer = self.flag_layer().over(Layer::from_env(env)).over(file);
+        let layer = self.flags.clone().over(Layer::from_env(env)).over(file);
         Ok(config::validate(layer)?)
     }
 }
@@ -419,10 +388,16 @@ pub async fn run() -> Result<ExitCode> {
         Command::Images {
             command: ImagesCommand::Build(args),
         } => {
+            let flag = |value: &str, name| Sourced::new(value, Origin::Flag(name));
             let config = ConfigArgs {
-                kubernetes_version: args.kubernetes_version,
-                no_kubernetes: args.no_kubernetes,
-                ..Default::default()
+                config: None,
+                flags: Layer {
+                    kubernetes_version: args
+                        .kubernetes_version
+                        .map(|v| flag(&v, "--kubernetes-version")),
+                    kubernetes: args.no_kubernetes.then(|| flag("false", "--no-kubernetes")),
+                    ..Layer::default()
+                },
             }
             .resolve(env_var)?;
             let engine = Engine::connect().await?;
@@ -514,8 +489,49 @@ fn print_down(id: u8, report: &down::DownReport) {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_wait;
+    use super::{parse_wait, Cli, Command};
+    use crate::config::{Layer, Origin, Sourced};
+    use clap::Parser;
     use std::time::Duration;
+
+    fn up_flags(args: &[&str]) -> Layer {
+        let cli = Cli::try_parse_from(["dind", "up"].iter().chain(args)).expect("parses");
+        match cli.command {
+            Command::Up(up) => up.config.flags,
+            other => panic!("not up: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn setting_flags_come_from_the_table_with_their_origin() {
+        let flag = |value: &str, name| Some(Sourced::new(value, Origin::Flag(name)));
+        assert_eq!(
+            up_flags(&[
+                "--cluster-id",
+                "3",
+                "--service-cidr",
+                "fd00:31::/110",
+                "--no-kubernetes",
+                "--allow-aaaa"
+            ]),
+            Layer {
+                cluster_id: flag("3", "--cluster-id"),
+                service_cidrs: flag("fd00:31::/110", "--service-cidr"),
+                kubernetes: flag("false", "--no-kubernetes"),
+                allow_aaaa: flag("true", "--allow-aaaa"),
+                ..Layer::default()
+            }
+        );
+        assert_eq!(up_flags(&[]), Layer::default());
+        // File-only settings have no flag.
+        assert!(Cli::try_parse_from(["dind", "up", "--probes", "a"]).is_err());
+    }
 
     #[test]
     fn wait_takes_durations_and_zero() {

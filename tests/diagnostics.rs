@@ -4,6 +4,7 @@
 
 mod support;
 
+use dind::config::{Layer, Origin, Sourced};
 use dind::engine::docker::Engine;
 use serde_json::Value;
 use std::path::Path;
@@ -341,12 +342,12 @@ async fn doctor_passes_for_an_unused_cluster_id_and_reports_the_hosts_uplink() {
     assert_eq!(out.status.success(), !ra_fails, "{findings:#?}");
 
     // The cheap check `up` may run: one helper, for /dev/net/tun.
-    let config = dind::cli::ConfigArgs {
-        cluster_id: Some("52".into()),
-        nat64_v4_prefix: Some(NAT64.into()),
-        ..Default::default()
-    }
-    .resolve(|_| None)
+    let flag = |value: &str, name| Some(Sourced::new(value, Origin::Flag(name)));
+    let config = dind::config::validate(Layer {
+        cluster_id: flag("52", "--cluster-id"),
+        nat64_v4_prefix: flag(NAT64, "--nat64-v4-prefix"),
+        ..Layer::default()
+    })
     .expect("a valid config");
     dind::diagnose::doctor::preflight(&engine, &config)
         .await

@@ -1,8 +1,13 @@
-//! The YAML config file: `apiVersion`/`kind` checked, unknown fields rejected.
+//! The YAML config file: `apiVersion`/`kind` checked, unknown keys rejected, every other
+//! key read as its row of the settings table says.
 
-use super::layer::{Layer, Origin, Sourced};
-use anyhow::{bail, Context, Result};
+use super::layer::{Origin, Sourced};
+use super::settings::{Layer, SETTINGS};
+use super::table::File;
+use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
+use std::collections::BTreeMap;
+use yaml_serde::{Mapping, Value};
 
 pub const API_VERSION: &str = "dind.k8s.io/v1alpha1";
 pub const KIND: &str = "Cluster";
@@ -21,35 +26,6 @@ enum Scalar {
 enum List {
     One(String),
     Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct FileConfig {
-    api_version: String,
-    kind: String,
-    cluster_id: Option<Scalar>,
-    ip_mode: Option<String>,
-    nodes: Option<Scalar>,
-    #[serde(rename = "allowAAAA")]
-    allow_aaaa: Option<Scalar>,
-    dns64_prefix: Option<String>,
-    nat64_v4_prefix: Option<Scalar>,
-    #[serde(rename = "upstreamDNS")]
-    upstream_dns: Option<String>,
-    egress_interface: Option<String>,
-    kubernetes: Option<Scalar>,
-    #[serde(rename = "mgmtCIDRs")]
-    mgmt_cidrs: Option<List>,
-    #[serde(rename = "podCIDRs")]
-    pod_cidrs: Option<List>,
-    #[serde(rename = "serviceCIDR")]
-    service_cidr: Option<String>,
-    node_image: Option<String>,
-    probes: Option<List>,
-    kubernetes_version: Option<String>,
-    feature_gates: Option<FeatureGates>,
-    kubeadm_config_patches: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -103,64 +79,77 @@ impl List {
 
 /// Parses a config file's text; `path` is only used in messages.
 pub fn load_file(path: &str, text: &str) -> Result<Layer> {
-    let file: FileConfig = yaml_serde::from_str(text)
-        .with_context(|| format!("config file {path} is not a valid dind cluster config"))?;
-    if file.api_version != API_VERSION {
-        bail!(
-            "config file {path}: apiVersion '{}' is not supported; use 'apiVersion: {API_VERSION}'",
-            file.api_version
-        );
-    }
-    if file.kind != KIND {
-        bail!(
-            "config file {path}: kind '{}' is not supported; use 'kind: {KIND}'",
-            file.kind
-        );
-    }
-    let at = |key: &'static str, value: String| {
-        Sourced::new(
-            value,
-            Origin::File {
-                path: path.to_string(),
-                key,
-            },
-        )
+    let not_valid = || format!("config file {path} is not a valid dind cluster config");
+    let mut file: Mapping = yaml_serde::from_str(text).with_context(not_valid)?;
+    let header = |file: &mut Mapping, key: &str| -> Result<String> {
+        match file.remove(key) {
+            None => Err(anyhow!("missing field `{key}`")),
+            Some(value) => yaml_serde::from_value(value).with_context(|| key.to_string()),
+        }
     };
-    let scalar = |key: &'static str, v: Option<Scalar>| -> Result<Option<Sourced>> {
-        v.map(|v| {
-            Ok(at(
-                key,
-                v.into_string(key)
-                    .with_context(|| format!("config file {path}"))?,
-            ))
-        })
-        .transpose()
-    };
-    Ok(Layer {
-        cluster_id: scalar("clusterId", file.cluster_id)?,
-        ip_mode: file.ip_mode.map(|v| at("ipMode", v)),
-        nodes: scalar("nodes", file.nodes)?,
-        allow_aaaa: scalar("allowAAAA", file.allow_aaaa)?,
-        dns64_prefix: file.dns64_prefix.map(|v| at("dns64Prefix", v)),
-        nat64_v4_prefix: scalar("nat64V4Prefix", file.nat64_v4_prefix)?,
-        upstream_dns: file.upstream_dns.map(|v| at("upstreamDNS", v)),
-        egress_interface: file.egress_interface.map(|v| at("egressInterface", v)),
-        kubernetes: scalar("kubernetes", file.kubernetes)?,
-        mgmt_cidrs: file.mgmt_cidrs.map(|v| at("mgmtCIDRs", v.into_string())),
-        pod_cidrs: file.pod_cidrs.map(|v| at("podCIDRs", v.into_string())),
-        service_cidr: file.service_cidr.map(|v| at("serviceCIDR", v)),
-        node_image: file.node_image.map(|v| at("nodeImage", v)),
-        probes: file.probes.map(|v| at("probes", v.into_string())),
-        kubernetes_version: file.kubernetes_version.map(|v| at("kubernetesVersion", v)),
-        feature_gates: file
-            .feature_gates
-            .map(|v| Ok::<_, anyhow::Error>(at("featureGates", v.into_string(path)?)))
-            .transpose()?,
-        kubeadm_config_patches: file.kubeadm_config_patches.map(|patches| {
-            patches
+    let api_version = header(&mut file, "apiVersion").with_context(not_valid)?;
+    let kind = header(&mut file, "kind").with_context(not_valid)?;
+    let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
+    for (key, value) in file {
+        let row = key
+            .as_str()
+            .and_then(|key| SETTINGS.iter().find(|row| row.file.key() == key));
+        let Some(row) = row else {
+            let expected: Vec<String> = ["apiVersion", "kind"]
                 .into_iter()
-                .map(|p| at("kubeadmConfigPatches", p))
-                .collect()
-        }),
+                .chain(SETTINGS.iter().map(|row| row.file.key()))
+                .map(|key| format!("`{key}`"))
+                .collect();
+            let key = key
+                .as_str()
+                .map_or_else(|| format!("{key:?}"), str::to_string);
+            return Err(anyhow!(
+                "unknown field `{key}`, expected one of {}",
+                expected.join(", ")
+            ))
+            .with_context(not_valid);
+        };
+        values.insert(row.file.key(), value);
+    }
+    if api_version != API_VERSION {
+        bail!("config file {path}: apiVersion '{api_version}' is not supported; use 'apiVersion: {API_VERSION}'");
+    }
+    if kind != KIND {
+        bail!("config file {path}: kind '{kind}' is not supported; use 'kind: {KIND}'");
+    }
+    Layer::read(|row| {
+        let Some(value) = values.remove(row.file.key()) else {
+            return Ok(None);
+        };
+        let key = row.file.key();
+        let at = |value: String| {
+            Sourced::new(
+                value,
+                Origin::File {
+                    path: path.to_string(),
+                    key,
+                },
+            )
+        };
+        let typed = |what| format!("config file {path} is not a valid dind cluster config: {what}");
+        let texts = match row.file {
+            File::Scalar(_) => vec![yaml_serde::from_value::<Scalar>(value)
+                .with_context(|| typed(key))?
+                .into_string(key)
+                .with_context(|| format!("config file {path}"))?],
+            File::Text(_) => {
+                vec![yaml_serde::from_value::<String>(value).with_context(|| typed(key))?]
+            }
+            File::List(_) => vec![yaml_serde::from_value::<List>(value)
+                .with_context(|| typed(key))?
+                .into_string()],
+            File::Gates(_) => vec![yaml_serde::from_value::<FeatureGates>(value)
+                .with_context(|| typed(key))?
+                .into_string(path)?],
+            File::Documents(_) => {
+                yaml_serde::from_value::<Vec<String>>(value).with_context(|| typed(key))?
+            }
+        };
+        Ok(Some(texts.into_iter().map(at).collect()))
     })
 }

@@ -1,14 +1,27 @@
 //! Cluster configuration: four layers (default < file < environment < flags) merged into one
-//! validated [`Config`]. Every error names the setting, where its value came from, and what
-//! would be accepted.
+//! validated [`Config`]. Every setting is one row of the table in settings.rs (its flag,
+//! variables, file key, default, help and check); every refusal names the setting, where its
+//! value came from, and what would be accepted, and all of them are reported at once.
+//! Imports nothing of the crate: the plan and the renderers build on it.
 
+mod check;
+mod cluster_ranges;
 mod file;
 mod layer;
+mod patch;
+mod rules;
+mod settings;
+mod table;
 mod validate;
 
+pub use cluster_ranges::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
 pub use file::load_file;
-pub use layer::{Layer, Origin, Sourced};
-pub use validate::{parse_cluster_id, validate, ConfigError};
+pub use layer::{Origin, Sourced};
+pub use patch::{KubeadmKind, KubeadmPatch, PATCHABLE_KINDS};
+pub use settings::Layer;
+pub(crate) use settings::SETTINGS;
+pub(crate) use table::Flag;
+pub use validate::{parse_cluster_id, validate, ConfigError, Refusal};
 
 use ipnet::{IpNet, Ipv6Net};
 use serde::{Deserialize, Serialize};
@@ -126,7 +139,12 @@ pub struct Config {
     pub feature_gates: BTreeMap<String, bool>,
     /// YAML merge patches applied to the rendered kubeadm configuration documents.
     #[serde(default)]
-    pub kubeadm_config_patches: Vec<String>,
+    pub kubeadm_config_patches: Vec<KubeadmPatch>,
+}
+
+/// Every environment variable dind reads for its settings (the tests clear them all).
+pub fn env_var_names() -> Vec<&'static str> {
+    SETTINGS.iter().flat_map(|row| row.env.names()).collect()
 }
 
 /// Records written before dual-stack clusters had two service CIDRs hold a single one.
@@ -231,18 +249,9 @@ impl fmt::Display for KubeVersion {
     }
 }
 
-/// k-d-c's defaults, per IP mode.
+/// Defaults read outside the settings table too (the table has every setting's own).
 pub mod defaults {
-    pub const CLUSTER_ID: u8 = 0;
-    pub const NODES: u8 = 2;
     pub const DNS64_PREFIX: &str = "fd00:10:64:ff9b::/96";
-    pub const NAT64_V4_PREFIX: &str = "172.18";
-    pub const MGMT_V4: &str = "10.192.0.0/24";
-    pub const MGMT_V6: &str = "fd00:20::/64";
-    pub const POD_V4: &str = "10.244.0.0/16";
-    pub const POD_V6: &str = "fd00:40::/72";
-    pub const SERVICE_V4: &str = "10.96.0.0/12";
-    pub const SERVICE_V6: &str = "fd00:30::/110";
     pub const KUBERNETES_VERSION: &str = "v1.36";
     /// What `up --wait` looks up through CoreDNS when the config names no probes: a site
     /// without AAAA records, so in an ipv6 cluster the answer must come from DNS64.

@@ -2,7 +2,8 @@
 //! every refusal naming the setting, its origin and the fix.
 
 use crate::config::{
-    load_file, validate, Config, IpMode, KubeVersion, Layer, Origin, Sourced, V4Prefix16,
+    env_var_names, load_file, validate, Config, IpMode, KubeVersion, KubeadmKind, Layer, Origin,
+    Sourced, V4Prefix16,
 };
 use crate::test_support::{config_from_env, env_layer, flag, valid};
 use ipnet::IpNet;
@@ -16,7 +17,11 @@ fn nets(list: &[&str]) -> Vec<IpNet> {
 fn refusal(layer: Layer) -> (String, String, String) {
     match validate(layer.clone()) {
         Ok(config) => panic!("expected {layer:?} to be refused, got {config:?}"),
-        Err(err) => (err.setting.to_string(), err.origin.clone(), err.to_string()),
+        Err(err) => (
+            err.first().setting.to_string(),
+            err.first().origin.clone(),
+            err.to_string(),
+        ),
     }
 }
 
@@ -304,7 +309,7 @@ fn env_variables_map_to_settings_with_their_names() {
             kubernetes: None,
             mgmt_cidrs: env("fd00:21::/64", "MGMT_CIDRS"),
             pod_cidrs: env("fd00:41::/72", "POD_NETWORK_CIDR"),
-            service_cidr: env("fd00:31::/110", "SERVICE_CIDR"),
+            service_cidrs: env("fd00:31::/110", "SERVICE_CIDR"),
             node_image: env("example/node:v1", "DIND_IMAGE"),
             probes: None,
             kubernetes_version: env("v1.35.2", "DIND_K8S_VERSION"),
@@ -478,7 +483,7 @@ fn file_with_every_key() {
             kubernetes: at("false", "kubernetes"),
             mgmt_cidrs: at("10.193.0.0/24,fd00:21::/64", "mgmtCIDRs"),
             pod_cidrs: at("10.245.0.0/16, fd00:41::/72", "podCIDRs"),
-            service_cidr: at("fd00:31::/110", "serviceCIDR"),
+            service_cidrs: at("fd00:31::/110", "serviceCIDR"),
             node_image: at("example/node:v2", "nodeImage"),
             probes: at("example.com,ipv4.example.net", "probes"),
             kubernetes_version: at("v1.34", "kubernetesVersion"),
@@ -1250,13 +1255,15 @@ fn probes_must_be_host_names() {
         "{HEADER}probes: [example.com, \"not a/name\"]\n"
     )))
     .expect_err("a slash is no host name");
-    assert_eq!(err.setting, "probes");
+    assert_eq!(err.first().setting, "probes");
     assert!(
         err.to_string().contains("'a/name' is not a host name"),
         "{err}"
     );
     assert!(
-        err.origin.contains("key 'probes' of config file c.yaml"),
+        err.first()
+            .origin
+            .contains("key 'probes' of config file c.yaml"),
         "{err}"
     );
 }
@@ -1358,5 +1365,193 @@ fn a_record_from_before_two_service_cidrs_still_reads() {
     assert!(
         err.to_string().contains("at least one service CIDR"),
         "{err}"
+    );
+}
+
+// ---------------------------------------------------------------- every refusal, the table
+
+#[test]
+fn every_refused_setting_is_reported_in_table_order_one_per_line() {
+    let layer = Layer {
+        nodes: flag("--nodes", "300"),
+        upstream_dns: flag("--upstream-dns", "::1"),
+        feature_gates: flag("--feature-gates", "Alpha"),
+        ..env_layer(&[("DIND_K8S_VERSION", "v1.29"), ("CLUSTER_ID", "255")])
+    };
+    let err = validate(layer).expect_err("five settings are bad");
+    let settings: Vec<&str> = err.refusals().iter().map(|r| r.setting).collect();
+    assert_eq!(
+        settings,
+        [
+            "--cluster-id",
+            "--nodes",
+            "--upstream-dns",
+            "--kubernetes-version",
+            "--feature-gates"
+        ]
+    );
+    let lines: Vec<String> = err.to_string().lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 5, "{err}");
+    // The first line is what the first refusal alone says.
+    assert_eq!(
+        lines[0],
+        "invalid --cluster-id '255' (from environment variable CLUSTER_ID): expected a number \
+         from 0 to 254"
+    );
+    assert_eq!(err.first().setting, "--cluster-id");
+    for (line, refusal) in lines.iter().zip(err.refusals()) {
+        assert_eq!(line, &refusal.to_string());
+    }
+}
+
+#[test]
+fn an_unknown_ip_mode_refuses_only_what_can_be_judged_without_it() {
+    // The CIDRs' families need the mode; the node count does not.
+    let err = validate(env_layer(&[
+        ("IP_MODE", "ipv5"),
+        ("MGMT_CIDRS", "10.192.0.0/24"),
+        ("NUM_NODES", "251"),
+    ]))
+    .expect_err("refused");
+    let settings: Vec<&str> = err.refusals().iter().map(|r| r.setting).collect();
+    assert_eq!(settings, ["--ip-mode", "--nodes"], "{err}");
+}
+
+#[test]
+fn every_bad_patch_is_refused_on_its_own() {
+    let err = validate(file_layer(&format!(
+        "{HEADER}kubeadmConfigPatches:\n- \"kind: Deployment\"\n- \"kind: KubeletConfiguration\"\n\
+         - \"kind: [unclosed\"\n"
+    )))
+    .expect_err("two patches are bad");
+    let values: Vec<&str> = err.refusals().iter().map(|r| r.value.as_str()).collect();
+    assert_eq!(values, ["kind: Deployment", "kind: [unclosed"], "{err}");
+}
+
+#[test]
+fn refusals_have_no_run_of_spaces() {
+    let (_, _, message) = refusal(file_layer(&format!(
+        "{HEADER}kubeadmConfigPatches:\n- \"kind: Deployment\"\n"
+    )));
+    assert!(
+        message.ends_with(
+            "a patch is a YAML mapping with a `kind:` (ClusterConfiguration, InitConfiguration, \
+             JoinConfiguration, KubeletConfiguration or KubeProxyConfiguration)"
+        ),
+        "{message}"
+    );
+    for case in bad_cases().into_iter().map(|c| c.layer) {
+        let (_, _, message) = refusal(case);
+        assert!(!message.contains("  "), "{message:?}");
+    }
+}
+
+#[test]
+fn kubeadm_patches_are_parsed_once_and_recorded_as_their_text() {
+    let text =
+        "kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nmaxPods: 10\n";
+    let config = valid(Layer {
+        kubeadm_config_patches: Some(vec![Sourced::new(
+            text,
+            Origin::File {
+                path: "c.yaml".into(),
+                key: "kubeadmConfigPatches",
+            },
+        )]),
+        ..Layer::default()
+    });
+    let patch = &config.kubeadm_config_patches[0];
+    assert_eq!(patch.kind(), KubeadmKind::KubeletConfiguration);
+    assert_eq!(patch.api_version(), Some("kubelet.config.k8s.io/v1beta1"));
+    assert_eq!(patch.value()["maxPods"].as_i64(), Some(10));
+    // A record holds the text, as records written before the patches were typed do.
+    let json = serde_json::to_value(&config).unwrap();
+    assert_eq!(json["kubeadmConfigPatches"], serde_json::json!([text]));
+    let back: Config = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, config);
+    // A forged record with a patch dind would refuse is refused on read.
+    let mut forged = json;
+    forged["kubeadmConfigPatches"] = serde_json::json!(["kind: Deployment"]);
+    let err = serde_json::from_value::<Config>(forged).unwrap_err();
+    assert!(
+        err.to_string().contains("a patch is a YAML mapping"),
+        "{err}"
+    );
+}
+
+#[test]
+fn env_var_names_are_exactly_the_variables_read() {
+    let names = env_var_names();
+    for expected in [
+        "DIND_K8S_VERSION",
+        "FEATURE_GATES",
+        "DNS64_PREFIX_SIZE",
+        "CLUSTER_ID",
+    ] {
+        assert!(names.contains(&expected), "{names:?} lacks {expected}");
+    }
+    // Each one, set alone, sets something.
+    for name in &names {
+        assert_ne!(env_layer(&[(name, "7")]), Layer::default(), "{name}");
+    }
+    // Nothing else is read: a lookup that records what it is asked.
+    let asked = std::cell::RefCell::new(Vec::new());
+    Layer::from_env(|name| {
+        asked.borrow_mut().push(name.to_string());
+        None
+    });
+    let mut asked = asked.into_inner();
+    asked.sort();
+    let mut listed: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(asked, listed);
+}
+
+#[test]
+fn the_table_names_each_flag_and_file_key_once() {
+    let rows = crate::config::SETTINGS;
+    let mut keys: Vec<&str> = rows.iter().map(|r| r.file.key()).collect();
+    let mut flags: Vec<&str> = rows.iter().filter_map(|r| r.flag_name()).collect();
+    let (key_count, flag_count) = (keys.len(), flags.len());
+    keys.sort();
+    keys.dedup();
+    flags.sort();
+    flags.dedup();
+    assert_eq!((keys.len(), flags.len()), (key_count, flag_count));
+    // The first two are what the others are judged against.
+    assert_eq!(rows[0].field, "ip_mode");
+    assert_eq!(rows[1].field, "cluster_id");
+}
+
+#[test]
+fn help_shows_the_rows_variables_and_defaults() {
+    let help = |field: &str| {
+        crate::config::SETTINGS
+            .iter()
+            .find(|r| r.field == field)
+            .unwrap()
+            .help_text()
+    };
+    assert_eq!(
+        help("nodes"),
+        "Worker nodes besides the master [env: NUM_NODES] [default: 2]"
+    );
+    assert!(
+        help("mgmt_cidrs").ends_with(
+            "[env: MGMT_CIDRS] [default: fd00:20::/64 in ipv6 mode, 10.192.0.0/24 in ipv4 mode, \
+             10.192.0.0/24,fd00:20::/64 in dual-stack mode]"
+        ),
+        "{}",
+        help("mgmt_cidrs")
+    );
+    assert!(help("dns64_prefix").contains("[env: DNS64_PREFIX + DNS64_PREFIX_SIZE]"));
+    assert_eq!(
+        help("kubernetes"),
+        "Stop after the network plane and the node containers"
+    );
+    assert_eq!(
+        help("feature_gates"),
+        "Feature gates for every Kubernetes component, e.g. Name=true,Other=false \
+         [env: FEATURE_GATES]"
     );
 }

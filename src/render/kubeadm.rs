@@ -3,9 +3,9 @@
 //! worker, in the config API the node's kubeadm takes (v1beta3 before 1.31, v1beta4 after),
 //! with the user's patches from the config file applied last.
 
-use crate::config::{Config, IpMode, KubeVersion};
+use crate::config::{Config, IpMode, KubeVersion, KubeadmPatch};
 use crate::plan::{self, ClusterPlan, NodePlan};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ipnet::IpNet;
 use plan::kubernetes::{host_port, upstream_resolvers, API_SERVER_PORT};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -17,15 +17,6 @@ pub const KUBELET_RESOLV_PATH: &str = "/etc/dind/kubelet-resolv.conf";
 pub const KUBEADM_CONFIG_PATH: &str = "/etc/dind/kubeadm.yaml";
 pub const CRI_SOCKET: &str = "unix:///run/containerd/containerd.sock";
 pub const DNS_DOMAIN: &str = "cluster.local";
-
-/// The documents a patch may name.
-pub const PATCHABLE_KINDS: [&str; 5] = [
-    "InitConfiguration",
-    "ClusterConfiguration",
-    "JoinConfiguration",
-    "KubeletConfiguration",
-    "KubeProxyConfiguration",
-];
 
 /// What a worker needs to join: the API server endpoint and the bootstrap credentials
 /// (parsed from the master's `kubeadm token create --print-join-command` by
@@ -363,11 +354,9 @@ pub fn join_config(
 }
 
 /// Applies every patch to the documents of its kind, then writes a multi-document YAML.
-fn render(mut docs: Vec<Value>, patches: &[String]) -> Result<String> {
-    for (index, text) in patches.iter().enumerate() {
-        let patch: Value = yaml_serde::from_str(text)
-            .with_context(|| format!("kubeadmConfigPatches[{index}] is not YAML"))?;
-        apply_patch(&mut docs, &patch).with_context(|| format!("kubeadmConfigPatches[{index}]"))?;
+fn render(mut docs: Vec<Value>, patches: &[KubeadmPatch]) -> Result<String> {
+    for patch in patches {
+        apply_patch(&mut docs, patch);
     }
     let mut out = String::new();
     for (i, doc) in docs.iter().enumerate() {
@@ -382,26 +371,17 @@ fn render(mut docs: Vec<Value>, patches: &[String]) -> Result<String> {
 /// Merges `patch` into every document whose `kind` (and `apiVersion`, when the patch gives
 /// one) matches. A patch for a kind this rendering lacks (a JoinConfiguration patch while
 /// rendering the master's) is skipped.
-pub fn apply_patch(docs: &mut [Value], patch: &Value) -> Result<()> {
+pub fn apply_patch(docs: &mut [Value], patch: &KubeadmPatch) {
     let field = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    let Some(kind) = field(patch, "kind") else {
-        bail!("a patch needs a `kind:` naming the document it patches");
-    };
-    if !PATCHABLE_KINDS.contains(&kind.as_str()) {
-        bail!(
-            "kind {kind} is not one dind renders; use one of {}",
-            PATCHABLE_KINDS.join(", ")
-        );
-    }
-    let wanted_api = field(patch, "apiVersion");
     for doc in docs.iter_mut() {
-        let same_kind = field(doc, "kind").as_deref() == Some(kind.as_str());
-        let same_api = wanted_api.is_none() || field(doc, "apiVersion") == wanted_api;
+        let same_kind = field(doc, "kind").as_deref() == Some(patch.kind().name());
+        let same_api = patch
+            .api_version()
+            .is_none_or(|wanted| field(doc, "apiVersion").as_deref() == Some(wanted));
         if same_kind && same_api {
-            merge(doc, patch);
+            merge(doc, patch.value());
         }
     }
-    Ok(())
 }
 
 /// JSON merge patch (RFC 7386) on YAML: mappings merge key by key, null removes a key,

@@ -241,27 +241,11 @@ pub fn block_on_thread<F: std::future::Future<Output = ()> + Send + 'static>(fut
     .expect("cleanup thread");
 }
 
-/// k-d-c's variables, which the tests clear so the developer's environment cannot leak in.
-pub const KDC_VARS: [&str; 13] = [
-    "CLUSTER_ID",
-    "IP_MODE",
-    "NUM_NODES",
-    "DIND_ALLOW_AAAA_USE",
-    "DNS64_PREFIX",
-    "DNS64_PREFIX_SIZE",
-    "NAT64_V4_SUBNET_PREFIX",
-    "REMOTE_DNS64_V4SERVER",
-    "DIND_EGRESS_INTERFACE",
-    "MGMT_CIDRS",
-    "POD_NETWORK_CIDR",
-    "SERVICE_CIDR",
-    "DIND_IMAGE",
-];
-
 fn dind_command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dind"));
     cmd.args(args);
-    for var in KDC_VARS {
+    // Every variable dind reads for a setting: the developer's environment cannot leak in.
+    for var in dind::config::env_var_names() {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());

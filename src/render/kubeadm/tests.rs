@@ -2,7 +2,7 @@
 //! kubelet's resolv.conf, user patches, and the Kubernetes node container's settings.
 
 use crate::cluster::specs;
-use crate::config::{load_file, Config, KubeVersion, Layer};
+use crate::config::{load_file, Config, KubeVersion, KubeadmPatch, Layer};
 use crate::labels::Record;
 use crate::plan::kubernetes::{dns_service_ip, published_loopback, upstream_resolvers};
 use crate::plan::{plan, ClusterPlan};
@@ -389,11 +389,11 @@ kubeadmConfigPatches:
 fn a_patch_with_an_api_version_only_touches_that_version() {
     let mut rendered = docs(&render_init(&config_from_env(&[]), "v1.36.4"));
     let before = rendered.clone();
-    let patch: Value = yaml_serde::from_str(
+    let patch = KubeadmPatch::parse(
         "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nclusterName: other\n",
     )
     .unwrap();
-    apply_patch(&mut rendered, &patch).unwrap();
+    apply_patch(&mut rendered, &patch);
     assert_eq!(rendered, before);
 }
 
@@ -671,10 +671,10 @@ kubeadmConfigPatches:
     );
     // Lists of anything else are replaced whole (JSON merge patch).
     let mut rendered = rendered.clone();
-    let patch: Value =
-        yaml_serde::from_str("kind: ClusterConfiguration\napiServer:\n  certSANs: [dind.test]\n")
+    let patch =
+        KubeadmPatch::parse("kind: ClusterConfiguration\napiServer:\n  certSANs: [dind.test]\n")
             .unwrap();
-    apply_patch(&mut rendered, &patch).unwrap();
+    apply_patch(&mut rendered, &patch);
     let sans = &doc(&rendered, "ClusterConfiguration")["apiServer"]["certSANs"];
     assert_eq!(sans.as_sequence().map(Vec::len), Some(1));
 }

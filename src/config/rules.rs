@@ -1,0 +1,82 @@
+//! Rules across settings, judged on the accepted configuration.
+
+use super::cluster_ranges::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
+use super::layer::Sourced;
+use super::settings::Layer;
+use super::settings::ROWS;
+use super::table::Setting;
+use super::validate::Refusal;
+use super::{Config, IpMode};
+use ipnet::IpNet;
+
+/// The cluster's own ranges must not overlap each other, compared as the cluster uses them
+/// (the cluster id already in the management and NAT64 ranges). A refusal names the later
+/// setting and says where the earlier one came from.
+pub(super) fn check_overlaps(config: &Config, layer: &Layer, refusals: &mut Vec<Refusal>) {
+    let raw = |row: &Setting, given: Option<&Sourced>| {
+        row.or_fallback(given, Some(config.ip_mode))
+            .expect("an accepted required setting has a value")
+    };
+    let nat64 = raw(&ROWS.nat64_v4_prefix, layer.nat64_v4_prefix.as_ref());
+    let mgmt = raw(&ROWS.mgmt_cidrs, layer.mgmt_cidrs.as_ref());
+    let pods = raw(&ROWS.pod_cidrs, layer.pod_cidrs.as_ref());
+    let services = raw(&ROWS.service_cidrs, layer.service_cidrs.as_ref());
+    let dns64 = raw(&ROWS.dns64_prefix, layer.dns64_prefix.as_ref());
+
+    let ipv6_only = config.ip_mode == IpMode::Ipv6;
+    let mut ranges: Vec<(&'static str, &Sourced, IpNet)> = Vec::new();
+    // In ipv6 mode the network's only IPv4 subnet is NAT64's.
+    if ipv6_only {
+        ranges.push((
+            ROWS.nat64_v4_prefix.name,
+            &nat64,
+            IpNet::V4(nat64_v4_subnet(config)),
+        ));
+    }
+    for net in &config.mgmt_cidrs {
+        let planned = match net {
+            IpNet::V4(n) => IpNet::V4(mgmt_v4_for_cluster(*n, config.cluster_id)),
+            IpNet::V6(n) => {
+                IpNet::V6(mgmt_v6_for_cluster(*n, config.cluster_id).expect("checked: the id fits"))
+            }
+        };
+        ranges.push((ROWS.mgmt_cidrs.name, &mgmt, planned));
+    }
+    ranges.extend(
+        config
+            .pod_cidrs
+            .iter()
+            .map(|n| (ROWS.pod_cidrs.name, &pods, *n)),
+    );
+    ranges.extend(
+        config
+            .service_cidrs
+            .iter()
+            .map(|n| (ROWS.service_cidrs.name, &services, *n)),
+    );
+    if ipv6_only {
+        ranges.push((
+            ROWS.dns64_prefix.name,
+            &dns64,
+            IpNet::V6(config.dns64_prefix),
+        ));
+    }
+
+    let overlaps = |a: &IpNet, b: &IpNet| a.contains(&b.network()) || b.contains(&a.network());
+    for (i, (setting, raw, net)) in ranges.iter().enumerate() {
+        let earlier = ranges[..i]
+            .iter()
+            .find(|(_, _, earlier)| overlaps(net, earlier));
+        if let Some((earlier_setting, earlier_raw, earlier)) = earlier {
+            refusals.push(Refusal::new(
+                setting,
+                raw,
+                format!(
+                    "{net} overlaps {earlier} of {earlier_setting} (from {}); choose ranges that \
+                     do not overlap",
+                    earlier_raw.origin
+                ),
+            ));
+        }
+    }
+}
