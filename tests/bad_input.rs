@@ -197,14 +197,14 @@ impl ForeignContainer {
             cmd: Some(vec!["sleep".into(), "infinity".into()]),
             ..Default::default()
         };
-        guard.id = engine
-            .api()
+        guard.id = docker()
+            .await
             .create_container(Some(options), body)
             .await
             .expect("create the foreign container")
             .id;
-        engine
-            .api()
+        docker()
+            .await
             .start_container(name, None)
             .await
             .expect("start the foreign container");

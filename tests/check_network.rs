@@ -126,8 +126,8 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
     );
 
     // 1. tayga stopped.
-    engine
-        .api()
+    docker()
+        .await
         .stop_container(&cluster.name("tayga"), None)
         .await
         .unwrap();

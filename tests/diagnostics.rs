@@ -422,8 +422,8 @@ async fn status_shows_the_versions_the_node_image_recorded() {
         })
         .await
         .expect("the versioned image builds");
-    let labels = engine
-        .api()
+    let labels = docker()
+        .await
         .inspect_image(&spec.tag)
         .await
         .unwrap()
@@ -466,8 +466,8 @@ async fn status_shows_the_versions_the_node_image_recorded() {
         "{text}"
     );
     drop(cluster);
-    let _ = engine
-        .api()
+    let _ = docker()
+        .await
         .remove_image(
             &spec.tag,
             None::<bollard::query_parameters::RemoveImageOptions>,

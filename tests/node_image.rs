@@ -67,14 +67,15 @@ async fn containerd_loads_the_node_images_configuration() {
 
 /// Runs `argv` in a throwaway container of `image` and returns its output.
 async fn run_once(engine: &dind::engine::docker::Engine, image: &str, argv: &[&str]) -> String {
-    let body = bollard::models::ContainerCreateBody {
-        image: Some(image.to_string()),
+    let spec = dind::render::containers::ContainerSpec {
+        image: image.to_string(),
         cmd: Some(argv.iter().map(|s| s.to_string()).collect()),
-        network_disabled: Some(true),
+        network: dind::render::containers::Network::None,
         ..Default::default()
     };
-    let id = engine.create_unnamed(body).await.unwrap();
-    let result = engine.run_to_end(&id, argv[0]).await;
-    engine.remove_container(&id).await.unwrap();
-    result.expect("the container runs to its end").1
+    engine
+        .run_to_end(&spec, argv[0])
+        .await
+        .expect("the container runs to its end")
+        .1
 }

@@ -10,8 +10,7 @@ use crate::plan::{self, Route};
 use crate::progress::Progress;
 use crate::render::host_rules::Ip6Rule;
 use crate::state::find_record;
-use anyhow::{Context, Result};
-use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
+use anyhow::Result;
 use futures_util::future::try_join_all;
 
 #[derive(Debug, Default)]
@@ -156,29 +155,13 @@ pub struct CleanReport {
 pub async fn clean(engine: &Engine, cluster_id: u8, progress: &Progress) -> Result<CleanReport> {
     let down = down(engine, cluster_id, progress).await?;
     let id = cluster_id.to_string();
-    let filters = crate::engine::docker::label_filter(&[(labels::CLUSTER, id.as_str())]);
     let volumes = engine
-        .api()
-        .list_volumes(Some(
-            ListVolumesOptionsBuilder::default()
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .context("cannot list volumes")?
-        .volumes
-        .unwrap_or_default();
+        .volumes_with(&[(labels::CLUSTER, id.as_str())])
+        .await?;
     let mut removed_volumes = Vec::new();
     for volume in volumes {
-        engine
-            .api()
-            .remove_volume(
-                &volume.name,
-                Some(RemoveVolumeOptionsBuilder::default().build()),
-            )
-            .await
-            .with_context(|| format!("cannot remove volume {}", volume.name))?;
-        removed_volumes.push(volume.name);
+        engine.remove_volume(&volume).await?;
+        removed_volumes.push(volume);
     }
     let (images_removed, images_in_use) = progress
         .step("Removing dind's images", images::remove_all(engine))

@@ -2,14 +2,13 @@
 //! (no Docker, no host): the address plan, each container with its settings and files, the
 //! kubeadm configuration, and the host's routes and rules. Pure.
 
-use super::specs;
 use crate::config::Config;
-use crate::labels::{self, Record};
+use crate::labels::Record;
 use crate::plan::{self, ClusterPlan, NodePlan, Role};
+use crate::render::containers::{self, ContainerSpec, Mount, Network};
 use crate::render::kubeadm::JoinCommand;
 use crate::render::{host_rules, kubeadm, node_files, FileSpec};
 use anyhow::Result;
-use bollard::models::ContainerCreateBody;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -90,38 +89,24 @@ pub fn dry_run(
         kubeconfig: None,
         api_server_port: None,
         proxy: if config.kubernetes {
-            specs::proxy_settings(env, &plan, config)
+            containers::proxy_settings(env, &plan, config)
         } else {
             BTreeMap::new()
         },
     };
-    let mut containers = Vec::new();
+    let mut views = Vec::new();
     if let Some(nat64) = &plan.nat64 {
-        let body = specs::nat64_container(&plan, &record, nat64, &images.nat64);
-        containers.push(view(
-            &nat64.container,
-            labels::role::NAT64,
-            &body,
-            &node_files::nat64_files(nat64),
-        ));
+        let spec = containers::nat64(&plan, &record, nat64, &images.nat64);
+        views.push(view(&spec, &node_files::nat64_files(nat64)));
     }
     if let Some(dns64) = &plan.dns64 {
-        let body = specs::dns64_container(&plan, &record, dns64, &images.dns64);
-        containers.push(view(
-            &dns64.container,
-            labels::role::DNS64,
-            &body,
-            &node_files::dns64_files(dns64),
-        ));
+        let spec = containers::dns64(&plan, &record, dns64, &images.dns64);
+        views.push(view(&spec, &node_files::dns64_files(dns64)));
     }
     for node in &plan.nodes {
-        let body = specs::node_container(&plan, &record, node, &images.node);
+        let spec = containers::node(&plan, &record, node, &images.node);
         let files = node_files_of(&plan, config, node)?;
-        let role = match node.role {
-            Role::Master => labels::role::MASTER,
-            Role::Worker => labels::role::WORKER,
-        };
-        containers.push(view(&node.container, role, &body, &files));
+        views.push(view(&spec, &files));
     }
     Ok(DryRun {
         cluster_id: config.cluster_id,
@@ -129,7 +114,7 @@ pub fn dry_run(
         notes: notes(config, &plan),
         host: host_view(&plan),
         plan,
-        containers,
+        containers: views,
     })
 }
 
@@ -212,97 +197,69 @@ fn host_view(plan: &ClusterPlan) -> HostView {
     }
 }
 
-fn view(name: &str, role: &str, body: &ContainerCreateBody, files: &[FileSpec]) -> ContainerView {
-    let host = body.host_config.clone().unwrap_or_default();
-    let (network, addresses) = body
-        .networking_config
-        .as_ref()
-        .and_then(|n| n.endpoints_config.as_ref())
-        .and_then(|e| e.iter().next())
-        .map(|(network, endpoint)| {
-            let ipam = endpoint.ipam_config.clone().unwrap_or_default();
-            let addresses = [ipam.ipv6_address, ipam.ipv4_address]
+fn view(spec: &ContainerSpec, files: &[FileSpec]) -> ContainerView {
+    let (network, addresses) = match &spec.network {
+        Network::Attached { network, addresses } => {
+            let first = |v6: bool| addresses.iter().find(|a| a.is_ipv6() == v6);
+            let addresses = [first(true), first(false)]
                 .into_iter()
                 .flatten()
+                .map(ToString::to_string)
                 .collect();
             (network.clone(), addresses)
-        })
-        .unwrap_or_default();
-    let mut mounts: Vec<String> = host
+        }
+        _ => Default::default(),
+    };
+    let ro = |read_only: bool| if read_only { " (ro)" } else { "" };
+    let mut mounts: Vec<String> = spec
         .mounts
         .iter()
-        .flatten()
-        .map(|m| {
-            let target = m.target.clone().unwrap_or_default();
-            let ro = if m.read_only == Some(true) {
-                " (ro)"
-            } else {
-                ""
-            };
-            match &m.source {
-                Some(source) => format!("bind {source} -> {target}{ro}"),
-                None => format!("volume {target}{ro}"),
-            }
+        .map(|m| match m {
+            Mount::Bind {
+                source,
+                target,
+                read_only,
+            } => format!("bind {source} -> {target}{}", ro(*read_only)),
+            Mount::Volume { target } => format!("volume {target}"),
         })
         .collect();
-    let tmpfs: BTreeMap<String, String> =
-        host.tmpfs.clone().unwrap_or_default().into_iter().collect();
-    mounts.extend(tmpfs.keys().map(|path| format!("tmpfs {path}")));
-    let mut ports: Vec<String> = host
-        .port_bindings
+    mounts.extend(spec.tmpfs.keys().map(|path| format!("tmpfs {path}")));
+    let mut ports: Vec<String> = spec
+        .published
         .iter()
-        .flatten()
-        .flat_map(|(container_port, bindings)| {
-            bindings.iter().flatten().map(move |b| {
-                let port = b
-                    .host_port
-                    .clone()
-                    .filter(|p| !p.is_empty())
-                    .unwrap_or_else(|| "(picked by up)".to_string());
-                let ip = b.host_ip.clone().unwrap_or_default();
-                let ip = if ip.contains(':') {
-                    format!("[{ip}]")
-                } else {
-                    ip
-                };
-                format!("{ip}:{port} -> {container_port}")
-            })
+        .map(|p| {
+            let port = p
+                .host_port
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "(picked by up)".to_string());
+            let ip = match p.host_ip {
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                std::net::IpAddr::V4(ip) => ip.to_string(),
+            };
+            format!("{ip}:{port} -> {}", p.container_key())
         })
         .collect();
     ports.sort();
-    let restart = host.restart_policy.as_ref().and_then(|r| {
-        let name = r.name?.to_string();
-        Some(match r.maximum_retry_count {
-            Some(n) if n > 0 => format!("{name}:{n}"),
-            _ => name,
-        })
-    });
     ContainerView {
-        name: name.to_string(),
-        role: role.to_string(),
-        image: body.image.clone().unwrap_or_default(),
+        name: spec.name.clone().unwrap_or_default(),
+        role: spec
+            .labels
+            .get(crate::labels::ROLE)
+            .cloned()
+            .unwrap_or_default(),
+        image: spec.image.clone(),
         network,
         addresses,
-        privileged: host.privileged.unwrap_or(false),
-        capabilities: host.cap_add.clone().unwrap_or_default(),
-        devices: host
-            .devices
-            .iter()
-            .flatten()
-            .filter_map(|d| d.path_on_host.clone())
-            .collect(),
-        security_options: host.security_opt.clone().unwrap_or_default(),
-        sysctls: host
-            .sysctls
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
+        privileged: spec.privileged,
+        capabilities: spec.cap_add.clone(),
+        devices: spec.devices.clone(),
+        security_options: spec.security_opt.clone(),
+        sysctls: spec.sysctls.clone(),
         mounts,
         ports,
-        restart,
-        dns: host.dns.clone().unwrap_or_default(),
-        env: body.env.clone().unwrap_or_default(),
+        restart: spec.restart.map(|r| r.to_string()),
+        dns: spec.dns.clone(),
+        env: spec.env.clone(),
         files: files
             .iter()
             .map(|f| FileView {

@@ -7,13 +7,13 @@ use crate::config::{Config, KubeVersion};
 use crate::engine::docker::{indent, Engine};
 use crate::kube::readiness::InitStep;
 use crate::kube::{corefile, join, kubeconfig, readiness};
-use crate::labels::{self, Record};
+use crate::labels::Record;
 use crate::plan::{self, ClusterPlan, NodePlan, Role};
 use crate::progress::{Phase, Progress};
+use crate::render::containers::{kubeadm_probe, tcp_port_key};
 use crate::render::kubeadm::{self, KUBEADM_CONFIG_PATH};
 use crate::render::FileSpec;
 use anyhow::{anyhow, bail, Context, Result};
-use bollard::models::{ContainerCreateBody, HostConfig};
 use futures_util::future::join_all;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -37,28 +37,9 @@ const OUTPUT_TAIL: usize = 25;
 /// Asks `image` for its kubeadm version in a throwaway container, before anything of the
 /// cluster exists: an image without kubeadm fails here, fast and with nothing to undo.
 pub async fn probe_kubeadm(engine: &Engine, image: &str, cluster_id: u8) -> Result<KubeVersion> {
-    let labels = std::collections::HashMap::from([
-        (labels::CLUSTER.to_string(), cluster_id.to_string()),
-        (
-            labels::ROLE.to_string(),
-            labels::role::IMAGE_PROBE.to_string(),
-        ),
-    ]);
-    let body = ContainerCreateBody {
-        image: Some(image.to_string()),
-        entrypoint: Some(vec!["kubeadm".into()]),
-        cmd: Some(vec!["version".into(), "-o".into(), "short".into()]),
-        labels: Some(labels),
-        network_disabled: Some(true),
-        host_config: Some(HostConfig {
-            cap_drop: Some(vec!["ALL".into()]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let id = engine.create_unnamed(body).await?;
-    let result = engine.run_to_end(&id, "`kubeadm version`").await;
-    engine.remove_container(&id).await?;
+    let result = engine
+        .run_to_end(&kubeadm_probe(image, cluster_id), "`kubeadm version`")
+        .await;
     let no_kubeadm = |detail: &str| {
         anyhow!(
             "node image {image} has no usable kubeadm ({detail}); leave out --node-image (DIND_IMAGE) \
@@ -330,27 +311,8 @@ async fn upload_private(engine: &Engine, container: &str, path: &str, text: Stri
 /// The host port of the master's API server: the one `up` fixed at create time, else the
 /// one Docker picked at this start.
 pub async fn published_port(engine: &Engine, master: &str) -> Result<u16> {
-    let inspect = engine
-        .inspect_container(master)
-        .await?
-        .with_context(|| format!("container {master} does not exist"))?;
-    let key = format!("{}/tcp", plan::kubernetes::API_SERVER_PORT);
-    let first_port = |bindings: Option<Vec<bollard::models::PortBinding>>| {
-        bindings?
-            .into_iter()
-            .find_map(|b| b.host_port.filter(|p| !p.is_empty())?.parse::<u16>().ok())
-    };
-    let fixed = inspect
-        .host_config
-        .and_then(|h| h.port_bindings)
-        .and_then(|ports| first_port(ports.get(&key).cloned().flatten()));
-    let current = || {
-        inspect
-            .network_settings
-            .and_then(|s| s.ports)
-            .and_then(|ports| first_port(ports.get(&key).cloned().flatten()))
-    };
-    fixed.or_else(current).with_context(|| {
+    let key = tcp_port_key(plan::kubernetes::API_SERVER_PORT);
+    engine.published_port(master, &key).await?.with_context(|| {
         format!("container {master} publishes no host port for {key}; is it running?")
     })
 }

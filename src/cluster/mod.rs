@@ -4,5 +4,4 @@
 pub mod down;
 pub mod dry_run;
 pub mod kubernetes;
-pub mod specs;
 pub mod up;

@@ -1,20 +1,21 @@
 //! `dind up`: named, ordered phases; each is idempotent, so a second `up` changes nothing
 //! and an interrupted one is completed by the next.
 
-use super::{down, kubernetes, specs};
+use super::{down, kubernetes};
 use crate::config::{Config, IpMode, KubeVersion};
 use crate::diagnose::doctor;
 use crate::engine::docker::Engine;
+use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, DirectIpv6};
 use crate::progress::Progress;
+use crate::render::containers::{self, ContainerSpec, HOST_MODULES};
 use crate::render::{host_rules, kubeadm, node_files, FileSpec};
 use crate::state::find_record;
 use anyhow::{bail, Context, Result};
-use bollard::models::{ContainerCreateBody, SystemInfoCgroupVersionEnum};
 use futures_util::future::{join_all, try_join_all};
 use futures_util::FutureExt;
 use ipnet::IpNet;
@@ -117,7 +118,7 @@ pub async fn up(
     let plan = plan::plan(&record.config);
     if !resuming && record.config.kubernetes {
         record.proxy =
-            specs::proxy_settings(|name| std::env::var(name).ok(), &plan, &record.config);
+            containers::proxy_settings(|name| std::env::var(name).ok(), &plan, &record.config);
     }
     let ctx = Ctx {
         engine: engine.clone(),
@@ -193,7 +194,7 @@ async fn create(ctx: &Ctx) -> Result<()> {
             .await
     };
     let nodes = all_of(ctx.plan.nodes.iter().map(|node| {
-        let body = specs::node_container(&ctx.plan, &ctx.record, node, &ctx.images.node);
+        let spec = containers::node(&ctx.plan, &ctx.record, node, &ctx.images.node);
         let mut files = node_files::node_files(node);
         if ctx.record.config.kubernetes {
             files.push(FileSpec::new(
@@ -206,24 +207,22 @@ async fn create(ctx: &Ctx) -> Result<()> {
             announces: Some(NODE_READY_LINE),
         };
         async move {
-            let result = match ensure_container(ctx, &node.container, body.clone(), &files, ready)
-                .await
-            {
+            let result = match ensure_container(ctx, &spec, &files, ready).await {
                 // kube-proxy's modprobe wants the host's modules, but a Docker host without
                 // /lib/modules (a VM image without modules, a container host) runs fine
                 // without them; the create failed, so nothing exists yet.
-                Err(err) if specs::is_missing_host_modules(&err) => {
+                Err(err) if is_missing_bind_source(&err, HOST_MODULES) => {
                     ctx.progress.note(&format!(
                         "the Docker host has no /lib/modules; {} runs without it",
                         node.container
                     ));
-                    let body = specs::without_host_modules(body);
-                    ensure_container(ctx, &node.container, body, &files, ready).await
+                    let spec = containers::without_host_modules(spec);
+                    ensure_container(ctx, &spec, &files, ready).await
                 }
                 other => other,
             };
             result.map_err(|err| {
-                if ctx.record.config.kubernetes && specs::is_privilege_refused(&err) {
+                if ctx.record.config.kubernetes && is_privilege_refused(&err) {
                     err.context(
                         "this Docker host refuses privileged containers, and Kubernetes nodes need them \
                          (as kind's do); `--no-kubernetes` runs the network plane with explicit capabilities",
@@ -263,12 +262,7 @@ fn pick_api_server_port(engine: &Engine, config: &Config) -> Result<Option<u16>>
 
 /// The Kubernetes nodes' kubelet runs in a cgroup v2 subtree of its own (as kind's does).
 async fn check_cgroup_v2(engine: &Engine) -> Result<()> {
-    let info = engine
-        .api()
-        .info()
-        .await
-        .context("cannot ask the Docker daemon for its cgroup version")?;
-    if info.cgroup_version == Some(SystemInfoCgroupVersionEnum::_1) {
+    if engine.uses_cgroup_v1().await? {
         bail!(
             "the Docker host uses cgroup v1; dind's Kubernetes nodes need cgroup v2 (the unified \
              hierarchy, default since Debian 11, Ubuntu 21.10 and Docker 20.10); boot the host with \
@@ -500,22 +494,18 @@ async fn ensure_network(ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     ctx.engine
-        .api()
-        .create_network(specs::network_request(&ctx.plan, &ctx.record))
+        .create_network(&containers::network(&ctx.plan, &ctx.record))
         .await
-        .with_context(|| format!("cannot create network {name}"))?;
-    Ok(())
 }
 
 async fn ensure_nat64(ctx: &Ctx) -> Result<()> {
     let nat64 = ctx.plan.nat64.as_ref().expect("planned in ipv6 mode");
-    let body = specs::nat64_container(&ctx.plan, &ctx.record, nat64, &ctx.images.nat64);
+    let spec = containers::nat64(&ctx.plan, &ctx.record, nat64, &ctx.images.nat64);
     let probe = nat64_probe(&nat64.tun_device);
     let probe: Vec<&str> = probe.iter().map(String::as_str).collect();
     ensure_container(
         ctx,
-        &nat64.container,
-        body,
+        &spec,
         &node_files::nat64_files(nat64),
         Ready {
             probe: &probe,
@@ -527,11 +517,10 @@ async fn ensure_nat64(ctx: &Ctx) -> Result<()> {
 
 async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
     let dns64 = ctx.plan.dns64.as_ref().expect("planned in ipv6 mode");
-    let body = specs::dns64_container(&ctx.plan, &ctx.record, dns64, &ctx.images.dns64);
+    let spec = containers::dns64(&ctx.plan, &ctx.record, dns64, &ctx.images.dns64);
     ensure_container(
         ctx,
-        &dns64.container,
-        body,
+        &spec,
         &node_files::dns64_files(dns64),
         Ready {
             probe: DNS64_PROBE,
@@ -545,11 +534,11 @@ async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
 /// `probe` succeeds in it.
 async fn ensure_container(
     ctx: &Ctx,
-    name: &str,
-    body: ContainerCreateBody,
+    spec: &ContainerSpec,
     files: &[FileSpec],
     ready: Ready<'_>,
 ) -> Result<()> {
+    let name = spec.name.as_deref().expect("cluster containers are named");
     let fresh = match ctx.engine.inspect_container(name).await? {
         Some(existing) => {
             let labels = existing.config.and_then(|c| c.labels).unwrap_or_default();
@@ -565,22 +554,14 @@ async fn ensure_container(
                 ctx.engine.exec_ok(name, &["dind-net-setup"]).await?;
             } else {
                 // Its entrypoint applies the setup at start.
-                ctx.engine
-                    .api()
-                    .start_container(name, None)
-                    .await
-                    .with_context(|| format!("cannot start container {name}"))?;
+                ctx.engine.start(name).await?;
             }
             false
         }
         None => {
-            ctx.engine.create_named(name, body).await?;
+            ctx.engine.create(spec).await?;
             ctx.engine.upload_files(name, files).await?;
-            ctx.engine
-                .api()
-                .start_container(name, None)
-                .await
-                .with_context(|| format!("cannot start container {name}"))?;
+            ctx.engine.start(name).await?;
             true
         }
     };

@@ -14,7 +14,6 @@ use crate::render::kubeadm;
 use crate::render::tayga;
 use crate::state::{find_record, status};
 use anyhow::{bail, Context, Result};
-use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::future::try_join_all;
 use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
@@ -353,14 +352,10 @@ async fn write_logs(engine: &Engine, container: &str, path: &Path) -> Result<()>
     let mut file = tokio::fs::File::create(path)
         .await
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let options = LogsOptionsBuilder::default()
-        .stdout(true)
-        .stderr(true)
-        .build();
-    let mut stream = engine.api().logs(container, Some(options));
+    let mut stream = engine.logs(container);
     while let Some(chunk) = stream.next().await {
         let bytes = match chunk {
-            Ok(chunk) => chunk.into_bytes(),
+            Ok(chunk) => chunk,
             Err(err) => format!("\ndind could not read further logs: {err}\n").into(),
         };
         file.write_all(&bytes)

@@ -1,19 +1,26 @@
-//! A thin layer over bollard: connection with version negotiation, exec with exit codes,
-//! file upload, and removal that treats "already gone" as success.
+//! A thin layer over bollard: connection with version negotiation, containers created from
+//! render's specs, exec with exit codes, file upload, and removal that treats "already gone"
+//! as success. The rest of the crate sees typed methods, never the bollard client.
 
+use super::body::{container_body, network_request};
+use super::error::{kind, DockerErrorKind};
+use crate::render::containers::{ContainerSpec, NetworkSpec};
 use crate::render::FileSpec;
 use anyhow::{anyhow, bail, Context, Result};
 use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, ContainerSummary, NetworkInspect,
+    ContainerInspectResponse, ContainerSummary, NetworkInspect, PortBinding,
+    SystemInfoCgroupVersionEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveVolumeOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
+use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -40,30 +47,19 @@ impl ExecOutput {
     }
 }
 
-pub fn is_not_found(err: &DockerError) -> bool {
-    matches!(
-        err,
-        DockerError::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
-    )
-}
-
-fn is_conflict(err: &DockerError) -> bool {
-    matches!(
-        err,
-        DockerError::DockerResponseServerError {
-            status_code: 409,
-            ..
-        }
-    )
+pub(super) fn is_not_found(err: &DockerError) -> bool {
+    kind(err) == DockerErrorKind::NotFound
 }
 
 /// A `label=KEY=VALUE` filter for list calls.
 pub fn label_filter(labels: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
     let values = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     HashMap::from([("label".to_string(), values)])
+}
+
+/// A `label=KEY` filter: the label with any value.
+fn label_key_filter(key: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_string(), vec![key.to_string()])])
 }
 
 impl Engine {
@@ -89,7 +85,8 @@ impl Engine {
         })
     }
 
-    pub fn api(&self) -> &Docker {
+    /// The raw client, for the other engine modules only.
+    pub(super) fn api(&self) -> &Docker {
         &self.docker
     }
 
@@ -154,33 +151,47 @@ impl Engine {
         Ok(out.stdout)
     }
 
-    /// Creates a container named `name` (not started).
-    pub async fn create_named(&self, name: &str, body: ContainerCreateBody) -> Result<()> {
-        let options = CreateContainerOptionsBuilder::default().name(name).build();
-        self.docker
-            .create_container(Some(options), body)
-            .await
-            .with_context(|| format!("cannot create container {name}"))?;
-        Ok(())
-    }
-
-    /// Creates an unnamed throwaway container from `image` (the image is `body`'s); its id.
-    pub async fn create_unnamed(&self, body: ContainerCreateBody) -> Result<String> {
-        let image = body.image.clone().unwrap_or_default();
+    /// Creates the container `spec` describes (not started); its id.
+    pub async fn create(&self, spec: &ContainerSpec) -> Result<String> {
+        let options = spec
+            .name
+            .as_deref()
+            .map(|name| CreateContainerOptionsBuilder::default().name(name).build());
         let created = self
             .docker
-            .create_container(
-                None::<bollard::query_parameters::CreateContainerOptions>,
-                body,
-            )
+            .create_container(options, container_body(spec))
             .await
-            .with_context(|| format!("cannot create a container from image {image}"))?;
+            .with_context(|| match &spec.name {
+                Some(name) => format!("cannot create container {name}"),
+                None => format!("cannot create a container from image {}", spec.image),
+            })?;
         Ok(created.id)
     }
 
-    /// Starts a created container, waits for it to exit and returns its exit code and
-    /// output; `what` names the command in errors.
-    pub async fn run_to_end(&self, id: &str, what: &str) -> Result<(i64, String)> {
+    /// Starts a created container. One that runs already is left as it is (Docker answers
+    /// 304, which bollard passes as success).
+    pub async fn start(&self, container: &str) -> Result<()> {
+        self.docker
+            .start_container(container, None)
+            .await
+            .with_context(|| format!("cannot start container {container}"))
+    }
+
+    /// Creates the container `spec` describes, runs it until it exits and removes it, also
+    /// when the run fails; its exit code and output. `what` names the command in errors.
+    pub async fn run_to_end(&self, spec: &ContainerSpec, what: &str) -> Result<(i64, String)> {
+        let id = self
+            .create(spec)
+            .await
+            .with_context(|| format!("cannot create a container for {what}"))?;
+        let result = self.start_and_wait(&id, what).await;
+        let removed = self.remove_container(&id).await;
+        let outcome = result?;
+        removed?;
+        Ok(outcome)
+    }
+
+    async fn start_and_wait(&self, id: &str, what: &str) -> Result<(i64, String)> {
         self.docker
             .start_container(id, None)
             .await
@@ -206,6 +217,25 @@ impl Engine {
             output.push_str(&chunk.to_string());
         }
         Ok((code, output))
+    }
+
+    /// Creates the network `spec` describes.
+    pub async fn create_network(&self, spec: &NetworkSpec) -> Result<()> {
+        self.docker
+            .create_network(network_request(spec))
+            .await
+            .with_context(|| format!("cannot create network {}", spec.name))?;
+        Ok(())
+    }
+
+    /// True when the daemon runs its containers under cgroup v1.
+    pub async fn uses_cgroup_v1(&self) -> Result<bool> {
+        let info = self
+            .docker
+            .info()
+            .await
+            .context("cannot ask the Docker daemon for its cgroup version")?;
+        Ok(info.cgroup_version == Some(SystemInfoCgroupVersionEnum::_1))
     }
 
     /// Places `files` in a (created, maybe not started) container.
@@ -252,9 +282,21 @@ impl Engine {
     }
 
     pub async fn containers_with(&self, labels: &[(&str, &str)]) -> Result<Vec<ContainerSummary>> {
+        self.list_containers(label_filter(labels)).await
+    }
+
+    /// Every container, running or not, that has label `key` with any value.
+    pub async fn containers_having(&self, key: &str) -> Result<Vec<ContainerSummary>> {
+        self.list_containers(label_key_filter(key)).await
+    }
+
+    async fn list_containers(
+        &self,
+        filters: HashMap<String, Vec<String>>,
+    ) -> Result<Vec<ContainerSummary>> {
         let options = ListContainersOptionsBuilder::default()
             .all(true)
-            .filters(&label_filter(labels))
+            .filters(&filters)
             .build();
         self.docker
             .list_containers(Some(options))
@@ -266,8 +308,20 @@ impl Engine {
         &self,
         labels: &[(&str, &str)],
     ) -> Result<Vec<bollard::models::Network>> {
+        self.list_networks(label_filter(labels)).await
+    }
+
+    /// Every network that has label `key` with any value.
+    pub async fn networks_having(&self, key: &str) -> Result<Vec<bollard::models::Network>> {
+        self.list_networks(label_key_filter(key)).await
+    }
+
+    async fn list_networks(
+        &self,
+        filters: HashMap<String, Vec<String>>,
+    ) -> Result<Vec<bollard::models::Network>> {
         let options = ListNetworksOptionsBuilder::default()
-            .filters(&label_filter(labels))
+            .filters(&filters)
             .build();
         self.docker
             .list_networks(Some(options))
@@ -282,6 +336,72 @@ impl Engine {
             .context("cannot list networks")
     }
 
+    /// The names of the volumes with these labels.
+    pub async fn volumes_with(&self, labels: &[(&str, &str)]) -> Result<Vec<String>> {
+        let options = ListVolumesOptionsBuilder::default()
+            .filters(&label_filter(labels))
+            .build();
+        Ok(self
+            .docker
+            .list_volumes(Some(options))
+            .await
+            .context("cannot list volumes")?
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.name)
+            .collect())
+    }
+
+    pub async fn remove_volume(&self, name: &str) -> Result<()> {
+        self.docker
+            .remove_volume(name, Some(RemoveVolumeOptionsBuilder::default().build()))
+            .await
+            .with_context(|| format!("cannot remove volume {name}"))
+    }
+
+    /// The host port `container` publishes `container_port` (`6443/tcp`) on: the one fixed
+    /// at create time, else the one Docker picked at this start. Err when the container does
+    /// not exist.
+    pub async fn published_port(
+        &self,
+        container: &str,
+        container_port: &str,
+    ) -> Result<Option<u16>> {
+        let inspect = self
+            .inspect_container(container)
+            .await?
+            .with_context(|| format!("container {container} does not exist"))?;
+        let first_port = |bindings: Option<Vec<PortBinding>>| {
+            bindings?
+                .into_iter()
+                .find_map(|b| b.host_port.filter(|p| !p.is_empty())?.parse::<u16>().ok())
+        };
+        let fixed = inspect
+            .host_config
+            .and_then(|h| h.port_bindings)
+            .and_then(|ports| first_port(ports.get(container_port).cloned().flatten()));
+        let current = || {
+            inspect
+                .network_settings
+                .and_then(|s| s.ports)
+                .and_then(|ports| first_port(ports.get(container_port).cloned().flatten()))
+        };
+        Ok(fixed.or_else(current))
+    }
+
+    /// All of a container's output so far, chunk by chunk.
+    pub fn logs(&self, container: &str) -> BoxStream<'_, Result<Vec<u8>>> {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .build();
+        self.docker
+            .logs(container, Some(options))
+            .map(|chunk| Ok(chunk?.into_bytes().to_vec()))
+            .boxed()
+    }
+
     /// Force-removes a container and its anonymous volumes; true when it existed.
     pub async fn remove_container(&self, name: &str) -> Result<bool> {
         let options = RemoveContainerOptionsBuilder::default()
@@ -292,7 +412,7 @@ impl Engine {
             Ok(()) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
             // Docker answers 409 while a removal of the same container is already under way.
-            Err(e) if is_conflict(&e) => Ok(true),
+            Err(e) if kind(&e) == DockerErrorKind::Conflict => Ok(true),
             Err(e) => Err(e).with_context(|| format!("cannot remove container {name}")),
         }
     }

@@ -3,21 +3,13 @@
 //! that runs the daemon, not on the machine that runs `dind`.
 
 use crate::engine::docker::{first_lines, Engine, ExecOutput};
-use crate::labels::{self, role};
 use crate::plan::Route;
+use crate::render::containers::{self, host_helper};
 use crate::render::host_rules::{choose_backend, tagged_rules, Backend, Ip6Rule};
 use anyhow::{bail, Context, Result};
-use bollard::models::{ContainerCreateBody, HostConfig};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// What a helper may do: NET_ADMIN for routes and rules; SYS_ADMIN (and no AppArmor
-/// profile) only for the one sysctl write, which needs /proc/sys remounted read-write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Privilege {
-    NetAdmin,
-    Sysctl,
-}
+pub use crate::render::containers::Privilege;
 
 pub struct HostHelper {
     engine: Engine,
@@ -38,40 +30,15 @@ impl HostHelper {
             std::process::id(),
             HELPER_SEQ.fetch_add(1, Ordering::Relaxed)
         );
-        let (caps, security_opt) = match privilege {
-            Privilege::NetAdmin => (vec!["NET_ADMIN".to_string(), "NET_RAW".to_string()], None),
-            Privilege::Sysctl => (
-                vec!["NET_ADMIN".to_string(), "SYS_ADMIN".to_string()],
-                Some(vec!["apparmor=unconfined".to_string()]),
-            ),
-        };
-        let labels = HashMap::from([
-            (labels::CLUSTER.to_string(), cluster_id.to_string()),
-            (labels::ROLE.to_string(), role::HOST_HELPER.to_string()),
-        ]);
-        let body = ContainerCreateBody {
-            image: Some(image.to_string()),
-            entrypoint: Some(vec!["sleep".into()]),
-            cmd: Some(vec!["infinity".into()]),
-            labels: Some(labels),
-            host_config: Some(HostConfig {
-                network_mode: Some("host".into()),
-                cap_add: Some(caps),
-                cap_drop: Some(vec!["ALL".into()]),
-                security_opt,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
         engine
-            .create_named(&name, body)
+            .create(&host_helper(&name, image, cluster_id, privilege))
             .await
             .with_context(|| format!("cannot create the host helper container from {image}"))?;
         let helper = HostHelper {
             engine: engine.clone(),
             name,
         };
-        if let Err(err) = engine.api().start_container(&helper.name, None).await {
+        if let Err(err) = engine.start(&helper.name).await {
             helper.remove().await;
             return Err(err).context("cannot start the host helper container");
         }
@@ -366,57 +333,19 @@ impl HostNet {
 /// Whether the Docker host has the character device /dev/net/tun, which NAT64 needs. One
 /// short-lived container sees the host's /dev read-only, with no network and no capability.
 pub async fn has_tun(engine: &Engine, image: &str, cluster_id: u8) -> Result<bool> {
-    use bollard::models::{Mount, MountType};
-    use futures_util::StreamExt;
     let name = format!(
         "dind-host-helper-{cluster_id}-{}-{}",
         std::process::id(),
         HELPER_SEQ.fetch_add(1, Ordering::Relaxed)
     );
-    let body = ContainerCreateBody {
-        image: Some(image.to_string()),
-        entrypoint: Some(vec!["test".into()]),
-        cmd: Some(vec!["-c".into(), "/host/dev/net/tun".into()]),
-        labels: Some(HashMap::from([
-            (labels::CLUSTER.to_string(), cluster_id.to_string()),
-            (labels::ROLE.to_string(), role::HOST_HELPER.to_string()),
-        ])),
-        host_config: Some(HostConfig {
-            network_mode: Some("none".into()),
-            cap_drop: Some(vec!["ALL".into()]),
-            mounts: Some(vec![Mount {
-                source: Some("/dev".into()),
-                target: Some("/host/dev".into()),
-                typ: Some(MountType::BIND),
-                read_only: Some(true),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    engine
-        .create_named(&name, body)
-        .await
-        .with_context(|| format!("cannot create the tun probe container from {image}"))?;
-    let result = async {
-        engine
-            .api()
-            .start_container(&name, None)
-            .await
-            .context("cannot start the tun probe container")?;
-        let mut wait = engine.api().wait_container(&name, None);
-        match wait.next().await {
-            Some(Ok(exit)) => Ok(exit.status_code == 0),
-            // bollard reports a non-zero exit as an error: `test` said no.
-            Some(Err(bollard::errors::Error::DockerContainerWaitError { code: 1, .. })) => {
-                Ok(false)
-            }
-            Some(Err(e)) => Err(e).context("the tun probe container failed"),
-            None => bail!("the tun probe container ended without an exit code"),
-        }
+    let probe = containers::tun_probe(&name, image, cluster_id);
+    match engine.run_to_end(&probe, "the tun probe container").await? {
+        (0, _) => Ok(true),
+        // `test` said no.
+        (1, _) => Ok(false),
+        (code, output) => bail!(
+            "the tun probe container failed with exit code {code}: {}",
+            first_lines(&output, 5)
+        ),
     }
-    .await;
-    let _ = engine.remove_container(&name).await;
-    result
 }

@@ -3,9 +3,10 @@
 //! Dockerfile gets a new tag, an unchanged one is never rebuilt.
 
 use crate::config::KubeVersion;
-use crate::engine::docker::{first_lines, Engine};
+use crate::engine::docker::{first_lines, is_not_found, Engine};
 use crate::labels;
 use crate::progress::Phase;
+use crate::render::containers::image_file_probe;
 use anyhow::{bail, Context, Result};
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, BuilderVersion, ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
@@ -191,7 +192,7 @@ pub async fn image_labels(engine: &Engine, tag: &str) -> Result<Option<HashMap<S
         Ok(inspect) => Ok(Some(
             inspect.config.and_then(|c| c.labels).unwrap_or_default(),
         )),
-        Err(e) if crate::engine::docker::is_not_found(&e) => Ok(None),
+        Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot inspect image {tag}")),
     }
 }
@@ -275,17 +276,7 @@ pub fn versions_from_labels(labels: &HashMap<String, String>) -> Vec<(String, St
 
 /// A file of `image`, read from a container that is created for it and never started.
 async fn read_image_file(engine: &Engine, image: &str, path: &str) -> Result<Option<Vec<u8>>> {
-    let body = bollard::models::ContainerCreateBody {
-        image: Some(image.to_string()),
-        entrypoint: Some(vec!["true".into()]),
-        network_disabled: Some(true),
-        labels: Some(HashMap::from([(
-            labels::ROLE.to_string(),
-            labels::role::IMAGE_PROBE.to_string(),
-        )])),
-        ..Default::default()
-    };
-    let id = engine.create_unnamed(body).await?;
+    let id = engine.create(&image_file_probe(image)).await?;
     let contents = engine.read_file(&id, path).await;
     engine.remove_container(&id).await?;
     contents
@@ -370,7 +361,7 @@ pub async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<String>)> {
             let options = RemoveImageOptionsBuilder::default().build();
             match engine.api().remove_image(&name, Some(options), None).await {
                 Ok(_) => removed.push(name),
-                Err(e) if crate::engine::docker::is_not_found(&e) => {}
+                Err(e) if is_not_found(&e) => {}
                 Err(_) => kept.push(name),
             }
         }
@@ -475,5 +466,32 @@ mod tests {
         for kind in ImageKind::NETWORK_PLANE {
             assert!(!kind.spec().records_versions(), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn the_kubernetes_node_image_tag_carries_its_version_and_build_args() {
+        let version = |v: &str| -> KubeVersion { v.parse().unwrap() };
+        let spec = ImageKind::NodeKubernetes(version("v1.36")).spec();
+        assert!(spec.tag.starts_with("dind/node:v1.36-"), "{}", spec.tag);
+        assert_eq!(spec.target.as_deref(), Some("kubernetes"));
+        assert_eq!(
+            spec.build_args,
+            [
+                ("KUBERNETES_MINOR".to_string(), "v1.36".to_string()),
+                ("KUBERNETES_PATCH".to_string(), String::new())
+            ]
+        );
+        let pinned = ImageKind::NodeKubernetes(version("v1.35.2")).spec();
+        assert_eq!(pinned.build_args[1].1, "v1.35.2");
+        assert_ne!(
+            ImageKind::NodeKubernetes(version("v1.35"))
+                .spec()
+                .tag
+                .split('-')
+                .next_back(),
+            pinned.tag.split('-').next_back(),
+            "a pinned patch is another image"
+        );
+        assert_ne!(ImageKind::NodeBase.spec().tag, spec.tag);
     }
 }

@@ -1,6 +1,8 @@
 //! The apply side: the only modules that talk to Docker (through bollard) and, through a
 //! short-lived helper container, to the Docker host.
 
+mod body;
 pub mod docker;
+pub mod error;
 pub mod host;
 pub mod images;

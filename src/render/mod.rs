@@ -1,6 +1,7 @@
 //! Pure renderers: plan -> file contents and argument vectors. Golden-tested.
 
 pub mod cni;
+pub mod containers;
 pub mod host_rules;
 pub mod kubeadm;
 pub mod named;

@@ -5,9 +5,8 @@ pub mod status;
 
 use crate::engine::docker::Engine;
 use crate::labels::{self, Record};
-use anyhow::{Context, Result};
-use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder};
-use std::collections::{BTreeSet, HashMap};
+use anyhow::Result;
+use std::collections::BTreeSet;
 
 /// The record `up` left on the cluster's network, or on any of its containers when the
 /// network is gone.
@@ -30,26 +29,8 @@ pub async fn find_record(engine: &Engine, cluster_id: u8) -> Result<Option<Recor
 /// Cluster ids that have a network or a container (other than a host helper) labelled as
 /// theirs.
 pub async fn cluster_ids(engine: &Engine) -> Result<Vec<u8>> {
-    let has_label = HashMap::from([("label".to_string(), vec![labels::CLUSTER.to_string()])]);
-    let networks = engine
-        .api()
-        .list_networks(Some(
-            ListNetworksOptionsBuilder::default()
-                .filters(&has_label)
-                .build(),
-        ))
-        .await
-        .context("cannot list networks")?;
-    let containers = engine
-        .api()
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&has_label)
-                .build(),
-        ))
-        .await
-        .context("cannot list containers")?;
+    let networks = engine.networks_having(labels::CLUSTER).await?;
+    let containers = engine.containers_having(labels::CLUSTER).await?;
     let label_sets = networks
         .into_iter()
         .filter_map(|n| n.labels)

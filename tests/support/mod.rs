@@ -70,6 +70,16 @@ pub async fn engine() -> Engine {
         .expect("the end-to-end tests need a running Docker daemon (bash .ci/setup starts one)")
 }
 
+/// A raw Docker client, for what the tests do behind dind's back (dind's own engine keeps
+/// its client to itself).
+pub async fn docker() -> bollard::Docker {
+    bollard::Docker::connect_with_defaults()
+        .expect("a Docker client")
+        .negotiate_version()
+        .await
+        .expect("the end-to-end tests need a running Docker daemon")
+}
+
 /// The simulated Internet: a container with no Docker networking whose namespace is joined
 /// to the host by a veth pair. It holds an authoritative DNS server for example.test
 /// (v4only: A; dual: A and AAAA; v6only: AAAA) and an HTTP origin that answers with the
@@ -120,11 +130,11 @@ impl Wan {
         let options = CreateContainerOptionsBuilder::default()
             .name(WAN_CONTAINER)
             .build();
-        engine.api().create_container(Some(options), body).await?;
+        docker().await.create_container(Some(options), body).await?;
         let wan = Wan {
             engine: engine.clone(),
         };
-        engine.api().start_container(WAN_CONTAINER, None).await?;
+        docker().await.start_container(WAN_CONTAINER, None).await?;
         let pid = engine
             .inspect_container(WAN_CONTAINER)
             .await?
@@ -544,43 +554,40 @@ pub async fn nat64_clients(engine: &Engine, tayga: &str) -> Vec<String> {
 /// Names of containers and networks on the Docker host, to show that a failed command
 /// created nothing.
 pub async fn docker_objects(engine: &Engine) -> (Vec<String>, Vec<String>) {
-    objects(engine, None).await
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
+        .all(true)
+        .build();
+    let containers = docker()
+        .await
+        .list_containers(Some(options))
+        .await
+        .expect("list containers");
+    let networks = engine.all_networks().await.expect("list networks");
+    sorted_names(containers, networks)
 }
 
 /// Names of the containers and networks labelled as cluster `id`'s.
 pub async fn labelled(engine: &Engine, id: u8) -> (Vec<String>, Vec<String>) {
     let id = id.to_string();
-    objects(engine, Some(&[(dind::labels::CLUSTER, id.as_str())])).await
+    let filter = [(dind::labels::CLUSTER, id.as_str())];
+    let containers = engine
+        .containers_with(&filter)
+        .await
+        .expect("list containers");
+    let networks = engine.networks_with(&filter).await.expect("list networks");
+    sorted_names(containers, networks)
 }
 
-async fn objects(engine: &Engine, labels: Option<&[(&str, &str)]>) -> (Vec<String>, Vec<String>) {
-    let filters = labels
-        .map(dind::engine::docker::label_filter)
-        .unwrap_or_default();
-    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
-        .build();
-    let mut containers: Vec<String> = engine
-        .api()
-        .list_containers(Some(options))
-        .await
-        .expect("list containers")
+fn sorted_names(
+    containers: Vec<bollard::models::ContainerSummary>,
+    networks: Vec<bollard::models::Network>,
+) -> (Vec<String>, Vec<String>) {
+    let mut containers: Vec<String> = containers
         .into_iter()
         .filter_map(|c| Some(c.names?.first()?.trim_start_matches('/').to_string()))
         .collect();
     containers.sort();
-    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
-        .filters(&filters)
-        .build();
-    let mut networks: Vec<String> = engine
-        .api()
-        .list_networks(Some(options))
-        .await
-        .expect("list networks")
-        .into_iter()
-        .filter_map(|n| n.name)
-        .collect();
+    let mut networks: Vec<String> = networks.into_iter().filter_map(|n| n.name).collect();
     networks.sort();
     (containers, networks)
 }
@@ -630,8 +637,8 @@ impl ForeignNetwork {
             forwarding_before: std::fs::read_to_string(IPV6_FORWARDING).unwrap_or_default(),
         };
         let _ = engine.remove_network(name).await;
-        engine
-            .api()
+        docker()
+            .await
             .create_network(NetworkCreateRequest {
                 name: name.to_string(),
                 driver: Some("bridge".into()),

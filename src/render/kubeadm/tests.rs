@@ -1,11 +1,11 @@
 //! The kubeadm configuration (init and join) per IP mode and config API version, the
 //! kubelet's resolv.conf, user patches, and the Kubernetes node container's settings.
 
-use crate::cluster::specs;
 use crate::config::{load_file, Config, KubeVersion, KubeadmPatch, Layer};
 use crate::labels::Record;
 use crate::plan::kubernetes::{dns_service_ip, published_loopback, upstream_resolvers};
 use crate::plan::{plan, ClusterPlan};
+use crate::render::containers::{self, Mount, Restart};
 use crate::render::kubeadm::{
     apply_patch, init_config, join_config, kubelet_resolv_conf, JoinCommand,
 };
@@ -481,73 +481,59 @@ fn kubernetes_record(vars: &[(&str, &str)]) -> (ClusterPlan, Record) {
 #[test]
 fn kubernetes_nodes_run_as_kinds_do_and_only_the_master_publishes_the_api() {
     let (p, record) = kubernetes_record(&[]);
-    let master = specs::node_container(&p, &record, &p.nodes[0], "img");
-    let host = master.host_config.as_ref().unwrap();
-    assert_eq!(host.privileged, Some(true));
-    let security = host.security_opt.clone().unwrap();
+    let master = containers::node(&p, &record, &p.nodes[0], "img");
+    assert!(master.privileged);
+    let security = master.security_opt.clone();
     assert!(security.contains(&"seccomp=unconfined".to_string()));
     assert!(security.contains(&"apparmor=unconfined".to_string()));
-    let tmpfs = host.tmpfs.clone().unwrap();
+    let tmpfs = master.tmpfs.clone();
     assert!(tmpfs.contains_key("/run") && tmpfs.contains_key("/tmp"));
-    let mounts = host.mounts.clone().unwrap();
+    let mounts = master.mounts.clone();
     assert!(mounts
         .iter()
-        .any(|m| m.target.as_deref() == Some("/var") && m.source.is_none()));
-    assert!(mounts
+        .any(|m| matches!(m, Mount::Volume { target } if target == "/var")));
+    assert!(mounts.iter().any(|m| matches!(
+        m,
+        Mount::Bind { target, read_only: true, .. } if target == "/lib/modules"
+    )));
+    assert!(master.private_cgroupns);
+    let api: Vec<_> = master
+        .published
         .iter()
-        .any(|m| m.target.as_deref() == Some("/lib/modules") && m.read_only == Some(true)));
-    assert_eq!(
-        host.cgroupns_mode,
-        Some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE)
-    );
-    let bindings = host.port_bindings.clone().unwrap();
-    let api = bindings["6443/tcp"].clone().unwrap();
+        .filter(|b| b.container_key() == "6443/tcp")
+        .collect();
     // IPv6-only node: Docker's proxy on ::1 reaches it, one on 127.0.0.1 would not.
-    assert_eq!(api[0].host_ip.as_deref(), Some("::1"));
+    assert_eq!(api[0].host_ip.to_string(), "::1");
     // The port `up` picked and recorded: the same after every restart.
-    assert_eq!(api[0].host_port.as_deref(), Some("40123"));
+    assert_eq!(api[0].host_port, Some(40123));
     // Back after a daemon restart, as kind's nodes.
-    let restart = host.restart_policy.clone().unwrap();
-    assert_eq!(
-        restart.name,
-        Some(bollard::models::RestartPolicyNameEnum::ON_FAILURE)
-    );
-    assert_eq!(restart.maximum_retry_count, Some(1));
+    assert_eq!(master.restart, Some(Restart::OnFailure { max_retries: 1 }));
     // Without a recorded port (a remote Docker host), Docker picks one.
     let unpicked = Record {
         api_server_port: None,
         ..record.clone()
     };
-    let master = specs::node_container(&p, &unpicked, &p.nodes[0], "img");
-    let bindings = master.host_config.unwrap().port_bindings.unwrap();
-    assert_eq!(
-        bindings["6443/tcp"].clone().unwrap()[0]
-            .host_port
-            .as_deref(),
-        Some("")
-    );
+    let master = containers::node(&p, &unpicked, &p.nodes[0], "img");
+    assert_eq!(master.published[0].container_key(), "6443/tcp");
+    assert_eq!(master.published[0].host_port, None);
 
-    let worker = specs::node_container(&p, &record, &p.nodes[1], "img");
-    assert!(worker.host_config.unwrap().port_bindings.is_none());
+    let worker = containers::node(&p, &record, &p.nodes[1], "img");
+    assert!(worker.published.is_empty());
 
     let (p, record) = kubernetes_record(&[("IP_MODE", "dual-stack")]);
-    let master = specs::node_container(&p, &record, &p.nodes[0], "img");
-    let bindings = master.host_config.unwrap().port_bindings.unwrap();
-    assert_eq!(
-        bindings["6443/tcp"].clone().unwrap()[0].host_ip.as_deref(),
-        Some("127.0.0.1")
-    );
+    let master = containers::node(&p, &record, &p.nodes[0], "img");
+    assert_eq!(master.published[0].container_key(), "6443/tcp");
+    assert_eq!(master.published[0].host_ip.to_string(), "127.0.0.1");
 }
 
 #[test]
 fn network_plane_nodes_keep_their_narrow_capabilities() {
     let (p, mut record) = kubernetes_record(&[]);
     record.config.kubernetes = false;
-    let node = specs::node_container(&p, &record, &p.nodes[0], "img");
-    let host = node.host_config.unwrap();
-    assert_ne!(host.privileged, Some(true));
-    assert_eq!(host.cap_add.unwrap(), ["NET_ADMIN", "SYS_ADMIN"]);
-    assert!(host.port_bindings.is_none());
+    let node = containers::node(&p, &record, &p.nodes[0], "img");
+    assert!(!node.privileged);
+    assert_eq!(node.cap_add, ["NET_ADMIN", "SYS_ADMIN"]);
+    assert!(node.published.is_empty());
 }
 
 #[test]
@@ -564,56 +550,14 @@ fn published_loopback_matches_the_node_families() {
 #[test]
 fn a_node_without_the_host_modules_keeps_every_other_setting() {
     let (p, record) = kubernetes_record(&[]);
-    let body = specs::node_container(&p, &record, &p.nodes[0], "img");
-    let err = anyhow::anyhow!(
-        "Docker responded with status code 400: invalid mount config for type \"bind\": \
-         bind source path does not exist: /lib/modules"
-    )
-    .context("cannot create container kube-master");
-    assert!(specs::is_missing_host_modules(&err));
-    assert!(!specs::is_missing_host_modules(&anyhow::anyhow!(
-        "no such image"
-    )));
-    let without = specs::without_host_modules(body.clone());
-    let mounts = without
-        .host_config
-        .as_ref()
-        .unwrap()
-        .mounts
-        .clone()
-        .unwrap();
+    let spec = containers::node(&p, &record, &p.nodes[0], "img");
+    let without = containers::without_host_modules(spec.clone());
+    let mounts = without.mounts.clone();
     assert_eq!(mounts.len(), 1);
-    assert_eq!(mounts[0].target.as_deref(), Some("/var"));
-    let mut expected = body;
-    expected.host_config.as_mut().unwrap().mounts = Some(mounts);
+    assert_eq!(mounts[0].target(), "/var");
+    let mut expected = spec;
+    expected.mounts = mounts;
     assert_eq!(without, expected);
-}
-
-#[test]
-fn the_kubernetes_node_image_tag_carries_its_version_and_build_args() {
-    use crate::engine::images::ImageKind;
-    let spec = ImageKind::NodeKubernetes(version("v1.36")).spec();
-    assert!(spec.tag.starts_with("dind/node:v1.36-"), "{}", spec.tag);
-    assert_eq!(spec.target.as_deref(), Some("kubernetes"));
-    assert_eq!(
-        spec.build_args,
-        [
-            ("KUBERNETES_MINOR".to_string(), "v1.36".to_string()),
-            ("KUBERNETES_PATCH".to_string(), String::new())
-        ]
-    );
-    let pinned = ImageKind::NodeKubernetes(version("v1.35.2")).spec();
-    assert_eq!(pinned.build_args[1].1, "v1.35.2");
-    assert_ne!(
-        ImageKind::NodeKubernetes(version("v1.35"))
-            .spec()
-            .tag
-            .split('-')
-            .next_back(),
-        pinned.tag.split('-').next_back(),
-        "a pinned patch is another image"
-    );
-    assert_ne!(ImageKind::NodeBase.spec().tag, spec.tag);
 }
 
 #[test]
@@ -686,7 +630,8 @@ fn proxy_settings_reach_kubernetes_nodes_with_the_cluster_left_out() {
         ("https_proxy", "http://proxy.example:3128"),
         ("NO_PROXY", "corp.example"),
     ]);
-    record.proxy = specs::proxy_settings(|n| env.get(n).map(|v| v.to_string()), &p, &record.config);
+    record.proxy =
+        containers::proxy_settings(|n| env.get(n).map(|v| v.to_string()), &p, &record.config);
     assert_eq!(
         record.proxy.get("HTTPS_PROXY").map(String::as_str),
         Some("http://proxy.example:3128")
@@ -705,8 +650,8 @@ fn proxy_settings_reach_kubernetes_nodes_with_the_cluster_left_out() {
     ] {
         assert!(no_proxy.contains(&entry), "{entry} not in {no_proxy:?}");
     }
-    let master = specs::node_container(&p, &record, &p.nodes[0], "img");
-    let env = master.env.unwrap();
+    let master = containers::node(&p, &record, &p.nodes[0], "img");
+    let env = master.env;
     for var in ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"] {
         assert!(
             env.iter().any(|e| e.starts_with(&format!("{var}="))),
@@ -715,7 +660,7 @@ fn proxy_settings_reach_kubernetes_nodes_with_the_cluster_left_out() {
     }
 
     // No proxy in the environment: nothing is passed.
-    assert!(specs::proxy_settings(|_| None, &p, &record.config).is_empty());
+    assert!(containers::proxy_settings(|_| None, &p, &record.config).is_empty());
 }
 
 #[test]
