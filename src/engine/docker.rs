@@ -282,6 +282,21 @@ impl Engine {
             .context("cannot list networks")
     }
 
+    /// The daemon's cgroup version, 1 or 2; None when it does not say.
+    pub async fn cgroup_version(&self) -> Result<Option<u8>> {
+        use bollard::models::SystemInfoCgroupVersionEnum as Version;
+        let info = self
+            .docker
+            .info()
+            .await
+            .context("cannot ask the Docker daemon for its cgroup version")?;
+        Ok(match info.cgroup_version {
+            Some(Version::_1) => Some(1),
+            Some(Version::_2) => Some(2),
+            _ => None,
+        })
+    }
+
     /// Force-removes a container and its anonymous volumes; true when it existed.
     pub async fn remove_container(&self, name: &str) -> Result<bool> {
         let options = RemoveContainerOptionsBuilder::default()
