@@ -10,59 +10,42 @@ use ipnet::IpNet;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
-/// What a finding is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Check {
-    Daemon,
-    HostHelper,
-    Ipv6,
-    IptablesBackend,
-    DaemonIpv6Nat,
-    Tun,
-    Cgroup,
-    NetworkName,
-    SubnetOverlap,
-    EgressInterface,
-    Ipv6DefaultRoute,
-    Ipv6Forwarding,
-    AcceptRa,
+/// Declares [`Check`] with its names, and [`Check::ALL`], so that no variant is left out.
+macro_rules! checks {
+    ($($variant:ident => $name:literal,)*) => {
+        /// What a finding is about.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Check {
+            $($variant,)*
+        }
+
+        impl Check {
+            pub const ALL: &[Check] = &[$(Check::$variant,)*];
+
+            /// Its name in `doctor`'s table and JSON.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Check::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
 
-impl Check {
-    pub const ALL: [Check; 13] = [
-        Check::Daemon,
-        Check::HostHelper,
-        Check::Ipv6,
-        Check::IptablesBackend,
-        Check::DaemonIpv6Nat,
-        Check::Tun,
-        Check::Cgroup,
-        Check::NetworkName,
-        Check::SubnetOverlap,
-        Check::EgressInterface,
-        Check::Ipv6DefaultRoute,
-        Check::Ipv6Forwarding,
-        Check::AcceptRa,
-    ];
-
-    /// Its name in `doctor`'s table and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Check::Daemon => "daemon",
-            Check::HostHelper => "host-helper",
-            Check::Ipv6 => "ipv6",
-            Check::IptablesBackend => "iptables-backend",
-            Check::DaemonIpv6Nat => "daemon-ipv6-nat",
-            Check::Tun => "tun",
-            Check::Cgroup => "cgroup",
-            Check::NetworkName => "network-name",
-            Check::SubnetOverlap => "subnet-overlap",
-            Check::EgressInterface => "egress-interface",
-            Check::Ipv6DefaultRoute => "ipv6-default-route",
-            Check::Ipv6Forwarding => "ipv6-forwarding",
-            Check::AcceptRa => "accept-ra",
-        }
-    }
+checks! {
+    Daemon => "daemon",
+    HostHelper => "host-helper",
+    Ipv6 => "ipv6",
+    IptablesBackend => "iptables-backend",
+    DaemonIpv6Nat => "daemon-ipv6-nat",
+    Tun => "tun",
+    Cgroup => "cgroup",
+    NetworkName => "network-name",
+    SubnetOverlap => "subnet-overlap",
+    EgressInterface => "egress-interface",
+    Ipv6DefaultRoute => "ipv6-default-route",
+    Ipv6Forwarding => "ipv6-forwarding",
+    AcceptRa => "accept-ra",
 }
 
 impl Serialize for Check {

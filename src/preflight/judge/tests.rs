@@ -430,7 +430,7 @@ fn findings_follow_the_facts() {
 fn each_check_is_judged_at_most_once() {
     for (what, settings, facts, _) in cases() {
         let findings = judge(&config(&settings), &facts);
-        for check in Check::ALL {
+        for &check in Check::ALL {
             let count = findings.iter().filter(|f| f.check == check).count();
             assert!(count <= 1, "{what}: {check:?} {count} times");
         }
@@ -463,7 +463,7 @@ fn up_refuses_exactly_on_a_failure_and_names_every_one() {
 #[test]
 fn names_are_the_json_values_and_unique() {
     let mut seen = std::collections::HashSet::new();
-    for check in Check::ALL {
+    for &check in Check::ALL {
         assert!(seen.insert(check.name()), "{check:?}");
         assert_eq!(
             serde_json::to_value(check).unwrap(),
