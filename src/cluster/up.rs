@@ -3,22 +3,20 @@
 
 use super::{down, kubernetes};
 use crate::config::{Config, IpMode, KubeVersion};
-use crate::diagnose::doctor;
 use crate::engine::docker::Engine;
 use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
-use crate::preflight::{self, DirectIpv6};
+use crate::preflight::{self, HostFacts};
 use crate::progress::Progress;
 use crate::render::containers::{self, ContainerSpec, HOST_MODULES};
 use crate::render::{host_rules, kubeadm, node_files, FileSpec};
 use crate::state::find_record;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use futures_util::future::{join_all, try_join_all};
 use futures_util::FutureExt;
-use ipnet::IpNet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -87,9 +85,8 @@ pub async fn up(
                 engine.server_version, engine.api_version
             ));
             let existing = find_record(engine, config.cluster_id).await?;
-            match &existing {
-                Some(record) => check_same_config(&config, &record.config)?,
-                None => check_no_overlap(engine, &plan::plan(&config)).await?,
+            if let Some(record) = &existing {
+                check_same_config(&config, &record.config)?;
             }
             Ok(existing)
         })
@@ -97,17 +94,21 @@ pub async fn up(
     let resuming = existing.is_some();
 
     let images = build_images(engine, &config, progress).await?;
+    // Before anything is created: the same facts and judgement as `dind doctor`.
+    let checked = existing.as_ref().map_or(&config, |r| &r.config);
+    let facts = progress
+        .run("Inspecting the Docker host", async |phase| {
+            let facts = preflight::gather(engine, checked, phase).await?;
+            for warning in preflight::up_verdict(checked, &facts)? {
+                progress.note(&warning.to_string());
+            }
+            Ok(facts)
+        })
+        .await?;
     let mut record = match existing {
         Some(record) => record,
         None => {
-            // Fail before creating anything when the host cannot run NAT64.
-            let checked = config.clone();
-            let (record, tun) = tokio::join!(
-                inspect_host(engine, config, &images.helper, progress),
-                doctor::preflight(engine, &checked)
-            );
-            tun?;
-            let mut record = record?;
+            let mut record = new_record(engine, config, &facts).await?;
             if record.config.kubernetes {
                 record.kubeconfig = options.kubeconfig.clone();
                 record.api_server_port = pick_api_server_port(engine, &record.config)?;
@@ -260,18 +261,6 @@ fn pick_api_server_port(engine: &Engine, config: &Config) -> Result<Option<u16>>
     Ok(Some(listener.local_addr()?.port()))
 }
 
-/// The Kubernetes nodes' kubelet runs in a cgroup v2 subtree of its own (as kind's does).
-async fn check_cgroup_v2(engine: &Engine) -> Result<()> {
-    if engine.uses_cgroup_v1().await? {
-        bail!(
-            "the Docker host uses cgroup v1; dind's Kubernetes nodes need cgroup v2 (the unified \
-             hierarchy, default since Debian 11, Ubuntu 21.10 and Docker 20.10); boot the host with \
-             systemd.unified_cgroup_hierarchy=1, or pass --no-kubernetes for the network plane only"
-        );
-    }
-    Ok(())
-}
-
 /// A second `up` must describe the same cluster; anything else needs `down` first.
 fn check_same_config(wanted: &Config, recorded: &Config) -> Result<()> {
     let mut wanted = wanted.clone();
@@ -305,36 +294,6 @@ fn check_same_config(wanted: &Config, recorded: &Config) -> Result<()> {
     )
 }
 
-/// Refuses subnets that another Docker network already uses.
-async fn check_no_overlap(engine: &Engine, plan: &ClusterPlan) -> Result<()> {
-    for network in engine.all_networks().await? {
-        let name = network.name.clone().unwrap_or_default();
-        if name == plan.network.name {
-            bail!(
-                "a Docker network named {name} exists but was not made by dind; remove it (`docker network rm {name}`) or pick another --cluster-id"
-            );
-        }
-        let subnets = network.ipam.and_then(|i| i.config).unwrap_or_default();
-        for existing in subnets
-            .iter()
-            .filter_map(|c| c.subnet.as_deref()?.parse::<IpNet>().ok())
-        {
-            for ours in &plan.network.subnets {
-                if ours.cidr.contains(&existing.network())
-                    || existing.contains(&ours.cidr.network())
-                {
-                    bail!(
-                        "subnet {} of this cluster overlaps {existing} of Docker network {name}; pick another --cluster-id, \
-                         --mgmt-cidrs or --nat64-v4-prefix",
-                        ours.cidr
-                    );
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> Result<Images> {
     let mut kinds = vec![ImageKind::NodeBase];
     if config.ip_mode == IpMode::Ipv6 {
@@ -359,7 +318,6 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
             }
             let version = kubernetes::probe_kubeadm(engine, &node, config.cluster_id).await?;
             phase.message(&format!("kubeadm {version} in {node}"));
-            check_cgroup_v2(engine).await?;
             Ok(Some(version))
         })
         .await?;
@@ -372,60 +330,28 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
     })
 }
 
-/// Resolves what the config leaves to the Docker host (the egress interface) and decides
-/// whether `up` will switch IPv6 forwarding on; nothing is changed yet.
-/// Reads what `up` will change on the host (IPv6 forwarding: Docker switches it on for an
-/// IPv6 network, and `--allow-aaaa` needs it) and resolves what the config leaves to the
-/// host (the egress interface). Nothing is changed yet.
-async fn inspect_host(
-    engine: &Engine,
-    mut config: Config,
-    helper_image: &str,
-    progress: &Progress,
-) -> Result<Record> {
-    if !plan::plan(&config).network.ipv6 {
-        return Ok(Record {
-            config,
-            enabled_ipv6_forwarding: false,
-            kubeconfig: None,
-            api_server_port: None,
-            proxy: Default::default(),
-        });
+/// The record of a new cluster: what the config left to the Docker host (the egress
+/// interface) resolved, and whether `up` switches IPv6 forwarding on (Docker does for an IPv6
+/// network, and `--allow-aaaa` needs it). Nothing is changed yet.
+async fn new_record(engine: &Engine, mut config: Config, facts: &HostFacts) -> Result<Record> {
+    let host = facts.host.as_ref().map_err(|e| anyhow!(e.clone()))?;
+    if config.allow_aaaa {
+        if let Some(egress) = host.egress.as_ref().and_then(|e| e.name.clone()) {
+            config.egress_interface = Some(egress);
+        }
     }
-    progress
-        .run("Inspecting the host's network", async |phase| {
-            let host = HostNet::open(engine, helper_image, config.cluster_id).await?;
-            let result = async {
-                let forwarding = host.ipv6_forwarding().await?;
-                let egress = match config.allow_aaaa {
-                    true => Some(check_egress(&host, &config, forwarding, progress).await?),
-                    false => None,
-                };
-                Ok::<_, anyhow::Error>((egress, forwarding))
-            }
-            .await;
-            host.close().await;
-            let (egress, forwarding) = result?;
-            phase.message(&format!(
-                "IPv6 forwarding {}",
-                if forwarding { "on" } else { "off" }
-            ));
-            if egress.is_some() {
-                config.egress_interface = egress;
-            }
-            // Forwarding that another dind cluster switched on was off before dind: the last
-            // cluster's `down` switches it back off.
-            let was_off =
-                !forwarding || other_cluster_switched_forwarding(engine, config.cluster_id).await?;
-            Ok(Record {
-                config,
-                enabled_ipv6_forwarding: was_off,
-                kubeconfig: None,
-                api_server_port: None,
-                proxy: Default::default(),
-            })
-        })
-        .await
+    // Forwarding that another dind cluster switched on was off before dind: the last
+    // cluster's `down` switches it back off.
+    let enabled_ipv6_forwarding = plan::plan(&config).network.ipv6
+        && (!host.ipv6_forwarding
+            || other_cluster_switched_forwarding(engine, config.cluster_id).await?);
+    Ok(Record {
+        config,
+        enabled_ipv6_forwarding,
+        kubeconfig: None,
+        api_server_port: None,
+        proxy: Default::default(),
+    })
 }
 
 async fn other_cluster_switched_forwarding(engine: &Engine, cluster_id: u8) -> Result<bool> {
@@ -442,42 +368,6 @@ async fn other_cluster_switched_forwarding(engine: &Engine, cluster_id: u8) -> R
         }
     }
     Ok(false)
-}
-
-/// The egress interface for direct IPv6: given, or the host's default route's.
-async fn check_egress(
-    host: &HostNet,
-    config: &Config,
-    forwarding: bool,
-    progress: &Progress,
-) -> Result<String> {
-    match preflight::direct_ipv6(config, host.has_ipv6_default_route().await?) {
-        DirectIpv6::Fine => {}
-        DirectIpv6::Warn(text) => progress.note(&text),
-        DirectIpv6::Refuse(text) => bail!(text),
-    }
-    let egress = match config.egress_interface.clone() {
-        Some(name) => name,
-        None => host.default_interface().await?.context(
-            "the Docker host has no default route to send direct IPv6 traffic out of; pass --egress-interface",
-        )?,
-    };
-    if !host.interface_exists(&egress).await? {
-        bail!("egress interface {egress} does not exist on the Docker host; fix --egress-interface (or DIND_EGRESS_INTERFACE)");
-    }
-    // With forwarding on, the kernel ignores router advertisements on an interface whose
-    // accept_ra is 1, and its RA-learned default route expires.
-    if !forwarding
-        && host.accept_ra(&egress).await? == Some(1)
-        && host.has_ra_default_route(&egress).await?
-    {
-        bail!(
-            "--allow-aaaa needs IPv6 forwarding on the Docker host, and switching it on would make the kernel \
-             drop the router-advertised default route of {egress} (accept_ra=1); set \
-             net.ipv6.conf.{egress}.accept_ra=2 first, or switch forwarding on yourself"
-        );
-    }
-    Ok(egress)
 }
 
 async fn ensure_network(ctx: &Ctx) -> Result<()> {

@@ -228,16 +228,6 @@ impl Engine {
         Ok(())
     }
 
-    /// True when the daemon runs its containers under cgroup v1.
-    pub async fn uses_cgroup_v1(&self) -> Result<bool> {
-        let info = self
-            .docker
-            .info()
-            .await
-            .context("cannot ask the Docker daemon for its cgroup version")?;
-        Ok(info.cgroup_version == Some(SystemInfoCgroupVersionEnum::_1))
-    }
-
     /// Places `files` in a (created, maybe not started) container.
     pub async fn upload_files(&self, container: &str, files: &[FileSpec]) -> Result<()> {
         let mut archive = tar::Builder::new(Vec::new());
@@ -400,6 +390,20 @@ impl Engine {
             .logs(container, Some(options))
             .map(|chunk| Ok(chunk?.into_bytes().to_vec()))
             .boxed()
+    }
+
+    /// The daemon's cgroup version, 1 or 2; None when it does not say.
+    pub async fn cgroup_version(&self) -> Result<Option<u8>> {
+        let info = self
+            .docker
+            .info()
+            .await
+            .context("cannot ask the Docker daemon for its cgroup version")?;
+        Ok(match info.cgroup_version {
+            Some(SystemInfoCgroupVersionEnum::_1) => Some(1),
+            Some(SystemInfoCgroupVersionEnum::_2) => Some(2),
+            _ => None,
+        })
     }
 
     /// Force-removes a container and its anonymous volumes; true when it existed.

@@ -109,29 +109,6 @@ impl HostNet {
         self.helper.remove().await;
     }
 
-    /// The interface of the host's IPv6 default route, else of its IPv4 one.
-    pub async fn default_interface(&self) -> Result<Option<String>> {
-        for family in ["-6", "-4"] {
-            let out = self
-                .helper
-                .run_ok(&["ip", family, "route", "show", "default"])
-                .await?;
-            if let Some(dev) = parse_default_dev(&out) {
-                return Ok(Some(dev));
-            }
-        }
-        Ok(None)
-    }
-
-    pub async fn has_ipv6_default_route(&self) -> Result<bool> {
-        // Exit code not checked: `ip -6` fails on a kernel without IPv6, which has no routes.
-        let out = self
-            .helper
-            .run(&["ip", "-6", "route", "show", "default"])
-            .await?;
-        Ok(crate::preflight::has_default_route(&out.stdout))
-    }
-
     pub async fn interface_exists(&self, name: &str) -> Result<bool> {
         Ok(self
             .helper
@@ -146,20 +123,6 @@ impl HostNet {
             .run_ok(&["cat", "/proc/sys/net/ipv6/conf/all/forwarding"])
             .await?;
         Ok(out.trim() == "1")
-    }
-
-    /// True when `interface` has an IPv6 default route learned from router advertisements.
-    pub async fn has_ra_default_route(&self, interface: &str) -> Result<bool> {
-        let out = self
-            .helper
-            .run_ok(&["ip", "-6", "route", "show", "default", "dev", interface])
-            .await?;
-        Ok(out.lines().any(|l| {
-            l.split_whitespace()
-                .collect::<Vec<_>>()
-                .windows(2)
-                .any(|w| w == ["proto", "ra"])
-        }))
     }
 
     pub async fn accept_ra(&self, interface: &str) -> Result<Option<u8>> {
@@ -306,17 +269,6 @@ pub async fn set_ipv6_forwarding(
     result
         .map(|_| ())
         .context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
-}
-
-/// `dev NAME` of the first line of `ip route show default`.
-pub fn parse_default_dev(routes: &str) -> Option<String> {
-    routes.lines().find_map(|line| {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        words
-            .windows(2)
-            .find(|w| w[0] == "dev")
-            .map(|w| w[1].to_string())
-    })
 }
 
 impl HostNet {

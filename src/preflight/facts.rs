@@ -1,0 +1,195 @@
+//! Every fact about the Docker host that `up` and `doctor` judge, gathered once: Docker
+//! queries, one helper container with host networking, and the /dev/net/tun probe.
+
+use super::routes::{default_dev, parse_routes, HostRoute};
+use crate::config::Config;
+use crate::engine::docker::Engine;
+use crate::engine::host::{self, HostNet};
+use crate::engine::images::{self, ImageKind};
+use crate::labels;
+use crate::plan;
+use crate::progress::Phase;
+use crate::render::host_rules::Backend;
+use anyhow::Result;
+use ipnet::IpNet;
+
+/// What the checks look at.
+#[derive(Clone, Debug)]
+pub struct HostFacts {
+    pub daemon_version: String,
+    pub api_version: String,
+    /// 1 or 2; None when the daemon does not say.
+    pub cgroup_version: Option<u8>,
+    pub networks: Vec<DockerNetwork>,
+    /// Only when the cluster has NAT64; Err when the probe itself could not run.
+    pub tun: Option<Result<bool, String>>,
+    /// Err when the host could not be inspected (no helper container).
+    pub host: Result<HostNetFacts, String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DockerNetwork {
+    pub name: String,
+    /// The value of its dind cluster label.
+    pub cluster: Option<String>,
+    pub subnets: Vec<IpNet>,
+}
+
+/// What the host helper sees of the host's network.
+#[derive(Clone, Debug)]
+pub struct HostNetFacts {
+    /// net.ipv6.conf.all.disable_ipv6; None when the kernel has no IPv6.
+    pub ipv6_disabled: Option<bool>,
+    pub backend: Backend,
+    /// `ip6tables-save` of that backend; None when it failed.
+    pub ip6tables: Option<String>,
+    /// `ip -4 route show` and `ip -6 route show`.
+    pub routes_v4: Vec<HostRoute>,
+    pub routes_v6: Vec<HostRoute>,
+    /// net.ipv6.conf.all.forwarding.
+    pub ipv6_forwarding: bool,
+    /// Only with --allow-aaaa.
+    pub egress: Option<Egress>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Egress {
+    /// The configured interface, else the host default route's; None when neither.
+    pub name: Option<String>,
+    pub exists: bool,
+    /// net.ipv6.conf.<name>.accept_ra.
+    pub accept_ra: Option<u8>,
+}
+
+impl Default for HostNetFacts {
+    fn default() -> Self {
+        HostNetFacts {
+            ipv6_disabled: Some(false),
+            backend: Backend::Nft,
+            ip6tables: Some(String::new()),
+            routes_v4: Vec::new(),
+            routes_v6: Vec::new(),
+            ipv6_forwarding: false,
+            egress: None,
+        }
+    }
+}
+
+/// Asks Docker and the host everything [`super::judge`] needs for `config`. Builds dind's
+/// helper image if it is missing; a failure to inspect the host is a fact, not an error.
+pub async fn gather(engine: &Engine, config: &Config, phase: &Phase) -> Result<HostFacts> {
+    let has_nat64 = plan::plan(config).nat64.is_some();
+    let networks = engine
+        .all_networks()
+        .await?
+        .into_iter()
+        .map(|n| DockerNetwork {
+            name: n.name.unwrap_or_default(),
+            cluster: n.labels.and_then(|l| l.get(labels::CLUSTER).cloned()),
+            subnets: n
+                .ipam
+                .and_then(|i| i.config)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c.subnet.as_deref()?.parse().ok())
+                .collect(),
+        })
+        .collect();
+    let cgroup_version = engine.cgroup_version().await?;
+
+    phase.message("preparing dind's helper image");
+    let spec = ImageKind::NodeBase.spec();
+    let (tun, host) = match images::ensure(engine, &spec, phase).await {
+        Err(err) => {
+            let text = format!("{err:#}");
+            (has_nat64.then(|| Err(text.clone())), Err(text))
+        }
+        Ok(()) => {
+            phase.message("asking the host");
+            let tun = async {
+                match has_nat64 {
+                    false => None,
+                    true => Some(
+                        host::has_tun(engine, &spec.tag, config.cluster_id)
+                            .await
+                            .map_err(|e| format!("{e:#}")),
+                    ),
+                }
+            };
+            let host = host_net_facts(engine, &spec.tag, config);
+            let (tun, host) = tokio::join!(tun, host);
+            (tun, host.map_err(|e| format!("{e:#}")))
+        }
+    };
+    Ok(HostFacts {
+        daemon_version: engine.server_version.clone(),
+        api_version: engine.api_version.clone(),
+        cgroup_version,
+        networks,
+        tun,
+        host,
+    })
+}
+
+async fn host_net_facts(engine: &Engine, image: &str, config: &Config) -> Result<HostNetFacts> {
+    let host = HostNet::open(engine, image, config.cluster_id).await?;
+    let facts = read_host(&host, config).await;
+    host.close().await;
+    facts
+}
+
+async fn read_host(host: &HostNet, config: &Config) -> Result<HostNetFacts> {
+    let run = async |argv: &[&str]| {
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        host.run(&argv).await
+    };
+    let disable = run(&["cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6"]).await?;
+    let ipv6_disabled = disable.success().then(|| disable.stdout.trim() == "1");
+    let ip6tables = host.ip6tables_save().await.ok();
+    // Exit codes are not checked: `ip -6` fails on a kernel without IPv6, which has no routes.
+    let routes_v4 = parse_routes(&run(&["ip", "-4", "route", "show"]).await?.stdout);
+    let routes_v6 = parse_routes(&run(&["ip", "-6", "route", "show"]).await?.stdout);
+    let ipv6_forwarding = ipv6_disabled.is_some() && host.ipv6_forwarding().await?;
+    let egress = match config.allow_aaaa {
+        true => Some(read_egress(host, config, &routes_v4, &routes_v6).await?),
+        false => None,
+    };
+    Ok(HostNetFacts {
+        ipv6_disabled,
+        backend: host.backend().await?,
+        ip6tables,
+        routes_v4,
+        routes_v6,
+        ipv6_forwarding,
+        egress,
+    })
+}
+
+/// The egress interface as `up` picks it: configured, else the interface of the host's
+/// IPv6 default route, else of its IPv4 one.
+async fn read_egress(
+    host: &HostNet,
+    config: &Config,
+    routes_v4: &[HostRoute],
+    routes_v6: &[HostRoute],
+) -> Result<Egress> {
+    let name = config
+        .egress_interface
+        .as_deref()
+        .or_else(|| default_dev(routes_v6))
+        .or_else(|| default_dev(routes_v4))
+        .map(str::to_string);
+    let Some(name) = name else {
+        return Ok(Egress::default());
+    };
+    let exists = host.interface_exists(&name).await?;
+    let accept_ra = match exists {
+        true => host.accept_ra(&name).await?,
+        false => None,
+    };
+    Ok(Egress {
+        name: Some(name),
+        exists,
+        accept_ra,
+    })
+}
