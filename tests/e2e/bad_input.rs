@@ -10,15 +10,13 @@
 //! `--upstream-dns` of the simulated Internet's resolver instead of the host's. No test sends
 //! a packet from a cluster.
 
-mod support;
-
+use crate::support::*;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 use dind::engine::docker::Engine;
 use dind::progress::Progress;
 use pretty_assertions::assert_eq;
 use std::process::Output;
-use support::*;
 
 /// The simulated Internet's resolver: nothing here may forward DNS to the host's resolvers.
 const UPSTREAM: &str = WAN_V4;

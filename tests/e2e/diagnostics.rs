@@ -2,13 +2,11 @@
 //! host. Needs root and a Docker daemon (`bash .ci/setup`). Cluster ids 50-59; the NAT64
 //! network is 10.(100+id).0.0/16, since 172.(18+id) is refused above id 13.
 
-mod support;
-
+use crate::support::*;
 use dind::engine::docker::Engine;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
-use support::*;
 
 const NAT64: &str = "10.100";
 

@@ -83,7 +83,7 @@ impl Wan {
     pub async fn start() -> Result<Wan> {
         let engine = engine().await;
         remove_wan(&engine).await;
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/wan-image");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/wan-image");
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
