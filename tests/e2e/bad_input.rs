@@ -865,13 +865,19 @@ fn rollback_args(extra: &[&'static str]) -> Vec<&'static str> {
 /// Runs an `up` of cluster 30 that fails at its node containers, because a foreign
 /// container squats on `squatter`'s name: the network, NAT64, DNS64 and the host route are
 /// made by then. Asserts the rollback left nothing of the cluster and that the foreign
-/// container is untouched.
-async fn failing_up_rolls_back(engine: &Engine, squatter: &str, extra: &[&'static str]) {
+/// container is untouched. Returns what Docker did to the cluster's containers meanwhile.
+async fn failing_up_rolls_back(
+    engine: &Engine,
+    squatter: &str,
+    extra: &[&'static str],
+) -> Vec<(String, String)> {
     take_down(ROLLBACK_ID).await;
     let foreign = ForeignContainer::start(engine, squatter).await;
     let before = Snapshot::take(engine).await;
 
+    let since = std::time::SystemTime::now();
     let out = dind(&rollback_args(extra), &[]);
+    let events = container_events(engine, ROLLBACK_ID, since).await;
     let err = assert_refused(
         &out,
         &[
@@ -896,6 +902,47 @@ async fn failing_up_rolls_back(engine: &Engine, squatter: &str, extra: &[&'stati
         "the foreign container is not dind's to remove"
     );
     assert!(engine.is_running(squatter).await.unwrap());
+    events
+}
+
+/// Docker's create, start and destroy events for cluster `id`'s containers from `since`
+/// until now, in the daemon's order: (container name, action).
+async fn container_events(
+    engine: &Engine,
+    id: u8,
+    since: std::time::SystemTime,
+) -> Vec<(String, String)> {
+    use futures_util::TryStreamExt;
+    let stamp = |t: std::time::SystemTime| {
+        let t = t.duration_since(std::time::UNIX_EPOCH).expect("after 1970");
+        format!("{}.{:09}", t.as_secs(), t.subsec_nanos())
+    };
+    let label = format!("{}={id}", dind::labels::CLUSTER);
+    let filters = std::collections::HashMap::from([
+        ("type", vec!["container"]),
+        ("label", vec![label.as_str()]),
+    ]);
+    let options = bollard::query_parameters::EventsOptionsBuilder::default()
+        .since(&stamp(since))
+        .until(&stamp(std::time::SystemTime::now()))
+        .filters(&filters)
+        .build();
+    let events: Vec<_> = engine
+        .api()
+        .events(Some(options))
+        .try_collect()
+        .await
+        .expect("Docker's event log");
+    events
+        .into_iter()
+        .filter_map(|e| {
+            let action = e.action?;
+            let name = e.actor?.attributes?.remove("name")?;
+            ["create", "start", "destroy"]
+                .contains(&action.as_str())
+                .then_some((name, action))
+        })
+        .collect()
 }
 
 /// One node only, squatted on: nothing else is being created when `up` fails.
@@ -908,18 +955,30 @@ async fn failed_up_removes_everything_it_made() {
 }
 
 /// Two workers, the first squatted on: the master and the second worker are created at the
-/// same time. The rollback lists the cluster's containers while their create requests are
-/// still under way (try_join_all drops the futures, Docker completes the requests), so it
-/// misses them and leaves them behind in state Created with the cluster's labels (6 of 8
-/// manual runs left kube-master-cluster-30, once also kube-node-2-cluster-30). Five
-/// attempts make the race show.
+/// same time. A rollback that starts while their create requests are under way lists the
+/// cluster's containers too early, misses them, and leaves them behind in state Created
+/// (that was a race: 6 of 8 runs left one). So the invariant is asserted, not the race
+/// awaited: `up` lets each creation run to its end before it rolls back, so Docker saw each
+/// sibling created and started, and only then removed. The squatted node fails at its
+/// first request (an inspect), long before a sibling's create, upload and start are done,
+/// so an `up` that does not wait fails this on every run.
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_up_removes_the_nodes_created_next_to_the_failing_one() {
     let _serial = serial().await;
     let engine = engine().await;
     let _cluster = ClusterGuard::new(ROLLBACK_ID);
-    for _ in 0..5 {
-        failing_up_rolls_back(&engine, "kube-node-1-cluster-30", &[]).await;
+    let events = failing_up_rolls_back(&engine, "kube-node-1-cluster-30", &[]).await;
+    for sibling in ["kube-master-cluster-30", "kube-node-2-cluster-30"] {
+        let actions: Vec<&str> = events
+            .iter()
+            .filter(|(name, _)| name == sibling)
+            .map(|(_, action)| action.as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            ["create", "start", "destroy"],
+            "the rollback must wait until {sibling} is made: {events:#?}"
+        );
     }
 }
 

@@ -256,7 +256,7 @@ struct Uplink {
 fn uplink() -> Uplink {
     let default_dev = |family: &str| {
         sh(&["ip", family, "route", "show", "default"])
-            .unwrap_or_default()
+            .expect("`ip route` runs on the host")
             .split_whitespace()
             .skip_while(|w| *w != "dev")
             .nth(1)
@@ -265,11 +265,11 @@ fn uplink() -> Uplink {
     let interface = default_dev("-6")
         .or_else(|| default_dev("-4"))
         .expect("this host has a default route");
-    let v6_default =
-        sh(&["ip", "-6", "route", "show", "default", "dev", &interface]).unwrap_or_default();
+    let v6_default = sh(&["ip", "-6", "route", "show", "default", "dev", &interface])
+        .expect("`ip -6 route` runs on the host");
     let proc = |path: String| {
-        std::fs::read_to_string(path)
-            .unwrap_or_default()
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
             .trim()
             .to_string()
     };
