@@ -865,7 +865,8 @@ fn rollback_args(extra: &[&'static str]) -> Vec<&'static str> {
 /// Runs an `up` of cluster 30 that fails at its node containers, because a foreign
 /// container squats on `squatter`'s name: the network, NAT64, DNS64 and the host route are
 /// made by then. Asserts the rollback left nothing of the cluster and that the foreign
-/// container is untouched. Returns what Docker did to the cluster's containers meanwhile.
+/// container is untouched. Returns what Docker did meanwhile to kube-master-cluster-30 and
+/// kube-node-2-cluster-30.
 async fn failing_up_rolls_back(
     engine: &Engine,
     squatter: &str,
@@ -875,9 +876,11 @@ async fn failing_up_rolls_back(
     let foreign = ForeignContainer::start(engine, squatter).await;
     let before = Snapshot::take(engine).await;
 
-    let since = std::time::SystemTime::now();
-    let out = dind(&rollback_args(extra), &[]);
-    let events = container_events(engine, ROLLBACK_ID, since).await;
+    let created_beside = ["kube-master-cluster-30", "kube-node-2-cluster-30"];
+    let (out, events) = container_events_during(engine, &created_beside, async {
+        dind(&rollback_args(extra), &[])
+    })
+    .await;
     let err = assert_refused(
         &out,
         &[
@@ -905,44 +908,68 @@ async fn failing_up_rolls_back(
     events
 }
 
-/// Docker's create, start and destroy events for cluster `id`'s containers from `since`
-/// until now, in the daemon's order: (container name, action).
-async fn container_events(
+/// Docker's create, start and destroy events of `containers`, in the daemon's order, while
+/// `work` runs: (container name, action).
+async fn container_events_during<T>(
     engine: &Engine,
-    id: u8,
-    since: std::time::SystemTime,
-) -> Vec<(String, String)> {
-    use futures_util::TryStreamExt;
-    let stamp = |t: std::time::SystemTime| {
-        let t = t.duration_since(std::time::UNIX_EPOCH).expect("after 1970");
-        format!("{}.{:09}", t.as_secs(), t.subsec_nanos())
-    };
-    let label = format!("{}={id}", dind::labels::CLUSTER);
-    let filters = std::collections::HashMap::from([
-        ("type", vec!["container"]),
-        ("label", vec![label.as_str()]),
-    ]);
+    containers: &[&str],
+    work: impl std::future::Future<Output = T>,
+) -> (T, Vec<(String, String)>) {
+    use futures_util::StreamExt;
+    // Created and removed after `work`: its destroy is the recording's last event.
+    const MARKER: &str = "dind-e2e-events-marker";
+    engine
+        .remove_container(MARKER)
+        .await
+        .expect("remove a leftover marker");
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970");
+    let mut names: Vec<&str> = containers.to_vec();
+    names.push(MARKER);
+    let filters =
+        std::collections::HashMap::from([("type", vec!["container"]), ("container", names)]);
+    // `since` replays what happened before the subscription took effect.
     let options = bollard::query_parameters::EventsOptionsBuilder::default()
-        .since(&stamp(since))
-        .until(&stamp(std::time::SystemTime::now()))
+        .since(&format!("{}.{:09}", since.as_secs(), since.subsec_nanos()))
         .filters(&filters)
         .build();
-    let events: Vec<_> = engine
-        .api()
-        .events(Some(options))
-        .try_collect()
+    let mut stream = engine.api().events(Some(options));
+    let recording = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(event) = stream.next().await {
+            let event = event.expect("Docker's event stream");
+            let (Some(action), Some(name)) = (
+                event.action,
+                event.actor.and_then(|a| a.attributes?.remove("name")),
+            ) else {
+                continue;
+            };
+            if name == MARKER {
+                if action == "destroy" {
+                    return seen;
+                }
+            } else if ["create", "start", "destroy"].contains(&action.as_str()) {
+                seen.push((name, action));
+            }
+        }
+        panic!("Docker's event stream ended early: {seen:?}")
+    });
+    let output = work.await;
+    let marker = ContainerCreateBody {
+        image: Some(FOREIGN_IMAGE.to_string()),
+        ..Default::default()
+    };
+    engine
+        .create_named(MARKER, marker)
         .await
-        .expect("Docker's event log");
-    events
-        .into_iter()
-        .filter_map(|e| {
-            let action = e.action?;
-            let name = e.actor?.attributes?.remove("name")?;
-            ["create", "start", "destroy"]
-                .contains(&action.as_str())
-                .then_some((name, action))
-        })
-        .collect()
+        .expect("the marker");
+    engine.remove_container(MARKER).await.expect("the marker");
+    let events = tokio::time::timeout(std::time::Duration::from_secs(30), recording)
+        .await
+        .expect("the marker's destroy event within 30s")
+        .expect("the event recording");
+    (output, events)
 }
 
 /// One node only, squatted on: nothing else is being created when `up` fails.
