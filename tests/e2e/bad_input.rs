@@ -958,6 +958,7 @@ async fn container_events_during<T>(
     let output = work.await;
     let marker = ContainerCreateBody {
         image: Some(FOREIGN_IMAGE.to_string()),
+        cmd: Some(vec!["true".into()]),
         ..Default::default()
     };
     engine
