@@ -12,7 +12,7 @@
 //!
 //! Environment: DIND_BENCH_RUNS (default 3), DIND_BENCH_NODES (default "1,3,10").
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
 mod common;

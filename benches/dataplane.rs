@@ -13,7 +13,7 @@
 //! Environment: DIND_BENCH_CONNECTIONS (default 1000, at least 1000), DIND_BENCH_BULK_MIB
 //! (default 512 per run, at least 256), DIND_BENCH_BULK_RUNS (default 3).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
 mod common;

@@ -4,6 +4,7 @@
 //! resumed `up` skips what is done (an initialized master, a joined worker).
 
 use crate::config::{Config, KubeVersion};
+use crate::engine::backoff::Backoff;
 use crate::engine::docker::{indent, Engine};
 use crate::kube::readiness::InitStep;
 use crate::kube::{corefile, join, kubeconfig, readiness};
@@ -354,6 +355,8 @@ async fn wait_ready(kube: &Kube<'_>, timeout: Duration, phase: &Phase) -> Result
         .iter()
         .map(|n| n.container.clone())
         .collect();
+    // Each look runs kubectl twice in the master: at most one every 2 s.
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
     loop {
         let pending = match pending_readiness(kube, &expected).await {
             Ok(pending) => pending,
@@ -372,7 +375,7 @@ async fn wait_ready(kube: &Kube<'_>, timeout: Duration, phase: &Phase) -> Result
                 indent(&pending.join("\n"))
             );
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        backoff.wait().await;
     }
 }
 

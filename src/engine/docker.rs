@@ -513,7 +513,8 @@ impl Engine {
         timeout: Duration,
     ) -> Result<()> {
         let start = Instant::now();
-        let mut delay = Duration::from_millis(50);
+        let mut backoff =
+            super::backoff::Backoff::new(Duration::from_millis(50), Duration::from_millis(500));
         loop {
             if !self.is_running(container).await? {
                 bail!(
@@ -534,8 +535,7 @@ impl Engine {
                     indent(&self.log_tail(container, 20).await)
                 ));
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_millis(500));
+            backoff.wait().await;
         }
     }
 }

@@ -2,10 +2,8 @@
 //! broken at a time: the right check fails with a useful hint, and passes again after
 //! `dind up` repairs it.
 
-mod support;
-
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 const ALLOW_AAAA_ID: u8 = 9;
 

@@ -2,14 +2,12 @@
 //! host. Needs root and a Docker daemon (`bash .ci/setup`). Cluster ids 50-59; the NAT64
 //! network is 10.(100+id).0.0/16, since 172.(18+id) is refused above id 13.
 
-mod support;
-
+use crate::support::*;
 use dind::config::{Layer, Origin, Sourced};
 use dind::engine::docker::Engine;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
-use support::*;
 
 const NAT64: &str = "10.100";
 
@@ -259,7 +257,7 @@ struct Uplink {
 fn uplink() -> Uplink {
     let default_dev = |family: &str| {
         sh(&["ip", family, "route", "show", "default"])
-            .unwrap_or_default()
+            .expect("`ip route` runs on the host")
             .split_whitespace()
             .skip_while(|w| *w != "dev")
             .nth(1)
@@ -268,11 +266,11 @@ fn uplink() -> Uplink {
     let interface = default_dev("-6")
         .or_else(|| default_dev("-4"))
         .expect("this host has a default route");
-    let v6_default =
-        sh(&["ip", "-6", "route", "show", "default", "dev", &interface]).unwrap_or_default();
+    let v6_default = sh(&["ip", "-6", "route", "show", "default", "dev", &interface])
+        .expect("`ip -6 route` runs on the host");
     let proc = |path: String| {
-        std::fs::read_to_string(path)
-            .unwrap_or_default()
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
             .trim()
             .to_string()
     };

@@ -10,15 +10,13 @@
 //! `--upstream-dns` of the simulated Internet's resolver instead of the host's. No test sends
 //! a packet from a cluster.
 
-mod support;
-
+use crate::support::*;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 use dind::engine::docker::Engine;
 use dind::progress::Progress;
 use pretty_assertions::assert_eq;
 use std::process::Output;
-use support::*;
 
 /// The simulated Internet's resolver: nothing here may forward DNS to the host's resolvers.
 const UPSTREAM: &str = WAN_V4;
@@ -867,13 +865,22 @@ fn rollback_args(extra: &[&'static str]) -> Vec<&'static str> {
 /// Runs an `up` of cluster 30 that fails at its node containers, because a foreign
 /// container squats on `squatter`'s name: the network, NAT64, DNS64 and the host route are
 /// made by then. Asserts the rollback left nothing of the cluster and that the foreign
-/// container is untouched.
-async fn failing_up_rolls_back(engine: &Engine, squatter: &str, extra: &[&'static str]) {
+/// container is untouched. Returns what Docker did meanwhile to kube-master-cluster-30 and
+/// kube-node-2-cluster-30.
+async fn failing_up_rolls_back(
+    engine: &Engine,
+    squatter: &str,
+    extra: &[&'static str],
+) -> Vec<(String, String)> {
     take_down(ROLLBACK_ID).await;
     let foreign = ForeignContainer::start(engine, squatter).await;
     let before = Snapshot::take(engine).await;
 
-    let out = dind(&rollback_args(extra), &[]);
+    let created_beside = ["kube-master-cluster-30", "kube-node-2-cluster-30"];
+    let (out, events) = container_events_during(engine, &created_beside, async {
+        dind(&rollback_args(extra), &[])
+    })
+    .await;
     let err = assert_refused(
         &out,
         &[
@@ -898,6 +905,76 @@ async fn failing_up_rolls_back(engine: &Engine, squatter: &str, extra: &[&'stati
         "the foreign container is not dind's to remove"
     );
     assert!(engine.is_running(squatter).await.unwrap());
+    events
+}
+
+/// Docker's create, start and destroy events of `containers`, in the daemon's order, while
+/// `work` runs: (container name, action).
+async fn container_events_during<T>(
+    engine: &Engine,
+    containers: &[&str],
+    work: impl std::future::Future<Output = T>,
+) -> (T, Vec<(String, String)>) {
+    use futures_util::StreamExt;
+    // Created and removed after `work`: its destroy is the recording's last event.
+    const MARKER: &str = "dind-e2e-events-marker";
+    engine
+        .remove_container(MARKER)
+        .await
+        .expect("remove a leftover marker");
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970");
+    let mut names: Vec<&str> = containers.to_vec();
+    names.push(MARKER);
+    let filters =
+        std::collections::HashMap::from([("type", vec!["container"]), ("container", names)]);
+    // `since` replays what happened before the subscription took effect.
+    let options = bollard::query_parameters::EventsOptionsBuilder::default()
+        .since(&format!("{}.{:09}", since.as_secs(), since.subsec_nanos()))
+        .filters(&filters)
+        .build();
+    let docker = docker().await;
+    let mut stream = docker.events(Some(options));
+    let recording = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(event) = stream.next().await {
+            let event = event.expect("Docker's event stream");
+            let (Some(action), Some(name)) = (
+                event.action,
+                event.actor.and_then(|a| a.attributes?.remove("name")),
+            ) else {
+                continue;
+            };
+            if name == MARKER {
+                if action == "destroy" {
+                    return seen;
+                }
+            } else if ["create", "start", "destroy"].contains(&action.as_str()) {
+                seen.push((name, action));
+            }
+        }
+        panic!("Docker's event stream ended early: {seen:?}")
+    });
+    let output = work.await;
+    let marker = ContainerCreateBody {
+        image: Some(FOREIGN_IMAGE.to_string()),
+        cmd: Some(vec!["true".into()]),
+        ..Default::default()
+    };
+    let named = bollard::query_parameters::CreateContainerOptionsBuilder::default()
+        .name(MARKER)
+        .build();
+    docker
+        .create_container(Some(named), marker)
+        .await
+        .expect("the marker");
+    engine.remove_container(MARKER).await.expect("the marker");
+    let events = tokio::time::timeout(std::time::Duration::from_secs(30), recording)
+        .await
+        .expect("the marker's destroy event within 30s")
+        .expect("the event recording");
+    (output, events)
 }
 
 /// One node only, squatted on: nothing else is being created when `up` fails.
@@ -910,18 +987,30 @@ async fn failed_up_removes_everything_it_made() {
 }
 
 /// Two workers, the first squatted on: the master and the second worker are created at the
-/// same time. The rollback lists the cluster's containers while their create requests are
-/// still under way (try_join_all drops the futures, Docker completes the requests), so it
-/// misses them and leaves them behind in state Created with the cluster's labels (6 of 8
-/// manual runs left kube-master-cluster-30, once also kube-node-2-cluster-30). Five
-/// attempts make the race show.
+/// same time. A rollback that starts while their create requests are under way lists the
+/// cluster's containers too early, misses them, and leaves them behind in state Created
+/// (that was a race: 6 of 8 runs left one). So the invariant is asserted, not the race
+/// awaited: `up` lets each creation run to its end before it rolls back, so Docker saw each
+/// sibling created and started, and only then removed. The squatted node fails at its
+/// first request (an inspect), long before a sibling's create, upload and start are done,
+/// so an `up` that does not wait fails this on every run.
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_up_removes_the_nodes_created_next_to_the_failing_one() {
     let _serial = serial().await;
     let engine = engine().await;
     let _cluster = ClusterGuard::new(ROLLBACK_ID);
-    for _ in 0..5 {
-        failing_up_rolls_back(&engine, "kube-node-1-cluster-30", &[]).await;
+    let events = failing_up_rolls_back(&engine, "kube-node-1-cluster-30", &[]).await;
+    for sibling in ["kube-master-cluster-30", "kube-node-2-cluster-30"] {
+        let actions: Vec<&str> = events
+            .iter()
+            .filter(|(name, _)| name == sibling)
+            .map(|(_, action)| action.as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            ["create", "start", "destroy"],
+            "the rollback must wait until {sibling} is made: {events:#?}"
+        );
     }
 }
 

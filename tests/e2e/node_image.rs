@@ -1,11 +1,9 @@
 //! End to end: the parts of the Kubernetes node image that run without Kubernetes packages
 //! (which these machines cannot fetch). Needs a Docker daemon (`bash .ci/setup`).
 
-mod support;
-
+use crate::support::*;
 use dind::engine::images::ImageSpec;
 use dind::progress::Progress;
-use support::*;
 
 const PAUSE: &str = "registry.k8s.io/pause:3.10.1";
 
@@ -15,7 +13,7 @@ const PAUSE: &str = "registry.k8s.io/pause:3.10.1";
 async fn containerd_loads_the_node_images_configuration() {
     let _serial = serial().await;
     let engine = engine().await;
-    let config = include_str!("../images/node/containerd-config.toml");
+    let config = include_str!("../../images/node/containerd-config.toml");
     let dockerfile = format!(
         "FROM debian:bookworm-slim\n\
          RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends containerd \

@@ -4,7 +4,13 @@
 //! also when a test fails.
 #![allow(dead_code)]
 
-use anyhow::{bail, Context, Result};
+#[cfg(test)]
+mod tests;
+mod wait;
+
+pub use wait::{wait_for, Check};
+
+use anyhow::{anyhow, bail, Context, Result};
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 use dind::engine::docker::Engine;
@@ -26,18 +32,27 @@ pub const WAN_V6: &str = "fd00:ee::10";
 pub const WAN_V4_SYNTHESIZED: &str = "fd00:10:64:ff9b::c612:a";
 
 /// The suites share one simulated Internet and the host's rule tables: one test at a time,
-/// across test binaries and benchmarks too (a file lock), and within a binary (a mutex).
+/// across processes too (a file lock: other checkouts' suites, the benchmarks), and within
+/// the test binary (a mutex), whose harness runs tests side by side.
 pub struct Serial {
     _in_process: tokio::sync::MutexGuard<'static, ()>,
     _across_processes: std::fs::File,
 }
 
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const LOCK_FILE: &str = "/tmp/dind-e2e.lock";
+
 pub async fn serial() -> Serial {
-    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let in_process = LOCK.lock().await;
+    let in_process = SERIAL.lock().await;
     let file = tokio::task::spawn_blocking(|| {
-        let file = std::fs::File::create("/tmp/dind-e2e.lock").expect("create /tmp/dind-e2e.lock");
-        file.lock().expect("lock /tmp/dind-e2e.lock");
+        let file = match inherited_lock_file() {
+            Some(file) => file,
+            None => std::fs::File::create(LOCK_FILE)
+                .unwrap_or_else(|e| panic!("cannot create {LOCK_FILE}: {e}")),
+        };
+        file.lock()
+            .unwrap_or_else(|e| panic!("cannot lock {LOCK_FILE}: {e}"));
         file
     })
     .await
@@ -46,6 +61,34 @@ pub async fn serial() -> Serial {
         _in_process: in_process,
         _across_processes: file,
     }
+}
+
+/// The lock file open in a descriptor this process inherited, as under
+/// `flock /tmp/dind-e2e.lock cargo test`: locking through that same open file returns at
+/// once when the ancestor holds the lock, where a fresh open would wait for it forever.
+fn inherited_lock_file() -> Option<std::fs::File> {
+    use std::os::fd::{BorrowedFd, RawFd};
+    for entry in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
+        let Ok(target) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<RawFd>().ok())
+        else {
+            continue;
+        };
+        if target.as_os_str() == LOCK_FILE {
+            // SAFETY: the descriptor is open (just listed), and only borrowed to duplicate
+            // it; the duplicate shares the open file, and so its lock.
+            let owned = unsafe { BorrowedFd::borrow_raw(fd) }
+                .try_clone_to_owned()
+                .ok()?;
+            return Some(owned.into());
+        }
+    }
+    None
 }
 
 /// Runs a host command (the tests run on the Docker host, as root) and returns stdout.
@@ -65,6 +108,7 @@ pub fn sh(argv: &[&str]) -> Result<String> {
 }
 
 pub async fn engine() -> Engine {
+    assert_serial("support::engine()");
     Engine::connect()
         .await
         .expect("the end-to-end tests need a running Docker daemon (bash .ci/setup starts one)")
@@ -80,6 +124,15 @@ pub async fn docker() -> bollard::Docker {
         .expect("the end-to-end tests need a running Docker daemon")
 }
 
+/// Panics when no test holds [`serial`]: a test that touches Docker or the host without it
+/// would run beside another. (While another test holds it, a forgetful one goes unnoticed.)
+fn assert_serial(what: &str) {
+    assert!(
+        SERIAL.try_lock().is_err(),
+        "{what} called without `let _serial = serial().await;` first: tests in one binary run side by side"
+    );
+}
+
 /// The simulated Internet: a container with no Docker networking whose namespace is joined
 /// to the host by a veth pair. It holds an authoritative DNS server for example.test
 /// (v4only: A; dual: A and AAAA; v6only: AAAA) and an HTTP origin that answers with the
@@ -93,7 +146,7 @@ impl Wan {
     pub async fn start() -> Result<Wan> {
         let engine = engine().await;
         remove_wan(&engine).await;
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/wan-image");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/wan-image");
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
@@ -195,27 +248,38 @@ impl Wan {
             "AAAA",
         ];
         let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let out = engine.exec(WAN_CONTAINER, &probe).await?;
-            if out.stdout.trim() == WAN_V6 {
-                break;
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "the simulated Internet's DNS never answered: {}{}",
-                    out.stdout,
-                    out.stderr
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        wait_for(
+            &format!(
+                "the simulated Internet's DNS to answer `{}`",
+                probe.join(" ")
+            ),
+            deadline - Instant::now(),
+            async || {
+                let out = engine.exec(WAN_CONTAINER, &probe).await?;
+                Ok(if out.stdout.trim() == WAN_V6 {
+                    Check::Done(())
+                } else {
+                    Check::NotYet(format!("{}{}", out.stdout, out.stderr))
+                })
+            },
+        )
+        .await?;
         let origin = std::net::SocketAddr::from(([198, 18, 0, 10], 80));
-        while std::net::TcpStream::connect_timeout(&origin, Duration::from_secs(1)).is_err() {
-            if Instant::now() > deadline {
-                bail!("the simulated Internet's HTTP origin never listened on {origin}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        wait_for(
+            &format!("the simulated Internet's HTTP origin to listen on {origin}"),
+            deadline.saturating_duration_since(Instant::now()),
+            async || {
+                let connect = tokio::net::TcpStream::connect(origin);
+                Ok(
+                    match tokio::time::timeout(Duration::from_secs(1), connect).await {
+                        Ok(Ok(_)) => Check::Done(()),
+                        Ok(Err(err)) => Check::NotYet(err.to_string()),
+                        Err(_) => Check::NotYet("no answer within 1s".into()),
+                    },
+                )
+            },
+        )
+        .await?;
         Ok(wan)
     }
 
@@ -414,16 +478,20 @@ impl Pod {
             .exec_ok(&self.node, &["sh", "-c", &script])
             .await?;
         // Listening is the condition to wait on.
-        for _ in 0..50 {
-            let out = self
-                .run(&["ss", "-Hltn", &format!("sport = :{port}")])
-                .await?;
-            if out.stdout.contains(&port.to_string()) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("nothing listens on port {port} in pod {}", self.name)
+        let filter = format!("sport = :{port}");
+        wait_for(
+            &format!("pod {} to listen on port {port}", self.name),
+            Duration::from_secs(10),
+            async || {
+                let out = self.run(&["ss", "-Hltn", &filter]).await?;
+                Ok(if out.stdout.contains(&port.to_string()) {
+                    Check::Done(())
+                } else {
+                    Check::NotYet(format!("`ss -Hltn {filter}`: {}{}", out.stdout, out.stderr))
+                })
+            },
+        )
+        .await
     }
 
     /// Connects to `address`:`port` and returns what the server said.
@@ -511,28 +579,57 @@ fn without_empty_tables(lines: &[String]) -> Vec<String> {
 }
 
 /// "linkdown" only says whether some container sits on that bridge right now.
-fn routes(argv: &[&str]) -> String {
-    sh(argv).unwrap_or_default().replace(" linkdown", "")
+fn without_linkdown(routes: &str) -> String {
+    routes.replace(" linkdown", "")
 }
 
 impl HostState {
+    /// Fails the test when a tool is missing or fails, or when a part that is never empty
+    /// on a Docker host comes back empty: two empty snapshots compare equal and prove
+    /// nothing.
     pub fn capture() -> HostState {
-        HostState {
-            ipv4_rules: without_noise(&sh(&["iptables-save"]).unwrap_or_default()),
-            ipv6_rules: without_noise(&sh(&["ip6tables-save"]).unwrap_or_default()),
-            ipv4_routes: routes(&["ip", "-4", "route", "show", "table", "all"]),
-            ipv6_routes: routes(&["ip", "-6", "route", "show", "table", "main"]),
-            ipv6_forwarding: std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/forwarding")
-                .unwrap_or_default(),
+        HostState::capture_with(&sh, &|path| std::fs::read_to_string(path))
+            .unwrap_or_else(|err| panic!("cannot take a snapshot of the host: {err:#}"))
+    }
+
+    fn capture_with(
+        run: &dyn Fn(&[&str]) -> Result<String>,
+        read: &dyn Fn(&str) -> std::io::Result<String>,
+    ) -> Result<HostState> {
+        // Docker's own chains (DOCKER, DOCKER-USER) are always there; the routes always
+        // hold the local table's and, on an IPv6 host, the link-local ones. ip6tables may
+        // hold nothing that filters: that part alone may be empty.
+        let nonempty = |argv: &[&str], text: String| {
+            if text.trim().is_empty() {
+                Err(anyhow!("`{}` printed nothing", argv.join(" ")))
+            } else {
+                Ok(text)
+            }
+        };
+        let ipv4_save = ["iptables-save"];
+        let ipv4_routes = ["ip", "-4", "route", "show", "table", "all"];
+        let ipv6_routes = ["ip", "-6", "route", "show", "table", "main"];
+        let forwarding =
+            read(IPV6_FORWARDING).with_context(|| format!("cannot read {IPV6_FORWARDING}"))?;
+        if !matches!(forwarding.trim(), "0" | "1") {
+            bail!("{IPV6_FORWARDING} holds {forwarding:?}, not 0 or 1");
         }
+        Ok(HostState {
+            ipv4_rules: nonempty(&ipv4_save, without_noise(&run(&ipv4_save)?))?,
+            ipv6_rules: without_noise(&run(&["ip6tables-save"])?),
+            ipv4_routes: nonempty(&ipv4_routes, without_linkdown(&run(&ipv4_routes)?))?,
+            ipv6_routes: nonempty(&ipv6_routes, without_linkdown(&run(&ipv6_routes)?))?,
+            ipv6_forwarding: forwarding,
+        })
     }
 }
 
+/// The host's ip6tables rules tagged `tag`; fails the test when ip6tables-save does.
 pub fn ip6tables_lines_with(tag: &str) -> Vec<String> {
     let needle = format!("\"{tag}\"");
     let plain = format!("--comment {tag} ");
     sh(&["ip6tables-save"])
-        .unwrap_or_default()
+        .unwrap_or_else(|err| panic!("cannot list the host's ip6tables rules: {err:#}"))
         .lines()
         .filter(|l| l.contains(&needle) || l.contains(&plain))
         .map(str::to_string)
@@ -634,7 +731,8 @@ impl ForeignNetwork {
         let network = ForeignNetwork {
             engine: engine.clone(),
             name: name.to_string(),
-            forwarding_before: std::fs::read_to_string(IPV6_FORWARDING).unwrap_or_default(),
+            forwarding_before: std::fs::read_to_string(IPV6_FORWARDING)
+                .unwrap_or_else(|err| panic!("cannot read {IPV6_FORWARDING}: {err}")),
         };
         let _ = engine.remove_network(name).await;
         docker()
@@ -666,8 +764,8 @@ impl Drop for ForeignNetwork {
                 eprintln!("cannot remove the foreign network {name}: {err:#}");
             }
         });
-        if !self.forwarding_before.is_empty() {
-            let _ = std::fs::write(IPV6_FORWARDING, self.forwarding_before.trim());
+        if let Err(err) = std::fs::write(IPV6_FORWARDING, self.forwarding_before.trim()) {
+            eprintln!("cannot put {IPV6_FORWARDING} back: {err}");
         }
     }
 }

@@ -1,9 +1,7 @@
 //! End to end: real Docker, real bind9 and tayga, pods made through a node's CNI config,
 //! and a simulated Internet. Needs root and a Docker daemon (`bash .ci/setup`).
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 const V4ONLY: &str = "v4only.example.test";
 const DUAL: &str = "dual.example.test";
