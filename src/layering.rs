@@ -158,7 +158,6 @@ fn violations() -> Vec<Violation> {
 }
 
 #[test]
-#[ignore = "until the issue-9 branches are merged"]
 fn imports_follow_the_flow_and_only_the_engine_names_bollard() {
     let found = violations();
     let report: Vec<String> = found
