@@ -96,10 +96,11 @@ pub async fn up(
     let images = build_images(engine, &config, progress).await?;
     // Before anything is created: the same facts and judgement as `dind doctor`.
     let checked = existing.as_ref().map_or(&config, |r| &r.config);
+    let checked_plan = plan::plan(checked);
     let facts = progress
         .run("Inspecting the Docker host", async |phase| {
-            let facts = preflight::gather(engine, checked, phase).await?;
-            for warning in preflight::up_verdict(checked, &facts)? {
+            let facts = preflight::gather(engine, checked, &checked_plan, phase).await?;
+            for warning in preflight::up_verdict(checked, &checked_plan, &facts)? {
                 progress.note(&warning.to_string());
             }
             Ok(facts)
@@ -108,7 +109,7 @@ pub async fn up(
     let mut record = match existing {
         Some(record) => record,
         None => {
-            let mut record = new_record(engine, config, &facts).await?;
+            let mut record = new_record(engine, config, &checked_plan, &facts).await?;
             if record.config.kubernetes {
                 record.kubeconfig = options.kubeconfig.clone();
                 record.api_server_port = pick_api_server_port(engine, &record.config)?;
@@ -116,7 +117,12 @@ pub async fn up(
             record
         }
     };
-    let plan = plan::plan(&record.config);
+    // A new record may name the egress interface the host facts found; the plan follows it.
+    let plan = if resuming {
+        checked_plan
+    } else {
+        plan::plan(&record.config)
+    };
     if !resuming && record.config.kubernetes {
         record.proxy =
             containers::proxy_settings(|name| std::env::var(name).ok(), &plan, &record.config);
@@ -333,7 +339,12 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
 /// The record of a new cluster: what the config left to the Docker host (the egress
 /// interface) resolved, and whether `up` switches IPv6 forwarding on (Docker does for an IPv6
 /// network, and `--allow-aaaa` needs it). Nothing is changed yet.
-async fn new_record(engine: &Engine, mut config: Config, facts: &HostFacts) -> Result<Record> {
+async fn new_record(
+    engine: &Engine,
+    mut config: Config,
+    cluster_plan: &ClusterPlan,
+    facts: &HostFacts,
+) -> Result<Record> {
     let host = facts.host.as_ref().map_err(|e| anyhow!(e.clone()))?;
     if config.allow_aaaa {
         if let Some(egress) = host.egress.as_ref().and_then(|e| e.name.clone()) {
@@ -342,7 +353,7 @@ async fn new_record(engine: &Engine, mut config: Config, facts: &HostFacts) -> R
     }
     // Forwarding that another dind cluster switched on was off before dind: the last
     // cluster's `down` switches it back off.
-    let enabled_ipv6_forwarding = plan::plan(&config).network.ipv6
+    let enabled_ipv6_forwarding = cluster_plan.network.ipv6
         && (!host.ipv6_forwarding
             || other_cluster_switched_forwarding(engine, config.cluster_id).await?);
     Ok(Record {

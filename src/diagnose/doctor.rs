@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::engine::docker::Engine;
+use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, Finding, HostFacts, Level};
 use crate::progress::Progress;
 use anyhow::Result;
@@ -22,9 +23,9 @@ pub struct Report {
 
 impl Report {
     /// What doctor reports on these facts: every finding of the judgement `up` obeys.
-    pub fn from_facts(config: &Config, facts: &HostFacts) -> Report {
+    pub fn from_facts(config: &Config, cluster_plan: &ClusterPlan, facts: &HostFacts) -> Report {
         Report {
-            findings: preflight::judge(config, facts),
+            findings: preflight::judge(config, cluster_plan, facts),
         }
     }
 
@@ -66,12 +67,13 @@ impl Report {
 }
 
 pub async fn doctor(engine: &Engine, config: &Config, progress: &Progress) -> Result<Report> {
+    let cluster_plan = plan::plan(config);
     let facts = progress
         .run("Inspecting the Docker host", async |phase| {
-            preflight::gather(engine, config, phase).await
+            preflight::gather(engine, config, &cluster_plan, phase).await
         })
         .await?;
-    Ok(Report::from_facts(config, &facts))
+    Ok(Report::from_facts(config, &cluster_plan, &facts))
 }
 
 #[cfg(test)]
@@ -89,8 +91,9 @@ mod tests {
         let mut failing = std::collections::HashSet::new();
         for (what, settings, facts, _) in cases() {
             let config = config(&settings);
-            let report = Report::from_facts(&config, &facts);
-            let up_refuses = preflight::up_verdict(&config, &facts).is_err();
+            let cluster_plan = plan::plan(&config);
+            let report = Report::from_facts(&config, &cluster_plan, &facts);
+            let up_refuses = preflight::up_verdict(&config, &cluster_plan, &facts).is_err();
             assert_eq!(
                 up_refuses,
                 !report.passed(),

@@ -7,7 +7,7 @@ use crate::engine::docker::Engine;
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
 use crate::labels;
-use crate::plan;
+use crate::plan::ClusterPlan;
 use crate::progress::Phase;
 use crate::render::host_rules::Backend;
 use anyhow::Result;
@@ -75,10 +75,15 @@ impl Default for HostNetFacts {
     }
 }
 
-/// Asks Docker and the host everything [`super::judge`] needs for `config`. Builds dind's
+/// Asks Docker and the host everything [`super::judge`] needs for `config` and its plan. Builds dind's
 /// helper image if it is missing; a failure to inspect the host is a fact, not an error.
-pub async fn gather(engine: &Engine, config: &Config, phase: &Phase) -> Result<HostFacts> {
-    let has_nat64 = plan::plan(config).nat64.is_some();
+pub async fn gather(
+    engine: &Engine,
+    config: &Config,
+    cluster_plan: &ClusterPlan,
+    phase: &Phase,
+) -> Result<HostFacts> {
+    let has_nat64 = cluster_plan.nat64.is_some();
     let networks = engine
         .all_networks()
         .await?

@@ -4,7 +4,7 @@
 use super::facts::{DockerNetwork, Egress, HostFacts, HostNetFacts};
 use super::routes::{has_default, HostRoute};
 use crate::config::{Config, IpMode};
-use crate::plan::{self, ClusterPlan};
+use crate::plan::ClusterPlan;
 use crate::render::host_rules::{daemon_masquerades, Backend};
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
@@ -106,8 +106,7 @@ const TUN_MISSING: &str = "NAT64 (tayga) needs /dev/net/tun, and the Docker host
 const TUN_HINT: &str = "load the tun module on the Docker host: `modprobe tun`";
 
 /// The findings for `facts`, in a fixed order; no I/O.
-pub fn judge(config: &Config, facts: &HostFacts) -> Vec<Finding> {
-    let cluster_plan = plan::plan(config);
+pub fn judge(config: &Config, cluster_plan: &ClusterPlan, facts: &HostFacts) -> Vec<Finding> {
     let mut findings = vec![Finding::pass(
         Check::Daemon,
         format!(
@@ -133,7 +132,7 @@ pub fn judge(config: &Config, facts: &HostFacts) -> Vec<Finding> {
         }
     };
     if let Some(host) = host {
-        findings.push(ipv6_finding(&cluster_plan, host));
+        findings.push(ipv6_finding(cluster_plan, host));
         findings.push(Finding::pass(
             Check::IptablesBackend,
             match host.backend {
@@ -157,8 +156,8 @@ pub fn judge(config: &Config, facts: &HostFacts) -> Vec<Finding> {
     if config.kubernetes {
         findings.push(cgroup_finding(facts.cgroup_version));
     }
-    findings.push(network_name_finding(&cluster_plan, facts));
-    findings.push(overlap_finding(&cluster_plan, facts, host));
+    findings.push(network_name_finding(cluster_plan, facts));
+    findings.push(overlap_finding(cluster_plan, facts, host));
     if let Some((host, egress)) = host.and_then(|h| h.egress.as_ref().map(|e| (h, e))) {
         findings.extend(egress_findings(config, host, egress));
     }

@@ -14,6 +14,7 @@ pub use routes::{parse_routes, HostRoute};
 pub(crate) use judge::tests as judge_tests;
 
 use crate::config::Config;
+use crate::plan::ClusterPlan;
 
 /// `up` refuses before it creates anything; every failure is named.
 #[derive(Debug, thiserror::Error)]
@@ -24,8 +25,12 @@ pub struct Refused {
 
 /// What `up` does on this host: go on, showing the warnings it returns, or refuse on any
 /// failure. A pure function of the same findings `doctor` prints.
-pub fn up_verdict(config: &Config, facts: &HostFacts) -> Result<Vec<Finding>, Refused> {
-    let (failures, rest): (Vec<Finding>, Vec<Finding>) = judge(config, facts)
+pub fn up_verdict(
+    config: &Config,
+    cluster_plan: &ClusterPlan,
+    facts: &HostFacts,
+) -> Result<Vec<Finding>, Refused> {
+    let (failures, rest): (Vec<Finding>, Vec<Finding>) = judge(config, cluster_plan, facts)
         .into_iter()
         .partition(|f| f.level == Level::Fail);
     if !failures.is_empty() {

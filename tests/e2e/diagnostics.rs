@@ -370,7 +370,7 @@ async fn doctor_passes_for_an_unused_cluster_id_and_reports_the_hosts_uplink() {
     })
     .expect("a valid config");
     let phase = dind::progress::Progress::hidden().phase("preflight");
-    let facts = dind::preflight::gather(&engine, &config, &phase)
+    let facts = dind::preflight::gather(&engine, &config, &dind::plan::plan(&config), &phase)
         .await
         .expect("the host's facts");
     assert_eq!(facts.tun, Some(Ok(true)), "this host has /dev/net/tun");

@@ -4,6 +4,16 @@ use crate::preflight::routes::parse_routes;
 use crate::test_support::{flag, valid};
 use Level::{Fail, Pass, Warn};
 
+/// The judgement of `facts` for `config` and its plan.
+fn judged(config: &Config, facts: &HostFacts) -> Vec<Finding> {
+    judge(config, &crate::plan::plan(config), facts)
+}
+
+/// `up`'s verdict on `facts` for `config` and its plan.
+fn verdict(config: &Config, facts: &HostFacts) -> Result<Vec<Finding>, crate::preflight::Refused> {
+    crate::preflight::up_verdict(config, &crate::plan::plan(config), facts)
+}
+
 /// A config from `(setting, value)` pairs, as flags.
 pub(crate) fn config(settings: &[(&str, &str)]) -> Config {
     let mut layer = Layer::default();
@@ -415,7 +425,7 @@ pub(crate) fn cases() -> Vec<Case> {
 #[test]
 fn findings_follow_the_facts() {
     for (what, settings, facts, expected) in cases() {
-        let findings = judge(&config(&settings), &facts);
+        let findings = judged(&config(&settings), &facts);
         for (check, level) in expected {
             assert_eq!(
                 find(&findings, check).map(|f| f.level),
@@ -429,7 +439,7 @@ fn findings_follow_the_facts() {
 #[test]
 fn each_check_is_judged_at_most_once() {
     for (what, settings, facts, _) in cases() {
-        let findings = judge(&config(&settings), &facts);
+        let findings = judged(&config(&settings), &facts);
         for &check in Check::ALL {
             let count = findings.iter().filter(|f| f.check == check).count();
             assert!(count <= 1, "{what}: {check:?} {count} times");
@@ -441,9 +451,9 @@ fn each_check_is_judged_at_most_once() {
 fn up_refuses_exactly_on_a_failure_and_names_every_one() {
     for (what, settings, facts, _) in cases() {
         let config = config(&settings);
-        let findings = judge(&config, &facts);
+        let findings = judged(&config, &facts);
         let failed: Vec<&Finding> = findings.iter().filter(|f| f.level == Fail).collect();
-        match crate::preflight::up_verdict(&config, &facts) {
+        match verdict(&config, &facts) {
             Ok(warnings) => {
                 assert!(failed.is_empty(), "{what}: up went on past {failed:#?}");
                 let expected: Vec<&Finding> = findings.iter().filter(|f| f.level == Warn).collect();
@@ -480,7 +490,7 @@ fn overlap_names_the_network_and_the_flag() {
         cluster: None,
         subnets: vec!["172.18.0.0/16".parse().unwrap()],
     });
-    let findings = judge(&config(&[]), &f);
+    let findings = judged(&config(&[]), &f);
     let overlap = find(&findings, Check::SubnetOverlap).unwrap();
     assert_eq!(
         overlap.detail,
@@ -499,7 +509,7 @@ fn a_host_route_overlap_quotes_the_route() {
         routes_v4: parse_routes("172.18.5.0/24 via 192.0.2.9 dev eth0\n"),
         ..host()
     });
-    let findings = judge(&config(&[]), &f);
+    let findings = judged(&config(&[]), &f);
     let overlap = find(&findings, Check::SubnetOverlap).unwrap();
     assert_eq!(
         overlap.to_string(),
@@ -520,7 +530,7 @@ fn a_docker_networks_own_route_is_reported_once() {
     f.host.as_mut().unwrap().routes_v6.extend(parse_routes(
         "fd00:20::/64 dev br-0123456789ab proto kernel metric 256 linkdown pref medium\n",
     ));
-    let findings = judge(&config(&[]), &f);
+    let findings = judged(&config(&[]), &f);
     let overlap = find(&findings, Check::SubnetOverlap).unwrap();
     assert_eq!(overlap.level, Fail);
     assert!(!overlap.detail.contains("host route"), "{}", overlap.detail);
@@ -539,7 +549,7 @@ fn the_accept_ra_fix_names_the_interface() {
             }),
             ..host()
         });
-        let findings = judge(
+        let findings = judged(
             &config(&[("allow-aaaa", "true"), ("egress-interface", "wlan0")]),
             &f,
         );
@@ -562,9 +572,7 @@ fn up_names_the_missing_egress_interface_and_its_fix() {
         ..host()
     });
     let settings = [("allow-aaaa", "true"), ("egress-interface", "nosuchif0")];
-    let text = crate::preflight::up_verdict(&config(&settings), &f)
-        .unwrap_err()
-        .to_string();
+    let text = verdict(&config(&settings), &f).unwrap_err().to_string();
     assert!(
         text.contains("egress interface nosuchif0 does not exist on the Docker host"),
         "{text}"
