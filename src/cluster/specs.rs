@@ -2,7 +2,7 @@
 //! least-privilege settings are unit-tested here.
 
 use crate::config::Config;
-use crate::labels::{role, Record};
+use crate::labels::{self, Record};
 use crate::plan::{ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
 use crate::render::kubeadm;
 use bollard::models::{
@@ -38,7 +38,7 @@ pub fn network_request(plan: &ClusterPlan, record: &Record) -> NetworkCreateRequ
             "com.docker.network.bridge.name".to_string(),
             plan.network.bridge.clone(),
         )])),
-        labels: Some(record.labels(role::NETWORK)),
+        labels: Some(record.labels(labels::Role::Network)),
         ..Default::default()
     }
 }
@@ -100,11 +100,8 @@ fn endpoint(plan: &ClusterPlan, addresses: &[IpAddr]) -> NetworkingConfig {
     }
 }
 
-fn node_role(node: &NodePlan) -> &'static str {
-    match node.role {
-        Role::Master => role::MASTER,
-        Role::Worker => role::WORKER,
-    }
+fn node_role(node: &NodePlan) -> labels::Role {
+    node.role.into()
 }
 
 fn caps(names: &[&str]) -> Option<Vec<String>> {
@@ -128,7 +125,7 @@ pub fn dns64_container(
     ContainerCreateBody {
         image: Some(image.to_string()),
         hostname: Some(dns64.container.clone()),
-        labels: Some(record.labels(role::DNS64)),
+        labels: Some(record.labels(labels::Role::Dns64)),
         host_config: Some(HostConfig {
             // NET_ADMIN: drop the IPv4 address, route the DNS64 prefix via NAT64.
             cap_add: caps(&["NET_ADMIN"]),
@@ -150,7 +147,7 @@ pub fn nat64_container(
     ContainerCreateBody {
         image: Some(image.to_string()),
         hostname: Some(nat64.container.clone()),
-        labels: Some(record.labels(role::NAT64)),
+        labels: Some(record.labels(labels::Role::Nat64)),
         host_config: Some(HostConfig {
             // NET_ADMIN: create and route the tun device tayga translates on.
             cap_add: caps(&["NET_ADMIN"]),
