@@ -379,11 +379,14 @@ pub async fn run() -> Result<ExitCode> {
                 .map(|_| target_id(&args.cluster_id))
                 .transpose()?;
             let engine = Engine::connect().await?;
-            let clusters = status::status(&engine, only, true).await?;
+            let report = status::report(&engine, only, true).await?;
             match args.output {
-                OutputFormat::Table => print!("{}", status::render_table(&clusters)),
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&clusters)?),
+                OutputFormat::Table => print!("{}", report.render_table()),
+                OutputFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report.clusters)?)
+                }
             }
+            report.check()?;
         }
         Command::Images {
             command: ImagesCommand::Build(args),

@@ -1,26 +1,114 @@
 //! The Docker labels that record a cluster: what `up` did is read back from them by `down`,
 //! `status` and a resuming `up`, never re-derived from the flags of the moment.
+//!
+//! What Docker holds is input like any other: it may come from another dind version or be
+//! written by hand. [`Record::from_labels`] checks the schema version and re-validates the
+//! configuration, so nothing downstream (the plan above all) sees a record it cannot handle.
+
+mod check;
 
 use crate::config::Config;
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+pub use check::check_config;
 
 pub const CLUSTER: &str = "io.github.dind.cluster";
 pub const ROLE: &str = "io.github.dind.role";
 pub const RECORD: &str = "io.github.dind.record";
 pub const IMAGE: &str = "io.github.dind.image";
 
-pub mod role {
-    pub const NETWORK: &str = "network";
-    pub const DNS64: &str = "dns64";
-    pub const NAT64: &str = "nat64";
-    pub const MASTER: &str = "master";
-    pub const WORKER: &str = "worker";
-    pub const HOST_HELPER: &str = "host-helper";
+/// What a dind container or network is for, as its [`ROLE`] label says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Network,
+    Dns64,
+    Nat64,
+    Master,
+    Worker,
+    HostHelper,
     /// A throwaway container that asks a node image for its kubeadm version.
-    pub const IMAGE_PROBE: &str = "image-probe";
+    ImageProbe,
 }
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Network,
+        Role::Dns64,
+        Role::Nat64,
+        Role::Master,
+        Role::Worker,
+        Role::HostHelper,
+        Role::ImageProbe,
+    ];
+
+    /// The label value on the wire; it never changes, older clusters carry it.
+    pub const fn as_label(self) -> &'static str {
+        match self {
+            Role::Network => "network",
+            Role::Dns64 => "dns64",
+            Role::Nat64 => "nat64",
+            Role::Master => "master",
+            Role::Worker => "worker",
+            Role::HostHelper => "host-helper",
+            Role::ImageProbe => "image-probe",
+        }
+    }
+
+    /// The role in a label map; None when the label is absent or holds no known role.
+    pub fn of(labels: &HashMap<String, String>) -> Option<Role> {
+        labels.get(ROLE)?.parse().ok()
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_label())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_label() == s)
+            .ok_or_else(|| format!("'{s}' is not a dind role"))
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_label())
+    }
+}
+
+impl From<crate::plan::Role> for Role {
+    fn from(role: crate::plan::Role) -> Role {
+        match role {
+            crate::plan::Role::Master => Role::Master,
+            crate::plan::Role::Worker => Role::Worker,
+        }
+    }
+}
+
+/// The label values as strings, for code that still matches on them; prefer [`Role`].
+pub mod role {
+    use super::Role;
+    pub const NETWORK: &str = Role::Network.as_label();
+    pub const DNS64: &str = Role::Dns64.as_label();
+    pub const NAT64: &str = Role::Nat64.as_label();
+    pub const MASTER: &str = Role::Master.as_label();
+    pub const WORKER: &str = Role::Worker.as_label();
+    pub const HOST_HELPER: &str = Role::HostHelper.as_label();
+    pub const IMAGE_PROBE: &str = Role::ImageProbe.as_label();
+}
+
+/// The schema of the [`RECORD`] label this dind writes and reads. Records written before the
+/// label carried a version are version 1.
+pub const RECORD_VERSION: u32 = 1;
 
 /// What `up` decided, beyond the configuration itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,26 +133,149 @@ pub struct Record {
     pub proxy: std::collections::BTreeMap<String, String>,
 }
 
+/// The record as written: its schema version beside its fields (older dind versions ignore
+/// the extra field).
+#[derive(Serialize)]
+struct Versioned<'a> {
+    version: u32,
+    #[serde(flatten)]
+    record: &'a Record,
+}
+
+/// Only the version, read before the rest, whose shape depends on it.
+#[derive(Deserialize)]
+struct VersionOnly {
+    #[serde(default = "first_version")]
+    version: serde_json::Value,
+}
+
+fn first_version() -> serde_json::Value {
+    serde_json::Value::from(1)
+}
+
+/// Why a record label cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("it is not a dind record ({0})")]
+    Unreadable(String),
+    #[error("its version {0} is not a record version")]
+    BadVersion(String),
+    #[error("it was written by a newer dind (record version {0}; this dind reads up to {RECORD_VERSION})")]
+    Newer(u64),
+    #[error("it holds an invalid configuration: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+    #[error("it records cluster {recorded}, but the object is labelled {CLUSTER}={labelled}")]
+    OtherCluster { labelled: u8, recorded: u8 },
+}
+
 impl Record {
-    pub fn labels(&self, role: &str) -> HashMap<String, String> {
+    pub fn labels(&self, role: Role) -> HashMap<String, String> {
+        let versioned = Versioned {
+            version: RECORD_VERSION,
+            record: self,
+        };
         HashMap::from([
             (CLUSTER.to_string(), self.config.cluster_id.to_string()),
-            (ROLE.to_string(), role.to_string()),
+            (ROLE.to_string(), role.as_label().to_string()),
             (
                 RECORD.to_string(),
-                serde_json::to_string(self).expect("a record serializes"),
+                serde_json::to_string(&versioned).expect("a record serializes"),
             ),
         ])
     }
 
-    pub fn from_labels(labels: &HashMap<String, String>) -> Result<Option<Record>> {
+    /// The record in `labels`, if any, decoded and checked: its version is one this dind
+    /// reads and its configuration passes [`check_config`].
+    pub fn from_labels(labels: &HashMap<String, String>) -> Result<Option<Record>, RecordError> {
         labels
             .get(RECORD)
-            .map(|json| {
-                serde_json::from_str(json).context(
-                    "a dind cluster label is unreadable (written by another dind version?)",
-                )
-            })
+            .map(|json| Record::decode(json))
             .transpose()
     }
+
+    fn decode(json: &str) -> Result<Record, RecordError> {
+        let unreadable = |e: serde_json::Error| RecordError::Unreadable(e.to_string());
+        let VersionOnly { version } = serde_json::from_str(json).map_err(unreadable)?;
+        let version = version
+            .as_u64()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| RecordError::BadVersion(version.to_string()))?;
+        if version > u64::from(RECORD_VERSION) {
+            return Err(RecordError::Newer(version));
+        }
+        let record: Record = serde_json::from_str(json).map_err(unreadable)?;
+        let problems = check_config(&record.config);
+        if !problems.is_empty() {
+            return Err(RecordError::Invalid(problems));
+        }
+        Ok(record)
+    }
 }
+
+/// The Docker object a label was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    Container(String),
+    Network(String),
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Holder::Container(name) => write!(f, "container {name}"),
+            Holder::Network(name) => write!(f, "network {name}"),
+        }
+    }
+}
+
+/// What is wrong with one label of one Docker object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelProblem {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("'{0}' is not a cluster id from 0 to 254")]
+    ClusterId(String),
+}
+
+/// A label dind cannot use, the object that holds it, and how to get rid of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the label {label} of {holder} is unusable: {problem}; {}", self.hint())]
+pub struct LabelError {
+    pub holder: Holder,
+    pub label: &'static str,
+    /// The cluster the object is labelled as, when that label is readable.
+    pub cluster_id: Option<u8>,
+    pub problem: LabelProblem,
+}
+
+impl LabelError {
+    fn hint(&self) -> String {
+        if let LabelProblem::Record(RecordError::Newer(_)) = self.problem {
+            return "use that dind version (its `dind down` takes the cluster down)".to_string();
+        }
+        let remove = match &self.holder {
+            Holder::Container(name) => format!("docker rm -f {name}"),
+            Holder::Network(name) => format!("docker network rm {name}"),
+        };
+        match self.cluster_id {
+            Some(id) => format!(
+                "remove it with `{remove}`, then `dind down --cluster-id {id}` removes the rest"
+            ),
+            None => format!("remove it with `{remove}`"),
+        }
+    }
+}
+
+/// The cluster id a label map names; Ok(None) without a cluster label.
+pub fn cluster_id_of(labels: &HashMap<String, String>) -> Result<Option<u8>, LabelProblem> {
+    let Some(value) = labels.get(CLUSTER) else {
+        return Ok(None);
+    };
+    match value.parse::<u8>() {
+        Ok(id) if id <= 254 => Ok(Some(id)),
+        _ => Err(LabelProblem::ClusterId(value.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,7 @@
 pub mod kubernetes;
 
 pub use crate::config::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
-use crate::config::{Config, IpMode};
+use crate::config::{Config, IpMode, V4Prefix16};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
 use std::fmt;
@@ -220,12 +220,70 @@ pub fn embed_ipv4(prefix: Ipv6Net, v4: Ipv4Addr) -> Ipv6Addr {
     Ipv6Addr::from(bytes)
 }
 
+/// The most workers a plan has addresses for (config's own limit, well inside a /24).
+pub const MAX_NODES: u8 = 250;
+
+/// Why a configuration cannot be planned. `config::validate` refuses all of these; a record
+/// read back from Docker (forged, or from another dind) is checked with [`plannable`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0} worker nodes is more than {MAX_NODES}")]
+    Nodes(u8),
+    #[error("cluster id {cluster_id} does not fit the management prefix {base}")]
+    MgmtIdOutsidePrefix { base: Ipv6Net, cluster_id: u8 },
+    #[error("the IPv6 management prefix {0} is narrower than /112 (it holds ::100 and ::200)")]
+    MgmtTooNarrow(Ipv6Net),
+    #[error("NAT64 prefix {prefix} with cluster id {cluster_id} passes 255 in the second octet")]
+    Nat64Overflow { prefix: V4Prefix16, cluster_id: u8 },
+    #[error("the pod CIDR {0} leaves no 8 bits for the node id")]
+    PodTooNarrow(IpNet),
+    #[error("the DNS64 prefix {0} is not /32, /40, /48, /56, /64 or /96 (RFC 6052)")]
+    Dns64Length(Ipv6Net),
+}
+
+/// Every reason [`plan`] could not plan `config` (empty: it can). Each is a precondition of
+/// an address computation in `plan`, which would otherwise overflow or index out of range.
+pub fn plannable(config: &Config) -> Vec<PlanError> {
+    let mut problems = Vec::new();
+    if config.nodes > MAX_NODES {
+        problems.push(PlanError::Nodes(config.nodes));
+    }
+    for net in &config.mgmt_cidrs {
+        if let IpNet::V6(base) = net {
+            if base.prefix_len() > 112 {
+                problems.push(PlanError::MgmtTooNarrow(*base));
+            } else if mgmt_v6_for_cluster(*base, config.cluster_id).is_none() {
+                problems.push(PlanError::MgmtIdOutsidePrefix {
+                    base: *base,
+                    cluster_id: config.cluster_id,
+                });
+            }
+        }
+    }
+    if config.ip_mode == IpMode::Ipv6 && nat64_v4_subnet(config).is_none() {
+        problems.push(PlanError::Nat64Overflow {
+            prefix: config.nat64_v4_prefix,
+            cluster_id: config.cluster_id,
+        });
+    }
+    for net in &config.pod_cidrs {
+        if matches!(net, IpNet::V6(n) if n.prefix_len() > 120) {
+            problems.push(PlanError::PodTooNarrow(*net));
+        }
+    }
+    if ![32, 40, 48, 56, 64, 96].contains(&config.dns64_prefix.prefix_len()) {
+        problems.push(PlanError::Dns64Length(config.dns64_prefix));
+    }
+    problems
+}
+
+/// Plans a validated configuration; one that [`plannable`] refuses is a bug of the caller.
 pub fn plan(config: &Config) -> ClusterPlan {
     let id = config.cluster_id;
     let sfx = suffix(id);
     let mgmt_v6 = config.mgmt_cidrs.iter().find_map(|n| match n {
         IpNet::V6(n) => {
-            Some(mgmt_v6_for_cluster(*n, id).expect("validated: the id fits the prefix"))
+            Some(mgmt_v6_for_cluster(*n, id).expect("plannable: the id fits the prefix"))
         }
         IpNet::V4(_) => None,
     });
@@ -253,7 +311,7 @@ pub fn plan(config: &Config) -> ClusterPlan {
 
     let (dns64, nat64) = match (ipv6_only, mgmt_v6) {
         (true, Some(v6)) => {
-            let v4 = nat64_v4_subnet(config);
+            let v4 = nat64_v4_subnet(config).expect("plannable: the NAT64 octet fits");
             // Docker hands out addresses itself only from the upper half of the /16, so no
             // container ever lands in tayga's pool (.0.128/25) or on tayga's .0.200.
             let upper_half = Ipv4Net::new(v4_host(v4, 0x8000), 17).expect("17 is valid");

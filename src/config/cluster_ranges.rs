@@ -32,8 +32,12 @@ pub fn mgmt_v4_for_cluster(base: Ipv4Net, cluster_id: u8) -> Ipv4Net {
     Ipv4Net::new(Ipv4Addr::new(a, b, cluster_id, 0), 24).expect("24 is valid")
 }
 
-/// NAT64's IPv4 /16: the cluster id added to the prefix's second octet.
-pub fn nat64_v4_subnet(config: &Config) -> Ipv4Net {
-    let second = config.nat64_v4_prefix.1 + config.cluster_id;
-    Ipv4Net::new(Ipv4Addr::new(config.nat64_v4_prefix.0, second, 0, 0), 16).expect("16 is valid")
+/// NAT64's IPv4 /16: the cluster id added to the prefix's second octet; None when that
+/// passes 255.
+pub fn nat64_v4_subnet(config: &Config) -> Option<Ipv4Net> {
+    let second = config.nat64_v4_prefix.1.checked_add(config.cluster_id)?;
+    Some(
+        Ipv4Net::new(Ipv4Addr::new(config.nat64_v4_prefix.0, second, 0, 0), 16)
+            .expect("16 is valid"),
+    )
 }

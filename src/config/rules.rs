@@ -26,12 +26,8 @@ pub(super) fn check_overlaps(config: &Config, layer: &Layer, refusals: &mut Vec<
     let ipv6_only = config.ip_mode == IpMode::Ipv6;
     let mut ranges: Vec<(&'static str, &Sourced, IpNet)> = Vec::new();
     // In ipv6 mode the network's only IPv4 subnet is NAT64's.
-    if ipv6_only {
-        ranges.push((
-            ROWS.nat64_v4_prefix.name,
-            &nat64,
-            IpNet::V4(nat64_v4_subnet(config)),
-        ));
+    if let Some(subnet) = nat64_v4_subnet(config).filter(|_| ipv6_only) {
+        ranges.push((ROWS.nat64_v4_prefix.name, &nat64, IpNet::V4(subnet)));
     }
     for net in &config.mgmt_cidrs {
         let planned = match net {

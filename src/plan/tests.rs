@@ -374,7 +374,11 @@ fn nat64_subnet_adds_the_cluster_id_to_the_second_octet() {
     ];
     for (vars, expected) in cases {
         let config = config_from_env(vars);
-        assert_eq!(nat64_v4_subnet(&config).to_string(), expected, "{vars:?}");
+        assert_eq!(
+            nat64_v4_subnet(&config).unwrap().to_string(),
+            expected,
+            "{vars:?}"
+        );
         assert_eq!(
             plan(&config).network.subnets[0].cidr,
             net(expected),

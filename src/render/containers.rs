@@ -4,7 +4,7 @@
 //! request in one place (engine/body.rs).
 
 use crate::config::Config;
-use crate::labels::{self, role, Record};
+use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
@@ -153,14 +153,14 @@ pub(crate) enum Owner<'a> {
 }
 
 /// The labels of everything dind creates: the one place they are made.
-pub(crate) fn labels(owner: Owner<'_>, role: &str) -> BTreeMap<String, String> {
+pub(crate) fn labels(owner: Owner<'_>, role: labels::Role) -> BTreeMap<String, String> {
     match owner {
         Owner::Cluster(record) => record.labels(role).into_iter().collect(),
         Owner::ClusterId(id) => BTreeMap::from([
             (labels::CLUSTER.to_string(), id.to_string()),
-            (labels::ROLE.to_string(), role.to_string()),
+            (labels::ROLE.to_string(), role.as_label().to_string()),
         ]),
-        Owner::Nobody => BTreeMap::from([(labels::ROLE.to_string(), role.to_string())]),
+        Owner::Nobody => BTreeMap::from([(labels::ROLE.to_string(), role.as_label().to_string())]),
     }
 }
 
@@ -179,7 +179,7 @@ pub(crate) fn network(plan: &ClusterPlan, record: &Record) -> NetworkSpec {
             })
             .collect(),
         bridge: plan.network.bridge.clone(),
-        labels: labels(Owner::Cluster(record), role::NETWORK),
+        labels: labels(Owner::Cluster(record), labels::Role::Network),
     }
 }
 
@@ -226,11 +226,8 @@ fn attached(plan: &ClusterPlan, addresses: &[IpAddr]) -> Network {
     }
 }
 
-pub(crate) fn node_role(node: &NodePlan) -> &'static str {
-    match node.role {
-        Role::Master => role::MASTER,
-        Role::Worker => role::WORKER,
-    }
+pub(crate) fn node_role(node: &NodePlan) -> labels::Role {
+    node.role.into()
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -247,7 +244,7 @@ pub(crate) fn dns64(
         name: Some(dns64.container.clone()),
         image: image.to_string(),
         hostname: Some(dns64.container.clone()),
-        labels: labels(Owner::Cluster(record), role::DNS64),
+        labels: labels(Owner::Cluster(record), labels::Role::Dns64),
         // NET_ADMIN: drop the IPv4 address, route the DNS64 prefix via NAT64.
         cap_add: strings(&["NET_ADMIN"]),
         sysctls: sysctls(false),
@@ -268,7 +265,7 @@ pub(crate) fn nat64(
         name: Some(nat64.container.clone()),
         image: image.to_string(),
         hostname: Some(nat64.container.clone()),
-        labels: labels(Owner::Cluster(record), role::NAT64),
+        labels: labels(Owner::Cluster(record), labels::Role::Nat64),
         // NET_ADMIN: create and route the tun device tayga translates on.
         cap_add: strings(&["NET_ADMIN"]),
         devices: strings(&["/dev/net/tun"]),
@@ -457,7 +454,7 @@ pub(crate) fn host_helper(
         image: image.to_string(),
         entrypoint: Some(strings(&["sleep"])),
         cmd: Some(strings(&["infinity"])),
-        labels: labels(Owner::ClusterId(cluster_id), role::HOST_HELPER),
+        labels: labels(Owner::ClusterId(cluster_id), labels::Role::HostHelper),
         network: Network::Host,
         cap_add,
         cap_drop: strings(&["ALL"]),
@@ -474,7 +471,7 @@ pub(crate) fn tun_probe(name: &str, image: &str, cluster_id: u8) -> ContainerSpe
         image: image.to_string(),
         entrypoint: Some(strings(&["test"])),
         cmd: Some(strings(&["-c", "/host/dev/net/tun"])),
-        labels: labels(Owner::ClusterId(cluster_id), role::HOST_HELPER),
+        labels: labels(Owner::ClusterId(cluster_id), labels::Role::HostHelper),
         network: Network::None,
         cap_drop: strings(&["ALL"]),
         mounts: vec![Mount::Bind {
@@ -492,7 +489,7 @@ pub(crate) fn kubeadm_probe(image: &str, cluster_id: u8) -> ContainerSpec {
         image: image.to_string(),
         entrypoint: Some(strings(&["kubeadm"])),
         cmd: Some(strings(&["version", "-o", "short"])),
-        labels: labels(Owner::ClusterId(cluster_id), role::IMAGE_PROBE),
+        labels: labels(Owner::ClusterId(cluster_id), labels::Role::ImageProbe),
         network: Network::None,
         cap_drop: strings(&["ALL"]),
         ..Default::default()
@@ -504,7 +501,7 @@ pub(crate) fn image_file_probe(image: &str) -> ContainerSpec {
     ContainerSpec {
         image: image.to_string(),
         entrypoint: Some(strings(&["true"])),
-        labels: labels(Owner::Nobody, role::IMAGE_PROBE),
+        labels: labels(Owner::Nobody, labels::Role::ImageProbe),
         network: Network::None,
         ..Default::default()
     }

@@ -4,40 +4,131 @@
 pub mod status;
 
 use crate::engine::docker::Engine;
-use crate::labels::{self, Record};
+use crate::labels::{self, Holder, LabelError, Record, RecordError, Role};
 use anyhow::Result;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The record `up` left on the cluster's network, or on any of its containers when the
-/// network is gone.
+/// network is gone. A label that cannot be used is an error naming the object and the label.
 pub async fn find_record(engine: &Engine, cluster_id: u8) -> Result<Option<Record>> {
+    Ok(read_record(engine, cluster_id).await??)
+}
+
+/// [`find_record`] with the two failures apart: Docker's (outer) and a bad label (inner).
+pub(crate) async fn read_record(
+    engine: &Engine,
+    cluster_id: u8,
+) -> Result<Result<Option<Record>, LabelError>> {
     let id = cluster_id.to_string();
     let filter = [(labels::CLUSTER, id.as_str())];
     for network in engine.networks_with(&filter).await? {
-        if let Some(record) = Record::from_labels(&network.labels.unwrap_or_default())? {
-            return Ok(Some(record));
+        let holder = Holder::Network(network.name.or(network.id).unwrap_or_default());
+        match record_of(holder, cluster_id, &network.labels.unwrap_or_default()) {
+            Ok(None) => {}
+            found => return Ok(found),
         }
     }
     for container in engine.containers_with(&filter).await? {
-        if let Some(record) = Record::from_labels(&container.labels.unwrap_or_default())? {
-            return Ok(Some(record));
+        let name = container
+            .names
+            .as_ref()
+            .and_then(|names| names.first())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .or(container.id)
+            .unwrap_or_default();
+        match record_of(
+            Holder::Container(name),
+            cluster_id,
+            &container.labels.unwrap_or_default(),
+        ) {
+            Ok(None) => {}
+            found => return Ok(found),
         }
     }
-    Ok(None)
+    Ok(Ok(None))
+}
+
+/// The record of one object labelled as cluster `cluster_id`'s, checked to be that
+/// cluster's.
+fn record_of(
+    holder: Holder,
+    cluster_id: u8,
+    object_labels: &HashMap<String, String>,
+) -> Result<Option<Record>, LabelError> {
+    let bad = |problem: RecordError| LabelError {
+        holder: holder.clone(),
+        label: labels::RECORD,
+        cluster_id: Some(cluster_id),
+        problem: problem.into(),
+    };
+    let Some(record) = Record::from_labels(object_labels).map_err(bad)? else {
+        return Ok(None);
+    };
+    if record.config.cluster_id != cluster_id {
+        return Err(bad(RecordError::OtherCluster {
+            labelled: cluster_id,
+            recorded: record.config.cluster_id,
+        }));
+    }
+    Ok(Some(record))
+}
+
+/// The clusters Docker holds objects of, and the objects whose cluster label is no id.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ClusterList {
+    pub ids: Vec<u8>,
+    pub unreadable: Vec<LabelError>,
 }
 
 /// Cluster ids that have a network or a container (other than a host helper) labelled as
-/// theirs.
+/// theirs; an object whose cluster label is no id is left out.
 pub async fn cluster_ids(engine: &Engine) -> Result<Vec<u8>> {
+    Ok(list_clusters(engine).await?.ids)
+}
+
+/// The clusters of networks and containers (other than host helpers) with a cluster label.
+pub async fn list_clusters(engine: &Engine) -> Result<ClusterList> {
     let networks = engine.networks_having(labels::CLUSTER).await?;
     let containers = engine.containers_having(labels::CLUSTER).await?;
-    let label_sets = networks
-        .into_iter()
-        .filter_map(|n| n.labels)
-        .chain(containers.into_iter().filter_map(|c| c.labels))
-        .filter(|l| l.get(labels::ROLE).map(String::as_str) != Some(labels::role::HOST_HELPER));
-    let ids: BTreeSet<u8> = label_sets
-        .filter_map(|l| l.get(labels::CLUSTER)?.parse().ok())
-        .collect();
-    Ok(ids.into_iter().collect())
+    let networks = networks.into_iter().map(|n| {
+        let name = n.name.or(n.id).unwrap_or_default();
+        (Holder::Network(name), n.labels.unwrap_or_default())
+    });
+    let containers = containers.into_iter().map(|c| {
+        let name = c
+            .names
+            .as_ref()
+            .and_then(|names| names.first())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .or(c.id)
+            .unwrap_or_default();
+        (Holder::Container(name), c.labels.unwrap_or_default())
+    });
+    Ok(clusters_in(networks.chain(containers)))
 }
+
+fn clusters_in(objects: impl Iterator<Item = (Holder, HashMap<String, String>)>) -> ClusterList {
+    let mut ids = BTreeSet::new();
+    let mut unreadable = Vec::new();
+    for (holder, object_labels) in objects {
+        if Role::of(&object_labels) == Some(Role::HostHelper) {
+            continue;
+        }
+        match labels::cluster_id_of(&object_labels) {
+            Ok(id) => ids.extend(id),
+            Err(problem) => unreadable.push(LabelError {
+                holder,
+                label: labels::CLUSTER,
+                cluster_id: None,
+                problem,
+            }),
+        }
+    }
+    ClusterList {
+        ids: ids.into_iter().collect(),
+        unreadable,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,24 +1,42 @@
 //! `dind status`: clusters, their containers and addresses, AAAA policy, and the host rules
 //! installed, read from Docker labels and the host itself.
 
-use super::{cluster_ids, find_record};
+use super::{list_clusters, read_record};
+use crate::config::IpMode;
 use crate::engine::docker::Engine;
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
-use crate::labels;
+use crate::labels::{self, LabelError, Role};
 use crate::plan;
 use anyhow::Result;
 use serde::Serialize;
-use std::fmt::Write;
+use std::fmt::{self, Write};
+
+/// How DNS64 answers AAAA queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AaaaPolicy {
+    /// Every name through NAT64.
+    SynthesizeAll,
+    PassRealAaaa,
+}
+
+impl fmt::Display for AaaaPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AaaaPolicy::SynthesizeAll => "synthesize-all",
+            AaaaPolicy::PassRealAaaa => "pass-real-aaaa",
+        })
+    }
+}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterStatus {
     pub cluster_id: u8,
     pub network: Option<String>,
-    pub ip_mode: Option<String>,
-    /// "synthesize-all" (every name through NAT64) or "pass-real-aaaa".
-    pub aaaa_policy: Option<String>,
+    pub ip_mode: Option<IpMode>,
+    pub aaaa_policy: Option<AaaaPolicy>,
     pub dns64_prefix: Option<String>,
     pub nat64_pool: Option<String>,
     pub egress_interface: Option<String>,
@@ -40,27 +58,94 @@ pub struct ClusterStatus {
 #[derive(Debug, Serialize)]
 pub struct ContainerStatus {
     pub name: String,
-    pub role: String,
+    /// None: the role label is missing or names no role this dind knows.
+    pub role: Option<Role>,
     pub state: String,
     pub addresses: Vec<String>,
 }
 
-/// Host rules are read from the host when `read_host_rules`; `up` passes false for a cluster
-/// without them, saving a helper container.
+/// Every cluster (or only one), and the labels that could not be read. A cluster with an
+/// unusable record is reported apart, so the others are still listed.
+#[derive(Debug, Default)]
+pub struct StatusReport {
+    pub clusters: Vec<ClusterStatus>,
+    pub unreadable: Vec<LabelError>,
+}
+
+/// Labels that made clusters unreadable, one line each.
+#[derive(Debug, thiserror::Error)]
+pub struct UnreadableClusters(pub Vec<LabelError>);
+
+impl fmt::Display for UnreadableClusters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0[..] {
+            [one] => write!(f, "{one}"),
+            all => {
+                write!(f, "{} dind labels are unusable:", all.len())?;
+                for error in all {
+                    write!(f, "\n  {error}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl StatusReport {
+    /// The clusters, or an error when any label was unusable.
+    pub fn check(self) -> Result<Vec<ClusterStatus>, UnreadableClusters> {
+        if self.unreadable.is_empty() {
+            Ok(self.clusters)
+        } else {
+            Err(UnreadableClusters(self.unreadable))
+        }
+    }
+
+    /// The table of the readable clusters; "no dind clusters" only when there is nothing at
+    /// all, not even an unreadable one.
+    pub fn render_table(&self) -> String {
+        if self.clusters.is_empty() && !self.unreadable.is_empty() {
+            return String::new();
+        }
+        render_table(&self.clusters)
+    }
+}
+
+/// [`report`], failing when any label is unusable.
 pub async fn status(
     engine: &Engine,
     only: Option<u8>,
     read_host_rules: bool,
 ) -> Result<Vec<ClusterStatus>> {
+    Ok(report(engine, only, read_host_rules).await?.check()?)
+}
+
+/// Host rules are read from the host when `read_host_rules`; `up` passes false for a cluster
+/// without them, saving a helper container.
+pub async fn report(
+    engine: &Engine,
+    only: Option<u8>,
+    read_host_rules: bool,
+) -> Result<StatusReport> {
+    let mut out = StatusReport::default();
     let ids = match only {
         Some(id) => vec![id],
-        None => cluster_ids(engine).await?,
+        None => {
+            let list = list_clusters(engine).await?;
+            out.unreadable = list.unreadable;
+            list.ids
+        }
     };
     let helper_image = ImageKind::NodeBase.spec().tag;
     let helper_present = images::exists(engine, &helper_image).await?;
-    let mut out = Vec::new();
     for id in ids {
-        let record = find_record(engine, id).await?;
+        let record = match read_record(engine, id).await? {
+            Ok(record) => record,
+            Err(unusable) => {
+                out.unreadable.push(unusable);
+                continue;
+            }
+        };
         let id_text = id.to_string();
         let mut containers = Vec::new();
         let mut api_server = None;
@@ -74,12 +159,11 @@ pub async fn status(
             .containers_with(&[(labels::CLUSTER, id_text.as_str())])
             .await?
         {
-            let labels_map = c.labels.clone().unwrap_or_default();
-            let role = labels_map.get(labels::ROLE).cloned().unwrap_or_default();
-            if role == labels::role::HOST_HELPER {
+            let role = Role::of(&c.labels.clone().unwrap_or_default());
+            if role == Some(Role::HostHelper) {
                 continue;
             }
-            if role == labels::role::MASTER {
+            if role == Some(Role::Master) {
                 node_image = c.image.clone();
                 let published = c.ports.iter().flatten().find(|p| {
                     p.private_port == plan::kubernetes::API_SERVER_PORT && p.public_port.is_some()
@@ -99,14 +183,14 @@ pub async fn status(
                 addresses.extend(endpoint.global_ipv6_address.filter(|a| !a.is_empty()));
                 // IPv6-only containers drop the IPv4 address Docker still lists for them
                 // (NAT64 keeps it, and so does DNS64 when it forwards to Docker's DNS).
-                let keeps_ipv4 = match role.as_str() {
-                    labels::role::NAT64 => true,
-                    labels::role::DNS64 => dns64_keeps_ipv4,
+                let keeps_ipv4 = match role {
+                    Some(Role::Nat64) => true,
+                    Some(Role::Dns64) => dns64_keeps_ipv4,
                     _ => false,
                 };
                 let ipv6_only = record
                     .as_ref()
-                    .is_some_and(|r| r.config.ip_mode == crate::config::IpMode::Ipv6)
+                    .is_some_and(|r| r.config.ip_mode == IpMode::Ipv6)
                     && !keeps_ipv4;
                 if !ipv6_only {
                     addresses.extend(endpoint.ip_address.filter(|a| !a.is_empty()));
@@ -145,20 +229,19 @@ pub async fn status(
         } else {
             None
         };
-        out.push(ClusterStatus {
+        out.clusters.push(ClusterStatus {
             cluster_id: id,
             network: cluster_plan.as_ref().map(|p| p.network.name.clone()),
-            ip_mode: record.as_ref().map(|r| r.config.ip_mode.to_string()),
+            ip_mode: record.as_ref().map(|r| r.config.ip_mode),
             aaaa_policy: record
                 .as_ref()
-                .filter(|r| r.config.ip_mode != crate::config::IpMode::Ipv4)
+                .filter(|r| r.config.ip_mode != IpMode::Ipv4)
                 .map(|r| {
                     if r.config.allow_aaaa {
-                        "pass-real-aaaa"
+                        AaaaPolicy::PassRealAaaa
                     } else {
-                        "synthesize-all"
+                        AaaaPolicy::SynthesizeAll
                     }
-                    .to_string()
                 }),
             dns64_prefix: cluster_plan
                 .as_ref()
@@ -200,13 +283,14 @@ pub fn render_table(clusters: &[ClusterStatus]) -> String {
     }
     for c in clusters {
         let dash = "-".to_string();
+        let or_dash = |value: Option<String>| value.unwrap_or_else(|| dash.clone());
         let _ = writeln!(
             text,
             "cluster {}  network {}  mode {}  AAAA policy {}",
             c.cluster_id,
             c.network.as_ref().unwrap_or(&dash),
-            c.ip_mode.as_ref().unwrap_or(&dash),
-            c.aaaa_policy.as_ref().unwrap_or(&dash)
+            or_dash(c.ip_mode.map(|m| m.to_string())),
+            or_dash(c.aaaa_policy.map(|p| p.to_string()))
         );
         if let Some(prefix) = &c.dns64_prefix {
             let _ = writeln!(
@@ -225,7 +309,7 @@ pub fn render_table(clusters: &[ClusterStatus]) -> String {
                 text,
                 "  {:<24} {:<8} {:<9} {}",
                 container.name,
-                container.role,
+                container.role.map_or("-", Role::as_label),
                 container.state,
                 container.addresses.join(", ")
             );
@@ -265,4 +349,88 @@ pub fn render_table(clusters: &[ClusterStatus]) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::{Holder, LabelProblem, RecordError};
+
+    fn bad(name: &str) -> LabelError {
+        LabelError {
+            holder: Holder::Container(name.into()),
+            label: labels::RECORD,
+            cluster_id: Some(57),
+            problem: LabelProblem::Record(RecordError::Newer(2)),
+        }
+    }
+
+    fn cluster(id: u8) -> ClusterStatus {
+        ClusterStatus {
+            cluster_id: id,
+            network: Some(plan::network_name(id)),
+            ip_mode: Some(IpMode::DualStack),
+            aaaa_policy: Some(AaaaPolicy::PassRealAaaa),
+            dns64_prefix: None,
+            nat64_pool: None,
+            egress_interface: None,
+            containers: vec![ContainerStatus {
+                name: "kube-master-cluster-3".into(),
+                role: Some(Role::Master),
+                state: "running".into(),
+                addresses: vec![],
+            }],
+            host_rules: None,
+            host_routes: vec![],
+            api_server: None,
+            kube_context: None,
+            kubeconfig: None,
+            node_image: None,
+            node_image_versions: Default::default(),
+        }
+    }
+
+    #[test]
+    fn healthy_clusters_are_listed_beside_an_unreadable_one_which_fails_the_report() {
+        let report = StatusReport {
+            clusters: vec![cluster(3)],
+            unreadable: vec![bad("x")],
+        };
+        let table = report.render_table();
+        assert!(table.starts_with("cluster 3  network kubeadm-dind-net-cluster-3  mode dual-stack  AAAA policy pass-real-aaaa\n"), "{table}");
+        assert!(table.contains("kube-master-cluster-3    master"), "{table}");
+        let err = report.check().unwrap_err().to_string();
+        assert!(
+            err.starts_with("the label io.github.dind.record of container x"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_unreadable_clusters_do_not_claim_there_are_none() {
+        let report = StatusReport {
+            clusters: vec![],
+            unreadable: vec![bad("x"), bad("y")],
+        };
+        assert_eq!(report.render_table(), "");
+        let err = report.check().unwrap_err().to_string();
+        assert!(
+            err.starts_with("2 dind labels are unusable:\n  the label"),
+            "{err}"
+        );
+        assert!(err.contains("container y"), "{err}");
+        assert_eq!(StatusReport::default().render_table(), "no dind clusters\n");
+    }
+
+    #[test]
+    fn typed_modes_policies_and_roles_keep_their_json_strings() {
+        let json = serde_json::to_value(cluster(3)).unwrap();
+        assert_eq!(json["ipMode"], "dual-stack");
+        assert_eq!(json["aaaaPolicy"], "pass-real-aaaa");
+        assert_eq!(json["containers"][0]["role"], "master");
+        assert_eq!(
+            serde_json::to_value(AaaaPolicy::SynthesizeAll).unwrap(),
+            "synthesize-all"
+        );
+    }
 }

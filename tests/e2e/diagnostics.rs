@@ -1,11 +1,13 @@
-//! End to end: `dind export logs` on a running cluster, and `dind doctor` on this Docker
-//! host. Needs root and a Docker daemon (`bash .ci/setup`). Cluster ids 50-59; the NAT64
-//! network is 10.(100+id).0.0/16, since 172.(18+id) is refused above id 13.
+//! End to end: `dind export logs` on a running cluster, `dind doctor` on this Docker host,
+//! and `status` and `down` on forged record labels. Needs root and a Docker daemon
+//! (`bash .ci/setup`). Cluster ids 50-59; the NAT64 network is 10.(100+id).0.0/16, since
+//! 172.(18+id) is refused above id 13.
 
 use crate::support::*;
 use dind::config::{Layer, Origin, Sourced};
 use dind::engine::docker::Engine;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Output;
 
@@ -496,4 +498,189 @@ async fn status_shows_the_versions_the_node_image_recorded() {
             None,
         )
         .await;
+}
+
+/// Networks labelled as a cluster's, with whatever record the test forges; removed on drop.
+struct LabelledNetworks {
+    engine: Engine,
+    names: Vec<String>,
+}
+
+impl LabelledNetworks {
+    async fn create(&mut self, name: &str, labels: HashMap<String, String>) {
+        let _ = self.engine.remove_network(name).await;
+        docker()
+            .await
+            .create_network(bollard::models::NetworkCreateRequest {
+                name: name.to_string(),
+                driver: Some("bridge".into()),
+                labels: Some(labels),
+                ..Default::default()
+            })
+            .await
+            .expect("create a labelled network");
+        self.names.push(name.to_string());
+    }
+
+    async fn remove(&mut self, name: &str) {
+        self.engine.remove_network(name).await.expect("remove it");
+        self.names.retain(|n| n != name);
+    }
+}
+
+impl Drop for LabelledNetworks {
+    fn drop(&mut self) {
+        let (engine, names) = (self.engine.clone(), std::mem::take(&mut self.names));
+        block_on_thread(async move {
+            for name in names {
+                if let Err(err) = engine.remove_network(&name).await {
+                    eprintln!("cannot remove the network {name}: {err:#}");
+                }
+            }
+        });
+    }
+}
+
+/// The record JSON a real `up --cluster-id ID` writes (ipv4 mode: no NAT64 prefix to fit).
+fn record_json(id: u8) -> serde_json::Value {
+    use dind::config::{validate, Layer, Origin, Sourced};
+    let flag = |name, value: &str| Some(Sourced::new(value, Origin::Flag(name)));
+    let config = validate(Layer {
+        cluster_id: flag("--cluster-id", &id.to_string()),
+        ip_mode: flag("--ip-mode", "ipv4"),
+        kubernetes: flag("--kubernetes", "false"),
+        ..Default::default()
+    })
+    .expect("a valid configuration");
+    let record = dind::labels::Record {
+        config,
+        enabled_ipv6_forwarding: false,
+        kubeconfig: None,
+        api_server_port: None,
+        proxy: Default::default(),
+    };
+    let labels = record.labels(dind::labels::Role::Network);
+    serde_json::from_str(&labels[dind::labels::RECORD]).expect("the record is JSON")
+}
+
+fn forged_labels(id: &str, record: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (dind::labels::CLUSTER.to_string(), id.to_string()),
+        (dind::labels::ROLE.to_string(), "network".to_string()),
+        (dind::labels::RECORD.to_string(), record.to_string()),
+    ])
+}
+
+/// A failure dind reports, not a panic (exit code 101).
+fn assert_refused(out: &Output, what: &str, expected: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+    assert!(!err.contains("panicked"), "{what}: {err}");
+    for text in expected {
+        assert!(err.contains(text), "{what}: no {text:?} in:\n{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_and_down_refuse_a_forged_record_label_without_a_panic() {
+    let _serial = serial().await;
+    let engine = engine().await;
+    let mut networks = LabelledNetworks {
+        engine: engine.clone(),
+        names: Vec::new(),
+    };
+    // Cluster 58 is healthy: a record exactly as dind writes it.
+    networks
+        .create(
+            "dind-e2e-record-58",
+            forged_labels("58", &record_json(58).to_string()),
+        )
+        .await;
+
+    let forged = "dind-e2e-forged-57";
+    let mut out_of_range = record_json(57);
+    out_of_range["config"]["clusterId"] = 57.into();
+    out_of_range["config"]["nodes"] = 255.into();
+    let mut newer = record_json(57);
+    newer["version"] = 2.into();
+    let cases = [
+        (
+            "garbage JSON",
+            "{not json".to_string(),
+            "it is not a dind record",
+        ),
+        (
+            "nodes out of range",
+            out_of_range.to_string(),
+            "255 worker nodes is more than 250",
+        ),
+        (
+            "a future version",
+            newer.to_string(),
+            "written by a newer dind (record version 2",
+        ),
+    ];
+    for (what, record, reason) in cases {
+        networks.create(forged, forged_labels("57", &record)).await;
+        let names = [
+            format!("the label io.github.dind.record of network {forged} is unusable"),
+            reason.to_string(),
+        ];
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+
+        let out = dind(&["status", "--cluster-id", "57"], &[]);
+        assert_refused(&out, what, &names);
+        assert_eq!(
+            stdout(&out),
+            "",
+            "{what}: no table for an unreadable cluster"
+        );
+
+        // Every other cluster is still listed; the forged one is reported beside it.
+        let out = dind(&["status"], &[]);
+        assert_refused(&out, what, &names);
+        assert!(
+            stdout(&out).contains("cluster 58  network kubeadm-dind-net-cluster-58  mode ipv4"),
+            "{what}: {}",
+            stdout(&out)
+        );
+
+        let out = dind(&["down", "--cluster-id", "57"], &[]);
+        assert_refused(&out, what, &names);
+        if reason.contains("newer") {
+            assert!(
+                stderr(&out).contains("use that dind version"),
+                "{}",
+                stderr(&out)
+            );
+        } else {
+            assert!(
+                stderr(&out).contains(&format!(
+                    "remove it with `docker network rm {forged}`, then `dind down --cluster-id 57`"
+                )),
+                "{}",
+                stderr(&out)
+            );
+        }
+        let still_there = engine
+            .networks_with(&[(dind::labels::CLUSTER, "57")])
+            .await
+            .unwrap();
+        assert_eq!(still_there.len(), 1, "{what}: down touched nothing");
+        networks.remove(forged).await;
+    }
+
+    // A cluster label that is no id at all.
+    networks
+        .create("dind-e2e-forged-id", forged_labels("999", "{}"))
+        .await;
+    let out = dind(&["status"], &[]);
+    assert_refused(
+        &out,
+        "cluster label 999",
+        &["the label io.github.dind.cluster of network dind-e2e-forged-id is unusable: '999' is not a cluster id"],
+    );
+    drop(networks);
+    assert_eq!(cluster_objects(&engine, 57).await, (0, 0));
+    assert_eq!(cluster_objects(&engine, 58).await, (0, 0));
 }

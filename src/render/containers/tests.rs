@@ -22,7 +22,7 @@ fn record(vars: &[(&str, &str)]) -> (ClusterPlan, Record) {
 #[test]
 fn labels_name_the_cluster_and_role_and_only_cluster_members_carry_the_record() {
     let (_, record) = record(&[("CLUSTER_ID", "7")]);
-    let member = labels(Owner::Cluster(&record), role::MASTER);
+    let member = labels(Owner::Cluster(&record), labels::Role::Master);
     assert_eq!(member[labels::CLUSTER], "7");
     assert_eq!(member[labels::ROLE], "master");
     let decoded = Record::from_labels(&member.clone().into_iter().collect())
@@ -30,7 +30,7 @@ fn labels_name_the_cluster_and_role_and_only_cluster_members_carry_the_record() 
         .expect("a record");
     assert_eq!(decoded, record);
 
-    let helper = labels(Owner::ClusterId(7), role::HOST_HELPER);
+    let helper = labels(Owner::ClusterId(7), labels::Role::HostHelper);
     assert_eq!(
         helper,
         BTreeMap::from([
@@ -38,7 +38,7 @@ fn labels_name_the_cluster_and_role_and_only_cluster_members_carry_the_record() 
             (labels::ROLE.to_string(), "host-helper".to_string()),
         ])
     );
-    let probe = labels(Owner::Nobody, role::IMAGE_PROBE);
+    let probe = labels(Owner::Nobody, labels::Role::ImageProbe);
     assert_eq!(
         probe,
         BTreeMap::from([(labels::ROLE.to_string(), "image-probe".to_string())])
@@ -84,7 +84,10 @@ fn the_host_helper_drops_everything_but_what_its_privilege_needs() {
     assert_eq!(net.cap_add, ["NET_ADMIN", "NET_RAW"]);
     assert!(net.security_opt.is_empty());
     assert!(!net.privileged);
-    assert_eq!(net.labels, labels(Owner::ClusterId(3), role::HOST_HELPER));
+    assert_eq!(
+        net.labels,
+        labels(Owner::ClusterId(3), labels::Role::HostHelper)
+    );
 
     let sysctl = host_helper("h", "img", 3, Privilege::Sysctl);
     assert_eq!(sysctl.cap_add, ["NET_ADMIN", "SYS_ADMIN"]);
@@ -126,7 +129,10 @@ fn the_network_is_the_planned_bridge_with_the_record() {
     assert_eq!(spec.bridge, p.network.bridge);
     assert!(spec.ipv6);
     assert_eq!(spec.subnets.len(), p.network.subnets.len());
-    assert_eq!(spec.labels, labels(Owner::Cluster(&record), role::NETWORK));
+    assert_eq!(
+        spec.labels,
+        labels(Owner::Cluster(&record), labels::Role::Network)
+    );
 }
 
 #[test]
