@@ -10,6 +10,9 @@ pub const CLUSTER: &str = "io.github.dind.cluster";
 pub const ROLE: &str = "io.github.dind.role";
 pub const RECORD: &str = "io.github.dind.record";
 pub const IMAGE: &str = "io.github.dind.image";
+/// On a host helper: "HOSTNAME/PID" of the dind process that made it, so that a later run
+/// can tell a stray (its process is gone) from another command's helper in use.
+pub const OWNER: &str = "io.github.dind.owner";
 
 pub mod role {
     pub const NETWORK: &str = "network";

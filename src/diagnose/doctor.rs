@@ -3,13 +3,12 @@
 
 use crate::config::Config;
 use crate::engine::docker::Engine;
-use crate::engine::host::{self, HostNet};
+use crate::engine::host::{self, daemon_masquerades, Backend, HostNet};
 use crate::engine::images::{self, ImageKind};
 use crate::labels;
 use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, DirectIpv6};
 use crate::progress::Progress;
-use crate::render::host_rules::{daemon_masquerades, Backend};
 use anyhow::{bail, Result};
 use ipnet::IpNet;
 use serde::Serialize;
@@ -244,10 +243,10 @@ async fn gather(engine: &Engine, config: &Config, phase: &crate::progress::Phase
 }
 
 async fn host_facts(engine: &Engine, image: &str, config: &Config) -> Result<HostFacts> {
-    let host = HostNet::open(engine, image, config.cluster_id).await?;
-    let facts = read_host(&host, config).await;
-    host.close().await;
-    facts
+    HostNet::with(engine, image, config.cluster_id, async |host| {
+        read_host(host, config).await
+    })
+    .await
 }
 
 async fn read_host(host: &HostNet, config: &Config) -> Result<HostFacts> {

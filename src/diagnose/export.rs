@@ -388,16 +388,13 @@ async fn export_host(engine: &Engine, cluster_id: u8, dir: &Path) -> Result<()> 
         );
         vec![why; names.len()]
     } else {
-        match HostNet::open(engine, &image, cluster_id).await {
-            Err(err) => {
-                vec![format!("dind could not inspect the Docker host: {err:#}\n"); names.len()]
-            }
-            Ok(host) => {
-                let contents = host_files(&host, cluster_id).await;
-                host.close().await;
-                contents
-            }
-        }
+        let contents = HostNet::with(engine, &image, cluster_id, async |host| {
+            Ok(host_files(host, cluster_id).await)
+        })
+        .await;
+        contents.unwrap_or_else(|err| {
+            vec![format!("dind could not inspect the Docker host: {err:#}\n"); names.len()]
+        })
     };
     for (name, text) in names.iter().zip(contents) {
         write(&dir.join(name), text).await?;

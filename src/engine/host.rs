@@ -2,42 +2,43 @@
 //! through a short-lived helper container with host networking, so they land on the host
 //! that runs the daemon, not on the machine that runs `dind`.
 
+mod helper;
+mod save;
+
+pub use helper::{remove_listed_helpers, remove_stray_helpers, removing_helpers, Interrupted};
+pub use save::Backend;
+pub(crate) use save::{daemon_masqueraded, daemon_masquerades, tagged_rules};
+
 use crate::engine::docker::{first_lines, Engine, ExecOutput};
-use crate::labels::{self, role};
 use crate::plan::Route;
-use crate::render::host_rules::{choose_backend, tagged_rules, Backend, Ip6Rule};
+use crate::render::host_rules::Ip6Rule;
 use anyhow::{bail, Context, Result};
 use bollard::models::{ContainerCreateBody, HostConfig};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use futures_util::FutureExt;
+use helper::Helper;
+use save::choose_backend;
+use std::panic::AssertUnwindSafe;
 
 /// What a helper may do: NET_ADMIN for routes and rules; SYS_ADMIN (and no AppArmor
 /// profile) only for the one sysctl write, which needs /proc/sys remounted read-write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Privilege {
+enum Privilege {
     NetAdmin,
     Sysctl,
 }
 
-pub struct HostHelper {
-    engine: Engine,
-    name: String,
+/// A running helper with host networking, for commands on the Docker host.
+struct HostHelper {
+    container: Helper,
 }
 
-static HELPER_SEQ: AtomicU32 = AtomicU32::new(0);
-
 impl HostHelper {
-    pub async fn start(
+    async fn start(
         engine: &Engine,
         image: &str,
         cluster_id: u8,
         privilege: Privilege,
     ) -> Result<HostHelper> {
-        let name = format!(
-            "dind-host-helper-{cluster_id}-{}-{}",
-            std::process::id(),
-            HELPER_SEQ.fetch_add(1, Ordering::Relaxed)
-        );
         let (caps, security_opt) = match privilege {
             Privilege::NetAdmin => (vec!["NET_ADMIN".to_string(), "NET_RAW".to_string()], None),
             Privilege::Sysctl => (
@@ -45,15 +46,10 @@ impl HostHelper {
                 Some(vec!["apparmor=unconfined".to_string()]),
             ),
         };
-        let labels = HashMap::from([
-            (labels::CLUSTER.to_string(), cluster_id.to_string()),
-            (labels::ROLE.to_string(), role::HOST_HELPER.to_string()),
-        ]);
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
             entrypoint: Some(vec!["sleep".into()]),
             cmd: Some(vec!["infinity".into()]),
-            labels: Some(labels),
             host_config: Some(HostConfig {
                 network_mode: Some("host".into()),
                 cap_add: Some(caps),
@@ -63,26 +59,24 @@ impl HostHelper {
             }),
             ..Default::default()
         };
-        engine
-            .create_named(&name, body)
+        let container = Helper::create(engine, cluster_id, body)
             .await
             .with_context(|| format!("cannot create the host helper container from {image}"))?;
-        let helper = HostHelper {
-            engine: engine.clone(),
-            name,
-        };
-        if let Err(err) = engine.api().start_container(&helper.name, None).await {
-            helper.remove().await;
+        if let Err(err) = engine.api().start_container(&container.name, None).await {
+            container.remove().await;
             return Err(err).context("cannot start the host helper container");
         }
-        Ok(helper)
+        Ok(HostHelper { container })
     }
 
-    pub async fn run(&self, argv: &[&str]) -> Result<ExecOutput> {
-        self.engine.exec(&self.name, argv).await
+    async fn run(&self, argv: &[&str]) -> Result<ExecOutput> {
+        self.container
+            .engine()
+            .exec(&self.container.name, argv)
+            .await
     }
 
-    pub async fn run_ok(&self, argv: &[&str]) -> Result<String> {
+    async fn run_ok(&self, argv: &[&str]) -> Result<String> {
         let out = self.run(argv).await?;
         if !out.success() {
             bail!(
@@ -94,8 +88,8 @@ impl HostHelper {
         Ok(out.stdout)
     }
 
-    pub async fn remove(self) {
-        let _ = self.engine.remove_container(&self.name).await;
+    async fn remove(self) {
+        self.container.remove().await;
     }
 }
 
@@ -106,12 +100,35 @@ pub struct HostNet {
 }
 
 impl HostNet {
-    pub async fn open(engine: &Engine, image: &str, cluster_id: u8) -> Result<HostNet> {
-        let helper = HostHelper::start(engine, image, cluster_id, Privilege::NetAdmin).await?;
-        Ok(HostNet {
+    /// Runs `work` with the Docker host's network, through one helper container that is
+    /// removed afterwards however `work` ends: returning, failing, panicking or dropped.
+    pub async fn with<T>(
+        engine: &Engine,
+        image: &str,
+        cluster_id: u8,
+        work: impl AsyncFnOnce(&HostNet) -> Result<T>,
+    ) -> Result<T> {
+        Self::with_privilege(engine, image, cluster_id, Privilege::NetAdmin, work).await
+    }
+
+    async fn with_privilege<T>(
+        engine: &Engine,
+        image: &str,
+        cluster_id: u8,
+        privilege: Privilege,
+        work: impl AsyncFnOnce(&HostNet) -> Result<T>,
+    ) -> Result<T> {
+        let helper = HostHelper::start(engine, image, cluster_id, privilege).await?;
+        let host = HostNet {
             helper,
             backend: tokio::sync::OnceCell::new(),
-        })
+        };
+        let outcome = AssertUnwindSafe(work(&host)).catch_unwind().await;
+        host.helper.remove().await;
+        match outcome {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     /// The host's iptables backend, found on first use (four `*-save` runs).
@@ -136,10 +153,6 @@ impl HostNet {
             saves.push(text);
         }
         Ok(choose_backend(&saves[0], &saves[1]))
-    }
-
-    pub async fn close(self) {
-        self.helper.remove().await;
     }
 
     /// The interface of the host's IPv6 default route, else of its IPv4 one.
@@ -329,16 +342,16 @@ pub async fn set_ipv6_forwarding(
     cluster_id: u8,
     on: bool,
 ) -> Result<()> {
-    let helper = HostHelper::start(engine, image, cluster_id, Privilege::Sysctl).await?;
     let value = if on { "1" } else { "0" };
     let script = format!(
         "mount -o remount,rw /proc/sys && echo {value} > /proc/sys/net/ipv6/conf/all/forwarding"
     );
-    let result = helper.run_ok(&["sh", "-c", &script]).await;
-    helper.remove().await;
-    result
-        .map(|_| ())
-        .context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
+    HostNet::with_privilege(engine, image, cluster_id, Privilege::Sysctl, async |host| {
+        host.helper.run_ok(&["sh", "-c", &script]).await
+    })
+    .await
+    .map(|_| ())
+    .context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
 }
 
 /// `dev NAME` of the first line of `ip route show default`.
@@ -367,20 +380,10 @@ impl HostNet {
 /// short-lived container sees the host's /dev read-only, with no network and no capability.
 pub async fn has_tun(engine: &Engine, image: &str, cluster_id: u8) -> Result<bool> {
     use bollard::models::{Mount, MountType};
-    use futures_util::StreamExt;
-    let name = format!(
-        "dind-host-helper-{cluster_id}-{}-{}",
-        std::process::id(),
-        HELPER_SEQ.fetch_add(1, Ordering::Relaxed)
-    );
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         entrypoint: Some(vec!["test".into()]),
         cmd: Some(vec!["-c".into(), "/host/dev/net/tun".into()]),
-        labels: Some(HashMap::from([
-            (labels::CLUSTER.to_string(), cluster_id.to_string()),
-            (labels::ROLE.to_string(), role::HOST_HELPER.to_string()),
-        ])),
         host_config: Some(HostConfig {
             network_mode: Some("none".into()),
             cap_drop: Some(vec!["ALL".into()]),
@@ -395,28 +398,20 @@ pub async fn has_tun(engine: &Engine, image: &str, cluster_id: u8) -> Result<boo
         }),
         ..Default::default()
     };
-    engine
-        .create_named(&name, body)
+    let probe = Helper::create(engine, cluster_id, body)
         .await
         .with_context(|| format!("cannot create the tun probe container from {image}"))?;
-    let result = async {
-        engine
-            .api()
-            .start_container(&name, None)
-            .await
-            .context("cannot start the tun probe container")?;
-        let mut wait = engine.api().wait_container(&name, None);
-        match wait.next().await {
-            Some(Ok(exit)) => Ok(exit.status_code == 0),
-            // bollard reports a non-zero exit as an error: `test` said no.
-            Some(Err(bollard::errors::Error::DockerContainerWaitError { code: 1, .. })) => {
-                Ok(false)
-            }
-            Some(Err(e)) => Err(e).context("the tun probe container failed"),
-            None => bail!("the tun probe container ended without an exit code"),
-        }
+    let result = engine
+        .run_to_end(&probe.name, "the tun probe container")
+        .await;
+    probe.remove().await;
+    match result? {
+        (0, _) => Ok(true),
+        // `test` said no.
+        (1, _) => Ok(false),
+        (code, output) => bail!(
+            "the tun probe container failed with exit code {code}: {}",
+            first_lines(&output, 5)
+        ),
     }
-    .await;
-    let _ = engine.remove_container(&name).await;
-    result
 }
