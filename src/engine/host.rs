@@ -347,11 +347,13 @@ pub async fn set_ipv6_forwarding(
         "mount -o remount,rw /proc/sys && echo {value} > /proc/sys/net/ipv6/conf/all/forwarding"
     );
     HostNet::with_privilege(engine, image, cluster_id, Privilege::Sysctl, async |host| {
-        host.helper.run_ok(&["sh", "-c", &script]).await
+        host.helper
+            .run_ok(&["sh", "-c", &script])
+            .await
+            .map(|_| ())
+            .context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
     })
     .await
-    .map(|_| ())
-    .context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
 }
 
 /// `dev NAME` of the first line of `ip route show default`.
