@@ -457,7 +457,10 @@ async fn check_egress(
     forwarding: bool,
     progress: &Progress,
 ) -> Result<String> {
-    match preflight::direct_ipv6(config, host.has_ipv6_default_route().await?) {
+    match preflight::direct_ipv6(
+        config,
+        preflight::has_default_route(&host.ipv6_default_routes().await?),
+    ) {
         DirectIpv6::Fine => {}
         DirectIpv6::Warn(text) => progress.note(&text),
         DirectIpv6::Refuse(text) => bail!(text),

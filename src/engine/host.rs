@@ -169,13 +169,14 @@ impl HostNet {
         Ok(None)
     }
 
-    pub async fn has_ipv6_default_route(&self) -> Result<bool> {
+    /// `ip -6 route show default`, for preflight to judge.
+    pub async fn ipv6_default_routes(&self) -> Result<String> {
         // Exit code not checked: `ip -6` fails on a kernel without IPv6, which has no routes.
         let out = self
             .helper
             .run(&["ip", "-6", "route", "show", "default"])
             .await?;
-        Ok(crate::preflight::has_default_route(&out.stdout))
+        Ok(out.stdout)
     }
 
     pub async fn interface_exists(&self, name: &str) -> Result<bool> {
