@@ -19,6 +19,9 @@ pub const CLUSTER: &str = "io.github.dind.cluster";
 pub const ROLE: &str = "io.github.dind.role";
 pub const RECORD: &str = "io.github.dind.record";
 pub const IMAGE: &str = "io.github.dind.image";
+/// On a host helper: "HOSTNAME/PID" of the dind process that made it, so that a later run
+/// can tell a stray (its process is gone) from another command's helper in use.
+pub const OWNER: &str = "io.github.dind.owner";
 
 /// What a dind container or network is for, as its [`ROLE`] label says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -92,18 +95,6 @@ impl From<crate::plan::Role> for Role {
             crate::plan::Role::Worker => Role::Worker,
         }
     }
-}
-
-/// The label values as strings, for code that still matches on them; prefer [`Role`].
-pub mod role {
-    use super::Role;
-    pub const NETWORK: &str = Role::Network.as_label();
-    pub const DNS64: &str = Role::Dns64.as_label();
-    pub const NAT64: &str = Role::Nat64.as_label();
-    pub const MASTER: &str = Role::Master.as_label();
-    pub const WORKER: &str = Role::Worker.as_label();
-    pub const HOST_HELPER: &str = Role::HostHelper.as_label();
-    pub const IMAGE_PROBE: &str = Role::ImageProbe.as_label();
 }
 
 /// The schema of the [`RECORD`] label this dind writes and reads. Records written before the

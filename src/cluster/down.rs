@@ -104,8 +104,7 @@ async fn undo_host(
     record: Option<&Record>,
     helper_image: &str,
 ) -> Result<(Vec<Ip6Rule>, Vec<Route>, bool)> {
-    let host = HostNet::open(engine, helper_image, cluster_id).await?;
-    let result = async {
+    let (rules, routes) = HostNet::with(engine, helper_image, cluster_id, async |host| {
         let rules = host
             .remove_tagged_rules(&plan::rule_tag(cluster_id))
             .await?;
@@ -117,11 +116,9 @@ async fn undo_host(
                 }
             }
         }
-        Ok::<_, anyhow::Error>((rules, routes))
-    }
-    .await;
-    host.close().await;
-    let (rules, routes) = result?;
+        Ok((rules, routes))
+    })
+    .await?;
 
     let mut restored = false;
     if record.is_some_and(|r| r.enabled_ipv6_forwarding)

@@ -84,6 +84,8 @@ pub async fn up(
                 "Docker {} (API {})",
                 engine.server_version, engine.api_version
             ));
+            // Helpers a killed dind run left behind (a Ctrl-C removes its own).
+            host::remove_stray_helpers(engine, config.cluster_id).await?;
             let existing = find_record(engine, config.cluster_id).await?;
             if let Some(record) = &existing {
                 check_same_config(&config, &record.config)?;
@@ -486,36 +488,45 @@ struct Ready<'a> {
 }
 
 async fn ensure_host(ctx: &Ctx) -> Result<()> {
-    let host = HostNet::open(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id).await?;
-    let result = async {
-        for route in &ctx.plan.host.routes {
-            host.ensure_route(route).await?;
-        }
-        if ctx.plan.host.direct_ipv6_sources.is_empty() {
-            return Ok(());
-        }
-        let save = host.ip6tables_save().await?;
-        let daemon_nats = host_rules::daemon_masqueraded(&save, &ctx.plan.host.direct_ipv6_sources);
-        for source in &daemon_nats {
-            ctx.progress.note(&format!(
-                "Docker already masquerades {source}; dind adds no second NAT rule for it"
-            ));
-        }
-        for rule in
-            host_rules::direct_ipv6_rules(&ctx.plan.host, &ctx.plan.network.bridge, &daemon_nats)
-        {
-            host.ensure_rule(&rule).await?;
-        }
-        if !host.ipv6_forwarding().await? {
-            host::set_ipv6_forwarding(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id, true)
+    HostNet::with(
+        &ctx.engine,
+        &ctx.images.helper,
+        ctx.plan.cluster_id,
+        async |host| {
+            for route in &ctx.plan.host.routes {
+                host.ensure_route(route).await?;
+            }
+            if ctx.plan.host.direct_ipv6_sources.is_empty() {
+                return Ok(());
+            }
+            let save = host.ip6tables_save().await?;
+            let daemon_nats = host::daemon_masqueraded(&save, &ctx.plan.host.direct_ipv6_sources);
+            for source in &daemon_nats {
+                ctx.progress.note(&format!(
+                    "Docker already masquerades {source}; dind adds no second NAT rule for it"
+                ));
+            }
+            for rule in host_rules::direct_ipv6_rules(
+                &ctx.plan.host,
+                &ctx.plan.network.bridge,
+                &daemon_nats,
+            ) {
+                host.ensure_rule(&rule).await?;
+            }
+            if !host.ipv6_forwarding().await? {
+                host::set_ipv6_forwarding(
+                    &ctx.engine,
+                    &ctx.images.helper,
+                    ctx.plan.cluster_id,
+                    true,
+                )
                 .await?;
-            ctx.progress.note(
+                ctx.progress.note(
                 "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
             );
-        }
-        Ok(())
-    }
-    .await;
-    host.close().await;
-    result
+            }
+            Ok(())
+        },
+    )
+    .await
 }

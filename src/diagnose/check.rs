@@ -3,12 +3,12 @@
 
 use crate::config::{Config, IpMode};
 use crate::engine::docker::{first_lines, Engine};
-use crate::engine::host::HostNet;
+use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
 use crate::labels::Record;
 use crate::plan::{self, ClusterPlan, NodePlan};
 use crate::progress::Progress;
-use crate::render::host_rules;
+use crate::render::host_rules::{self, Ip6Rule};
 use crate::state::find_record;
 use anyhow::{bail, Context, Result};
 use ipnet::Ipv6Net;
@@ -22,10 +22,99 @@ pub struct Options {
     pub host_resolver: Option<IpAddr>,
 }
 
+/// What a check looks at; its string form is what the table and the JSON show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckId {
+    /// A cluster container runs.
+    Running,
+    /// The probe node's /etc/resolv.conf names DNS64.
+    Resolver,
+    NodeToDns64,
+    NodeToNat64,
+    /// The Docker host's route to the NAT64 pool.
+    HostRoute,
+    /// The Docker host's ip6tables rules of the direct path.
+    HostRules,
+    HostForwarding,
+    PodToPod,
+    /// A name, resolved and connected to from a pod.
+    Reach,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 9] = [
+        CheckId::Running,
+        CheckId::Resolver,
+        CheckId::NodeToDns64,
+        CheckId::NodeToNat64,
+        CheckId::HostRoute,
+        CheckId::HostRules,
+        CheckId::HostForwarding,
+        CheckId::PodToPod,
+        CheckId::Reach,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::Running => "running",
+            CheckId::Resolver => "resolver",
+            CheckId::NodeToDns64 => "node→dns64",
+            CheckId::NodeToNat64 => "node→nat64",
+            CheckId::HostRoute => "host-route",
+            CheckId::HostRules => "host-rules",
+            CheckId::HostForwarding => "host-forwarding",
+            CheckId::PodToPod => "pod→pod",
+            CheckId::Reach => "reach",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The way a pod's connection to a name went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// To an address under the DNS64 prefix, through tayga.
+    Nat64,
+    /// To the name's real IPv6 address (`--allow-aaaa`).
+    Direct,
+}
+
+impl Path {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Path::Nat64 => "nat64",
+            Path::Direct => "direct",
+        }
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Path {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// One check: what was checked, whether it passed, what was seen, and where to look.
 #[derive(Debug, Serialize)]
 pub struct Check {
-    pub check: String,
+    pub check: CheckId,
     pub target: String,
     pub ok: bool,
     pub detail: String,
@@ -48,8 +137,7 @@ pub struct NameResult {
     pub expected: Expected,
     pub matches_policy: bool,
     pub tcp_connected: bool,
-    /// "nat64" or "direct".
-    pub path: Option<String>,
+    pub path: Option<Path>,
     /// The IPv4 pool address tayga mapped the probe node to, on the NAT64 path.
     pub nat64_mapping: Option<Ipv4Addr>,
 }
@@ -79,7 +167,7 @@ impl Report {
         let width = self
             .checks
             .iter()
-            .map(|c| c.check.len() + c.target.len() + 1)
+            .map(|c| c.check.as_str().len() + c.target.len() + 1)
             .max()
             .unwrap_or(0);
         let mut text = String::new();
@@ -148,9 +236,9 @@ pub fn tayga_mapping(log: &str, client: Ipv6Addr) -> Option<Ipv4Addr> {
     })
 }
 
-fn ok(check: &str, target: &str, detail: String) -> Check {
+fn ok(check: CheckId, target: &str, detail: String) -> Check {
     Check {
-        check: check.into(),
+        check,
         target: target.into(),
         ok: true,
         detail,
@@ -159,9 +247,9 @@ fn ok(check: &str, target: &str, detail: String) -> Check {
     }
 }
 
-fn fail(check: &str, target: &str, detail: String, hint: String) -> Check {
+fn fail(check: CheckId, target: &str, detail: String, hint: String) -> Check {
     Check {
-        check: check.into(),
+        check,
         target: target.into(),
         ok: false,
         detail,
@@ -210,6 +298,9 @@ impl<'a> ProbePod<'a> {
     }
 }
 
+/// How long the pod-to-pod probe server may take to listen.
+const LISTEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 const DIG: [&str; 4] = ["dig", "+short", "+time=2", "+tries=2"];
 
 fn tcp_connect_argv(address: IpAddr, port: u16) -> Vec<String> {
@@ -235,6 +326,39 @@ pub async fn check_network(
         bail!("no dind cluster {cluster_id} here; `dind up --cluster-id {cluster_id}` creates it");
     };
     let plan = plan::plan(&record.config);
+    // One helper for the whole run: the host's state and its view of every name.
+    let image = ImageKind::NodeBase.spec();
+    images::ensure(engine, &image, &Progress::hidden().phase("helper image")).await?;
+    HostNet::with(engine, &image.tag, plan.cluster_id, async |host| {
+        let run = Run {
+            engine,
+            host,
+            plan: &plan,
+            record: &record,
+            options,
+        };
+        run_checks(&run, progress).await
+    })
+    .await
+}
+
+/// What every check of one run shares.
+struct Run<'a> {
+    engine: &'a Engine,
+    host: &'a HostNet,
+    plan: &'a ClusterPlan,
+    record: &'a Record,
+    options: &'a Options,
+}
+
+async fn run_checks(run: &Run<'_>, progress: &Progress) -> Result<Report> {
+    let Run {
+        engine,
+        host,
+        plan,
+        record,
+        options,
+    } = *run;
     let names = if options.names.is_empty() {
         &record.config.probes
     } else {
@@ -245,17 +369,17 @@ pub async fn check_network(
         .run(
             "Checking containers, DNS64, NAT64 and host state",
             async |_| {
-                checks.extend(check_containers(engine, &plan).await?);
-                checks.extend(check_support_paths(engine, &plan).await?);
-                checks.extend(check_host(engine, &plan, &record).await?);
+                checks.extend(check_containers(engine, plan).await?);
+                checks.extend(check_support_paths(engine, plan).await?);
+                checks.extend(check_host(host, plan, record).await?);
                 Ok(())
             },
         )
         .await?;
-    if checks.iter().any(|c| c.check == "running" && !c.ok) {
+    if checks.iter().any(|c| c.check == CheckId::Running && !c.ok) {
         return Ok(Report { checks });
     }
-    let nodes = probe_nodes(&plan);
+    let nodes = probe_nodes(plan);
     let pid = std::process::id();
     let a = ProbePod::create(engine, &nodes.0.container, &format!("dind-probe-{pid}-a")).await?;
     let b = match ProbePod::create(engine, &nodes.1.container, &format!("dind-probe-{pid}-b")).await
@@ -271,10 +395,7 @@ pub async fn check_network(
             let mut found = vec![pod_to_pod(&a, &b).await?];
             for name in names {
                 let probe = Probe {
-                    engine,
-                    plan: &plan,
-                    record: &record,
-                    options,
+                    run,
                     pod: &a,
                     node: nodes.0,
                 };
@@ -312,10 +433,10 @@ async fn check_containers(engine: &Engine, plan: &ClusterPlan) -> Result<Vec<Che
     for name in names {
         let running = engine.is_running(name).await?;
         checks.push(if running {
-            ok("running", name, "container is running".into())
+            ok(CheckId::Running, name, "container is running".into())
         } else {
             fail(
-                "running",
+                CheckId::Running,
                 name,
                 "container is stopped or missing".into(),
                 format!("`dind up --cluster-id {}` starts or recreates it; `docker logs {name}` tells why it stopped", plan.cluster_id),
@@ -342,13 +463,13 @@ async fn check_support_paths(engine: &Engine, plan: &ClusterPlan) -> Result<Vec<
         .collect();
     checks.push(if servers == [dns64.address.to_string()] {
         ok(
-            "resolver",
+            CheckId::Resolver,
             node,
             format!("/etc/resolv.conf names DNS64 {}", dns64.address),
         )
     } else {
         fail(
-            "resolver",
+            CheckId::Resolver,
             node,
             format!(
                 "/etc/resolv.conf names {servers:?}, not DNS64 {}",
@@ -363,13 +484,13 @@ async fn check_support_paths(engine: &Engine, plan: &ClusterPlan) -> Result<Vec<
     let out = engine.exec(node, &dig).await?;
     checks.push(if out.success() && !out.stdout.trim().is_empty() {
         ok(
-            "node→dns64",
+            CheckId::NodeToDns64,
             &dns64.address.to_string(),
             format!("bind9 answers ({})", out.stdout.trim()),
         )
     } else {
         fail(
-            "node→dns64",
+            CheckId::NodeToDns64,
             &dns64.address.to_string(),
             format!(
                 "no answer: {}",
@@ -388,10 +509,10 @@ async fn check_support_paths(engine: &Engine, plan: &ClusterPlan) -> Result<Vec<
         .exec(node, &["ping", "-6", "-c", "1", "-W", "2", &probe])
         .await?;
     checks.push(if out.success() {
-        ok("node→nat64", &probe, format!("tayga translates (echo to {} answered)", nat64.address_v4))
+        ok(CheckId::NodeToNat64, &probe, format!("tayga translates (echo to {} answered)", nat64.address_v4))
     } else {
         fail(
-            "node→nat64",
+            CheckId::NodeToNat64,
             &probe,
             "no echo reply through the translator".into(),
             format!(
@@ -404,36 +525,23 @@ async fn check_support_paths(engine: &Engine, plan: &ClusterPlan) -> Result<Vec<
 }
 
 /// The host's route to the NAT64 pool and the rules of the direct path.
-async fn check_host(engine: &Engine, plan: &ClusterPlan, record: &Record) -> Result<Vec<Check>> {
+async fn check_host(host: &HostNet, plan: &ClusterPlan, record: &Record) -> Result<Vec<Check>> {
     if plan.host.routes.is_empty() && plan.host.direct_ipv6_sources.is_empty() {
         return Ok(Vec::new());
     }
-    let image = ImageKind::NodeBase.spec();
-    images::ensure(engine, &image, &Progress::hidden().phase("helper image")).await?;
-    let host = HostNet::open(engine, &image.tag, plan.cluster_id).await?;
-    let result = check_host_with(&host, plan, record).await;
-    host.close().await;
-    result
-}
-
-async fn check_host_with(
-    host: &HostNet,
-    plan: &ClusterPlan,
-    record: &Record,
-) -> Result<Vec<Check>> {
     let id = plan.cluster_id;
     let mut checks = Vec::new();
     for route in &plan.host.routes {
         let present = host.has_route(route).await?;
         checks.push(if present {
             ok(
-                "host-route",
+                CheckId::HostRoute,
                 &route.to_string(),
                 "present on the Docker host".into(),
             )
         } else {
             fail(
-                "host-route",
+                CheckId::HostRoute,
                 &route.to_string(),
                 "missing on the Docker host: IPv4 replies cannot find NAT64's pool".into(),
                 format!("`dind up --cluster-id {id}` adds it again"),
@@ -444,8 +552,8 @@ async fn check_host_with(
         return Ok(checks);
     }
     let save = host.ip6tables_save().await?;
-    let daemon_nats = host_rules::daemon_masqueraded(&save, &plan.host.direct_ipv6_sources);
-    let present = host_rules::tagged_rules(&save, &plan.host.rule_tag);
+    let daemon_nats = host::daemon_masqueraded(&save, &plan.host.direct_ipv6_sources);
+    let present = host::tagged_rules(&save, &plan.host.rule_tag);
     let wanted = host_rules::direct_ipv6_rules(&plan.host, &plan.network.bridge, &daemon_nats);
     let missing: Vec<String> = wanted
         .iter()
@@ -455,13 +563,13 @@ async fn check_host_with(
     let egress = record.config.egress_interface.clone().unwrap_or_default();
     checks.push(if missing.is_empty() {
         ok(
-            "host-rules",
+            CheckId::HostRules,
             &plan.host.rule_tag,
             format!("{} rule(s) for direct IPv6 out of {egress}", wanted.len()),
         )
     } else {
         fail(
-            "host-rules",
+            CheckId::HostRules,
             &plan.host.rule_tag,
             format!("missing: {}", missing.join("; ")),
             format!("`dind up --cluster-id {id}` adds them again"),
@@ -470,13 +578,13 @@ async fn check_host_with(
     let forwarding = host.ipv6_forwarding().await?;
     checks.push(if forwarding {
         ok(
-            "host-forwarding",
+            CheckId::HostForwarding,
             "net.ipv6.conf.all.forwarding",
             "on".into(),
         )
     } else {
         fail(
-            "host-forwarding",
+            CheckId::HostForwarding,
             "net.ipv6.conf.all.forwarding",
             "off: the host forwards no IPv6".into(),
             format!("`dind up --cluster-id {id}` switches it on"),
@@ -486,8 +594,8 @@ async fn check_host_with(
 }
 
 /// ip6tables-save prints a rule's matches in its own order; compare them as sets.
-fn same_rule(a: &host_rules::Ip6Rule, b: &host_rules::Ip6Rule) -> bool {
-    let normalize = |r: &host_rules::Ip6Rule| {
+fn same_rule(a: &Ip6Rule, b: &Ip6Rule) -> bool {
+    let normalize = |r: &Ip6Rule| {
         let mut words = r.spec.clone();
         words.sort();
         (r.table.clone(), r.chain.clone(), words)
@@ -504,21 +612,17 @@ async fn pod_to_pod(a: &ProbePod<'_>, b: &ProbePod<'_>) -> Result<Check> {
         if b.address.is_ipv6() { ",ipv6only=0,pf=ip6" } else { "" }
     );
     b.engine.exec_ok(&b.node, &["sh", "-c", &listen]).await?;
-    let mut listening = false;
-    for _ in 0..50 {
-        if b.run(&["ss", "-Hltn", &format!("sport = :{PORT}")])
-            .await?
-            .stdout
-            .contains(PORT)
-        {
-            listening = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    if !listening {
+    let listening = format!(
+        "dind-pod exec {} ss -Hltn 'sport = :{PORT}' | grep -q {PORT}",
+        b.name
+    );
+    let waited = b
+        .engine
+        .wait_ready(&b.node, &["sh", "-c", &listening], LISTEN_TIMEOUT)
+        .await;
+    if waited.is_err() {
         return Ok(fail(
-            "pod→pod",
+            CheckId::PodToPod,
             &target,
             "the probe server never listened".into(),
             "see `dind export logs`".into(),
@@ -530,13 +634,13 @@ async fn pod_to_pod(a: &ProbePod<'_>, b: &ProbePod<'_>) -> Result<Check> {
     let out = a.run(&argv).await?;
     Ok(if out.stdout.trim() == "pong" {
         ok(
-            "pod→pod",
+            CheckId::PodToPod,
             &target,
             format!("{} reached {}", a.address, b.address),
         )
     } else {
         fail(
-            "pod→pod",
+            CheckId::PodToPod,
             &target,
             format!("{} could not reach {}: {}", a.address, b.address, out.stderr.trim()),
             format!("each node needs a route to the other's pod CIDR via its address (`ip route` in {})", a.node),
@@ -546,10 +650,7 @@ async fn pod_to_pod(a: &ProbePod<'_>, b: &ProbePod<'_>) -> Result<Check> {
 
 /// What a name check needs besides the name.
 struct Probe<'a> {
-    engine: &'a Engine,
-    plan: &'a ClusterPlan,
-    record: &'a Record,
-    options: &'a Options,
+    run: &'a Run<'a>,
     pod: &'a ProbePod<'a>,
     node: &'a NodePlan,
 }
@@ -557,23 +658,23 @@ struct Probe<'a> {
 async fn check_name(probe: &Probe<'_>, name: &str) -> Result<Check> {
     let result = observe_name(probe, name).await?;
     Ok(judge_name(
-        probe.plan,
-        &probe.record.config,
+        probe.run.plan,
+        &probe.run.record.config,
         name,
-        probe.options.port,
+        probe.run.options.port,
         result,
     ))
 }
 
 /// Resolves `name` from the pod, its node and the host, and connects from the pod.
 async fn observe_name(probe: &Probe<'_>, name: &str) -> Result<NameResult> {
-    let (engine, plan, config) = (probe.engine, probe.plan, &probe.record.config);
+    let (engine, plan, config) = (probe.run.engine, probe.run.plan, &probe.run.record.config);
     let aaaa = [&DIG[..], &[name, "AAAA"]].concat();
     let pod_aaaa: Vec<Ipv6Addr> = parse_dig(&probe.pod.run(&aaaa).await?.stdout);
     let node_aaaa: Vec<Ipv6Addr> =
         parse_dig(&engine.exec(&probe.node.container, &aaaa).await?.stdout);
     let (host_aaaa, host_a) =
-        host_answers(engine, plan.cluster_id, name, probe.options.host_resolver).await?;
+        host_answers(probe.run.host, name, probe.run.options.host_resolver).await?;
     let prefix = plan.dns64.as_ref().map(|d| d.prefix);
     let expected = expected_answer(
         config.ip_mode,
@@ -591,7 +692,7 @@ async fn observe_name(probe: &Probe<'_>, name: &str) -> Result<NameResult> {
     });
     let tcp_connected = match address {
         Some(address) => {
-            let argv = tcp_connect_argv(address, probe.options.port);
+            let argv = tcp_connect_argv(address, probe.run.options.port);
             let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
             probe.pod.run(&argv).await?.success()
         }
@@ -619,7 +720,7 @@ async fn observe_name(probe: &Probe<'_>, name: &str) -> Result<NameResult> {
         host_a,
         expected,
         tcp_connected,
-        path: address.map(|_| if via_nat64 { "nat64" } else { "direct" }.to_string()),
+        path: address.map(|_| if via_nat64 { Path::Nat64 } else { Path::Direct }),
         nat64_mapping,
     })
 }
@@ -657,13 +758,10 @@ fn judge_name(
         } else {
             "failed"
         },
-        r.path
-            .as_deref()
-            .map(|p| format!(" via {p}"))
-            .unwrap_or_default()
+        r.path.map(|p| format!(" via {p}")).unwrap_or_default()
     );
     let id = plan.cluster_id;
-    let via_nat64 = r.path.as_deref() == Some("nat64");
+    let via_nat64 = r.path == Some(Path::Nat64);
     let hint = if r.expected == Expected::NoAnswer && r.pod_aaaa.is_empty() {
         Some(if config.allow_aaaa {
             format!("{name} has neither A nor AAAA records the cluster can use")
@@ -703,7 +801,7 @@ fn judge_name(
     };
     let passed = r.matches_policy && (r.expected == Expected::NoAnswer || r.tcp_connected);
     Check {
-        check: "reach".into(),
+        check: CheckId::Reach,
         target: format!("{name}:{port}"),
         ok: passed,
         detail,
@@ -714,13 +812,10 @@ fn judge_name(
 
 /// The host's own view of a name, through the helper (host networking, host resolver).
 async fn host_answers(
-    engine: &Engine,
-    cluster_id: u8,
+    host: &HostNet,
     name: &str,
     resolver: Option<IpAddr>,
 ) -> Result<(Vec<Ipv6Addr>, Vec<Ipv4Addr>)> {
-    let image = ImageKind::NodeBase.spec().tag;
-    let host = HostNet::open(engine, &image, cluster_id).await?;
     let server = resolver.map(|r| format!("@{r}"));
     let query = |kind: &'static str| {
         let mut argv: Vec<String> = DIG.iter().map(|s| s.to_string()).collect();
@@ -728,14 +823,9 @@ async fn host_answers(
         argv.extend([name.to_string(), kind.to_string()]);
         argv
     };
-    let result = async {
-        let aaaa = host.run(&query("AAAA")).await?;
-        let a = host.run(&query("A")).await?;
-        Ok::<_, anyhow::Error>((parse_dig(&aaaa.stdout), parse_dig(&a.stdout)))
-    }
-    .await;
-    host.close().await;
-    result
+    let aaaa = host.run(&query("AAAA")).await?;
+    let a = host.run(&query("A")).await?;
+    Ok((parse_dig(&aaaa.stdout), parse_dig(&a.stdout)))
 }
 
 #[cfg(test)]
@@ -821,7 +911,7 @@ mod tests {
 
     fn seen(
         pod: &str,
-        path: Option<&str>,
+        path: Option<Path>,
         tcp: bool,
         expected: Expected,
         matches: bool,
@@ -835,7 +925,7 @@ mod tests {
             expected,
             matches_policy: matches,
             tcp_connected: tcp,
-            path: path.map(str::to_string),
+            path,
             nat64_mapping: None,
         }
     }
@@ -846,7 +936,7 @@ mod tests {
         let judge = |r| judge_name(&plan, &config, "dual.example.test", 80, r);
         let good = judge(seen(
             "fd00:ee::10",
-            Some("direct"),
+            Some(Path::Direct),
             true,
             Expected::RealAaaa,
             true,
@@ -854,7 +944,7 @@ mod tests {
         assert!(good.ok && good.hint.is_none(), "{good:?}");
         let direct = judge(seen(
             "fd00:ee::10",
-            Some("direct"),
+            Some(Path::Direct),
             false,
             Expected::RealAaaa,
             true,
@@ -866,7 +956,7 @@ mod tests {
             .contains("host rules tagged dind:cluster=0 (FORWARD, MASQUERADE out of eth0)"));
         let nat64 = judge(seen(
             "fd00:10:64:ff9b::c612:a",
-            Some("nat64"),
+            Some(Path::Nat64),
             false,
             Expected::Synthesized,
             true,
@@ -879,7 +969,7 @@ mod tests {
             .contains("the pod got no answer: check DNS64 (fd00:20::100)"));
         let wrong = judge(seen(
             "fd00:10:64:ff9b::c612:a",
-            Some("nat64"),
+            Some(Path::Nat64),
             true,
             Expected::RealAaaa,
             false,
@@ -889,8 +979,46 @@ mod tests {
     }
 
     #[test]
+    fn check_ids_and_paths_print_their_stable_names() {
+        let names: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "running",
+                "resolver",
+                "node→dns64",
+                "node→nat64",
+                "host-route",
+                "host-rules",
+                "host-forwarding",
+                "pod→pod",
+                "reach"
+            ]
+        );
+        for id in CheckId::ALL {
+            assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
+            assert_eq!(id.to_string(), id.as_str());
+        }
+        assert_eq!(serde_json::to_value(Path::Nat64).unwrap(), "nat64");
+        assert_eq!(serde_json::to_value(Path::Direct).unwrap(), "direct");
+        let check = fail(
+            CheckId::NodeToDns64,
+            "fd00:20::100",
+            "no answer".into(),
+            "look".into(),
+        );
+        let json = serde_json::to_value(&check).unwrap();
+        assert_eq!(json["check"], "node→dns64");
+        let table = Report {
+            checks: vec![check],
+        }
+        .render_table();
+        assert!(table.starts_with("✗ node→dns64 fd00:20::100 "), "{table}");
+    }
+
+    #[test]
     fn rules_compare_regardless_of_match_order() {
-        let a = host_rules::Ip6Rule {
+        let a = Ip6Rule {
             table: "nat".into(),
             chain: "POSTROUTING".into(),
             spec: ["-s", "fd00:20::/64", "-o", "eth0", "-j", "MASQUERADE"]

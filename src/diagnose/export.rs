@@ -7,7 +7,7 @@
 use crate::engine::docker::Engine;
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
-use crate::labels::{self, role};
+use crate::labels::{self, Role};
 use crate::plan;
 use crate::progress::Progress;
 use crate::render::kubeadm;
@@ -45,7 +45,7 @@ enum Source {
 
 /// The files exported for a container of `role`, in writing order (the log-derived ones
 /// come after logs.txt).
-fn layout(role: &str, kubernetes: bool) -> Vec<(&'static str, Source)> {
+fn layout(role: Option<Role>, kubernetes: bool) -> Vec<(&'static str, Source)> {
     let exec = |cmds: &[&[&'static str]]| Source::Exec(cmds.iter().map(|c| c.to_vec()).collect());
     let mut files = vec![
         ("logs.txt", Source::Logs),
@@ -60,7 +60,7 @@ fn layout(role: &str, kubernetes: bool) -> Vec<(&'static str, Source)> {
         ("ip6tables.txt", exec(&[&["ip6tables-save"]])),
     ];
     match role {
-        role::NAT64 => files.extend([
+        Some(Role::Nat64) => files.extend([
             ("tayga.conf", Source::File("/etc/tayga.conf".into())),
             (
                 "dynamic.map",
@@ -68,13 +68,13 @@ fn layout(role: &str, kubernetes: bool) -> Vec<(&'static str, Source)> {
             ),
             ("mappings.txt", Source::TaygaMappings),
         ]),
-        role::DNS64 => files.extend([
+        Some(Role::Dns64) => files.extend([
             ("named.conf", Source::File("/etc/bind/named.conf".into())),
             ("querylog-sample.txt", Source::QueryLog),
         ]),
         _ => {}
     }
-    if kubernetes && (role == role::MASTER || role == role::WORKER) {
+    if kubernetes && matches!(role, Some(Role::Master | Role::Worker)) {
         files.extend([
             (
                 "kubelet.log",
@@ -99,7 +99,7 @@ fn layout(role: &str, kubernetes: bool) -> Vec<(&'static str, Source)> {
                 Source::File(kubeadm::KUBELET_RESOLV_PATH.into()),
             ),
         ]);
-        if role == role::MASTER {
+        if role == Some(Role::Master) {
             files.push((
                 "kubectl-get.txt",
                 exec(&[
@@ -173,14 +173,14 @@ pub async fn export_logs(
 ) -> Result<Written> {
     let id = cluster_id.to_string();
     let filter = [(labels::CLUSTER, id.as_str())];
-    let containers: Vec<(String, String)> = engine
+    let containers: Vec<(String, Option<Role>)> = engine
         .containers_with(&filter)
         .await?
         .into_iter()
         .filter_map(|c| {
-            let role = c.labels?.get(labels::ROLE).cloned().unwrap_or_default();
+            let role = Role::of(&c.labels?);
             let name = c.names?.first()?.trim_start_matches('/').to_string();
-            (role != role::HOST_HELPER).then_some((name, role))
+            (role != Some(Role::HostHelper)).then_some((name, role))
         })
         .collect();
     let record = find_record(engine, cluster_id).await?;
@@ -209,7 +209,7 @@ pub async fn export_logs(
             try_join_all(
                 containers
                     .iter()
-                    .map(|(name, role)| export_container(engine, &dir, name, role, kubernetes)),
+                    .map(|(name, role)| export_container(engine, &dir, name, *role, kubernetes)),
             ),
         )
         .await?;
@@ -281,7 +281,7 @@ async fn export_container(
     engine: &Engine,
     dir: &Path,
     name: &str,
-    role: &str,
+    role: Option<Role>,
     kubernetes: bool,
 ) -> Result<()> {
     let out = dir.join(name);
@@ -383,16 +383,13 @@ async fn export_host(engine: &Engine, cluster_id: u8, dir: &Path) -> Result<()> 
         );
         vec![why; names.len()]
     } else {
-        match HostNet::open(engine, &image, cluster_id).await {
-            Err(err) => {
-                vec![format!("dind could not inspect the Docker host: {err:#}\n"); names.len()]
-            }
-            Ok(host) => {
-                let contents = host_files(&host, cluster_id).await;
-                host.close().await;
-                contents
-            }
-        }
+        let contents = HostNet::with(engine, &image, cluster_id, async |host| {
+            Ok(host_files(host, cluster_id).await)
+        })
+        .await;
+        contents.unwrap_or_else(|err| {
+            vec![format!("dind could not inspect the Docker host: {err:#}\n"); names.len()]
+        })
     };
     for (name, text) in names.iter().zip(contents) {
         write(&dir.join(name), text).await?;
@@ -459,7 +456,7 @@ fn write_archive(dir: &Path, archive: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn names(role: &str) -> Vec<&'static str> {
+    fn names(role: Option<Role>) -> Vec<&'static str> {
         layout(role, false)
             .into_iter()
             .map(|(name, _)| name)
@@ -481,14 +478,19 @@ mod tests {
             "kubelet-resolv.conf",
         ];
         assert_eq!(
-            kube(role::WORKER),
-            [&names(role::WORKER)[..], &node_extra].concat()
+            kube(Some(Role::Worker)),
+            [&names(Some(Role::Worker))[..], &node_extra].concat()
         );
         assert_eq!(
-            kube(role::MASTER),
-            [&names(role::MASTER)[..], &node_extra, &["kubectl-get.txt"]].concat()
+            kube(Some(Role::Master)),
+            [
+                &names(Some(Role::Master))[..],
+                &node_extra,
+                &["kubectl-get.txt"]
+            ]
+            .concat()
         );
-        assert_eq!(kube(role::NAT64), names(role::NAT64));
+        assert_eq!(kube(Some(Role::Nat64)), names(Some(Role::Nat64)));
     }
 
     #[test]
@@ -502,34 +504,34 @@ mod tests {
             "iptables.txt",
             "ip6tables.txt",
         ];
-        assert_eq!(names(role::WORKER), common);
-        assert_eq!(names(role::MASTER), common);
+        assert_eq!(names(Some(Role::Worker)), common);
+        assert_eq!(names(Some(Role::Master)), common);
         assert_eq!(
-            names(role::NAT64),
+            names(Some(Role::Nat64)),
             [&common[..], &["tayga.conf", "dynamic.map", "mappings.txt"]].concat()
         );
         assert_eq!(
-            names(role::DNS64),
+            names(Some(Role::Dns64)),
             [&common[..], &["named.conf", "querylog-sample.txt"]].concat()
         );
     }
 
     #[test]
     fn the_log_derived_files_come_after_the_logs() {
-        for role in [role::NAT64, role::DNS64] {
+        for role in [Some(Role::Nat64), Some(Role::Dns64)] {
             let files = layout(role, false);
             let logs = files.iter().position(|(_, s)| *s == Source::Logs).unwrap();
             let derived = files
                 .iter()
                 .position(|(_, s)| matches!(s, Source::TaygaMappings | Source::QueryLog))
                 .unwrap();
-            assert!(logs < derived, "{role}");
+            assert!(logs < derived, "{role:?}");
         }
     }
 
     #[test]
     fn the_tayga_files_are_where_tayga_keeps_them() {
-        let files = layout(role::NAT64, false);
+        let files = layout(Some(Role::Nat64), false);
         assert!(files.contains(&(
             "dynamic.map",
             Source::File("/var/spool/tayga/dynamic.map".into())

@@ -191,7 +191,8 @@ impl Engine {
         Ok(outcome)
     }
 
-    async fn start_and_wait(&self, id: &str, what: &str) -> Result<(i64, String)> {
+    /// Starts a created container and waits for its exit code and output.
+    pub(crate) async fn start_and_wait(&self, id: &str, what: &str) -> Result<(i64, String)> {
         self.docker
             .start_container(id, None)
             .await

@@ -2,54 +2,57 @@
 //! through a short-lived helper container with host networking, so they land on the host
 //! that runs the daemon, not on the machine that runs `dind`.
 
+mod helper;
+mod save;
+
+pub use helper::{remove_listed_helpers, remove_stray_helpers, removing_helpers, Interrupted};
+pub use save::Backend;
+pub(crate) use save::{daemon_masqueraded, daemon_masquerades, tagged_rules};
+
 use crate::engine::docker::{first_lines, Engine, ExecOutput};
 use crate::plan::Route;
 use crate::render::containers::{self, host_helper};
-use crate::render::host_rules::{choose_backend, tagged_rules, Backend, Ip6Rule};
+use crate::render::host_rules::Ip6Rule;
 use anyhow::{bail, Context, Result};
-use std::sync::atomic::{AtomicU32, Ordering};
+use futures_util::FutureExt;
+use helper::Helper;
+use save::choose_backend;
+use std::panic::AssertUnwindSafe;
 
 pub use crate::render::containers::Privilege;
 
-pub struct HostHelper {
-    engine: Engine,
-    name: String,
+/// A running helper with host networking, for commands on the Docker host.
+struct HostHelper {
+    container: Helper,
 }
 
-static HELPER_SEQ: AtomicU32 = AtomicU32::new(0);
-
 impl HostHelper {
-    pub async fn start(
+    async fn start(
         engine: &Engine,
         image: &str,
         cluster_id: u8,
         privilege: Privilege,
     ) -> Result<HostHelper> {
-        let name = format!(
-            "dind-host-helper-{cluster_id}-{}-{}",
-            std::process::id(),
-            HELPER_SEQ.fetch_add(1, Ordering::Relaxed)
-        );
-        engine
-            .create(&host_helper(&name, image, cluster_id, privilege))
-            .await
-            .with_context(|| format!("cannot create the host helper container from {image}"))?;
-        let helper = HostHelper {
-            engine: engine.clone(),
-            name,
-        };
-        if let Err(err) = engine.start(&helper.name).await {
-            helper.remove().await;
+        let container = Helper::create(engine, |name| {
+            host_helper(name, image, cluster_id, privilege)
+        })
+        .await
+        .with_context(|| format!("cannot create the host helper container from {image}"))?;
+        if let Err(err) = engine.start(&container.name).await {
+            container.remove().await;
             return Err(err).context("cannot start the host helper container");
         }
-        Ok(helper)
+        Ok(HostHelper { container })
     }
 
-    pub async fn run(&self, argv: &[&str]) -> Result<ExecOutput> {
-        self.engine.exec(&self.name, argv).await
+    async fn run(&self, argv: &[&str]) -> Result<ExecOutput> {
+        self.container
+            .engine()
+            .exec(&self.container.name, argv)
+            .await
     }
 
-    pub async fn run_ok(&self, argv: &[&str]) -> Result<String> {
+    async fn run_ok(&self, argv: &[&str]) -> Result<String> {
         let out = self.run(argv).await?;
         if !out.success() {
             bail!(
@@ -61,8 +64,8 @@ impl HostHelper {
         Ok(out.stdout)
     }
 
-    pub async fn remove(self) {
-        let _ = self.engine.remove_container(&self.name).await;
+    async fn remove(self) {
+        self.container.remove().await;
     }
 }
 
@@ -73,12 +76,35 @@ pub struct HostNet {
 }
 
 impl HostNet {
-    pub async fn open(engine: &Engine, image: &str, cluster_id: u8) -> Result<HostNet> {
-        let helper = HostHelper::start(engine, image, cluster_id, Privilege::NetAdmin).await?;
-        Ok(HostNet {
+    /// Runs `work` with the Docker host's network, through one helper container that is
+    /// removed afterwards however `work` ends: returning, failing, panicking or dropped.
+    pub async fn with<T>(
+        engine: &Engine,
+        image: &str,
+        cluster_id: u8,
+        work: impl AsyncFnOnce(&HostNet) -> Result<T>,
+    ) -> Result<T> {
+        Self::with_privilege(engine, image, cluster_id, Privilege::NetAdmin, work).await
+    }
+
+    async fn with_privilege<T>(
+        engine: &Engine,
+        image: &str,
+        cluster_id: u8,
+        privilege: Privilege,
+        work: impl AsyncFnOnce(&HostNet) -> Result<T>,
+    ) -> Result<T> {
+        let helper = HostHelper::start(engine, image, cluster_id, privilege).await?;
+        let host = HostNet {
             helper,
             backend: tokio::sync::OnceCell::new(),
-        })
+        };
+        let outcome = AssertUnwindSafe(work(&host)).catch_unwind().await;
+        host.helper.remove().await;
+        match outcome {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     /// The host's iptables backend, found on first use (four `*-save` runs).
@@ -103,10 +129,6 @@ impl HostNet {
             saves.push(text);
         }
         Ok(choose_backend(&saves[0], &saves[1]))
-    }
-
-    pub async fn close(self) {
-        self.helper.remove().await;
     }
 
     pub async fn interface_exists(&self, name: &str) -> Result<bool> {
@@ -259,16 +281,18 @@ pub async fn set_ipv6_forwarding(
     cluster_id: u8,
     on: bool,
 ) -> Result<()> {
-    let helper = HostHelper::start(engine, image, cluster_id, Privilege::Sysctl).await?;
     let value = if on { "1" } else { "0" };
     let script = format!(
         "mount -o remount,rw /proc/sys && echo {value} > /proc/sys/net/ipv6/conf/all/forwarding"
     );
-    let result = helper.run_ok(&["sh", "-c", &script]).await;
-    helper.remove().await;
-    result
-        .map(|_| ())
-        .context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
+    HostNet::with_privilege(engine, image, cluster_id, Privilege::Sysctl, async |host| {
+        host.helper
+            .run_ok(&["sh", "-c", &script])
+            .await
+            .map(|_| ())
+            .context("cannot set net.ipv6.conf.all.forwarding on the Docker host")
+    })
+    .await
 }
 
 impl HostNet {
@@ -285,13 +309,16 @@ impl HostNet {
 /// Whether the Docker host has the character device /dev/net/tun, which NAT64 needs. One
 /// short-lived container sees the host's /dev read-only, with no network and no capability.
 pub async fn has_tun(engine: &Engine, image: &str, cluster_id: u8) -> Result<bool> {
-    let name = format!(
-        "dind-host-helper-{cluster_id}-{}-{}",
-        std::process::id(),
-        HELPER_SEQ.fetch_add(1, Ordering::Relaxed)
-    );
-    let probe = containers::tun_probe(&name, image, cluster_id);
-    match engine.run_to_end(&probe, "the tun probe container").await? {
+    let probe = Helper::create(engine, |name| {
+        containers::tun_probe(name, image, cluster_id)
+    })
+    .await
+    .with_context(|| format!("cannot create the tun probe container from {image}"))?;
+    let result = engine
+        .start_and_wait(&probe.name, "the tun probe container")
+        .await;
+    probe.remove().await;
+    match result? {
         (0, _) => Ok(true),
         // `test` said no.
         (1, _) => Ok(false),

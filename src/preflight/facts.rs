@@ -4,12 +4,12 @@
 use super::routes::{default_dev, parse_routes, HostRoute};
 use crate::config::Config;
 use crate::engine::docker::Engine;
+use crate::engine::host::Backend;
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
 use crate::labels;
 use crate::plan::ClusterPlan;
 use crate::progress::Phase;
-use crate::render::host_rules::Backend;
 use anyhow::Result;
 use ipnet::IpNet;
 
@@ -137,10 +137,10 @@ pub async fn gather(
 }
 
 async fn host_net_facts(engine: &Engine, image: &str, config: &Config) -> Result<HostNetFacts> {
-    let host = HostNet::open(engine, image, config.cluster_id).await?;
-    let facts = read_host(&host, config).await;
-    host.close().await;
-    facts
+    HostNet::with(engine, image, config.cluster_id, async |host| {
+        read_host(host, config).await
+    })
+    .await
 }
 
 async fn read_host(host: &HostNet, config: &Config) -> Result<HostNetFacts> {

@@ -4,8 +4,8 @@
 use super::facts::{DockerNetwork, Egress, HostFacts, HostNetFacts};
 use super::routes::{has_default, HostRoute};
 use crate::config::{Config, IpMode};
+use crate::engine::host::{daemon_masquerades, Backend};
 use crate::plan::ClusterPlan;
-use crate::render::host_rules::{daemon_masquerades, Backend};
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
 use std::fmt;

@@ -222,10 +222,11 @@ pub async fn report(
             None => Default::default(),
         };
         let host_rules = if helper_present && read_host_rules {
-            let host = HostNet::open(engine, &helper_image, id).await?;
-            let rules = host.list_tagged_rules(&plan::rule_tag(id)).await;
-            host.close().await;
-            Some(rules?.iter().map(|r| r.display()).collect())
+            let rules = HostNet::with(engine, &helper_image, id, async |host| {
+                host.list_tagged_rules(&plan::rule_tag(id)).await
+            })
+            .await?;
+            Some(rules.iter().map(|r| r.display()).collect())
         } else {
             None
         };

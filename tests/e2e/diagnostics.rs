@@ -684,3 +684,197 @@ async fn status_and_down_refuse_a_forged_record_label_without_a_panic() {
     assert_eq!(cluster_objects(&engine, 57).await, (0, 0));
     assert_eq!(cluster_objects(&engine, 58).await, (0, 0));
 }
+
+/// Names of cluster `id`'s host helper containers, with their owner labels.
+async fn helpers_of(engine: &Engine, id: u8) -> Vec<(String, String)> {
+    let id = id.to_string();
+    let filter = [
+        (dind::labels::CLUSTER, id.as_str()),
+        (
+            dind::labels::ROLE,
+            dind::labels::Role::HostHelper.as_label(),
+        ),
+    ];
+    engine
+        .containers_with(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            let owner = c
+                .labels
+                .unwrap_or_default()
+                .get(dind::labels::OWNER)
+                .cloned()
+                .unwrap_or_default();
+            let name = c.names.unwrap_or_default().join(",");
+            (name, owner)
+        })
+        .collect()
+}
+
+async fn node_base_image(engine: &Engine) -> String {
+    let base = dind::engine::images::ImageKind::NodeBase.spec();
+    dind::progress::Progress::hidden()
+        .run("build", async |phase| {
+            dind::engine::images::ensure(engine, &base, phase).await
+        })
+        .await
+        .expect("node base image");
+    base.tag
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_helper_is_removed_after_an_error_a_panic_and_a_dropped_future() {
+    use dind::engine::host::HostNet;
+    const ID: u8 = 59;
+    let _serial = serial().await;
+    let engine = engine().await;
+    let image = node_base_image(&engine).await;
+    assert!(
+        helpers_of(&engine, ID).await.is_empty(),
+        "a leftover helper"
+    );
+
+    let err = HostNet::with(&engine, &image, ID, async |host| -> anyhow::Result<()> {
+        assert_eq!(helpers_of(&engine, ID).await.len(), 1, "the helper runs");
+        host.run(&["ip".to_string(), "link".to_string()]).await?;
+        anyhow::bail!("failed on purpose")
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.to_string(), "failed on purpose");
+    assert_eq!(helpers_of(&engine, ID).await, [], "removed after an error");
+
+    let (panicking_engine, panicking_image) = (engine.clone(), image.clone());
+    let panicked = tokio::spawn(async move {
+        HostNet::with(
+            &panicking_engine,
+            &panicking_image,
+            ID,
+            async |_| -> anyhow::Result<()> { panic!("panicked on purpose") },
+        )
+        .await
+    })
+    .await
+    .unwrap_err();
+    assert!(panicked.is_panic());
+    assert_eq!(helpers_of(&engine, ID).await, [], "removed after a panic");
+
+    // What a Ctrl-C or a failed sibling in a join does: the future is dropped mid-use.
+    let (started, running) = tokio::sync::oneshot::channel();
+    let work = HostNet::with(&engine, &image, ID, async |_| -> anyhow::Result<()> {
+        let _ = started.send(());
+        std::future::pending().await
+    });
+    tokio::select! {
+        _ = work => panic!("the work never ends"),
+        _ = running => {}
+    }
+    // The drop removes the container in a task of its own; wait for it, up to a deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !helpers_of(&engine, ID).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a dropped helper was not removed: {:?}",
+            helpers_of(&engine, ID).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_check_network_leaves_no_helper_and_up_removes_strays() {
+    const ID: u8 = 60;
+    let _serial = serial().await;
+    let _wan = Wan::start().await.expect("simulated Internet");
+    let engine = engine().await;
+    let image = node_base_image(&engine).await;
+
+    // A helper of a dind process that was killed: its owner is a pid that has exited.
+    let mut gone = std::process::Command::new("true")
+        .spawn()
+        .expect("true runs");
+    let gone_pid = gone.id();
+    gone.wait().expect("true ends");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let stray = "dind-host-helper-60-e2e-stray";
+    engine.remove_container(stray).await.unwrap();
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image.clone()),
+        entrypoint: Some(vec!["sleep".into()]),
+        cmd: Some(vec!["infinity".into()]),
+        labels: Some(std::collections::HashMap::from([
+            (dind::labels::CLUSTER.to_string(), ID.to_string()),
+            (
+                dind::labels::ROLE.to_string(),
+                dind::labels::Role::HostHelper.as_label().to_string(),
+            ),
+            (
+                dind::labels::OWNER.to_string(),
+                format!("{}/{gone_pid}", host.trim()),
+            ),
+        ])),
+        ..Default::default()
+    };
+    let named = bollard::query_parameters::CreateContainerOptionsBuilder::default()
+        .name(stray)
+        .build();
+    docker()
+        .await
+        .create_container(Some(named), body)
+        .await
+        .unwrap();
+    assert_eq!(helpers_of(&engine, ID).await.len(), 1);
+
+    let cluster = Cluster::up(ID, &["--nat64-v4-prefix", NAT64, "--nodes", "0"]).expect("dind up");
+    assert_eq!(
+        helpers_of(&engine, ID).await,
+        [],
+        "up removed the stray helper"
+    );
+
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dind"));
+    for var in dind::config::env_var_names() {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .args([
+            "check",
+            "network",
+            "--cluster-id",
+            "60",
+            "--host-resolver",
+            WAN_V4,
+            "v4only.example.test",
+            "dual.example.test",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("dind check network runs");
+    let owner = format!("{}/{}", host.trim(), child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let helpers = helpers_of(&engine, ID).await;
+        if helpers.iter().any(|(_, o)| *o == owner) {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "check network ended before its helper was seen"
+        );
+        assert!(std::time::Instant::now() < deadline, "no helper appeared");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    sh(&["kill", "-INT", &child.id().to_string()]).expect("SIGINT");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert_eq!(helpers_of(&engine, ID).await, [], "no helper outlives dind");
+    drop(cluster);
+    assert_eq!(cluster_objects(&engine, ID).await, (0, 0));
+}

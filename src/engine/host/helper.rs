@@ -1,0 +1,225 @@
+//! The life of a host helper container: it is removed when its handle is done with, on
+//! success, on error, on panic and when its future is dropped (a Ctrl-C, a failed sibling in
+//! a join). Every helper of this process is also listed here until it is gone, so that
+//! [`removing_helpers`] can remove what a dropped handle could not before the process ends,
+//! and each carries an owner label, so that a later run removes the strays of a killed one.
+
+use crate::engine::docker::Engine;
+use crate::labels::{self, Role};
+use crate::render::containers::ContainerSpec;
+use anyhow::Result;
+use futures_util::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The helpers of this process not yet removed, by container name.
+static LIVE: Mutex<Vec<(String, Engine)>> = Mutex::new(Vec::new());
+
+static HELPER_SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A helper container, removed by [`Helper::remove`] or, failing that, when dropped.
+pub(crate) struct Helper {
+    engine: Engine,
+    pub(crate) name: String,
+    removed: bool,
+}
+
+impl Helper {
+    /// Creates (does not start) a helper from the spec `render` makes for its name; the spec
+    /// gets this process as its owner.
+    pub(crate) async fn create(
+        engine: &Engine,
+        render: impl FnOnce(&str) -> ContainerSpec,
+    ) -> Result<Helper> {
+        let name = format!(
+            "dind-host-helper-{}-{}",
+            std::process::id(),
+            HELPER_SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut spec = render(&name);
+        spec.labels
+            .insert(labels::OWNER.to_string(), owner(std::process::id()));
+        // Listed before it exists: a create cut short by a Ctrl-C is swept up as well.
+        lock_live().push((name.clone(), engine.clone()));
+        let helper = Helper {
+            engine: engine.clone(),
+            name,
+            removed: false,
+        };
+        engine.create(&spec).await?;
+        Ok(helper)
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) async fn remove(mut self) {
+        self.removed = true;
+        remove_listed(&self.engine, &self.name).await;
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        // Dropped mid-use. Docker is only reachable asynchronously, so the removal runs as a
+        // task; the name stays listed until it is done, for `removing_helpers` to finish.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (engine, name) = (self.engine.clone(), self.name.clone());
+            runtime.spawn(async move { remove_listed(&engine, &name).await });
+        }
+    }
+}
+
+fn lock_live() -> std::sync::MutexGuard<'static, Vec<(String, Engine)>> {
+    // A panic while the list was held cannot leave it half-changed: keep using it.
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes `name`; unlists it once Docker confirms, so a failed removal is retried at exit.
+async fn remove_listed(engine: &Engine, name: &str) {
+    if engine.remove_container(name).await.is_ok() {
+        lock_live().retain(|(listed, _)| listed != name);
+    }
+}
+
+fn owner(pid: u32) -> String {
+    format!("{}/{pid}", this_host().unwrap_or_default())
+}
+
+fn this_host() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    Some(name.trim().to_string()).filter(|n| !n.is_empty())
+}
+
+/// Whether a helper whose owner label is `owner` is a stray: made on this machine by a
+/// process that is gone, or made by a dind that set no owner. Without /proc (not Linux)
+/// nothing can be told, and nothing is a stray.
+pub(crate) fn is_stray(
+    owner: Option<&str>,
+    this_host: Option<&str>,
+    alive: impl Fn(u32) -> bool,
+) -> bool {
+    let Some(owner) = owner else {
+        return true;
+    };
+    let Some((host, pid)) = owner.rsplit_once('/') else {
+        return true;
+    };
+    match (this_host, pid.parse::<u32>()) {
+        (Some(this), Ok(pid)) => host == this && !alive(pid),
+        _ => false,
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes cluster `cluster_id`'s helpers whose dind process is gone (killed before it
+/// could remove them); the names removed.
+pub async fn remove_stray_helpers(engine: &Engine, cluster_id: u8) -> Result<Vec<String>> {
+    let id = cluster_id.to_string();
+    let here = this_host();
+    let mut removed = Vec::new();
+    for container in engine
+        .containers_with(&[
+            (labels::CLUSTER, &id),
+            (labels::ROLE, Role::HostHelper.as_label()),
+        ])
+        .await?
+    {
+        let labels = container.labels.unwrap_or_default();
+        if !is_stray(
+            labels.get(labels::OWNER).map(String::as_str),
+            here.as_deref(),
+            process_alive,
+        ) {
+            continue;
+        }
+        let Some(name) = container.names.unwrap_or_default().into_iter().next() else {
+            continue;
+        };
+        let name = name.trim_start_matches('/').to_string();
+        engine.remove_container(&name).await?;
+        removed.push(name);
+    }
+    Ok(removed)
+}
+
+/// The command was stopped by SIGINT (Ctrl-C).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// Runs a whole command and then removes every helper it left: the command may have
+/// panicked or been stopped by Ctrl-C (SIGINT; the command's future is dropped and the
+/// command fails with [`Interrupted`]). A panic is resumed after the cleanup. A second
+/// Ctrl-C, or 20 s, cuts the cleanup short.
+pub async fn removing_helpers<T>(command: impl Future<Output = Result<T>>) -> Result<T> {
+    let outcome = tokio::select! {
+        outcome = AssertUnwindSafe(command).catch_unwind() => outcome,
+        _ = tokio::signal::ctrl_c() => Ok(Err(Interrupted.into())),
+    };
+    tokio::select! {
+        _ = tokio::time::timeout(Duration::from_secs(20), remove_listed_helpers()) => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Removes every helper of this process that is still listed.
+pub async fn remove_listed_helpers() {
+    let listed = lock_live().clone();
+    futures_util::future::join_all(
+        listed
+            .iter()
+            .map(|(name, engine)| remove_listed(engine, name)),
+    )
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strays_are_helpers_of_gone_processes_on_this_host() {
+        let alive = |pid: u32| pid == 42;
+        let cases = [
+            (Some("box/7"), Some("box"), true),
+            (Some("box/42"), Some("box"), false),
+            (Some("other/7"), Some("box"), false),
+            (Some("/7"), Some("box"), false),
+            (Some("box/7"), None, false),
+            (Some("box/not-a-pid"), Some("box"), false),
+            (Some("no-pid"), Some("box"), true),
+            (None, Some("box"), true),
+            (None, None, true),
+        ];
+        for (owner, host, stray) in cases {
+            assert_eq!(is_stray(owner, host, alive), stray, "{owner:?} on {host:?}");
+        }
+    }
+
+    #[test]
+    fn owner_names_this_process() {
+        let owner = owner(std::process::id());
+        let (_, pid) = owner.rsplit_once('/').expect("HOST/PID");
+        assert_eq!(pid, std::process::id().to_string());
+        assert!(!is_stray(
+            Some(&owner),
+            this_host().as_deref(),
+            process_alive
+        ));
+    }
+}
