@@ -4,6 +4,7 @@
 //! [`removing_helpers`] can remove what a dropped handle could not before the process ends,
 //! and each carries an owner label, so that a later run removes the strays of a killed one.
 
+use crate::engine::backoff::Backoff;
 use crate::engine::docker::Engine;
 use crate::labels::{self, Role};
 use crate::render::containers::ContainerSpec;
@@ -82,10 +83,19 @@ fn lock_live() -> std::sync::MutexGuard<'static, Vec<(String, Engine)>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Removes `name`; unlists it once Docker confirms, so a failed removal is retried at exit.
+/// Removes `name`; unlists it once Docker no longer has it, so a failed removal is retried
+/// at exit. A removal already under way elsewhere (Docker answers 409) is not taken as done:
+/// that one may be a dropped helper's task, which ends with the process.
 async fn remove_listed(engine: &Engine, name: &str) {
-    if engine.remove_container(name).await.is_ok() {
-        lock_live().retain(|(listed, _)| listed != name);
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(500));
+    for _ in 0..40 {
+        if engine.remove_container(name).await.is_ok()
+            && matches!(engine.inspect_container(name).await, Ok(None))
+        {
+            lock_live().retain(|(listed, _)| listed != name);
+            return;
+        }
+        backoff.wait().await;
     }
 }
 
