@@ -22,7 +22,7 @@ use std::time::Duration;
     version,
     about = "IPv6-first local Kubernetes test clusters in Docker, with DNS64/NAT64"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -125,11 +125,11 @@ struct BuildArgs {
 /// Settings of a cluster. Precedence: flag > environment > config file > default. The
 /// flags are built from the settings table (`config::SETTINGS`), each with its help.
 #[derive(Clone, Debug, Default)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// YAML config file; `-` reads stdin.
-    pub config: Option<String>,
+    pub(crate) config: Option<String>,
     /// The settings given as flags.
-    pub flags: Layer,
+    pub(crate) flags: Layer,
 }
 
 const CONFIG_FILE_ARG: &str = "config";
@@ -238,7 +238,7 @@ struct StatusArgs {
 
 impl ConfigArgs {
     /// All four layers merged and validated.
-    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+    pub(crate) fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let file = match &self.config {
             None => Layer::default(),
             Some(path) => {

@@ -37,7 +37,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub(crate) const ALL: [Role; 7] = [
         Role::Network,
         Role::Dns64,
         Role::Nat64,
@@ -61,7 +61,7 @@ impl Role {
     }
 
     /// The role in a label map; None when the label is absent or holds no known role.
-    pub fn of(labels: &HashMap<String, String>) -> Option<Role> {
+    pub(crate) fn of(labels: &HashMap<String, String>) -> Option<Role> {
         labels.get(ROLE)?.parse().ok()
     }
 }
@@ -99,7 +99,7 @@ impl From<crate::plan::Role> for Role {
 
 /// The schema of the [`RECORD`] label this dind writes and reads. Records written before the
 /// label carried a version are version 1.
-pub const RECORD_VERSION: u32 = 1;
+pub(crate) const RECORD_VERSION: u32 = 1;
 
 /// What `up` decided, beyond the configuration itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,7 +146,7 @@ fn first_version() -> serde_json::Value {
 
 /// Why a record label cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RecordError {
+pub(crate) enum RecordError {
     #[error("it is not a dind record ({0})")]
     Unreadable(String),
     #[error("its version {0} is not a record version")]
@@ -177,7 +177,9 @@ impl Record {
 
     /// The record in `labels`, if any, decoded and checked: its version is one this dind
     /// reads and its configuration passes [`check_config`].
-    pub fn from_labels(labels: &HashMap<String, String>) -> Result<Option<Record>, RecordError> {
+    pub(crate) fn from_labels(
+        labels: &HashMap<String, String>,
+    ) -> Result<Option<Record>, RecordError> {
         labels
             .get(RECORD)
             .map(|json| Record::decode(json))
@@ -205,7 +207,7 @@ impl Record {
 
 /// The Docker object a label was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Holder {
+pub(crate) enum Holder {
     Container(String),
     Network(String),
 }
@@ -221,7 +223,7 @@ impl fmt::Display for Holder {
 
 /// What is wrong with one label of one Docker object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LabelProblem {
+pub(crate) enum LabelProblem {
     #[error(transparent)]
     Record(#[from] RecordError),
     #[error("'{0}' is not a cluster id from 0 to 254")]
@@ -231,12 +233,12 @@ pub enum LabelProblem {
 /// A label dind cannot use, the object that holds it, and how to get rid of it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the label {label} of {holder} is unusable: {problem}; {}", self.hint())]
-pub struct LabelError {
-    pub holder: Holder,
-    pub label: &'static str,
+pub(crate) struct LabelError {
+    pub(crate) holder: Holder,
+    pub(crate) label: &'static str,
     /// The cluster the object is labelled as, when that label is readable.
-    pub cluster_id: Option<u8>,
-    pub problem: LabelProblem,
+    pub(crate) cluster_id: Option<u8>,
+    pub(crate) problem: LabelProblem,
 }
 
 impl LabelError {
@@ -258,7 +260,7 @@ impl LabelError {
 }
 
 /// The cluster id a label map names; Ok(None) without a cluster label.
-pub fn cluster_id_of(labels: &HashMap<String, String>) -> Result<Option<u8>, LabelProblem> {
+pub(crate) fn cluster_id_of(labels: &HashMap<String, String>) -> Result<Option<u8>, LabelProblem> {
     let Some(value) = labels.get(CLUSTER) else {
         return Ok(None);
     };

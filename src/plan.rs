@@ -1,9 +1,9 @@
 //! The address plan: a pure function from a [`Config`] to every name, subnet, address and
 //! route of a cluster. k-d-c's address rules live here, with its bugs fixed (see tests).
 
-pub mod kubernetes;
+pub(crate) mod kubernetes;
 
-pub use crate::config::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
+pub(crate) use crate::config::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
 use crate::config::{Config, IpMode, V4Prefix16};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
@@ -12,68 +12,68 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClusterPlan {
-    pub cluster_id: u8,
+    pub(crate) cluster_id: u8,
     /// "" for cluster 0, "-cluster-N" otherwise; appended to every name.
-    pub suffix: String,
+    pub(crate) suffix: String,
     pub network: NetworkPlan,
     pub dns64: Option<Dns64Plan>,
     pub nat64: Option<Nat64Plan>,
     pub nodes: Vec<NodePlan>,
-    pub host: HostPlan,
+    pub(crate) host: HostPlan,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NetworkPlan {
     pub name: String,
     /// The Linux bridge on the Docker host; host rules match on it.
-    pub bridge: String,
+    pub(crate) bridge: String,
     pub subnets: Vec<SubnetPlan>,
-    pub ipv6: bool,
+    pub(crate) ipv6: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SubnetPlan {
     pub cidr: IpNet,
-    pub gateway: IpAddr,
+    pub(crate) gateway: IpAddr,
     /// Where Docker may hand out addresses by itself; keeps it away from the NAT64 pool.
-    pub ip_range: Option<IpNet>,
+    pub(crate) ip_range: Option<IpNet>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Dns64Plan {
-    pub container: String,
-    pub address: Ipv6Addr,
-    pub prefix: Ipv6Net,
+    pub(crate) container: String,
+    pub(crate) address: Ipv6Addr,
+    pub(crate) prefix: Ipv6Net,
     /// With `--upstream-dns`: its IPv4 address embedded in the prefix, so bind9's own queries
     /// cross NAT64 too (k-d-c's design). Without: Docker's embedded DNS in bind9's own
     /// namespace, which follows the Docker host's resolvers.
     pub forwarder: IpAddr,
     /// Delete the IPv4 address Docker gives bind9; it keeps it to reach Docker's embedded
     /// DNS, which forwards over IPv4.
-    pub drop_ipv4: bool,
-    pub allow_aaaa: bool,
-    pub routes: Vec<Route>,
+    pub(crate) drop_ipv4: bool,
+    pub(crate) allow_aaaa: bool,
+    pub(crate) routes: Vec<Route>,
 }
 
 /// Docker's embedded DNS, in every container's own namespace on a user-defined network.
-pub const DOCKER_DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
+pub(crate) const DOCKER_DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Nat64Plan {
-    pub container: String,
-    pub address_v6: Ipv6Addr,
-    pub address_v4: Ipv4Addr,
-    pub prefix: Ipv6Net,
+    pub(crate) container: String,
+    pub(crate) address_v6: Ipv6Addr,
+    pub(crate) address_v4: Ipv4Addr,
+    pub(crate) prefix: Ipv6Net,
     /// The dynamic pool tayga maps IPv6 clients into.
     pub pool: Ipv4Net,
-    pub tun_device: String,
+    pub(crate) tun_device: String,
     /// Routes inside the NAT64 container, onto its tun device.
-    pub routes: Vec<Route>,
+    pub(crate) routes: Vec<Route>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Role {
+pub(crate) enum Role {
     Master,
     Worker,
 }
@@ -81,26 +81,26 @@ pub enum Role {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NodePlan {
     pub container: String,
-    pub role: Role,
+    pub(crate) role: Role,
     /// k-d-c's node id: 1 for the master, k+1 for worker k.
-    pub node_id: u8,
+    pub(crate) node_id: u8,
     pub addresses: Vec<IpAddr>,
-    pub pod_cidrs: Vec<IpNet>,
-    pub routes: Vec<Route>,
+    pub(crate) pod_cidrs: Vec<IpNet>,
+    pub(crate) routes: Vec<Route>,
     /// The resolver written into the node's resolv.conf (its pods use it too): DNS64 in
     /// ipv6 mode, else the network's IPv4 gateway, where the node hands DNS to Docker's
     /// embedded DNS (`docker_dns_at`).
-    pub resolver: IpAddr,
+    pub(crate) resolver: IpAddr,
     /// Some(address): the node forwards DNS sent to this address (from its pods, too) to
     /// Docker's embedded DNS, which a pod cannot reach at 127.0.0.11 itself (as kind does).
-    pub docker_dns_at: Option<Ipv4Addr>,
+    pub(crate) docker_dns_at: Option<Ipv4Addr>,
     /// Docker's embedded DNS forwards the node's queries here (`--upstream-dns`); None:
     /// to the Docker host's resolvers.
-    pub docker_dns_upstream: Option<Ipv4Addr>,
+    pub(crate) docker_dns_upstream: Option<Ipv4Addr>,
     /// Delete the IPv4 address Docker gives the node on the NAT64 subnet: IPv6-only nodes.
-    pub drop_ipv4: bool,
+    pub(crate) drop_ipv4: bool,
     /// What the node masquerades to its own address, one rule per pod CIDR of the node.
-    pub masquerade: Vec<Masquerade>,
+    pub(crate) masquerade: Vec<Masquerade>,
 }
 
 /// Traffic from `source` (the node's pods) leaving for anywhere but `except` (every pod
@@ -108,16 +108,16 @@ pub struct NodePlan {
 /// see each other's own addresses, and everything else (the DNS64 server, the Docker host,
 /// the Internet) sees the node, which is where their replies can be routed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Masquerade {
-    pub source: IpNet,
-    pub except: Vec<IpNet>,
+pub(crate) struct Masquerade {
+    pub(crate) source: IpNet,
+    pub(crate) except: Vec<IpNet>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Route {
-    pub dst: IpNet,
-    pub via: Option<IpAddr>,
-    pub dev: Option<String>,
+pub(crate) struct Route {
+    pub(crate) dst: IpNet,
+    pub(crate) via: Option<IpAddr>,
+    pub(crate) dev: Option<String>,
 }
 
 impl fmt::Display for Route {
@@ -151,22 +151,22 @@ impl Route {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct HostPlan {
+pub(crate) struct HostPlan {
     /// Routes on the Docker host (the NAT64 pool via tayga's IPv4 address).
-    pub routes: Vec<Route>,
+    pub(crate) routes: Vec<Route>,
     /// IPv6 sources that the host forwards and masquerades out of the egress interface
     /// (`--allow-aaaa`); empty otherwise.
-    pub direct_ipv6_sources: Vec<Ipv6Net>,
-    pub egress_interface: Option<String>,
+    pub(crate) direct_ipv6_sources: Vec<Ipv6Net>,
+    pub(crate) egress_interface: Option<String>,
     /// The ip6tables comment on every rule of this cluster.
-    pub rule_tag: String,
+    pub(crate) rule_tag: String,
 }
 
-pub const NAT64_TUN: &str = "nat64";
+pub(crate) const NAT64_TUN: &str = "nat64";
 const DNS64_HOST: u128 = 0x100;
 const NAT64_HOST: u128 = 0x200;
 
-pub fn suffix(cluster_id: u8) -> String {
+pub(crate) fn suffix(cluster_id: u8) -> String {
     if cluster_id == 0 {
         String::new()
     } else {
@@ -174,7 +174,7 @@ pub fn suffix(cluster_id: u8) -> String {
     }
 }
 
-pub fn network_name(cluster_id: u8) -> String {
+pub(crate) fn network_name(cluster_id: u8) -> String {
     format!("kubeadm-dind-net{}", suffix(cluster_id))
 }
 
@@ -191,7 +191,7 @@ fn v4_host(net: Ipv4Net, host: u32) -> Ipv4Addr {
 }
 
 /// Per-node pod subnet: one step longer by 8 bits, with the node id in those 8 bits.
-pub fn pod_cidr_for_node(pods: IpNet, node_id: u8) -> IpNet {
+pub(crate) fn pod_cidr_for_node(pods: IpNet, node_id: u8) -> IpNet {
     match pods {
         IpNet::V4(n) => {
             let [a, b, _, _] = n.network().octets();
@@ -206,7 +206,7 @@ pub fn pod_cidr_for_node(pods: IpNet, node_id: u8) -> IpNet {
 }
 
 /// RFC 6052 §2.2: the IPv4 address embedded in `prefix`, skipping bits 64..71.
-pub fn embed_ipv4(prefix: Ipv6Net, v4: Ipv4Addr) -> Ipv6Addr {
+pub(crate) fn embed_ipv4(prefix: Ipv6Net, v4: Ipv4Addr) -> Ipv6Addr {
     let mut bytes = prefix.network().octets();
     let start = usize::from(prefix.prefix_len() / 8);
     let mut at = start;
@@ -221,12 +221,12 @@ pub fn embed_ipv4(prefix: Ipv6Net, v4: Ipv4Addr) -> Ipv6Addr {
 }
 
 /// The most workers a plan has addresses for (config's own limit, well inside a /24).
-pub const MAX_NODES: u8 = 250;
+pub(crate) const MAX_NODES: u8 = 250;
 
 /// Why a configuration cannot be planned. `config::validate` refuses all of these; a record
 /// read back from Docker (forged, or from another dind) is checked with [`plannable`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     #[error("{0} worker nodes is more than {MAX_NODES}")]
     Nodes(u8),
     #[error("cluster id {cluster_id} does not fit the management prefix {base}")]
@@ -243,7 +243,7 @@ pub enum PlanError {
 
 /// Every reason [`plan`] could not plan `config` (empty: it can). Each is a precondition of
 /// an address computation in `plan`, which would otherwise overflow or index out of range.
-pub fn plannable(config: &Config) -> Vec<PlanError> {
+pub(crate) fn plannable(config: &Config) -> Vec<PlanError> {
     let mut problems = Vec::new();
     if config.nodes > MAX_NODES {
         problems.push(PlanError::Nodes(config.nodes));

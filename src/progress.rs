@@ -24,7 +24,7 @@ impl Default for Progress {
 }
 
 impl Progress {
-    pub fn new() -> Progress {
+    pub(crate) fn new() -> Progress {
         let multi = std::io::stderr().is_terminal().then(MultiProgress::new);
         Progress { multi }
     }
@@ -69,7 +69,7 @@ impl Progress {
     }
 
     /// Runs `work`, which needs no handle on its phase, as the phase `name`.
-    pub async fn step<T>(
+    pub(crate) async fn step<T>(
         &self,
         name: &str,
         work: impl std::future::Future<Output = anyhow::Result<T>>,
@@ -77,7 +77,7 @@ impl Progress {
         self.run(name, async |_| work.await).await
     }
 
-    pub fn note(&self, text: &str) {
+    pub(crate) fn note(&self, text: &str) {
         match &self.multi {
             Some(multi) => {
                 let _ = multi.println(format!("  {text}"));
@@ -88,13 +88,13 @@ impl Progress {
 }
 
 impl Phase {
-    pub fn message(&self, text: &str) {
+    pub(crate) fn message(&self, text: &str) {
         if let Some(bar) = &self.bar {
             bar.set_message(text.to_string());
         }
     }
 
-    pub fn finish(self, ok: bool) {
+    pub(crate) fn finish(self, ok: bool) {
         let mark = if ok { "✓" } else { "✗" };
         let line = format!(
             "{mark} {} ({:.1}s)",

@@ -15,17 +15,17 @@ use futures_util::future::try_join_all;
 
 #[derive(Debug, Default)]
 pub struct DownReport {
-    pub containers: Vec<String>,
-    pub network: Option<String>,
-    pub rules: Vec<Ip6Rule>,
-    pub routes: Vec<Route>,
-    pub restored_ipv6_forwarding: bool,
+    pub(crate) containers: Vec<String>,
+    pub(crate) network: Option<String>,
+    pub(crate) rules: Vec<Ip6Rule>,
+    pub(crate) routes: Vec<Route>,
+    pub(crate) restored_ipv6_forwarding: bool,
     /// The kubeconfig file the cluster's context was removed from.
-    pub kubeconfig: Option<std::path::PathBuf>,
+    pub(crate) kubeconfig: Option<std::path::PathBuf>,
 }
 
 impl DownReport {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.containers.is_empty()
             && self.network.is_none()
             && self.rules.is_empty()
@@ -141,15 +141,19 @@ async fn ipv6_forwarding_still_needed(engine: &Engine, cluster_id: u8) -> Result
 }
 
 #[derive(Debug, Default)]
-pub struct CleanReport {
-    pub down: DownReport,
-    pub volumes: Vec<String>,
-    pub images_removed: Vec<String>,
-    pub images_in_use: Vec<String>,
+pub(crate) struct CleanReport {
+    pub(crate) down: DownReport,
+    pub(crate) volumes: Vec<String>,
+    pub(crate) images_removed: Vec<String>,
+    pub(crate) images_in_use: Vec<String>,
 }
 
 /// `down`, then the cluster's volumes and every image dind built.
-pub async fn clean(engine: &Engine, cluster_id: u8, progress: &Progress) -> Result<CleanReport> {
+pub(crate) async fn clean(
+    engine: &Engine,
+    cluster_id: u8,
+    progress: &Progress,
+) -> Result<CleanReport> {
     let down = down(engine, cluster_id, progress).await?;
     let id = cluster_id.to_string();
     let volumes = engine

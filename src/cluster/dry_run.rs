@@ -15,10 +15,10 @@ use std::fmt::Write;
 
 /// The images the containers would run.
 #[derive(Clone, Debug)]
-pub struct ImageTags {
-    pub dns64: String,
-    pub nat64: String,
-    pub node: String,
+pub(crate) struct ImageTags {
+    pub(crate) dns64: String,
+    pub(crate) nat64: String,
+    pub(crate) node: String,
 }
 
 /// Stands for the egress interface `up` finds on the Docker host.
@@ -26,58 +26,58 @@ const EGRESS_PLACEHOLDER: &str = "EGRESS";
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DryRun {
-    pub cluster_id: u8,
-    pub ip_mode: String,
+pub(crate) struct DryRun {
+    pub(crate) cluster_id: u8,
+    pub(crate) ip_mode: String,
     /// What `up` decides only on the Docker host, and how this rendering stands in for it.
-    pub notes: Vec<String>,
-    pub plan: ClusterPlan,
-    pub containers: Vec<ContainerView>,
-    pub host: HostView,
+    pub(crate) notes: Vec<String>,
+    pub(crate) plan: ClusterPlan,
+    pub(crate) containers: Vec<ContainerView>,
+    pub(crate) host: HostView,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ContainerView {
-    pub name: String,
-    pub role: String,
-    pub image: String,
-    pub network: String,
-    pub addresses: Vec<String>,
-    pub privileged: bool,
-    pub capabilities: Vec<String>,
-    pub devices: Vec<String>,
-    pub security_options: Vec<String>,
-    pub sysctls: BTreeMap<String, String>,
+pub(crate) struct ContainerView {
+    pub(crate) name: String,
+    pub(crate) role: String,
+    pub(crate) image: String,
+    pub(crate) network: String,
+    pub(crate) addresses: Vec<String>,
+    pub(crate) privileged: bool,
+    pub(crate) capabilities: Vec<String>,
+    pub(crate) devices: Vec<String>,
+    pub(crate) security_options: Vec<String>,
+    pub(crate) sysctls: BTreeMap<String, String>,
     /// `volume /var`, `bind /lib/modules -> /lib/modules (ro)`, `tmpfs /run`.
-    pub mounts: Vec<String>,
+    pub(crate) mounts: Vec<String>,
     /// `[::1]:(picked by up) -> 6443/tcp`.
-    pub ports: Vec<String>,
-    pub restart: Option<String>,
-    pub dns: Vec<String>,
-    pub env: Vec<String>,
-    pub files: Vec<FileView>,
+    pub(crate) ports: Vec<String>,
+    pub(crate) restart: Option<String>,
+    pub(crate) dns: Vec<String>,
+    pub(crate) env: Vec<String>,
+    pub(crate) files: Vec<FileView>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct FileView {
-    pub path: String,
-    pub mode: String,
-    pub contents: String,
+pub(crate) struct FileView {
+    pub(crate) path: String,
+    pub(crate) mode: String,
+    pub(crate) contents: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HostView {
+pub(crate) struct HostView {
     /// `ip route replace ...` on the Docker host.
-    pub routes: Vec<String>,
+    pub(crate) routes: Vec<String>,
     /// `ip6tables ...` on the Docker host, tagged with the cluster's comment.
-    pub ip6tables: Vec<String>,
-    pub egress_interface: Option<String>,
+    pub(crate) ip6tables: Vec<String>,
+    pub(crate) egress_interface: Option<String>,
 }
 
 /// `env` is dind's environment (proxy settings reach the Kubernetes nodes).
-pub fn dry_run(
+pub(crate) fn dry_run(
     config: &Config,
     images: &ImageTags,
     env: impl Fn(&str) -> Option<String>,
@@ -272,7 +272,7 @@ fn view(spec: &ContainerSpec, files: &[FileSpec]) -> ContainerView {
 }
 
 /// The text `dind up --dry-run` prints.
-pub fn render_text(run: &DryRun) -> String {
+pub(crate) fn render_text(run: &DryRun) -> String {
     let mut text = String::new();
     let plan = &run.plan;
     let _ = writeln!(

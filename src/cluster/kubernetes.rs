@@ -37,7 +37,11 @@ const OUTPUT_TAIL: usize = 25;
 
 /// Asks `image` for its kubeadm version in a throwaway container, before anything of the
 /// cluster exists: an image without kubeadm fails here, fast and with nothing to undo.
-pub async fn probe_kubeadm(engine: &Engine, image: &str, cluster_id: u8) -> Result<KubeVersion> {
+pub(crate) async fn probe_kubeadm(
+    engine: &Engine,
+    image: &str,
+    cluster_id: u8,
+) -> Result<KubeVersion> {
     let result = engine
         .run_to_end(&kubeadm_probe(image, cluster_id), "`kubeadm version`")
         .await;
@@ -68,15 +72,15 @@ pub async fn probe_kubeadm(engine: &Engine, image: &str, cluster_id: u8) -> Resu
 }
 
 /// What the Kubernetes phases work on.
-pub struct Kube<'a> {
-    pub engine: &'a Engine,
-    pub progress: &'a Progress,
-    pub plan: &'a ClusterPlan,
-    pub record: &'a Record,
+pub(crate) struct Kube<'a> {
+    pub(crate) engine: &'a Engine,
+    pub(crate) progress: &'a Progress,
+    pub(crate) plan: &'a ClusterPlan,
+    pub(crate) record: &'a Record,
     /// The node image's own kubeadm version.
-    pub version: KubeVersion,
+    pub(crate) version: KubeVersion,
     /// None: do not wait for readiness.
-    pub wait: Option<Duration>,
+    pub(crate) wait: Option<Duration>,
 }
 
 impl Kube<'_> {
@@ -126,7 +130,7 @@ impl Kube<'_> {
 }
 
 /// The phases, in order.
-pub async fn bring_up(kube: &Kube<'_>) -> Result<()> {
+pub(crate) async fn bring_up(kube: &Kube<'_>) -> Result<()> {
     let nodes = kube.plan.nodes.len();
     kube.progress
         .step(
@@ -311,7 +315,7 @@ async fn upload_private(engine: &Engine, container: &str, path: &str, text: Stri
 
 /// The host port of the master's API server: the one `up` fixed at create time, else the
 /// one Docker picked at this start.
-pub async fn published_port(engine: &Engine, master: &str) -> Result<u16> {
+pub(crate) async fn published_port(engine: &Engine, master: &str) -> Result<u16> {
     let key = tcp_port_key(plan::kubernetes::API_SERVER_PORT);
     engine.published_port(master, &key).await?.with_context(|| {
         format!("container {master} publishes no host port for {key}; is it running?")
@@ -320,7 +324,7 @@ pub async fn published_port(engine: &Engine, master: &str) -> Result<u16> {
 
 /// The cluster's kubeconfig for the Docker host: kubeadm's admin.conf with the server
 /// rewritten to the published loopback port and every entry named after the cluster.
-pub async fn cluster_kubeconfig(
+pub(crate) async fn cluster_kubeconfig(
     engine: &Engine,
     plan: &ClusterPlan,
     config: &Config,
@@ -394,7 +398,7 @@ async fn pending_readiness(kube: &Kube<'_>, expected: &[String]) -> Result<Vec<S
 }
 
 /// The external name `--wait` resolves: the config's first probe, or a default.
-pub fn wait_lookup_name(config: &Config) -> &str {
+pub(crate) fn wait_lookup_name(config: &Config) -> &str {
     config
         .probes
         .first()
@@ -441,7 +445,7 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
-pub fn last_lines(text: &str, n: usize) -> String {
+pub(crate) fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }

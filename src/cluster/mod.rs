@@ -2,6 +2,6 @@
 //! named, ordered phases over one shared context.
 
 pub mod down;
-pub mod dry_run;
-pub mod kubernetes;
-pub mod up;
+pub(crate) mod dry_run;
+pub(crate) mod kubernetes;
+pub(crate) mod up;

@@ -21,13 +21,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Clone, Debug, Default)]
-pub struct UpOptions {
+pub(crate) struct UpOptions {
     /// Keep what a failed `up` created, for debugging.
-    pub retain: bool,
+    pub(crate) retain: bool,
     /// How long to wait for the Kubernetes cluster to be ready; None: do not wait.
-    pub wait: Option<Duration>,
+    pub(crate) wait: Option<Duration>,
     /// The kubeconfig file to merge the cluster's context into.
-    pub kubeconfig: Option<PathBuf>,
+    pub(crate) kubeconfig: Option<PathBuf>,
 }
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -72,7 +72,7 @@ struct Ctx {
     images: Images,
 }
 
-pub async fn up(
+pub(crate) async fn up(
     engine: &Engine,
     config: Config,
     options: UpOptions,

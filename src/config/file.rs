@@ -9,8 +9,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use yaml_serde::{Mapping, Value};
 
-pub const API_VERSION: &str = "dind.k8s.io/v1alpha1";
-pub const KIND: &str = "Cluster";
+pub(crate) const API_VERSION: &str = "dind.k8s.io/v1alpha1";
+pub(crate) const KIND: &str = "Cluster";
 
 #[derive(Deserialize)]
 #[serde(untagged)]

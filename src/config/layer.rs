@@ -27,7 +27,7 @@ impl fmt::Display for Origin {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sourced {
-    pub value: String,
+    pub(crate) value: String,
     pub origin: Origin,
 }
 
@@ -43,7 +43,7 @@ impl Sourced {
 impl Layer {
     /// k-d-c's environment variables. `get` is `std::env::var` in the binary, a map in tests.
     /// Values are trimmed; a blank one is unset.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Layer {
+    pub(crate) fn from_env(get: impl Fn(&str) -> Option<String>) -> Layer {
         let get = |name: &str| {
             get(name)
                 .map(|v| v.trim().to_string())

@@ -33,7 +33,7 @@ use std::str::FromStr;
 /// The IP families of a cluster's management network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum IpMode {
+pub(crate) enum IpMode {
     Ipv4,
     Ipv6,
     DualStack,
@@ -67,7 +67,7 @@ impl fmt::Display for IpMode {
 /// id is added to the second one (k-d-c's `NAT64_V4_SUBNET_PREFIX`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct V4Prefix16(pub u8, pub u8);
+pub(crate) struct V4Prefix16(pub u8, pub u8);
 
 impl FromStr for V4Prefix16 {
     type Err = String;
@@ -105,32 +105,32 @@ impl fmt::Display for V4Prefix16 {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
-    pub cluster_id: u8,
-    pub ip_mode: IpMode,
+    pub(crate) cluster_id: u8,
+    pub(crate) ip_mode: IpMode,
     /// Worker nodes, besides the master.
-    pub nodes: u8,
+    pub(crate) nodes: u8,
     pub allow_aaaa: bool,
-    pub dns64_prefix: Ipv6Net,
+    pub(crate) dns64_prefix: Ipv6Net,
     /// As given; the cluster id is added when planning.
-    pub nat64_v4_prefix: V4Prefix16,
+    pub(crate) nat64_v4_prefix: V4Prefix16,
     /// The IPv4 resolver the cluster forwards to; None: the Docker host's own resolvers,
     /// reached through Docker's embedded DNS (127.0.0.11).
-    pub upstream_dns: Option<Ipv4Addr>,
+    pub(crate) upstream_dns: Option<Ipv4Addr>,
     /// None: use the interface of the Docker host's default route, found at `up` time.
-    pub egress_interface: Option<String>,
+    pub(crate) egress_interface: Option<String>,
     pub kubernetes: bool,
     /// As given; the cluster id is inserted when planning.
-    pub mgmt_cidrs: Vec<IpNet>,
-    pub pod_cidrs: Vec<IpNet>,
+    pub(crate) mgmt_cidrs: Vec<IpNet>,
+    pub(crate) pod_cidrs: Vec<IpNet>,
     /// The primary one first; two (one per family) only in dual-stack.
     #[serde(alias = "serviceCidr", deserialize_with = "one_or_many")]
-    pub service_cidrs: Vec<IpNet>,
+    pub(crate) service_cidrs: Vec<IpNet>,
     /// None: the node image that dind builds itself.
-    pub node_image: Option<String>,
+    pub(crate) node_image: Option<String>,
     /// Names `dind check network` probes when given none; the first is also the external
     /// name `up --wait` looks up through CoreDNS.
     #[serde(default)]
-    pub probes: Vec<String>,
+    pub(crate) probes: Vec<String>,
     /// Kubernetes version of dind's own node image.
     #[serde(default)]
     pub kubernetes_version: KubeVersion,
@@ -166,7 +166,7 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
 
 impl Config {
     /// The service CIDR whose family Kubernetes treats as primary.
-    pub fn primary_service_cidr(&self) -> IpNet {
+    pub(crate) fn primary_service_cidr(&self) -> IpNet {
         self.service_cidrs[0]
     }
 }
@@ -175,16 +175,16 @@ impl Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct KubeVersion {
-    pub minor: u32,
-    pub patch: Option<u32>,
+    pub(crate) minor: u32,
+    pub(crate) patch: Option<u32>,
 }
 
 impl KubeVersion {
     /// The oldest minor dind's kubeadm configuration supports (kubeadm v1beta3).
-    pub const OLDEST_MINOR: u32 = 30;
+    pub(crate) const OLDEST_MINOR: u32 = 30;
 
     /// kubeadm's configuration API: v1beta4 from Kubernetes 1.31 on.
-    pub fn kubeadm_api(self) -> &'static str {
+    pub(crate) fn kubeadm_api(self) -> &'static str {
         if self.minor >= 31 {
             "kubeadm.k8s.io/v1beta4"
         } else {
@@ -193,7 +193,7 @@ impl KubeVersion {
     }
 
     /// `v1.36`, the path component of the pkgs.k8s.io repository.
-    pub fn minor_tag(self) -> String {
+    pub(crate) fn minor_tag(self) -> String {
         format!("v1.{}", self.minor)
     }
 }
@@ -250,12 +250,12 @@ impl fmt::Display for KubeVersion {
 }
 
 /// Defaults read outside the settings table too (the table has every setting's own).
-pub mod defaults {
-    pub const DNS64_PREFIX: &str = "fd00:10:64:ff9b::/96";
-    pub const KUBERNETES_VERSION: &str = "v1.36";
+pub(crate) mod defaults {
+    pub(crate) const DNS64_PREFIX: &str = "fd00:10:64:ff9b::/96";
+    pub(crate) const KUBERNETES_VERSION: &str = "v1.36";
     /// What `up --wait` looks up through CoreDNS when the config names no probes: a site
     /// without AAAA records, so in an ipv6 cluster the answer must come from DNS64.
-    pub const WAIT_LOOKUP: &str = "github.com";
+    pub(crate) const WAIT_LOOKUP: &str = "github.com";
 }
 
 #[cfg(test)]

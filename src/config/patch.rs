@@ -25,7 +25,7 @@ pub const PATCHABLE_KINDS: [KubeadmKind; 5] = [
 
 impl KubeadmKind {
     /// The document's `kind:`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             KubeadmKind::InitConfiguration => "InitConfiguration",
             KubeadmKind::ClusterConfiguration => "ClusterConfiguration",
@@ -59,7 +59,7 @@ pub struct KubeadmPatch {
 
 impl KubeadmPatch {
     /// Parses one patch; the error is the reason it is refused.
-    pub fn parse(text: &str) -> Result<KubeadmPatch, String> {
+    pub(crate) fn parse(text: &str) -> Result<KubeadmPatch, String> {
         let value: Value =
             yaml_serde::from_str(text).map_err(|e| format!("not a YAML document: {e}"))?;
         let field = |key: &str| value.get(key).and_then(Value::as_str);
@@ -82,17 +82,17 @@ impl KubeadmPatch {
         })
     }
 
-    pub fn kind(&self) -> KubeadmKind {
+    pub(crate) fn kind(&self) -> KubeadmKind {
         self.kind
     }
 
     /// Only documents of this API version are patched; None: every version.
-    pub fn api_version(&self) -> Option<&str> {
+    pub(crate) fn api_version(&self) -> Option<&str> {
         self.api_version.as_deref()
     }
 
     /// The patch itself, `kind` and `apiVersion` included.
-    pub fn value(&self) -> &Value {
+    pub(crate) fn value(&self) -> &Value {
         &self.value
     }
 }

@@ -11,14 +11,14 @@ use super::IpMode;
 #[derive(Debug)]
 pub(crate) struct Setting {
     /// The field of `Layer` and `Config` it fills; also the clap argument id.
-    pub field: &'static str,
+    pub(crate) field: &'static str,
     /// How errors name it: the flag, or the file key for settings only a file can give.
-    pub name: &'static str,
-    pub flag: Flag,
-    pub env: Env,
-    pub file: File,
-    pub fallback: Fallback,
-    pub help: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) flag: Flag,
+    pub(crate) env: Env,
+    pub(crate) file: File,
+    pub(crate) fallback: Fallback,
+    pub(crate) help: &'static str,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -104,8 +104,8 @@ pub(crate) enum Fallback {
 /// The settings others are judged against; None while unknown (not yet checked, or refused).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Basis {
-    pub ip_mode: Option<IpMode>,
-    pub cluster_id: Option<u8>,
+    pub(crate) ip_mode: Option<IpMode>,
+    pub(crate) cluster_id: Option<u8>,
 }
 
 impl Setting {
@@ -264,7 +264,7 @@ macro_rules! settings_table {
 
         impl Layer {
             /// `self` wins where it has a value.
-            pub fn over(self, lower: Layer) -> Layer {
+            pub(crate) fn over(self, lower: Layer) -> Layer {
                 Layer { $( $field: self.$field.or(lower.$field), )* }
             }
 

@@ -10,10 +10,10 @@ use std::fmt;
 /// A setting that was refused: which one, the value, where it came from, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
-    pub setting: &'static str,
-    pub value: String,
-    pub origin: String,
-    pub reason: String,
+    pub(crate) setting: &'static str,
+    pub(crate) value: String,
+    pub(crate) origin: String,
+    pub(crate) reason: String,
 }
 
 impl Refusal {
@@ -50,11 +50,13 @@ impl ConfigError {
     }
 
     /// The first refusal: what the settings' order puts first.
-    pub fn first(&self) -> &Refusal {
+    #[cfg(test)]
+    pub(crate) fn first(&self) -> &Refusal {
         &self.refusals[0]
     }
 
-    pub fn refusals(&self) -> &[Refusal] {
+    #[cfg(test)]
+    pub(crate) fn refusals(&self) -> &[Refusal] {
         &self.refusals
     }
 }

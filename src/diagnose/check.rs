@@ -16,15 +16,15 @@ use serde::Serialize;
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-pub struct Options {
-    pub names: Vec<String>,
-    pub port: u16,
-    pub host_resolver: Option<IpAddr>,
+pub(crate) struct Options {
+    pub(crate) names: Vec<String>,
+    pub(crate) port: u16,
+    pub(crate) host_resolver: Option<IpAddr>,
 }
 
 /// What a check looks at; its string form is what the table and the JSON show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckId {
+pub(crate) enum CheckId {
     /// A cluster container runs.
     Running,
     /// The probe node's /etc/resolv.conf names DNS64.
@@ -42,7 +42,8 @@ pub enum CheckId {
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 9] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [CheckId; 9] = [
         CheckId::Running,
         CheckId::Resolver,
         CheckId::NodeToDns64,
@@ -54,7 +55,7 @@ impl CheckId {
         CheckId::Reach,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CheckId::Running => "running",
             CheckId::Resolver => "resolver",
@@ -83,7 +84,7 @@ impl Serialize for CheckId {
 
 /// The way a pod's connection to a name went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Path {
+pub(crate) enum Path {
     /// To an address under the DNS64 prefix, through tayga.
     Nat64,
     /// To the name's real IPv6 address (`--allow-aaaa`).
@@ -91,7 +92,7 @@ pub enum Path {
 }
 
 impl Path {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Path::Nat64 => "nat64",
             Path::Direct => "direct",
@@ -113,39 +114,39 @@ impl Serialize for Path {
 
 /// One check: what was checked, whether it passed, what was seen, and where to look.
 #[derive(Debug, Serialize)]
-pub struct Check {
-    pub check: CheckId,
-    pub target: String,
-    pub ok: bool,
-    pub detail: String,
+pub(crate) struct Check {
+    pub(crate) check: CheckId,
+    pub(crate) target: String,
+    pub(crate) ok: bool,
+    pub(crate) detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<NameResult>,
+    pub(crate) name: Option<NameResult>,
 }
 
 /// What a name looked like from each vantage point, and what a connection did.
 #[derive(Debug, Serialize, Clone, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct NameResult {
-    pub pod_aaaa: Vec<Ipv6Addr>,
-    pub node_aaaa: Vec<Ipv6Addr>,
-    pub host_aaaa: Vec<Ipv6Addr>,
-    pub host_a: Vec<Ipv4Addr>,
+pub(crate) struct NameResult {
+    pub(crate) pod_aaaa: Vec<Ipv6Addr>,
+    pub(crate) node_aaaa: Vec<Ipv6Addr>,
+    pub(crate) host_aaaa: Vec<Ipv6Addr>,
+    pub(crate) host_a: Vec<Ipv4Addr>,
     /// The pod's answer lies inside the DNS64 prefix.
-    pub synthesized: bool,
-    pub expected: Expected,
-    pub matches_policy: bool,
-    pub tcp_connected: bool,
-    pub path: Option<Path>,
+    pub(crate) synthesized: bool,
+    pub(crate) expected: Expected,
+    pub(crate) matches_policy: bool,
+    pub(crate) tcp_connected: bool,
+    pub(crate) path: Option<Path>,
     /// The IPv4 pool address tayga mapped the probe node to, on the NAT64 path.
-    pub nat64_mapping: Option<Ipv4Addr>,
+    pub(crate) nat64_mapping: Option<Ipv4Addr>,
 }
 
 /// What DNS64 should answer for a name, under the cluster's AAAA policy.
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum Expected {
+pub(crate) enum Expected {
     /// An address under the DNS64 prefix.
     Synthesized,
     /// The name's real AAAA record.
@@ -154,16 +155,16 @@ pub enum Expected {
     NoAnswer,
 }
 
-pub struct Report {
-    pub checks: Vec<Check>,
+pub(crate) struct Report {
+    pub(crate) checks: Vec<Check>,
 }
 
 impl Report {
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.ok)
     }
 
-    pub fn render_table(&self) -> String {
+    pub(crate) fn render_table(&self) -> String {
         let width = self
             .checks
             .iter()
@@ -190,7 +191,12 @@ impl Report {
 }
 
 /// The answer DNS64 should give for a name with `real_aaaa` and `a` records.
-pub fn expected_answer(ip_mode: IpMode, allow_aaaa: bool, real_aaaa: bool, a: bool) -> Expected {
+pub(crate) fn expected_answer(
+    ip_mode: IpMode,
+    allow_aaaa: bool,
+    real_aaaa: bool,
+    a: bool,
+) -> Expected {
     match (ip_mode, real_aaaa, a) {
         (IpMode::Ipv6, true, _) if allow_aaaa => Expected::RealAaaa,
         (IpMode::Ipv6, _, true) => Expected::Synthesized,
@@ -201,7 +207,11 @@ pub fn expected_answer(ip_mode: IpMode, allow_aaaa: bool, real_aaaa: bool, a: bo
 }
 
 /// How a pod's answer compares with the expectation.
-pub fn classify(pod: &[Ipv6Addr], prefix: Option<Ipv6Net>, host_aaaa: &[Ipv6Addr]) -> Expected {
+pub(crate) fn classify(
+    pod: &[Ipv6Addr],
+    prefix: Option<Ipv6Net>,
+    host_aaaa: &[Ipv6Addr],
+) -> Expected {
     match pod.first() {
         None => Expected::NoAnswer,
         Some(addr) if prefix.is_some_and(|p| p.contains(addr)) => Expected::Synthesized,
@@ -213,7 +223,7 @@ pub fn classify(pod: &[Ipv6Addr], prefix: Option<Ipv6Net>, host_aaaa: &[Ipv6Addr
 }
 
 /// The addresses in `dig +short` output (CNAME lines and comments left out).
-pub fn parse_dig<T: std::str::FromStr>(output: &str) -> Vec<T> {
+pub(crate) fn parse_dig<T: std::str::FromStr>(output: &str) -> Vec<T> {
     output
         .lines()
         .filter_map(|l| l.trim().parse().ok())
@@ -222,7 +232,7 @@ pub fn parse_dig<T: std::str::FromStr>(output: &str) -> Vec<T> {
 
 /// tayga logs "assigned new pool address 172.18.0.130 (fd00:20::3)"; the pool address
 /// given to `client`, if any.
-pub fn tayga_mapping(log: &str, client: Ipv6Addr) -> Option<Ipv4Addr> {
+pub(crate) fn tayga_mapping(log: &str, client: Ipv6Addr) -> Option<Ipv4Addr> {
     log.lines().rev().find_map(|line| {
         let (_, after) = line.split_once(" pool address ")?;
         let (v4, rest) = after.split_once(' ')?;
@@ -316,7 +326,7 @@ fn tcp_connect_argv(address: IpAddr, port: u16) -> Vec<String> {
     ]
 }
 
-pub async fn check_network(
+pub(crate) async fn check_network(
     engine: &Engine,
     cluster_id: u8,
     options: &Options,

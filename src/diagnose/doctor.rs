@@ -17,24 +17,28 @@ fn mark(level: Level) -> &'static str {
     }
 }
 
-pub struct Report {
-    pub findings: Vec<Finding>,
+pub(crate) struct Report {
+    pub(crate) findings: Vec<Finding>,
 }
 
 impl Report {
     /// What doctor reports on these facts: every finding of the judgement `up` obeys.
-    pub fn from_facts(config: &Config, cluster_plan: &ClusterPlan, facts: &HostFacts) -> Report {
+    pub(crate) fn from_facts(
+        config: &Config,
+        cluster_plan: &ClusterPlan,
+        facts: &HostFacts,
+    ) -> Report {
         Report {
             findings: preflight::judge(config, cluster_plan, facts),
         }
     }
 
     /// Warnings do not fail the preflight.
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.findings.iter().all(|f| f.level != Level::Fail)
     }
 
-    pub fn render_table(&self) -> String {
+    pub(crate) fn render_table(&self) -> String {
         let width = self
             .findings
             .iter()
@@ -66,7 +70,11 @@ impl Report {
     }
 }
 
-pub async fn doctor(engine: &Engine, config: &Config, progress: &Progress) -> Result<Report> {
+pub(crate) async fn doctor(
+    engine: &Engine,
+    config: &Config,
+    progress: &Progress,
+) -> Result<Report> {
     let cluster_plan = plan::plan(config);
     let facts = progress
         .run("Inspecting the Docker host", async |phase| {

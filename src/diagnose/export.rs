@@ -19,9 +19,9 @@ use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
-pub struct Written {
-    pub dir: PathBuf,
-    pub archive: PathBuf,
+pub(crate) struct Written {
+    pub(crate) dir: PathBuf,
+    pub(crate) archive: PathBuf,
 }
 
 /// Query-log lines kept from bind9's output.
@@ -165,7 +165,7 @@ fn lines_file(lines: &[&str]) -> String {
     text
 }
 
-pub async fn export_logs(
+pub(crate) async fn export_logs(
     engine: &Engine,
     cluster_id: u8,
     dir: Option<PathBuf>,

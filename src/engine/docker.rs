@@ -28,15 +28,15 @@ use std::time::{Duration, Instant};
 #[derive(Clone)]
 pub struct Engine {
     docker: Docker,
-    pub server_version: String,
-    pub api_version: String,
+    pub(crate) server_version: String,
+    pub(crate) api_version: String,
     /// The daemon listens on this machine's socket: its host's loopback is ours.
     pub local: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct ExecOutput {
-    pub code: i64,
+    pub(crate) code: i64,
     pub stdout: String,
     pub stderr: String,
 }
@@ -52,7 +52,7 @@ pub(super) fn is_not_found(err: &DockerError) -> bool {
 }
 
 /// A `label=KEY=VALUE` filter for list calls.
-pub fn label_filter(labels: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
+pub(crate) fn label_filter(labels: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
     let values = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     HashMap::from([("label".to_string(), values)])
 }
@@ -88,15 +88,6 @@ impl Engine {
     /// The raw client, for the other engine modules only.
     pub(super) fn api(&self) -> &Docker {
         &self.docker
-    }
-
-    /// The daemon's major version (27 for 27.3.1), 0 when unknown.
-    pub fn server_major(&self) -> u32 {
-        self.server_version
-            .split('.')
-            .next()
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0)
     }
 
     /// Runs `argv` in a running container and collects its output and exit code.
@@ -152,7 +143,7 @@ impl Engine {
     }
 
     /// Creates the container `spec` describes (not started); its id.
-    pub async fn create(&self, spec: &ContainerSpec) -> Result<String> {
+    pub(crate) async fn create(&self, spec: &ContainerSpec) -> Result<String> {
         let options = spec
             .name
             .as_deref()
@@ -170,7 +161,7 @@ impl Engine {
 
     /// Starts a created container. One that runs already is left as it is (Docker answers
     /// 304, which bollard passes as success).
-    pub async fn start(&self, container: &str) -> Result<()> {
+    pub(crate) async fn start(&self, container: &str) -> Result<()> {
         self.docker
             .start_container(container, None)
             .await
@@ -221,7 +212,7 @@ impl Engine {
     }
 
     /// Creates the network `spec` describes.
-    pub async fn create_network(&self, spec: &NetworkSpec) -> Result<()> {
+    pub(crate) async fn create_network(&self, spec: &NetworkSpec) -> Result<()> {
         self.docker
             .create_network(network_request(spec))
             .await
@@ -230,7 +221,7 @@ impl Engine {
     }
 
     /// Places `files` in a (created, maybe not started) container.
-    pub async fn upload_files(&self, container: &str, files: &[FileSpec]) -> Result<()> {
+    pub(crate) async fn upload_files(&self, container: &str, files: &[FileSpec]) -> Result<()> {
         let mut archive = tar::Builder::new(Vec::new());
         for file in files {
             let mut header = tar::Header::new_gnu();
@@ -277,7 +268,7 @@ impl Engine {
     }
 
     /// Every container, running or not, that has label `key` with any value.
-    pub async fn containers_having(&self, key: &str) -> Result<Vec<ContainerSummary>> {
+    pub(crate) async fn containers_having(&self, key: &str) -> Result<Vec<ContainerSummary>> {
         self.list_containers(label_key_filter(key)).await
     }
 
@@ -303,7 +294,7 @@ impl Engine {
     }
 
     /// Every network that has label `key` with any value.
-    pub async fn networks_having(&self, key: &str) -> Result<Vec<bollard::models::Network>> {
+    pub(crate) async fn networks_having(&self, key: &str) -> Result<Vec<bollard::models::Network>> {
         self.list_networks(label_key_filter(key)).await
     }
 
@@ -328,7 +319,7 @@ impl Engine {
     }
 
     /// The names of the volumes with these labels.
-    pub async fn volumes_with(&self, labels: &[(&str, &str)]) -> Result<Vec<String>> {
+    pub(crate) async fn volumes_with(&self, labels: &[(&str, &str)]) -> Result<Vec<String>> {
         let options = ListVolumesOptionsBuilder::default()
             .filters(&label_filter(labels))
             .build();
@@ -344,7 +335,7 @@ impl Engine {
             .collect())
     }
 
-    pub async fn remove_volume(&self, name: &str) -> Result<()> {
+    pub(crate) async fn remove_volume(&self, name: &str) -> Result<()> {
         self.docker
             .remove_volume(name, Some(RemoveVolumeOptionsBuilder::default().build()))
             .await
@@ -354,7 +345,7 @@ impl Engine {
     /// The host port `container` publishes `container_port` (`6443/tcp`) on: the one fixed
     /// at create time, else the one Docker picked at this start. Err when the container does
     /// not exist.
-    pub async fn published_port(
+    pub(crate) async fn published_port(
         &self,
         container: &str,
         container_port: &str,
@@ -382,7 +373,7 @@ impl Engine {
     }
 
     /// All of a container's output so far, chunk by chunk.
-    pub fn logs(&self, container: &str) -> BoxStream<'_, Result<Vec<u8>>> {
+    pub(crate) fn logs(&self, container: &str) -> BoxStream<'_, Result<Vec<u8>>> {
         let options = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
@@ -394,7 +385,7 @@ impl Engine {
     }
 
     /// The daemon's cgroup version, 1 or 2; None when it does not say.
-    pub async fn cgroup_version(&self) -> Result<Option<u8>> {
+    pub(crate) async fn cgroup_version(&self) -> Result<Option<u8>> {
         let info = self
             .docker
             .info()
@@ -458,7 +449,7 @@ impl Engine {
     /// Follows a container's output until a line ends with `marker`: readiness announced by
     /// the container itself, with no polling. Fails with the last lines when the container
     /// stops first, or after `timeout`.
-    pub async fn wait_for_line(
+    pub(crate) async fn wait_for_line(
         &self,
         container: &str,
         marker: &str,
@@ -507,7 +498,7 @@ impl Engine {
     /// Polls `probe` (an exec in `container`) until it exits 0. Fails early, with the
     /// container's last log lines, when the container stops; fails with the probe's last
     /// output on timeout.
-    pub async fn wait_ready(
+    pub(crate) async fn wait_ready(
         &self,
         container: &str,
         probe: &[&str],
@@ -541,12 +532,12 @@ impl Engine {
     }
 }
 
-pub fn first_lines(text: &str, n: usize) -> String {
+pub(crate) fn first_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim().lines().take(n).collect();
     lines.join("\n")
 }
 
-pub fn indent(text: &str) -> String {
+pub(crate) fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
@@ -556,7 +547,7 @@ pub fn indent(text: &str) -> String {
 impl Engine {
     /// A file of a container, running or stopped, through the archive API; None when the
     /// path does not exist.
-    pub async fn read_file(&self, container: &str, path: &str) -> Result<Option<Vec<u8>>> {
+    pub(crate) async fn read_file(&self, container: &str, path: &str) -> Result<Option<Vec<u8>>> {
         let options = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
             .path(path)
             .build();

@@ -6,7 +6,7 @@ mod helper;
 mod save;
 
 pub use helper::{remove_listed_helpers, remove_stray_helpers, removing_helpers, Interrupted};
-pub use save::Backend;
+pub(crate) use save::Backend;
 pub(crate) use save::{daemon_masqueraded, daemon_masquerades, tagged_rules};
 
 use crate::engine::docker::{first_lines, Engine, ExecOutput};
@@ -19,7 +19,7 @@ use helper::Helper;
 use save::choose_backend;
 use std::panic::AssertUnwindSafe;
 
-pub use crate::render::containers::Privilege;
+pub(crate) use crate::render::containers::Privilege;
 
 /// A running helper with host networking, for commands on the Docker host.
 struct HostHelper {
@@ -108,7 +108,7 @@ impl HostNet {
     }
 
     /// The host's iptables backend, found on first use (four `*-save` runs).
-    pub async fn backend(&self) -> Result<Backend> {
+    pub(crate) async fn backend(&self) -> Result<Backend> {
         self.backend
             .get_or_try_init(|| Self::detect_backend(&self.helper))
             .await
@@ -131,7 +131,7 @@ impl HostNet {
         Ok(choose_backend(&saves[0], &saves[1]))
     }
 
-    pub async fn interface_exists(&self, name: &str) -> Result<bool> {
+    pub(crate) async fn interface_exists(&self, name: &str) -> Result<bool> {
         Ok(self
             .helper
             .run(&["ip", "link", "show", "dev", name])
@@ -139,7 +139,7 @@ impl HostNet {
             .success())
     }
 
-    pub async fn ipv6_forwarding(&self) -> Result<bool> {
+    pub(crate) async fn ipv6_forwarding(&self) -> Result<bool> {
         let out = self
             .helper
             .run_ok(&["cat", "/proc/sys/net/ipv6/conf/all/forwarding"])
@@ -147,7 +147,7 @@ impl HostNet {
         Ok(out.trim() == "1")
     }
 
-    pub async fn accept_ra(&self, interface: &str) -> Result<Option<u8>> {
+    pub(crate) async fn accept_ra(&self, interface: &str) -> Result<Option<u8>> {
         let path = format!("/proc/sys/net/ipv6/conf/{interface}/accept_ra");
         let out = self.helper.run(&["cat", &path]).await?;
         Ok(out
@@ -156,7 +156,7 @@ impl HostNet {
             .flatten())
     }
 
-    pub async fn ensure_route(&self, route: &Route) -> Result<()> {
+    pub(crate) async fn ensure_route(&self, route: &Route) -> Result<()> {
         let line = route.to_string();
         let mut argv = vec!["ip", "route", "replace"];
         argv.extend(line.split_whitespace());
@@ -164,7 +164,7 @@ impl HostNet {
     }
 
     /// True when the route was there.
-    pub async fn remove_route(&self, route: &Route) -> Result<bool> {
+    pub(crate) async fn remove_route(&self, route: &Route) -> Result<bool> {
         let line = route.to_string();
         let mut argv = vec!["ip", "route", "del"];
         argv.extend(line.split_whitespace());
@@ -189,7 +189,7 @@ impl HostNet {
     }
 
     /// True when the host has `route` (same destination and gateway or device).
-    pub async fn has_route(&self, route: &Route) -> Result<bool> {
+    pub(crate) async fn has_route(&self, route: &Route) -> Result<bool> {
         let family = if route.dst.addr().is_ipv4() {
             "-4"
         } else {
@@ -220,7 +220,7 @@ impl HostNet {
         }))
     }
 
-    pub async fn ip6tables_save(&self) -> Result<String> {
+    pub(crate) async fn ip6tables_save(&self) -> Result<String> {
         self.helper
             .run_ok(&[self.backend().await?.ip6tables_save()])
             .await
@@ -246,7 +246,7 @@ impl HostNet {
     }
 
     /// Adds `rule` unless an identical one is present; true when it was added.
-    pub async fn ensure_rule(&self, rule: &Ip6Rule) -> Result<bool> {
+    pub(crate) async fn ensure_rule(&self, rule: &Ip6Rule) -> Result<bool> {
         if self.ip6tables(&rule.check_args()).await?.success() {
             return Ok(false);
         }
@@ -258,7 +258,7 @@ impl HostNet {
     }
 
     /// Deletes every ip6tables rule carrying `tag`; returns them.
-    pub async fn remove_tagged_rules(&self, tag: &str) -> Result<Vec<Ip6Rule>> {
+    pub(crate) async fn remove_tagged_rules(&self, tag: &str) -> Result<Vec<Ip6Rule>> {
         let rules = tagged_rules(&self.ip6tables_save().await?, tag);
         for rule in &rules {
             self.ip6tables_ok(&rule.delete_args(), || {
@@ -269,13 +269,13 @@ impl HostNet {
         Ok(rules)
     }
 
-    pub async fn list_tagged_rules(&self, tag: &str) -> Result<Vec<Ip6Rule>> {
+    pub(crate) async fn list_tagged_rules(&self, tag: &str) -> Result<Vec<Ip6Rule>> {
         Ok(tagged_rules(&self.ip6tables_save().await?, tag))
     }
 }
 
 /// Writes net.ipv6.conf.all.forwarding on the Docker host.
-pub async fn set_ipv6_forwarding(
+pub(crate) async fn set_ipv6_forwarding(
     engine: &Engine,
     image: &str,
     cluster_id: u8,
@@ -297,7 +297,7 @@ pub async fn set_ipv6_forwarding(
 
 impl HostNet {
     /// The host's IPv4 rules, from the detected backend.
-    pub async fn iptables_save(&self) -> Result<String> {
+    pub(crate) async fn iptables_save(&self) -> Result<String> {
         let tool = match self.backend().await? {
             Backend::Nft => "iptables-nft-save",
             Backend::Legacy => "iptables-legacy-save",
@@ -308,7 +308,7 @@ impl HostNet {
 
 /// Whether the Docker host has the character device /dev/net/tun, which NAT64 needs. One
 /// short-lived container sees the host's /dev read-only, with no network and no capability.
-pub async fn has_tun(engine: &Engine, image: &str, cluster_id: u8) -> Result<bool> {
+pub(crate) async fn has_tun(engine: &Engine, image: &str, cluster_id: u8) -> Result<bool> {
     let probe = Helper::create(engine, |name| {
         containers::tun_probe(name, image, cluster_id)
     })

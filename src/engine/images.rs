@@ -33,7 +33,7 @@ pub enum ImageKind {
 
 impl ImageKind {
     /// dind's own node image for `config`: with Kubernetes of its version, or the base.
-    pub fn own_node(config: &crate::config::Config) -> ImageKind {
+    pub(crate) fn own_node(config: &crate::config::Config) -> ImageKind {
         match config.kubernetes {
             true => ImageKind::NodeKubernetes(config.kubernetes_version),
             false => ImageKind::NodeBase,
@@ -41,7 +41,7 @@ impl ImageKind {
     }
 
     /// The node image a cluster runs: the one given, else dind's own.
-    pub fn node_tag(config: &crate::config::Config) -> String {
+    pub(crate) fn node_tag(config: &crate::config::Config) -> String {
         config
             .node_image
             .clone()
@@ -52,7 +52,7 @@ impl ImageKind {
     pub const NETWORK_PLANE: [ImageKind; 3] =
         [ImageKind::Dns64, ImageKind::Nat64, ImageKind::NodeBase];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ImageKind::Dns64 => "dns64",
             ImageKind::Nat64 => "nat64",
@@ -121,8 +121,8 @@ impl ImageKind {
 pub struct ImageSpec {
     pub kind: String,
     pub tag: String,
-    pub target: Option<String>,
-    pub build_args: Vec<(String, String)>,
+    pub(crate) target: Option<String>,
+    pub(crate) build_args: Vec<(String, String)>,
     files: Vec<(String, Vec<u8>)>,
 }
 
@@ -187,7 +187,10 @@ pub async fn exists(engine: &Engine, tag: &str) -> Result<bool> {
 }
 
 /// The labels of image `tag`; None when there is no such image.
-pub async fn image_labels(engine: &Engine, tag: &str) -> Result<Option<HashMap<String, String>>> {
+pub(crate) async fn image_labels(
+    engine: &Engine,
+    tag: &str,
+) -> Result<Option<HashMap<String, String>>> {
     match engine.api().inspect_image(tag).await {
         Ok(inspect) => Ok(Some(
             inspect.config.and_then(|c| c.labels).unwrap_or_default(),
@@ -198,7 +201,7 @@ pub async fn image_labels(engine: &Engine, tag: &str) -> Result<Option<HashMap<S
 }
 
 /// Where the Kubernetes node image records the package versions its build resolved.
-pub const VERSIONS_PATH: &str = "/etc/dind/image-versions";
+pub(crate) const VERSIONS_PATH: &str = "/etc/dind/image-versions";
 /// The prefix of the image labels that carry those versions (`...kubeadm=v1.36.4`).
 pub const VERSION_LABEL_PREFIX: &str = "io.github.dind.version.";
 
@@ -240,7 +243,7 @@ pub async fn build(engine: &Engine, spec: &ImageSpec, phase: &Phase) -> Result<(
 }
 
 /// `name=version` lines, in their order; anything else is skipped.
-pub fn parse_versions(text: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_versions(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|line| {
             let (name, version) = line.trim().split_once('=')?;
@@ -265,7 +268,7 @@ fn label_dockerfile(base: &str, versions: &[(String, String)]) -> String {
 }
 
 /// The versions an image's labels carry, in name order.
-pub fn versions_from_labels(labels: &HashMap<String, String>) -> Vec<(String, String)> {
+pub(crate) fn versions_from_labels(labels: &HashMap<String, String>) -> Vec<(String, String)> {
     let mut versions: Vec<(String, String)> = labels
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix(VERSION_LABEL_PREFIX)?.to_string(), v.clone())))
@@ -340,7 +343,7 @@ async fn build_as(engine: &Engine, spec: &ImageSpec, tag: &str, phase: &Phase) -
 }
 
 /// Removes every image dind built; images still used by a container are kept and named.
-pub async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<String>)> {
+pub(crate) async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<String>)> {
     let filters = HashMap::from([("label".to_string(), vec![labels::IMAGE.to_string()])]);
     let options = ListImagesOptionsBuilder::default()
         .filters(&filters)

@@ -1,7 +1,7 @@
 //! The apply side: the only modules that talk to Docker (through bollard) and, through a
 //! short-lived helper container, to the Docker host.
 
-pub(crate) mod backoff;
+pub mod backoff;
 mod body;
 pub mod docker;
 pub mod error;

@@ -17,7 +17,7 @@ use std::ops::Range;
 /// The root server block is the one whose keys include `.` or `.:53` (optionally `dns://`);
 /// more than one such block, or more than one `forward .` in it, is an error, as are
 /// unbalanced braces.
-pub fn forward_to(corefile: &str, upstreams: &[IpAddr]) -> Result<String> {
+pub(crate) fn forward_to(corefile: &str, upstreams: &[IpAddr]) -> Result<String> {
     if upstreams.is_empty() {
         bail!("no upstream DNS server to forward the root zone to");
     }

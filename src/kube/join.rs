@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Why the output of `kubeadm token create --print-join-command` was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum JoinParseError {
+pub(crate) enum JoinParseError {
     #[error(
         "no `kubeadm join` line in the output of `kubeadm token create --print-join-command`; \
          it ended with:\n{tail}"
@@ -48,7 +48,7 @@ pub enum JoinParseError {
 }
 
 /// How many lines of the output [`JoinParseError::NoJoinLine`] quotes.
-pub const TAIL_LINES: usize = 10;
+pub(crate) const TAIL_LINES: usize = 10;
 
 /// Finds the `kubeadm join ...` line in `output` (the last one if there are several; a
 /// trailing `\` continues it on the next line) and checks its endpoint, token and hashes.
@@ -56,7 +56,7 @@ pub const TAIL_LINES: usize = 10;
 /// Accepted flags: `--token`, `--discovery-token-ca-cert-hash` (repeatable), and, tolerated
 /// and ignored, `--control-plane` and `--certificate-key <key>`; values may also be given as
 /// `--flag=value`. Any other flag is an error naming it.
-pub fn parse_join_command(output: &str) -> Result<JoinCommand, JoinParseError> {
+pub(crate) fn parse_join_command(output: &str) -> Result<JoinCommand, JoinParseError> {
     let line = find_join_line(output).ok_or_else(|| JoinParseError::NoJoinLine {
         tail: tail(output, TAIL_LINES),
     })?;

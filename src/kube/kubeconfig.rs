@@ -31,7 +31,7 @@ const NEW_FILE_MODE: u32 = 0o600;
 /// Errors (a clear message naming what is missing) when admin.conf is not YAML or lacks a
 /// cluster with certificate-authority-data or a user with client credentials
 /// (client-certificate-data and client-key-data).
-pub fn rewrite_admin(admin_conf: &str, name: &str, server: &str) -> Result<String> {
+pub(crate) fn rewrite_admin(admin_conf: &str, name: &str, server: &str) -> Result<String> {
     ensure!(!name.is_empty(), "the kubeconfig entry name is empty");
     ensure!(
         !server.is_empty(),
@@ -87,7 +87,7 @@ pub fn rewrite_admin(admin_conf: &str, name: &str, server: &str) -> Result<Strin
 /// file yet): entries of the same name in clusters/users/contexts are replaced in place,
 /// others appended; every other entry, key and the order of entries are kept;
 /// current-context becomes ours. A new file gets apiVersion v1, kind Config, preferences {}.
-pub fn merge(existing: Option<&str>, ours: &str) -> Result<String> {
+pub(crate) fn merge(existing: Option<&str>, ours: &str) -> Result<String> {
     let ours = Ours::parse(ours)?;
     let mut doc = match parse_existing(existing.unwrap_or(""))? {
         Some(doc) => doc,
@@ -135,7 +135,7 @@ pub fn merge(existing: Option<&str>, ours: &str) -> Result<String> {
 /// `dind-cluster-1` is not touched when removing `dind`); current-context is removed when it
 /// was `name`, kept otherwise. Returns the new text and whether anything was removed; when
 /// nothing was, the text is `existing` unchanged.
-pub fn unmerge(existing: &str, name: &str) -> Result<(String, bool)> {
+pub(crate) fn unmerge(existing: &str, name: &str) -> Result<(String, bool)> {
     let Some(mut doc) = parse_existing(existing)? else {
         return Ok((existing.to_string(), false));
     };
@@ -163,7 +163,7 @@ pub fn unmerge(existing: &str, name: &str) -> Result<(String, bool)> {
 
 /// Where to merge: the first non-empty path of $KUBECONFIG (colon-separated), else
 /// <home>/.kube/config. Error if neither is available.
-pub fn target_path(kubeconfig_env: Option<&str>, home: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn target_path(kubeconfig_env: Option<&str>, home: Option<&Path>) -> Result<PathBuf> {
     if let Some(first) = kubeconfig_env.and_then(|v| v.split(':').find(|p| !p.is_empty())) {
         return Ok(PathBuf::from(first));
     }
@@ -178,7 +178,7 @@ pub fn target_path(kubeconfig_env: Option<&str>, home: Option<&Path>) -> Result<
 /// File level: read (absent = None), merge, write atomically (tempfile in the same directory,
 /// then persist), mode 0600 for a new file (keep the mode and owner of an existing one),
 /// parent directories created. A symlink is followed: its target is rewritten.
-pub fn merge_into_file(path: &Path, ours: &str) -> Result<()> {
+pub(crate) fn merge_into_file(path: &Path, ours: &str) -> Result<()> {
     let target = follow_symlinks(path)?;
     let existing = read_if_present(&target)?;
     let text = existing.as_ref().map(|(text, _)| text.as_str());
@@ -189,7 +189,7 @@ pub fn merge_into_file(path: &Path, ours: &str) -> Result<()> {
 
 /// File level: absent file -> Ok(false); else unmerge and write back atomically (keeping mode
 /// and owner) if changed. Returns whether anything was removed.
-pub fn unmerge_from_file(path: &Path, name: &str) -> Result<bool> {
+pub(crate) fn unmerge_from_file(path: &Path, name: &str) -> Result<bool> {
     let target = follow_symlinks(path)?;
     let Some((text, meta)) = read_if_present(&target)? else {
         return Ok(false);

@@ -1,9 +1,9 @@
 //! Kubernetes on the nodes: pure helpers around kubeadm's and kubectl's inputs and outputs.
 
-pub mod corefile;
-pub mod join;
-pub mod kubeconfig;
-pub mod readiness;
+pub(crate) mod corefile;
+pub(crate) mod join;
+pub(crate) mod kubeconfig;
+pub(crate) mod readiness;
 
 #[cfg(test)]
 mod tests;

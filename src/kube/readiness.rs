@@ -119,7 +119,7 @@ fn parenthesised(text: &str) -> String {
 /// Pods are judged in the order listed. Details are added where Kubernetes gives them: a
 /// Pending pod's scheduling failure or waiting containers, an unready container's waiting or
 /// terminated reason, a Failed pod's reason.
-pub fn not_ready(
+pub(crate) fn not_ready(
     expected_nodes: &[String],
     nodes_json: &str,
     pods_json: &str,
@@ -245,7 +245,7 @@ fn state_reason(c: &ContainerStatus) -> &str {
 
 /// What a (resumed) `up` does about the master's control plane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InitStep {
+pub(crate) enum InitStep {
     Skip,
     Init,
     /// kubeadm writes admin.conf before the control plane is up: one whose API server does
@@ -253,7 +253,7 @@ pub enum InitStep {
     ResetThenInit,
 }
 
-pub fn init_step(has_admin_conf: bool, api_server_answers: bool) -> InitStep {
+pub(crate) fn init_step(has_admin_conf: bool, api_server_answers: bool) -> InitStep {
     match (has_admin_conf, api_server_answers) {
         (true, true) => InitStep::Skip,
         (true, false) => InitStep::ResetThenInit,
@@ -263,16 +263,16 @@ pub fn init_step(has_admin_conf: bool, api_server_answers: bool) -> InitStep {
 
 /// What `up --wait` asks CoreDNS about its external name, and what makes the answer right.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LookupQuery {
+pub(crate) struct LookupQuery {
     /// `AAAA` through DNS64 (ipv6 mode); `A` where the cluster has no DNS64 (ipv4 and
     /// dual-stack), since the default name has no AAAA record and nothing synthesizes one.
-    pub record_type: &'static str,
+    pub(crate) record_type: &'static str,
     /// Some(prefix): the answer must lie in the DNS64 prefix (real AAAA records are
     /// excluded, so only a synthesized answer proves the path).
-    pub synthesized_under: Option<Ipv6Net>,
+    pub(crate) synthesized_under: Option<Ipv6Net>,
 }
 
-pub fn wait_lookup_query(plan: &ClusterPlan) -> LookupQuery {
+pub(crate) fn wait_lookup_query(plan: &ClusterPlan) -> LookupQuery {
     match &plan.dns64 {
         Some(dns64) => LookupQuery {
             record_type: "AAAA",
@@ -293,7 +293,7 @@ pub fn wait_lookup_query(plan: &ClusterPlan) -> LookupQuery {
 /// The addresses are returned in the order dig printed them, all of them (also those outside
 /// the prefix). dig's `;;` diagnostics next to addresses (a retry that then succeeded) do not
 /// count against the answer.
-pub fn judge_lookup(
+pub(crate) fn judge_lookup(
     dig_short_output: &str,
     synthesized_under: Option<Ipv6Net>,
 ) -> Result<Vec<IpAddr>, String> {

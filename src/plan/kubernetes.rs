@@ -8,12 +8,12 @@ use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The API server's port inside the master node.
-pub const API_SERVER_PORT: u16 = 6443;
+pub(crate) const API_SERVER_PORT: u16 = 6443;
 
 /// The host address the API server is published on. Docker's port proxy forwards a
 /// binding on ::1 to the node's IPv6 address and one on 127.0.0.1 to its IPv4 address,
 /// and IPv6-only nodes have none.
-pub fn published_loopback(ip_mode: IpMode) -> IpAddr {
+pub(crate) fn published_loopback(ip_mode: IpMode) -> IpAddr {
     match ip_mode {
         IpMode::Ipv6 => IpAddr::V6(Ipv6Addr::LOCALHOST),
         IpMode::Ipv4 | IpMode::DualStack => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -21,18 +21,18 @@ pub fn published_loopback(ip_mode: IpMode) -> IpAddr {
 }
 
 /// `host:port`, with brackets around an IPv6 host.
-pub fn host_port(ip: IpAddr, port: u16) -> String {
+pub(crate) fn host_port(ip: IpAddr, port: u16) -> String {
     std::net::SocketAddr::new(ip, port).to_string()
 }
 
 /// The API server's URL on the Docker host, as the kubeconfig and `status` show it.
-pub fn api_server_url(host: IpAddr, port: u16) -> String {
+pub(crate) fn api_server_url(host: IpAddr, port: u16) -> String {
     format!("https://{}", host_port(host, port))
 }
 
 /// The cluster DNS service's address: the primary service CIDR's tenth address, as kubeadm
 /// picks it.
-pub fn dns_service_ip(config: &Config) -> IpAddr {
+pub(crate) fn dns_service_ip(config: &Config) -> IpAddr {
     match config.primary_service_cidr() {
         IpNet::V4(n) => IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) + 10)),
         IpNet::V6(n) => IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) + 10)),
@@ -42,7 +42,7 @@ pub fn dns_service_ip(config: &Config) -> IpAddr {
 /// The resolvers pods' DNS (CoreDNS) forwards to: the nodes' own, which is DNS64 in ipv6
 /// mode and elsewhere the address each node hands to Docker's embedded DNS (127.0.0.11 is
 /// unreachable from a pod).
-pub fn upstream_resolvers(plan: &ClusterPlan) -> Vec<IpAddr> {
+pub(crate) fn upstream_resolvers(plan: &ClusterPlan) -> Vec<IpAddr> {
     plan.nodes
         .first()
         .map(|master| master.resolver)
@@ -52,7 +52,7 @@ pub fn upstream_resolvers(plan: &ClusterPlan) -> Vec<IpAddr> {
 
 /// `dind` for cluster 0, `dind-cluster-N` otherwise: the name of the cluster, user and
 /// context entries dind owns.
-pub fn context_name(cluster_id: u8) -> String {
+pub(crate) fn context_name(cluster_id: u8) -> String {
     if cluster_id == 0 {
         "dind".to_string()
     } else {

@@ -16,49 +16,49 @@ use ipnet::IpNet;
 /// What the checks look at.
 #[derive(Clone, Debug)]
 pub struct HostFacts {
-    pub daemon_version: String,
-    pub api_version: String,
+    pub(crate) daemon_version: String,
+    pub(crate) api_version: String,
     /// 1 or 2; None when the daemon does not say.
-    pub cgroup_version: Option<u8>,
-    pub networks: Vec<DockerNetwork>,
+    pub(crate) cgroup_version: Option<u8>,
+    pub(crate) networks: Vec<DockerNetwork>,
     /// Only when the cluster has NAT64; Err when the probe itself could not run.
     pub tun: Option<Result<bool, String>>,
     /// Err when the host could not be inspected (no helper container).
-    pub host: Result<HostNetFacts, String>,
+    pub(crate) host: Result<HostNetFacts, String>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct DockerNetwork {
-    pub name: String,
+    pub(crate) name: String,
     /// The value of its dind cluster label.
-    pub cluster: Option<String>,
-    pub subnets: Vec<IpNet>,
+    pub(crate) cluster: Option<String>,
+    pub(crate) subnets: Vec<IpNet>,
 }
 
 /// What the host helper sees of the host's network.
 #[derive(Clone, Debug)]
 pub struct HostNetFacts {
     /// net.ipv6.conf.all.disable_ipv6; None when the kernel has no IPv6.
-    pub ipv6_disabled: Option<bool>,
-    pub backend: Backend,
+    pub(crate) ipv6_disabled: Option<bool>,
+    pub(crate) backend: Backend,
     /// `ip6tables-save` of that backend; None when it failed.
-    pub ip6tables: Option<String>,
+    pub(crate) ip6tables: Option<String>,
     /// `ip -4 route show` and `ip -6 route show`.
-    pub routes_v4: Vec<HostRoute>,
-    pub routes_v6: Vec<HostRoute>,
+    pub(crate) routes_v4: Vec<HostRoute>,
+    pub(crate) routes_v6: Vec<HostRoute>,
     /// net.ipv6.conf.all.forwarding.
-    pub ipv6_forwarding: bool,
+    pub(crate) ipv6_forwarding: bool,
     /// Only with --allow-aaaa.
-    pub egress: Option<Egress>,
+    pub(crate) egress: Option<Egress>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Egress {
     /// The configured interface, else the host default route's; None when neither.
-    pub name: Option<String>,
-    pub exists: bool,
+    pub(crate) name: Option<String>,
+    pub(crate) exists: bool,
     /// net.ipv6.conf.<name>.accept_ra.
-    pub accept_ra: Option<u8>,
+    pub(crate) accept_ra: Option<u8>,
 }
 
 impl Default for HostNetFacts {

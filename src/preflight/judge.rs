@@ -15,15 +15,16 @@ macro_rules! checks {
     ($($variant:ident => $name:literal,)*) => {
         /// What a finding is about.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Check {
+        pub(crate) enum Check {
             $($variant,)*
         }
 
         impl Check {
-            pub const ALL: &[Check] = &[$(Check::$variant,)*];
+            #[cfg(test)]
+            pub(crate) const ALL: &[Check] = &[$(Check::$variant,)*];
 
             /// Its name in `doctor`'s table and JSON.
-            pub fn name(self) -> &'static str {
+            pub(crate) fn name(self) -> &'static str {
                 match self {
                     $(Check::$variant => $name,)*
                 }
@@ -57,7 +58,7 @@ impl Serialize for Check {
 /// Warnings do not stop `up`; failures do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub(crate) enum Level {
     #[serde(rename = "ok")]
     Pass,
     Warn,
@@ -65,12 +66,12 @@ pub enum Level {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub check: Check,
+pub(crate) struct Finding {
+    pub(crate) check: Check,
     #[serde(rename = "status")]
-    pub level: Level,
-    pub detail: String,
-    pub hint: Option<String>,
+    pub(crate) level: Level,
+    pub(crate) detail: String,
+    pub(crate) hint: Option<String>,
 }
 
 impl Finding {
@@ -106,7 +107,11 @@ const TUN_MISSING: &str = "NAT64 (tayga) needs /dev/net/tun, and the Docker host
 const TUN_HINT: &str = "load the tun module on the Docker host: `modprobe tun`";
 
 /// The findings for `facts`, in a fixed order; no I/O.
-pub fn judge(config: &Config, cluster_plan: &ClusterPlan, facts: &HostFacts) -> Vec<Finding> {
+pub(crate) fn judge(
+    config: &Config,
+    cluster_plan: &ClusterPlan,
+    facts: &HostFacts,
+) -> Vec<Finding> {
     let mut findings = vec![Finding::pass(
         Check::Daemon,
         format!(
@@ -423,7 +428,7 @@ fn egress_findings(config: &Config, host: &HostNetFacts, egress: &Egress) -> Vec
         name,
         egress.accept_ra,
         host.ipv6_forwarding,
-        defaults.iter().any(|r| r.from_router_advertisement()),
+        defaults.iter().any(|r| r.is_router_advertised()),
     ));
     findings
 }

@@ -7,8 +7,9 @@ mod judge;
 mod routes;
 
 pub use facts::{gather, DockerNetwork, Egress, HostFacts, HostNetFacts};
-pub use judge::{judge, Check, Finding, Level};
-pub use routes::{parse_routes, HostRoute};
+#[cfg(test)]
+pub(crate) use judge::Check;
+pub(crate) use judge::{judge, Finding, Level};
 
 #[cfg(test)]
 pub(crate) use judge::tests as judge_tests;
@@ -19,13 +20,13 @@ use crate::plan::ClusterPlan;
 /// `up` refuses before it creates anything; every failure is named.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
-pub struct Refused {
-    pub failures: Vec<Finding>,
+pub(crate) struct Refused {
+    pub(crate) failures: Vec<Finding>,
 }
 
 /// What `up` does on this host: go on, showing the warnings it returns, or refuse on any
 /// failure. A pure function of the same findings `doctor` prints.
-pub fn up_verdict(
+pub(crate) fn up_verdict(
     config: &Config,
     cluster_plan: &ClusterPlan,
     facts: &HostFacts,

@@ -4,35 +4,35 @@ use ipnet::IpNet;
 
 /// One entry of `ip route show`; multipath continuation lines are folded into it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HostRoute {
+pub(crate) struct HostRoute {
     /// The entry as `ip` printed it (continuations joined), for messages.
-    pub line: String,
+    pub(crate) line: String,
     /// The type `ip` prints before the destination (`unreachable`, `blackhole`...); None
     /// for a plain unicast route.
-    pub route_type: Option<String>,
+    pub(crate) route_type: Option<String>,
     /// None for the default route.
-    pub dst: Option<IpNet>,
+    pub(crate) dst: Option<IpNet>,
     /// Every `dev` of the entry: one, or one per nexthop of a multipath route.
-    pub devs: Vec<String>,
-    pub proto: Option<String>,
+    pub(crate) devs: Vec<String>,
+    pub(crate) proto: Option<String>,
 }
 
 impl HostRoute {
-    pub fn is_default(&self) -> bool {
+    pub(crate) fn is_default(&self) -> bool {
         self.dst.is_none()
     }
 
     /// A default route that sends traffic somewhere (not `unreachable default`, say).
-    pub fn is_usable_default(&self) -> bool {
+    pub(crate) fn is_usable_default(&self) -> bool {
         self.is_default() && self.route_type.as_deref().is_none_or(|t| t == "unicast")
     }
 
-    pub fn uses_dev(&self, dev: &str) -> bool {
+    pub(crate) fn uses_dev(&self, dev: &str) -> bool {
         self.devs.iter().any(|d| d == dev)
     }
 
     /// Learned from IPv6 router advertisements by the kernel.
-    pub fn from_router_advertisement(&self) -> bool {
+    pub(crate) fn is_router_advertised(&self) -> bool {
         self.proto.as_deref() == Some("ra")
     }
 }
@@ -51,7 +51,7 @@ const ROUTE_TYPES: [&str; 9] = [
 ];
 
 /// The entries of `ip route show` (either family); lines it cannot read are skipped.
-pub fn parse_routes(text: &str) -> Vec<HostRoute> {
+pub(crate) fn parse_routes(text: &str) -> Vec<HostRoute> {
     let mut entries: Vec<String> = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         match entries.last_mut() {
@@ -101,12 +101,12 @@ fn parse_destination(word: &str) -> Option<IpNet> {
 }
 
 /// True when `routes` have a usable default route, on any interface.
-pub fn has_default(routes: &[HostRoute]) -> bool {
+pub(crate) fn has_default(routes: &[HostRoute]) -> bool {
     routes.iter().any(HostRoute::is_usable_default)
 }
 
 /// The interface of the first usable default route that names one.
-pub fn default_dev(routes: &[HostRoute]) -> Option<&str> {
+pub(crate) fn default_dev(routes: &[HostRoute]) -> Option<&str> {
     routes
         .iter()
         .filter(|r| r.is_usable_default())
@@ -132,7 +132,7 @@ mod tests {
         assert!(routes[0].is_default());
         assert_eq!(routes[0].devs, ["eth0", "eth1"]);
         assert!(routes[0].uses_dev("eth1"));
-        assert!(routes[0].from_router_advertisement());
+        assert!(routes[0].is_router_advertised());
         assert_eq!(
             routes[0].line,
             "default proto ra metric 1024 pref medium nexthop via fe80::1 dev eth0 weight 1 \
@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(routes[1].dst, Some("10.9.0.0/16".parse().unwrap()));
         assert!(routes[1].devs.is_empty());
         assert_eq!(routes[2].dst, Some("10.1.2.3/32".parse().unwrap()));
-        assert!(!routes[2].from_router_advertisement());
+        assert!(!routes[2].is_router_advertised());
     }
 
     #[test]

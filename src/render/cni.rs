@@ -4,10 +4,10 @@
 use crate::plan::NodePlan;
 use serde_json::{json, Value};
 
-pub const CONFLIST_PATH: &str = "/etc/cni/net.d/10-dindnet.conflist";
-pub const BRIDGE: &str = "dind0";
+pub(crate) const CONFLIST_PATH: &str = "/etc/cni/net.d/10-dindnet.conflist";
+pub(crate) const BRIDGE: &str = "dind0";
 
-pub fn conflist(node: &NodePlan) -> String {
+pub(crate) fn conflist(node: &NodePlan) -> String {
     let ranges: Vec<Value> = node
         .pod_cidrs
         .iter()

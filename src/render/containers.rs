@@ -78,7 +78,7 @@ pub enum Mount {
 }
 
 impl Mount {
-    pub fn target(&self) -> &str {
+    pub(crate) fn target(&self) -> &str {
         match self {
             Mount::Volume { target } | Mount::Bind { target, .. } => target,
         }
@@ -106,15 +106,15 @@ impl fmt::Display for Restart {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublishedPort {
-    pub container_port: u16,
-    pub host_ip: IpAddr,
+    pub(crate) container_port: u16,
+    pub(crate) host_ip: IpAddr,
     /// None: Docker picks one (at every start).
-    pub host_port: Option<u16>,
+    pub(crate) host_port: Option<u16>,
 }
 
 impl PublishedPort {
     /// Docker's key for the container side, `6443/tcp`.
-    pub fn container_key(&self) -> String {
+    pub(crate) fn container_key(&self) -> String {
         tcp_port_key(self.container_port)
     }
 }
@@ -125,20 +125,20 @@ pub(crate) fn tcp_port_key(port: u16) -> String {
 
 /// A bridge network to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NetworkSpec {
-    pub name: String,
-    pub ipv6: bool,
-    pub subnets: Vec<SubnetSpec>,
+pub(crate) struct NetworkSpec {
+    pub(crate) name: String,
+    pub(crate) ipv6: bool,
+    pub(crate) subnets: Vec<SubnetSpec>,
     /// The Linux bridge's name on the Docker host.
-    pub bridge: String,
-    pub labels: BTreeMap<String, String>,
+    pub(crate) bridge: String,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SubnetSpec {
-    pub cidr: IpNet,
-    pub gateway: IpAddr,
-    pub ip_range: Option<IpNet>,
+pub(crate) struct SubnetSpec {
+    pub(crate) cidr: IpNet,
+    pub(crate) gateway: IpAddr,
+    pub(crate) ip_range: Option<IpNet>,
 }
 
 /// Whose a container or network is, as its labels say.
@@ -430,7 +430,7 @@ fn kubernetes_node(
 /// What a host helper may do: NET_ADMIN for routes and rules; SYS_ADMIN (and no AppArmor
 /// profile) only for the one sysctl write, which needs /proc/sys remounted read-write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Privilege {
+pub(crate) enum Privilege {
     NetAdmin,
     Sysctl,
 }

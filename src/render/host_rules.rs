@@ -5,11 +5,11 @@ use crate::plan::HostPlan;
 use ipnet::Ipv6Net;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ip6Rule {
-    pub table: String,
-    pub chain: String,
+pub(crate) struct Ip6Rule {
+    pub(crate) table: String,
+    pub(crate) chain: String,
     /// Match and target, without table, command or chain.
-    pub spec: Vec<String>,
+    pub(crate) spec: Vec<String>,
 }
 
 impl Ip6Rule {
@@ -34,13 +34,13 @@ impl Ip6Rule {
     }
 
     /// `ip6tables -C`: exits 0 when the rule is present.
-    pub fn check_args(&self) -> Vec<String> {
+    pub(crate) fn check_args(&self) -> Vec<String> {
         self.with_command("-C")
     }
 
     /// FORWARD rules go first, ahead of any DROP or REJECT a host firewall appends;
     /// NAT rules are appended.
-    pub fn add_args(&self) -> Vec<String> {
+    pub(crate) fn add_args(&self) -> Vec<String> {
         if self.table == "filter" {
             self.with_command("-I")
         } else {
@@ -48,12 +48,12 @@ impl Ip6Rule {
         }
     }
 
-    pub fn delete_args(&self) -> Vec<String> {
+    pub(crate) fn delete_args(&self) -> Vec<String> {
         self.with_command("-D")
     }
 
     /// The rule as shell-quoted ip6tables arguments (`-t TABLE -A CHAIN ...`), for reports.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let quoted: Vec<String> = self
             .spec
             .iter()
@@ -69,7 +69,11 @@ impl Ip6Rule {
 
 /// The rules that let the cluster's IPv6 sources reach IPv6 sites directly. NAT rules are
 /// left out for sources the Docker daemon already masquerades (Docker 27+).
-pub fn direct_ipv6_rules(host: &HostPlan, bridge: &str, daemon_nats: &[Ipv6Net]) -> Vec<Ip6Rule> {
+pub(crate) fn direct_ipv6_rules(
+    host: &HostPlan,
+    bridge: &str,
+    daemon_nats: &[Ipv6Net],
+) -> Vec<Ip6Rule> {
     let Some(egress) = host.egress_interface.as_deref() else {
         return Vec::new();
     };

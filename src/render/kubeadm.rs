@@ -12,23 +12,23 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use yaml_serde::{Mapping, Value};
 
 /// Where the node's kubelet takes its pods' upstream resolvers from.
-pub const KUBELET_RESOLV_PATH: &str = "/etc/dind/kubelet-resolv.conf";
+pub(crate) const KUBELET_RESOLV_PATH: &str = "/etc/dind/kubelet-resolv.conf";
 /// Where `up` places the rendered configuration in the node.
-pub const KUBEADM_CONFIG_PATH: &str = "/etc/dind/kubeadm.yaml";
-pub const CRI_SOCKET: &str = "unix:///run/containerd/containerd.sock";
-pub const DNS_DOMAIN: &str = "cluster.local";
+pub(crate) const KUBEADM_CONFIG_PATH: &str = "/etc/dind/kubeadm.yaml";
+pub(crate) const CRI_SOCKET: &str = "unix:///run/containerd/containerd.sock";
+pub(crate) const DNS_DOMAIN: &str = "cluster.local";
 
 /// What a worker needs to join: the API server endpoint and the bootstrap credentials
 /// (parsed from the master's `kubeadm token create --print-join-command` by
 /// `kube::join`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JoinCommand {
+pub(crate) struct JoinCommand {
     /// `host:port`, IPv6 hosts in brackets (`[fd00:20::2]:6443`).
-    pub api_server_endpoint: String,
+    pub(crate) api_server_endpoint: String,
     /// The bootstrap token, `[a-z0-9]{6}.[a-z0-9]{16}`.
-    pub token: String,
+    pub(crate) token: String,
     /// Every `--discovery-token-ca-cert-hash`, each `sha256:` and 64 lowercase hex digits.
-    pub ca_cert_hashes: Vec<String>,
+    pub(crate) ca_cert_hashes: Vec<String>,
 }
 
 /// The family Kubernetes treats as primary: the service CIDR's (k-d-c's default in
@@ -49,7 +49,7 @@ fn node_ips(config: &Config, node: &NodePlan) -> Vec<IpAddr> {
 }
 
 /// The node's address Kubernetes advertises: of the primary family.
-pub fn advertise_address(config: &Config, node: &NodePlan) -> IpAddr {
+pub(crate) fn advertise_address(config: &Config, node: &NodePlan) -> IpAddr {
     node_ips(config, node)[0]
 }
 
@@ -60,12 +60,12 @@ fn master(plan: &ClusterPlan) -> &NodePlan {
 }
 
 /// `[fd00:20::2]:6443`: where workers and the kubeconfig inside the cluster reach the API.
-pub fn control_plane_endpoint(plan: &ClusterPlan, config: &Config) -> String {
+pub(crate) fn control_plane_endpoint(plan: &ClusterPlan, config: &Config) -> String {
     host_port(advertise_address(config, master(plan)), API_SERVER_PORT)
 }
 
 /// The resolv.conf the kubelet hands to pods with dnsPolicy Default (CoreDNS among them).
-pub fn kubelet_resolv_conf(plan: &ClusterPlan) -> String {
+pub(crate) fn kubelet_resolv_conf(plan: &ClusterPlan) -> String {
     let mut text =
         String::from("# Written by dind: upstream resolvers for pods with dnsPolicy Default.\n");
     for resolver in upstream_resolvers(plan) {
@@ -325,7 +325,7 @@ fn kubelet_address(primary_is_v6: bool) -> Value {
 }
 
 /// A worker's JoinConfiguration, with the discovery token from the master's join command.
-pub fn join_config(
+pub(crate) fn join_config(
     config: &Config,
     version: KubeVersion,
     node: &NodePlan,
@@ -371,7 +371,7 @@ fn render(mut docs: Vec<Value>, patches: &[KubeadmPatch]) -> Result<String> {
 /// Merges `patch` into every document whose `kind` (and `apiVersion`, when the patch gives
 /// one) matches. A patch for a kind this rendering lacks (a JoinConfiguration patch while
 /// rendering the master's) is skipped.
-pub fn apply_patch(docs: &mut [Value], patch: &KubeadmPatch) {
+pub(crate) fn apply_patch(docs: &mut [Value], patch: &KubeadmPatch) {
     let field = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
     for doc in docs.iter_mut() {
         let same_kind = field(doc, "kind").as_deref() == Some(patch.kind().name());

@@ -2,22 +2,22 @@
 
 pub mod cni;
 pub mod containers;
-pub mod host_rules;
+pub(crate) mod host_rules;
 pub mod kubeadm;
-pub mod named;
-pub mod node_files;
-pub mod tayga;
+pub(crate) mod named;
+pub(crate) mod node_files;
+pub(crate) mod tayga;
 
 /// A file to place in a container before it starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileSpec {
-    pub path: String,
-    pub contents: String,
-    pub mode: u32,
+pub(crate) struct FileSpec {
+    pub(crate) path: String,
+    pub(crate) contents: String,
+    pub(crate) mode: u32,
 }
 
 impl FileSpec {
-    pub fn new(path: impl Into<String>, contents: impl Into<String>) -> Self {
+    pub(crate) fn new(path: impl Into<String>, contents: impl Into<String>) -> Self {
         FileSpec {
             path: path.into(),
             contents: contents.into(),

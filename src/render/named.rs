@@ -7,7 +7,7 @@ use std::fmt::Write;
 /// every name is synthesized under the prefix and all egress crosses NAT64. With it, bind's
 /// default exclude applies: real AAAA records pass through and only A-only names are
 /// synthesized.
-pub fn named_conf(dns64: &Dns64Plan) -> String {
+pub(crate) fn named_conf(dns64: &Dns64Plan) -> String {
     let mut conf = String::new();
     conf.push_str("// Rendered by dind; changes are overwritten by `dind up`.\n");
     conf.push_str("options {\n");

@@ -5,12 +5,12 @@ use super::{cni, named, tayga, FileSpec};
 use crate::plan::{Dns64Plan, Masquerade, Nat64Plan, NodePlan, Route};
 use std::net::Ipv4Addr;
 
-pub const ROUTES_PATH: &str = "/etc/dind/routes";
-pub const DROP_IPV4_PATH: &str = "/etc/dind/drop-ipv4";
-pub const RESOLV_PATH: &str = "/etc/dind/resolv.conf";
-pub const MASQUERADE_PATH: &str = "/etc/dind/masquerade";
+pub(crate) const ROUTES_PATH: &str = "/etc/dind/routes";
+pub(crate) const DROP_IPV4_PATH: &str = "/etc/dind/drop-ipv4";
+pub(crate) const RESOLV_PATH: &str = "/etc/dind/resolv.conf";
+pub(crate) const MASQUERADE_PATH: &str = "/etc/dind/masquerade";
 
-pub fn routes_file(routes: &[Route]) -> FileSpec {
+pub(crate) fn routes_file(routes: &[Route]) -> FileSpec {
     let mut text = String::from("# ip route replace <line>, applied at every start\n");
     for route in routes {
         text.push_str(&route.to_string());
@@ -19,9 +19,9 @@ pub fn routes_file(routes: &[Route]) -> FileSpec {
     FileSpec::new(ROUTES_PATH, text)
 }
 
-pub const DOCKER_DNS_PATH: &str = "/etc/dind/docker-dns";
+pub(crate) const DOCKER_DNS_PATH: &str = "/etc/dind/docker-dns";
 
-pub fn resolv_conf(node: &NodePlan) -> String {
+pub(crate) fn resolv_conf(node: &NodePlan) -> String {
     let what = match node.docker_dns_at {
         Some(_) => "Docker's embedded DNS, which the node forwards this address to",
         None => "the cluster's DNS64 server",
@@ -46,7 +46,7 @@ fn docker_dns_file(at: Ipv4Addr, upstream: Option<Ipv4Addr>) -> FileSpec {
 }
 
 /// One line per rule: the source, then the destinations that keep it.
-pub fn masquerade_file(rules: &[Masquerade]) -> FileSpec {
+pub(crate) fn masquerade_file(rules: &[Masquerade]) -> FileSpec {
     let mut text = String::from(
         "# <pod CIDR> <destination kept>...: masquerade the rest (chain DIND-MASQ), applied at every start\n",
     );
@@ -65,7 +65,7 @@ fn drop_ipv4_marker() -> FileSpec {
     FileSpec::new(DROP_IPV4_PATH, "")
 }
 
-pub fn dns64_files(dns64: &Dns64Plan) -> Vec<FileSpec> {
+pub(crate) fn dns64_files(dns64: &Dns64Plan) -> Vec<FileSpec> {
     let mut files = vec![
         FileSpec::new("/etc/bind/named.conf", named::named_conf(dns64)),
         routes_file(&dns64.routes),
@@ -76,14 +76,14 @@ pub fn dns64_files(dns64: &Dns64Plan) -> Vec<FileSpec> {
     files
 }
 
-pub fn nat64_files(nat64: &Nat64Plan) -> Vec<FileSpec> {
+pub(crate) fn nat64_files(nat64: &Nat64Plan) -> Vec<FileSpec> {
     vec![
         FileSpec::new("/etc/tayga.conf", tayga::tayga_conf(nat64)),
         routes_file(&nat64.routes),
     ]
 }
 
-pub fn node_files(node: &NodePlan) -> Vec<FileSpec> {
+pub(crate) fn node_files(node: &NodePlan) -> Vec<FileSpec> {
     let mut files = vec![
         routes_file(&node.routes),
         masquerade_file(&node.masquerade),

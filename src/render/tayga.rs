@@ -2,9 +2,9 @@
 
 use crate::plan::Nat64Plan;
 
-pub const DATA_DIR: &str = "/var/spool/tayga";
+pub(crate) const DATA_DIR: &str = "/var/spool/tayga";
 
-pub fn tayga_conf(nat64: &Nat64Plan) -> String {
+pub(crate) fn tayga_conf(nat64: &Nat64Plan) -> String {
     format!(
         "# Rendered by dind; changes are overwritten by `dind up`.\n\
          tun-device {tun}\n\

@@ -1,7 +1,7 @@
 //! What Docker holds about clusters: the record `up` writes in labels, the list of clusters,
 //! and `status`.
 
-pub mod status;
+pub(crate) mod status;
 
 use crate::engine::docker::Engine;
 use crate::labels::{self, Holder, LabelError, Record, RecordError, Role};
@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 /// The record `up` left on the cluster's network, or on any of its containers when the
 /// network is gone. A label that cannot be used is an error naming the object and the label.
-pub async fn find_record(engine: &Engine, cluster_id: u8) -> Result<Option<Record>> {
+pub(crate) async fn find_record(engine: &Engine, cluster_id: u8) -> Result<Option<Record>> {
     Ok(read_record(engine, cluster_id).await??)
 }
 
@@ -75,19 +75,19 @@ fn record_of(
 
 /// The clusters Docker holds objects of, and the objects whose cluster label is no id.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct ClusterList {
-    pub ids: Vec<u8>,
-    pub unreadable: Vec<LabelError>,
+pub(crate) struct ClusterList {
+    pub(crate) ids: Vec<u8>,
+    pub(crate) unreadable: Vec<LabelError>,
 }
 
 /// Cluster ids that have a network or a container (other than a host helper) labelled as
 /// theirs; an object whose cluster label is no id is left out.
-pub async fn cluster_ids(engine: &Engine) -> Result<Vec<u8>> {
+pub(crate) async fn cluster_ids(engine: &Engine) -> Result<Vec<u8>> {
     Ok(list_clusters(engine).await?.ids)
 }
 
 /// The clusters of networks and containers (other than host helpers) with a cluster label.
-pub async fn list_clusters(engine: &Engine) -> Result<ClusterList> {
+pub(crate) async fn list_clusters(engine: &Engine) -> Result<ClusterList> {
     let networks = engine.networks_having(labels::CLUSTER).await?;
     let containers = engine.containers_having(labels::CLUSTER).await?;
     let networks = networks.into_iter().map(|n| {

@@ -15,7 +15,7 @@ use std::fmt::{self, Write};
 /// How DNS64 answers AAAA queries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum AaaaPolicy {
+pub(crate) enum AaaaPolicy {
     /// Every name through NAT64.
     SynthesizeAll,
     PassRealAaaa,
@@ -32,49 +32,49 @@ impl fmt::Display for AaaaPolicy {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ClusterStatus {
-    pub cluster_id: u8,
-    pub network: Option<String>,
-    pub ip_mode: Option<IpMode>,
-    pub aaaa_policy: Option<AaaaPolicy>,
-    pub dns64_prefix: Option<String>,
-    pub nat64_pool: Option<String>,
-    pub egress_interface: Option<String>,
-    pub containers: Vec<ContainerStatus>,
+pub(crate) struct ClusterStatus {
+    pub(crate) cluster_id: u8,
+    pub(crate) network: Option<String>,
+    pub(crate) ip_mode: Option<IpMode>,
+    pub(crate) aaaa_policy: Option<AaaaPolicy>,
+    pub(crate) dns64_prefix: Option<String>,
+    pub(crate) nat64_pool: Option<String>,
+    pub(crate) egress_interface: Option<String>,
+    pub(crate) containers: Vec<ContainerStatus>,
     /// None when not read: dind's helper image is absent, or `up` reports a cluster that
     /// has no host rules without starting a helper.
-    pub host_rules: Option<Vec<String>>,
-    pub host_routes: Vec<String>,
+    pub(crate) host_rules: Option<Vec<String>>,
+    pub(crate) host_routes: Vec<String>,
     /// The API server as the Docker host reaches it (Kubernetes clusters only).
-    pub api_server: Option<String>,
+    pub(crate) api_server: Option<String>,
     /// The kubeconfig context `up` merged, and the file it is in.
-    pub kube_context: Option<String>,
-    pub kubeconfig: Option<String>,
+    pub(crate) kube_context: Option<String>,
+    pub(crate) kubeconfig: Option<String>,
     /// The master's image and the package versions its build resolved (its labels).
-    pub node_image: Option<String>,
-    pub node_image_versions: std::collections::BTreeMap<String, String>,
+    pub(crate) node_image: Option<String>,
+    pub(crate) node_image_versions: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ContainerStatus {
-    pub name: String,
+pub(crate) struct ContainerStatus {
+    pub(crate) name: String,
     /// None: the role label is missing or names no role this dind knows.
-    pub role: Option<Role>,
-    pub state: String,
-    pub addresses: Vec<String>,
+    pub(crate) role: Option<Role>,
+    pub(crate) state: String,
+    pub(crate) addresses: Vec<String>,
 }
 
 /// Every cluster (or only one), and the labels that could not be read. A cluster with an
 /// unusable record is reported apart, so the others are still listed.
 #[derive(Debug, Default)]
-pub struct StatusReport {
-    pub clusters: Vec<ClusterStatus>,
-    pub unreadable: Vec<LabelError>,
+pub(crate) struct StatusReport {
+    pub(crate) clusters: Vec<ClusterStatus>,
+    pub(crate) unreadable: Vec<LabelError>,
 }
 
 /// Labels that made clusters unreadable, one line each.
 #[derive(Debug, thiserror::Error)]
-pub struct UnreadableClusters(pub Vec<LabelError>);
+pub(crate) struct UnreadableClusters(pub Vec<LabelError>);
 
 impl fmt::Display for UnreadableClusters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,7 +93,7 @@ impl fmt::Display for UnreadableClusters {
 
 impl StatusReport {
     /// The clusters, or an error when any label was unusable.
-    pub fn check(self) -> Result<Vec<ClusterStatus>, UnreadableClusters> {
+    pub(crate) fn check(self) -> Result<Vec<ClusterStatus>, UnreadableClusters> {
         if self.unreadable.is_empty() {
             Ok(self.clusters)
         } else {
@@ -103,7 +103,7 @@ impl StatusReport {
 
     /// The table of the readable clusters; "no dind clusters" only when there is nothing at
     /// all, not even an unreadable one.
-    pub fn render_table(&self) -> String {
+    pub(crate) fn render_table(&self) -> String {
         if self.clusters.is_empty() && !self.unreadable.is_empty() {
             return String::new();
         }
@@ -112,7 +112,7 @@ impl StatusReport {
 }
 
 /// [`report`], failing when any label is unusable.
-pub async fn status(
+pub(crate) async fn status(
     engine: &Engine,
     only: Option<u8>,
     read_host_rules: bool,
@@ -122,7 +122,7 @@ pub async fn status(
 
 /// Host rules are read from the host when `read_host_rules`; `up` passes false for a cluster
 /// without them, saving a helper container.
-pub async fn report(
+pub(crate) async fn report(
     engine: &Engine,
     only: Option<u8>,
     read_host_rules: bool,
@@ -277,7 +277,7 @@ pub async fn report(
     Ok(out)
 }
 
-pub fn render_table(clusters: &[ClusterStatus]) -> String {
+pub(crate) fn render_table(clusters: &[ClusterStatus]) -> String {
     let mut text = String::new();
     if clusters.is_empty() {
         text.push_str("no dind clusters\n");

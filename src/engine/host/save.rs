@@ -71,7 +71,7 @@ pub(crate) fn daemon_masqueraded(save: &str, sources: &[Ipv6Net]) -> Vec<Ipv6Net
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Nft,
     Legacy,
 }
