@@ -1,9 +1,11 @@
 //! dind: IPv6-first local Kubernetes test clusters in Docker, with DNS64/NAT64 and an
 //! optional direct path for IPv6 sites (`--allow-aaaa`).
 //!
-//! Data flows one way: [`config`] (flags, env, file) -> [`plan`] (pure address plan) ->
-//! [`render`] (pure file contents and rule vectors) -> [`cluster`] (the phases that talk to
-//! Docker and the host through [`engine`]).
+//! Data flows one way: [`config`] (the settings table; flags, env, file) -> [`plan`] (every
+//! derived fact) -> [`labels`] (the record) -> [`render`] (pure files, rules and container
+//! specs) -> [`engine`] (the only user of Docker's API) -> [`state`] -> [`preflight`] ->
+//! [`cluster`] (phases that change things) and [`diagnose`] (commands that only read) ->
+//! [`cli`]. `layering.rs` checks that no import runs back.
 
 pub mod cli;
 pub mod cluster;
