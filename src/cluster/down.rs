@@ -1,7 +1,7 @@
 //! `dind down` and `dind clean`: undo exactly what `up` recorded in the cluster's labels,
 //! whatever flags are given now. Each step tolerates what is already gone.
 
-use crate::engine::docker::Engine;
+use crate::engine::docker::{container_name, Engine};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
 use crate::kube::kubeconfig;
@@ -55,15 +55,7 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
     if !containers.is_empty() {
         report.containers = progress
             .step("Removing containers", async {
-                let names: Vec<String> = containers
-                    .iter()
-                    .filter_map(|c| {
-                        c.names
-                            .as_ref()?
-                            .first()
-                            .map(|n| n.trim_start_matches('/').to_string())
-                    })
-                    .collect();
+                let names: Vec<String> = containers.iter().filter_map(container_name).collect();
                 try_join_all(names.iter().map(|n| engine.remove_container(n))).await?;
                 Ok(names)
             })

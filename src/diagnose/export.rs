@@ -4,7 +4,7 @@
 //! What cannot be collected (a tool missing in an image, a stopped container) is written
 //! into its file as the reason, so one gap never hides the rest.
 
-use crate::engine::docker::Engine;
+use crate::engine::docker::{container_name, Engine};
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
 use crate::labels::{self, Role};
@@ -178,8 +178,8 @@ pub(crate) async fn export_logs(
         .await?
         .into_iter()
         .filter_map(|c| {
+            let name = container_name(&c)?;
             let role = Role::of(&c.labels?);
-            let name = c.names?.first()?.trim_start_matches('/').to_string();
             (role != Some(Role::HostHelper)).then_some((name, role))
         })
         .collect();

@@ -576,3 +576,9 @@ impl Engine {
         Ok(Some(contents))
     }
 }
+
+/// A listed container's name, without Docker's leading `/`; None when Docker gave none.
+pub(crate) fn container_name(container: &ContainerSummary) -> Option<String> {
+    let first = container.names.as_ref()?.first()?;
+    Some(first.trim_start_matches('/').to_string())
+}

@@ -226,10 +226,6 @@ fn attached(plan: &ClusterPlan, addresses: &[IpAddr]) -> Network {
     }
 }
 
-pub(crate) fn node_role(node: &NodePlan) -> labels::Role {
-    node.role.into()
-}
-
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
@@ -292,7 +288,7 @@ pub(crate) fn node(
         name: Some(node.container.clone()),
         image: image.to_string(),
         hostname: Some(node.container.clone()),
-        labels: labels(Owner::Cluster(record), node_role(node)),
+        labels: labels(Owner::Cluster(record), node.role.into()),
         // NET_ADMIN: routes, the CNI bridge and its masquerade rules.
         // SYS_ADMIN + no AppArmor profile: network namespaces for pods (ip netns mounts).
         cap_add: strings(&["NET_ADMIN", "SYS_ADMIN"]),
@@ -394,7 +390,7 @@ fn kubernetes_node(
         name: Some(node.container.clone()),
         image: image.to_string(),
         hostname: Some(node.container.clone()),
-        labels: labels(Owner::Cluster(record), node_role(node)),
+        labels: labels(Owner::Cluster(record), node.role.into()),
         env: std::iter::once("container=docker".to_string())
             .chain(proxy_env(record))
             .collect(),

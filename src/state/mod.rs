@@ -3,7 +3,7 @@
 
 pub(crate) mod status;
 
-use crate::engine::docker::Engine;
+use crate::engine::docker::{container_name, Engine};
 use crate::labels::{self, Holder, LabelError, Record, RecordError, Role};
 use anyhow::Result;
 use std::collections::{BTreeSet, HashMap};
@@ -29,11 +29,7 @@ pub(crate) async fn read_record(
         }
     }
     for container in engine.containers_with(&filter).await? {
-        let name = container
-            .names
-            .as_ref()
-            .and_then(|names| names.first())
-            .map(|n| n.trim_start_matches('/').to_string())
+        let name = container_name(&container)
             .or(container.id)
             .unwrap_or_default();
         match record_of(
@@ -95,13 +91,7 @@ pub(crate) async fn list_clusters(engine: &Engine) -> Result<ClusterList> {
         (Holder::Network(name), n.labels.unwrap_or_default())
     });
     let containers = containers.into_iter().map(|c| {
-        let name = c
-            .names
-            .as_ref()
-            .and_then(|names| names.first())
-            .map(|n| n.trim_start_matches('/').to_string())
-            .or(c.id)
-            .unwrap_or_default();
+        let name = container_name(&c).or(c.id).unwrap_or_default();
         (Holder::Container(name), c.labels.unwrap_or_default())
     });
     Ok(clusters_in(networks.chain(containers)))

@@ -3,7 +3,7 @@
 
 use super::{list_clusters, read_record};
 use crate::config::IpMode;
-use crate::engine::docker::Engine;
+use crate::engine::docker::{container_name, Engine};
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
 use crate::labels::{self, LabelError, Role};
@@ -173,6 +173,7 @@ pub(crate) async fn report(
                     Some(plan::kubernetes::api_server_url(ip, p.public_port?))
                 });
             }
+            let name = container_name(&c).unwrap_or_default();
             let mut addresses = Vec::new();
             for endpoint in c
                 .network_settings
@@ -197,14 +198,7 @@ pub(crate) async fn report(
                 }
             }
             containers.push(ContainerStatus {
-                name: c
-                    .names
-                    .unwrap_or_default()
-                    .first()
-                    .cloned()
-                    .unwrap_or_default()
-                    .trim_start_matches('/')
-                    .to_string(),
+                name,
                 role,
                 state: c.state.map(|s| s.to_string()).unwrap_or_default(),
                 addresses,

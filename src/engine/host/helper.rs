@@ -5,7 +5,7 @@
 //! and each carries an owner label, so that a later run removes the strays of a killed one.
 
 use crate::engine::backoff::Backoff;
-use crate::engine::docker::Engine;
+use crate::engine::docker::{container_name, Engine};
 use crate::labels::{self, Role};
 use crate::render::containers::ContainerSpec;
 use anyhow::Result;
@@ -145,6 +145,7 @@ pub async fn remove_stray_helpers(engine: &Engine, cluster_id: u8) -> Result<Vec
         ])
         .await?
     {
+        let name = container_name(&container);
         let labels = container.labels.unwrap_or_default();
         if !is_stray(
             labels.get(labels::OWNER).map(String::as_str),
@@ -153,10 +154,9 @@ pub async fn remove_stray_helpers(engine: &Engine, cluster_id: u8) -> Result<Vec
         ) {
             continue;
         }
-        let Some(name) = container.names.unwrap_or_default().into_iter().next() else {
+        let Some(name) = name else {
             continue;
         };
-        let name = name.trim_start_matches('/').to_string();
         engine.remove_container(&name).await?;
         removed.push(name);
     }
