@@ -14,5 +14,6 @@ mod bad_input;
 mod check_network;
 mod diagnostics;
 mod examples;
+mod faults;
 mod network_plane;
 mod node_image;
