@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// modules of one layer do not import each other.
 const LAYERS: &[(&str, u8)] = &[
     ("progress", 0),
+    ("interrupt", 0),
     ("config", 1),
     ("plan", 2),
     ("labels", 3),

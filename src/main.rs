@@ -2,19 +2,29 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // Ctrl-C stops the command; its host helpers are removed before the process ends.
+    // A signal stops the command (see dind::interrupt); its host helpers are removed before
+    // the process ends.
     match dind::engine::host::removing_helpers(dind::cli::run()).await {
         Ok(code) => code,
-        Err(err) if err.is::<dind::engine::host::Interrupted>() => {
-            eprintln!("interrupted");
-            ExitCode::from(130)
-        }
         Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            let interrupted = err.is::<dind::interrupt::Interrupted>();
+            if interrupted {
+                // The outermost context says what became of the run's changes.
+                match err.chain().count() {
+                    1 => eprintln!("interrupted"),
+                    _ => eprintln!("interrupted: {err}"),
+                }
+            } else {
+                eprintln!("error: {err}");
+                for cause in err.chain().skip(1) {
+                    eprintln!("  caused by: {cause}");
+                }
             }
-            ExitCode::FAILURE
+            if interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -4,14 +4,16 @@
 use crate::engine::docker::{container_name, Engine};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
+use crate::interrupt::Graceful;
 use crate::kube::kubeconfig;
-use crate::labels::{self, Record};
+use crate::labels::{self, Holder, Record};
 use crate::plan::{self, Route};
 use crate::progress::Progress;
 use crate::render::host_rules::Ip6Rule;
-use crate::state::find_record;
+use crate::state::{find_record, record_of};
 use anyhow::Result;
 use futures_util::future::try_join_all;
+use std::collections::HashMap;
 
 #[derive(Debug, Default)]
 pub struct DownReport {
@@ -35,10 +37,73 @@ impl DownReport {
 }
 
 pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Result<DownReport> {
-    let record = find_record(engine, cluster_id).await?;
+    // A signal does not cut a removal in half: the first one lets it finish.
+    let _graceful = Graceful::hold("finishing the removal");
+    let mut record = find_record(engine, cluster_id).await?;
     let mut report = DownReport::default();
     let id = cluster_id.to_string();
     let filter = [(labels::CLUSTER, id.as_str())];
+    let helper_image = ImageKind::NodeBase.spec().tag;
+
+    // The last requests of a killed `up` may still be under way in Docker: what appears
+    // while `down` runs (and the record it carries) is taken by a further pass.
+    for pass in 0..3 {
+        let containers = engine.containers_with(&filter).await?;
+        let networks = engine.networks_with(&filter).await?;
+        if pass > 0 && containers.is_empty() && networks.is_empty() {
+            break;
+        }
+        let found_now = record.is_none() && {
+            let labelled = networks
+                .iter()
+                .map(|n| {
+                    (
+                        Holder::Network(n.name.clone().unwrap_or_default()),
+                        &n.labels,
+                    )
+                })
+                .chain(containers.iter().map(|c| {
+                    (
+                        Holder::Container(container_name(c).unwrap_or_default()),
+                        &c.labels,
+                    )
+                }));
+            record = record_in(cluster_id, labelled)?;
+            record.is_some()
+        };
+
+        if !containers.is_empty() {
+            let removed = progress
+                .step("Removing containers", async {
+                    let names: Vec<String> = containers.iter().filter_map(container_name).collect();
+                    try_join_all(names.iter().map(|n| engine.remove_container(n))).await?;
+                    Ok(names)
+                })
+                .await?;
+            report.containers.extend(removed);
+        }
+
+        let can_inspect_host = record.is_some() || images::exists(engine, &helper_image).await?;
+        if (pass == 0 || found_now) && can_inspect_host {
+            let (rules, routes, restored) = progress
+                .run("Removing host routes and rules", async |phase| {
+                    let node_base = ImageKind::NodeBase.spec();
+                    images::ensure(engine, &node_base, phase).await?;
+                    undo_host(engine, cluster_id, record.as_ref(), &helper_image).await
+                })
+                .await?;
+            report.rules.extend(rules);
+            report.routes.extend(routes);
+            report.restored_ipv6_forwarding |= restored;
+        }
+
+        if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
+            progress
+                .step("Removing the network", engine.remove_network(&network))
+                .await?;
+            report.network = Some(network);
+        }
+    }
 
     if let Some(path) = record.as_ref().and_then(|r| r.kubeconfig.clone()) {
         let context = plan::kubernetes::context_name(cluster_id);
@@ -50,44 +115,21 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
             .await?;
         report.kubeconfig = removed.then_some(path);
     }
-
-    let containers = engine.containers_with(&filter).await?;
-    if !containers.is_empty() {
-        report.containers = progress
-            .step("Removing containers", async {
-                let names: Vec<String> = containers.iter().filter_map(container_name).collect();
-                try_join_all(names.iter().map(|n| engine.remove_container(n))).await?;
-                Ok(names)
-            })
-            .await?;
-    }
-
-    let helper_image = ImageKind::NodeBase.spec().tag;
-    let can_inspect_host = record.is_some() || images::exists(engine, &helper_image).await?;
-    if can_inspect_host {
-        let (rules, routes, restored) = progress
-            .run("Removing host routes and rules", async |phase| {
-                let node_base = ImageKind::NodeBase.spec();
-                images::ensure(engine, &node_base, phase).await?;
-                let undone = undo_host(engine, cluster_id, record.as_ref(), &helper_image).await?;
-                Ok(undone)
-            })
-            .await?;
-        report.rules = rules;
-        report.routes = routes;
-        report.restored_ipv6_forwarding = restored;
-    }
-
-    let networks = engine.networks_with(&filter).await?;
-    if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
-        report.network = progress
-            .step("Removing the network", async {
-                engine.remove_network(&network).await?;
-                Ok(Some(network))
-            })
-            .await?;
-    }
     Ok(report)
+}
+
+/// The record carried by the first labelled object that has one.
+fn record_in<'a>(
+    cluster_id: u8,
+    labelled: impl IntoIterator<Item = (Holder, &'a Option<HashMap<String, String>>)>,
+) -> Result<Option<Record>> {
+    for (holder, object_labels) in labelled {
+        let object_labels = object_labels.clone().unwrap_or_default();
+        if let Some(record) = record_of(holder, cluster_id, &object_labels)? {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
 }
 
 async fn undo_host(
@@ -124,7 +166,7 @@ async fn undo_host(
 
 /// Docker itself switches IPv6 forwarding on for every IPv6 network; while another one
 /// exists (another cluster's or not), switching it off would cut that network off.
-async fn ipv6_forwarding_still_needed(engine: &Engine, cluster_id: u8) -> Result<bool> {
+pub(super) async fn ipv6_forwarding_still_needed(engine: &Engine, cluster_id: u8) -> Result<bool> {
     let own = cluster_id.to_string();
     Ok(engine.all_networks().await?.into_iter().any(|n| {
         n.enable_ipv6 == Some(true)

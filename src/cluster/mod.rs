@@ -4,4 +4,5 @@
 pub mod down;
 pub(crate) mod dry_run;
 pub(crate) mod kubernetes;
+mod rollback;
 pub(crate) mod up;

@@ -1,12 +1,14 @@
 //! `dind up`: named, ordered phases; each is idempotent, so a second `up` changes nothing
 //! and an interrupted one is completed by the next.
 
-use super::{down, kubernetes};
+use super::kubernetes;
+use super::rollback::{self, Journal};
 use crate::config::{Config, IpMode, KubeVersion};
 use crate::engine::docker::Engine;
 use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
+use crate::interrupt::{self, Graceful};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, HostFacts};
@@ -70,6 +72,8 @@ struct Ctx {
     plan: ClusterPlan,
     record: Record,
     images: Images,
+    /// What this run made: what a failure or a signal rolls back.
+    journal: Journal,
 }
 
 pub(crate) async fn up(
@@ -78,6 +82,8 @@ pub(crate) async fn up(
     options: UpOptions,
     progress: &Progress,
 ) -> Result<Record> {
+    // A signal rolls back what this run made (as a failure does) instead of cutting it off.
+    let _graceful = Graceful::hold("stopping: what this run made is rolled back");
     let existing = progress
         .run("Checking the Docker host", async |phase| {
             phase.message(&format!(
@@ -95,18 +101,19 @@ pub(crate) async fn up(
         .await?;
     let resuming = existing.is_some();
 
-    let images = build_images(engine, &config, progress).await?;
+    // Until the first change, a signal simply stops the run.
+    let images = interrupt::unless_stopped(build_images(engine, &config, progress)).await?;
     // Before anything is created: the same facts and judgement as `dind doctor`.
     let checked = existing.as_ref().map_or(&config, |r| &r.config);
     let checked_plan = plan::plan(checked);
-    let facts = progress
-        .run("Inspecting the Docker host", async |phase| {
+    let facts =
+        interrupt::unless_stopped(progress.run("Inspecting the Docker host", async |phase| {
             let facts = preflight::gather(engine, checked, &checked_plan, phase).await?;
             for warning in preflight::up_verdict(checked, &checked_plan, &facts)? {
                 progress.note(&warning.to_string());
             }
             Ok(facts)
-        })
+        }))
         .await?;
     let mut record = match existing {
         Some(record) => record,
@@ -135,11 +142,17 @@ pub(crate) async fn up(
         plan,
         record,
         images,
+        journal: Journal::default(),
     };
 
     let created = async {
         create(&ctx).await?;
+        interrupt::check()?;
         if let Some(version) = ctx.images.kubeadm {
+            if !resuming {
+                ctx.journal
+                    .note(|made| made.kubeconfig = ctx.record.kubeconfig.clone());
+            }
             let kube = kubernetes::Kube {
                 engine: &ctx.engine,
                 progress: &ctx.progress,
@@ -148,33 +161,35 @@ pub(crate) async fn up(
                 version,
                 wait: options.wait,
             };
-            kubernetes::bring_up(&kube).await?;
+            // Commands in the nodes and waits: what they change goes with the nodes.
+            interrupt::unless_stopped(kubernetes::bring_up(&kube)).await?;
         }
         Ok::<_, anyhow::Error>(())
     };
-    match created.await {
-        Ok(()) => Ok(ctx.record),
-        Err(err) if resuming || options.retain => {
-            let how = if resuming {
-                "the cluster existed before this run"
-            } else {
-                "--retain"
-            };
-            Err(err.context(format!(
-                "{how}: what was created is kept; `dind down --cluster-id {}` removes it",
-                ctx.plan.cluster_id
-            )))
-        }
-        Err(err) => {
-            let rollback = down::down(&ctx.engine, ctx.plan.cluster_id, &ctx.progress).await;
-            match rollback {
-                Ok(_) => Err(err.context("everything this run created was removed again")),
-                Err(rollback_err) => Err(err.context(format!(
-                    "rolling back failed too ({rollback_err:#}); `dind down --cluster-id {}` removes the rest",
-                    ctx.plan.cluster_id
-                ))),
-            }
-        }
+    let Err(err) = created.await else {
+        return Ok(ctx.record);
+    };
+    let id = ctx.plan.cluster_id;
+    if options.retain {
+        return Err(err.context(format!(
+            "--retain: what was created is kept; `dind down --cluster-id {id}` removes it"
+        )));
+    }
+    let made = ctx.journal.made();
+    let rollback =
+        rollback::roll_back(&ctx.engine, id, &made, &ctx.images.helper, &ctx.progress).await;
+    let kept = if resuming {
+        "; the cluster as it was before this run is kept"
+    } else {
+        ""
+    };
+    match rollback {
+        Ok(()) => Err(err.context(format!(
+            "everything this run created was removed again{kept}"
+        ))),
+        Err(rollback_err) => Err(err.context(format!(
+            "rolling back failed too ({rollback_err:#}); `dind down --cluster-id {id}` removes the rest"
+        ))),
     }
 }
 
@@ -396,9 +411,16 @@ async fn ensure_network(ctx: &Ctx) -> Result<()> {
         }
         return Ok(());
     }
+    interrupt::check()?;
     ctx.engine
         .create_network(&containers::network(&ctx.plan, &ctx.record))
-        .await
+        .await?;
+    ctx.journal.note(|made| {
+        made.network = Some(name.clone());
+        // Docker switches forwarding on for an IPv6 network; the record says it was off.
+        made.ipv6_forwarding |= ctx.record.enabled_ipv6_forwarding;
+    });
+    Ok(())
 }
 
 async fn ensure_nat64(ctx: &Ctx) -> Result<()> {
@@ -451,6 +473,7 @@ async fn ensure_container(
                     ctx.plan.cluster_id
                 );
             }
+            interrupt::check()?;
             if existing.state.and_then(|s| s.running).unwrap_or(false) {
                 // Running already: re-apply its network setup, which repairs a route or
                 // resolv.conf changed behind dind's back.
@@ -462,21 +485,28 @@ async fn ensure_container(
             false
         }
         None => {
+            interrupt::check()?;
             ctx.engine.create(spec).await?;
+            ctx.journal
+                .note(|made| made.containers.push(name.to_string()));
             ctx.engine.upload_files(name, files).await?;
+            interrupt::check()?;
             ctx.engine.start(name).await?;
             true
         }
     };
-    match ready.announces {
-        // A new container's whole output is this run's: follow it instead of polling.
-        Some(marker) if fresh => ctx.engine.wait_for_line(name, marker, READY_TIMEOUT).await,
-        _ => {
-            ctx.engine
-                .wait_ready(name, ready.probe, READY_TIMEOUT)
-                .await
+    let ready = async {
+        match ready.announces {
+            // A new container's whole output is this run's: follow it instead of polling.
+            Some(marker) if fresh => ctx.engine.wait_for_line(name, marker, READY_TIMEOUT).await,
+            _ => {
+                ctx.engine
+                    .wait_ready(name, ready.probe, READY_TIMEOUT)
+                    .await
+            }
         }
-    }
+    };
+    interrupt::unless_stopped(ready).await
 }
 
 /// How to know a container is ready: a probe to run in it, and, for containers that
@@ -494,7 +524,12 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
         ctx.plan.cluster_id,
         async |host| {
             for route in &ctx.plan.host.routes {
+                interrupt::check()?;
+                if host.has_route(route).await? {
+                    continue;
+                }
                 host.ensure_route(route).await?;
+                ctx.journal.note(|made| made.routes.push(route.clone()));
             }
             if ctx.plan.host.direct_ipv6_sources.is_empty() {
                 return Ok(());
@@ -511,9 +546,13 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
                 &ctx.plan.network.bridge,
                 &daemon_nats,
             ) {
-                host.ensure_rule(&rule).await?;
+                interrupt::check()?;
+                if host.ensure_rule(&rule).await? {
+                    ctx.journal.note(|made| made.rules.push(rule));
+                }
             }
             if !host.ipv6_forwarding().await? {
+                interrupt::check()?;
                 host::set_ipv6_forwarding(
                     &ctx.engine,
                     &ctx.images.helper,
@@ -521,6 +560,7 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
                     true,
                 )
                 .await?;
+                ctx.journal.note(|made| made.ipv6_forwarding = true);
                 ctx.progress.note(
                 "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
             );

@@ -5,7 +5,7 @@
 mod helper;
 mod save;
 
-pub use helper::{remove_listed_helpers, remove_stray_helpers, removing_helpers, Interrupted};
+pub use helper::{remove_listed_helpers, remove_stray_helpers, removing_helpers};
 pub(crate) use save::Backend;
 pub(crate) use save::{daemon_masqueraded, daemon_masquerades, tagged_rules};
 
@@ -252,6 +252,18 @@ impl HostNet {
         }
         self.ip6tables_ok(&rule.add_args(), || {
             format!("cannot add host rule {}", rule.display())
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// Deletes `rule`; true when it was there.
+    pub(crate) async fn remove_rule(&self, rule: &Ip6Rule) -> Result<bool> {
+        if !self.ip6tables(&rule.check_args()).await?.success() {
+            return Ok(false);
+        }
+        self.ip6tables_ok(&rule.delete_args(), || {
+            format!("cannot delete host rule {}", rule.display())
         })
         .await?;
         Ok(true)

@@ -46,7 +46,7 @@ pub(crate) async fn read_record(
 
 /// The record of one object labelled as cluster `cluster_id`'s, checked to be that
 /// cluster's.
-fn record_of(
+pub(crate) fn record_of(
     holder: Holder,
     cluster_id: u8,
     object_labels: &HashMap<String, String>,

@@ -6,6 +6,7 @@
 
 use crate::engine::backoff::Backoff;
 use crate::engine::docker::{container_name, Engine};
+use crate::interrupt::{self, Interrupted};
 use crate::labels::{self, Role};
 use crate::render::containers::ContainerSpec;
 use anyhow::Result;
@@ -163,23 +164,34 @@ pub async fn remove_stray_helpers(engine: &Engine, cluster_id: u8) -> Result<Vec
     Ok(removed)
 }
 
-/// The command was stopped by SIGINT (Ctrl-C).
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted")]
-pub struct Interrupted;
-
 /// Runs a whole command and then removes every helper it left: the command may have
-/// panicked or been stopped by Ctrl-C (SIGINT; the command's future is dropped and the
-/// command fails with [`Interrupted`]). A panic is resumed after the cleanup. A second
-/// Ctrl-C, or 20 s, cuts the cleanup short.
+/// panicked or been stopped by a signal. A command holding an [`interrupt::Graceful`] guard
+/// is only asked to stop by the first SIGINT or SIGTERM (it rolls back or finishes); any
+/// other, and every command at the second signal, is dropped at once and fails with
+/// [`Interrupted`]. A panic is resumed after the cleanup. A further signal, or 20 s (2 s
+/// after a second signal), cuts the cleanup short: a later `up` or `down` removes the rest.
 pub async fn removing_helpers<T>(command: impl Future<Output = Result<T>>) -> Result<T> {
-    let outcome = tokio::select! {
-        outcome = AssertUnwindSafe(command).catch_unwind() => outcome,
-        _ = tokio::signal::ctrl_c() => Ok(Err(Interrupted.into())),
+    let mut command = std::pin::pin!(AssertUnwindSafe(command).catch_unwind());
+    let mut cleanup = Duration::from_secs(20);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut command => break outcome,
+            signal = interrupt::next_signal() => match interrupt::request() {
+                interrupt::Stop::Asked(doing) => {
+                    eprintln!("{signal}: {doing}; send it again to stop at once");
+                }
+                interrupt::Stop::Now => {
+                    if interrupt::signals() > 1 {
+                        cleanup = Duration::from_secs(2);
+                    }
+                    break Ok(Err(Interrupted.into()));
+                }
+            },
+        }
     };
     tokio::select! {
-        _ = tokio::time::timeout(Duration::from_secs(20), remove_listed_helpers()) => {}
-        _ = tokio::signal::ctrl_c() => {}
+        _ = tokio::time::timeout(cleanup, remove_listed_helpers()) => {}
+        _ = interrupt::next_signal() => {}
     }
     match outcome {
         Ok(result) => result,

@@ -3,6 +3,8 @@
 //! them all, prints each figure as it goes and a summary line at the end, then fails if any
 //! scenario did. Cluster ids: 40-49.
 
+mod points;
+
 use crate::support::*;
 use std::fmt;
 
@@ -49,7 +51,12 @@ impl fmt::Display for Tally {
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_are_survived() {
     let _serial = serial().await;
-    let tallies: Vec<Tally> = vec![];
+    let _wan = Wan::start().await.expect("the simulated Internet starts");
+    let mut kills = Tally::new("kill points survived");
+    let mut interrupts = Tally::new("interrupt points survived");
+    let mut others = Tally::new("double interrupts, SIGTERMs and interrupted downs survived");
+    points::stopped_up(&mut kills, &mut interrupts, &mut others).await;
+    let tallies: Vec<Tally> = vec![kills, interrupts, others];
     let summary: Vec<String> = tallies.iter().map(Tally::to_string).collect();
     eprintln!("{}", summary.join(", "));
     let failures: Vec<String> = tallies

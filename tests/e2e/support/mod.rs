@@ -723,7 +723,7 @@ pub struct ForeignNetwork {
     forwarding_before: String,
 }
 
-const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
+pub const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
 
 impl ForeignNetwork {
     pub async fn create(engine: &Engine, name: &str, subnet: &str) -> ForeignNetwork {
@@ -768,4 +768,21 @@ impl Drop for ForeignNetwork {
             eprintln!("cannot put {IPV6_FORWARDING} back: {err}");
         }
     }
+}
+
+/// Names of the volumes on the Docker host, sorted.
+pub async fn docker_volumes() -> Vec<String> {
+    let volumes = docker()
+        .await
+        .list_volumes(None::<bollard::query_parameters::ListVolumesOptions>)
+        .await
+        .expect("list volumes");
+    let mut names: Vec<String> = volumes
+        .volumes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    names.sort();
+    names
 }
