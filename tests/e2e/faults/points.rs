@@ -7,7 +7,7 @@
 use super::Tally;
 use crate::support::*;
 use anyhow::{bail, Context, Result};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Points per AAAA policy.
@@ -138,25 +138,32 @@ impl Policy {
     }
 }
 
-fn send(child: &Child, signal: &str) -> Result<()> {
-    sh(&["kill", "-s", signal, &child.id().to_string()]).map(|_| ())
+/// Sends `signals` to `child`, 100 ms apart, and waits for it to end.
+fn stop(mut child: Child, signals: &[&str]) -> Result<Output> {
+    let pid = child.id().to_string();
+    let sent = signals.iter().enumerate().try_for_each(|(n, signal)| {
+        if n > 0 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        sh(&["kill", "-s", signal, &pid]).map(|_| ())
+    });
+    if sent.is_err() {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output()?;
+    sent?;
+    Ok(out)
 }
 
-/// Starts `up`, waits `after`, and sends it `signals` (100 ms apart); its exit status and
-/// stderr. Fails when `up` had finished before the first signal: that point tested nothing.
+/// Starts `up`, waits `after`, and stops it with `signals`; its exit status and stderr.
+/// Fails when `up` had finished before the first signal: that point tested nothing.
 fn stop_up_at(policy: &Policy, after: Duration, signals: &[&str]) -> Result<(Option<i32>, String)> {
     let mut child = policy.spawn(&policy.up_args());
     std::thread::sleep(after);
     if let Some(status) = child.try_wait()? {
         bail!("up had already ended ({status}) before {after:.2?}");
     }
-    for (n, signal) in signals.iter().enumerate() {
-        if n > 0 {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        send(&child, signal)?;
-    }
-    let out = child.wait_with_output()?;
+    let out = stop(child, signals)?;
     Ok((
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -253,8 +260,7 @@ pub async fn stopped_up(kills: &mut Tally, interrupts: &mut Tally, others: &mut 
             }
             let down = policy.spawn(&["down".into(), "--cluster-id".into(), policy.id.to_string()]);
             std::thread::sleep(Duration::from_millis(300));
-            send(&down, "INT")?;
-            let out = down.wait_with_output()?;
+            let out = stop(down, &["INT"])?;
             if !out.status.success() {
                 policy.down()?;
                 bail!(
