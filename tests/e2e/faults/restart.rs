@@ -9,6 +9,7 @@ use super::Tally;
 use crate::support::*;
 use anyhow::{bail, Context, Result};
 use dind::engine::docker::Engine;
+use futures_util::future::join_all;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -76,12 +77,12 @@ pub async fn daemon_restarts() -> Tally {
         }
         // Dropped before the clusters, whose `down` needs a daemon.
         let _daemon_up = DaemonUp;
-        for probe in &PROBES {
-            let passed = passes_by(probe, Instant::now() + RECOVERY).await;
-            tally.record(
-                &format!("cluster {} before any restart", probe.id),
-                passed.map(drop),
-            );
+        for (probe, cluster) in PROBES.iter().zip(&clusters) {
+            let passed = match passes_by(probe, Instant::now() + RECOVERY).await {
+                Ok(_) => ipv4_dropped(cluster).await,
+                Err(err) => Err(err),
+            };
+            tally.record(&format!("cluster {} before any restart", probe.id), passed);
         }
         for n in 1..=RESTARTS {
             let started = match restart(&daemon).await {
@@ -108,30 +109,60 @@ pub async fn daemon_restarts() -> Tally {
                     break;
                 }
             }
-            for probe in &PROBES {
-                let passed = passes_by(probe, answered + RECOVERY).await.map(|at| {
-                    eprintln!(
-                        "[faults] restart {n}: cluster {} passed check network {:.1?} after dockerd's start",
-                        probe.id,
-                        at - started
-                    );
-                });
+            eprintln!(
+                "[faults] restart {n}: the simulated Internet made again {:.1?} after dockerd's start",
+                started.elapsed()
+            );
+            let polls = PROBES
+                .iter()
+                .map(|probe| passes_by(probe, answered + RECOVERY));
+            let runs = join_all(polls).await;
+            for ((probe, cluster), run) in PROBES.iter().zip(&clusters).zip(runs) {
+                let passed = match run {
+                    Ok(run) => {
+                        eprintln!(
+                            "[faults] restart {n}: cluster {} passed check network in a run from {:.1?} to {:.1?} after dockerd's start",
+                            probe.id,
+                            run.began - started,
+                            run.ended - started
+                        );
+                        ipv4_dropped(cluster).await
+                    }
+                    Err(err) => Err(err),
+                };
                 tally.record(&format!("restart {n}, cluster {}", probe.id), passed);
             }
+        }
+        if tally.failures.is_empty() {
+            let stays_down = stopped_by_hand_stays_down(&daemon, &clusters[0]).await;
+            tally.record("a node stopped by hand, after a restart", stays_down);
         }
     }
     tally.record("nothing left", nothing_left(&before).await);
     tally
 }
 
-/// Polls `dind check network` until it passes (returning when) or `deadline` passes.
-async fn passes_by(probe: &Probe, deadline: Instant) -> Result<Instant> {
+/// One run of `dind check network` that passed.
+struct PassingRun {
+    began: Instant,
+    ended: Instant,
+}
+
+/// Polls `dind check network` until a run passes or `deadline` passes. The runs are
+/// processes of their own, so that the clusters' polls overlap.
+async fn passes_by(probe: &Probe, deadline: Instant) -> Result<PassingRun> {
+    let (id, names) = (probe.id, probe.names);
     wait_for(
-        &format!("check network to pass on cluster {}", probe.id),
+        &format!("check network to pass on cluster {id}"),
         deadline.saturating_duration_since(Instant::now()),
         async || {
-            Ok(match check_network(probe.id, probe.names) {
-                Ok((true, _)) => Check::Done(Instant::now()),
+            let began = Instant::now();
+            let result = tokio::task::spawn_blocking(move || check_network(id, names)).await?;
+            Ok(match result {
+                Ok((true, _)) => Check::Done(PassingRun {
+                    began,
+                    ended: Instant::now(),
+                }),
                 Ok((false, checks)) => {
                     Check::NotYet(format!("failed: {}", failed_checks(&checks).join(", ")))
                 }
@@ -140,6 +171,58 @@ async fn passes_by(probe: &Probe, deadline: Instant) -> Result<Instant> {
         },
     )
     .await
+}
+
+/// The cluster's DNS64 server and nodes hold no IPv4 address, as after `up`: Docker gives
+/// them one at every start, and their entrypoints drop it (`check network` passes either way).
+async fn ipv4_dropped(cluster: &Cluster) -> Result<()> {
+    let engine = engine().await;
+    for base in ["bind9", "kube-master", "kube-node-1", "kube-node-2"] {
+        let name = cluster.name(base);
+        let ipv4 = engine
+            .exec_ok(&name, &["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+            .await?;
+        if !ipv4.trim().is_empty() {
+            bail!("{name} has an IPv4 address: {}", ipv4.trim());
+        }
+    }
+    Ok(())
+}
+
+/// `unless-stopped`, not `always`: a node stopped with `docker stop` stays stopped across a
+/// daemon restart, while every other container of its cluster comes back.
+async fn stopped_by_hand_stays_down(daemon: &RecordedDaemon, cluster: &Cluster) -> Result<()> {
+    let stopped = cluster.name("kube-node-2");
+    docker()
+        .await
+        .stop_container(&stopped, None)
+        .await
+        .with_context(|| format!("docker stop {stopped}"))?;
+    restart(daemon).await?;
+    let engine = engine().await;
+    let others = ["tayga", "bind9", "kube-master", "kube-node-1"].map(|b| cluster.name(b));
+    wait_for(
+        "the cluster's other containers to run again",
+        RECOVERY,
+        async || {
+            let mut down = Vec::new();
+            for name in &others {
+                if !engine.is_running(name).await? {
+                    down.push(name.as_str());
+                }
+            }
+            Ok(if down.is_empty() {
+                Check::Done(())
+            } else {
+                Check::NotYet(format!("not running: {}", down.join(", ")))
+            })
+        },
+    )
+    .await?;
+    if engine.is_running(&stopped).await? {
+        bail!("{stopped} was stopped by hand, yet the daemon's restart started it again");
+    }
+    Ok(())
 }
 
 /// Stops the recorded daemon as a service manager would (SIGTERM, then waits until it is
