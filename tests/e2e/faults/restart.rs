@@ -85,6 +85,7 @@ pub async fn daemon_restarts() -> Tally {
             tally.record(&format!("cluster {} before any restart", probe.id), passed);
         }
         for n in 1..=RESTARTS {
+            let host_before = ClusterHostState::capture();
             let started = match restart(&daemon).await {
                 Ok((next, started)) => {
                     daemon = next;
@@ -132,6 +133,10 @@ pub async fn daemon_restarts() -> Tally {
                 };
                 tally.record(&format!("restart {n}, cluster {}", probe.id), passed);
             }
+            tally.record(
+                &format!("restart {n}: the clusters' host routes and rules"),
+                host_before.unchanged(),
+            );
         }
         if tally.failures.is_empty() {
             let stays_down = stopped_by_hand_stays_down(&daemon, &clusters[0]).await;
@@ -311,6 +316,58 @@ async fn nothing_left(before: &HostState) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// What the clusters need of the host that is dind's, not the daemon's: the routes to NAT64's
+/// pools, the clusters' ip6tables rules and IPv6 forwarding. (The daemon's restart changes
+/// its own: it writes its IPv4 rules again in another order, adds a route for each network's
+/// IPv6 subnet, and its containers come back on new veths.)
+#[derive(Debug, PartialEq, Eq)]
+struct ClusterHostState {
+    pool_routes: Vec<String>,
+    ip6_rules: Vec<String>,
+    ipv6_forwarding: String,
+}
+
+impl ClusterHostState {
+    fn capture() -> ClusterHostState {
+        let routes = sh(&["ip", "-4", "route", "show"])
+            .unwrap_or_else(|err| panic!("cannot list the host's routes: {err:#}"));
+        let pool_routes = routes
+            .lines()
+            .filter(|line| {
+                line.contains(" via ")
+                    && PROBES
+                        .iter()
+                        .any(|p| line.contains(&format!(" dev br-dind{} ", p.id)))
+            })
+            .map(|line| line.replace(" linkdown", "").trim().to_string())
+            .collect();
+        let ip6_rules = PROBES
+            .iter()
+            .flat_map(|p| ip6tables_lines_with(&format!("dind:cluster={}", p.id)))
+            .collect();
+        let forwarding = "/proc/sys/net/ipv6/conf/all/forwarding";
+        ClusterHostState {
+            pool_routes,
+            ip6_rules,
+            ipv6_forwarding: std::fs::read_to_string(forwarding)
+                .unwrap_or_else(|err| panic!("cannot read {forwarding}: {err}")),
+        }
+    }
+
+    /// The host holds the same now; a snapshot without the clusters' routes or rules would
+    /// prove nothing.
+    fn unchanged(&self) -> Result<()> {
+        if self.pool_routes.len() != PROBES.len() || self.ip6_rules.is_empty() {
+            bail!("before the restart, the host lacked the clusters' routes or rules: {self:#?}");
+        }
+        let now = ClusterHostState::capture();
+        if &now != self {
+            bail!("before the restart {self:#?}, after {now:#?}");
+        }
+        Ok(())
+    }
 }
 
 /// The dockerd that .ci/setup started, as its record says.
