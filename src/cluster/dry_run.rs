@@ -379,7 +379,11 @@ mod tests {
     }
 
     fn golden(name: &str, vars: &[(&str, &str)]) -> DryRun {
-        let run = dry_run(&config_from_env(vars), &images(), |_| None).expect("renders");
+        golden_of(name, &config_from_env(vars))
+    }
+
+    fn golden_of(name: &str, config: &Config) -> DryRun {
+        let run = dry_run(config, &images(), |_| None).expect("renders");
         crate::test_support::assert_golden(&format!("dry-run/{name}.txt"), &render_text(&run));
         run
     }
@@ -443,6 +447,32 @@ mod tests {
     fn golden_dry_run_ipv4() {
         let run = golden("ipv4", &[("IP_MODE", "ipv4"), ("NUM_NODES", "1")]);
         assert!(run.host.routes.is_empty() && run.host.ip6tables.is_empty());
+    }
+
+    #[test]
+    fn golden_dry_run_ipv6_no_kubernetes() {
+        let mut config = config_from_env(&[("NUM_NODES", "1")]);
+        config.kubernetes = false;
+        let run = golden_of("ipv6-no-kubernetes", &config);
+        assert!(run.containers.iter().all(|c| !c.privileged));
+    }
+
+    #[test]
+    fn every_container_shows_how_it_comes_back_after_a_daemon_restart() {
+        for mode in ["ipv6", "ipv4", "dual-stack"] {
+            for kubernetes in [true, false] {
+                let mut config = config_from_env(&[("IP_MODE", mode)]);
+                config.kubernetes = kubernetes;
+                let run = dry_run(&config, &images(), |_| None).unwrap();
+                for container in &run.containers {
+                    assert!(
+                        container.restart.is_some(),
+                        "{mode}, kubernetes {kubernetes}: {} has no restart policy",
+                        container.name
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -85,10 +85,19 @@ impl Mount {
     }
 }
 
+/// How a cluster's container comes back after a Docker daemon restart. The daemon's
+/// shutdown stops every container without marking it stopped by hand; at its next start
+/// it restarts `unless-stopped` containers whatever their exit code, and `on-failure`
+/// ones only when they exited non-zero. A `docker stop` by hand keeps an `unless-stopped`
+/// container stopped across daemon restarts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Restart {
+    /// The support containers and `--no-kubernetes` nodes: their entrypoints exit 0 on the
+    /// daemon's SIGTERM.
     UnlessStopped,
-    OnFailure { max_retries: i64 },
+    OnFailure {
+        max_retries: i64,
+    },
 }
 
 impl fmt::Display for Restart {
@@ -244,7 +253,6 @@ pub(crate) fn dns64(
         // NET_ADMIN: drop the IPv4 address, route the DNS64 prefix via NAT64.
         cap_add: strings(&["NET_ADMIN"]),
         sysctls: sysctls(false),
-        // Support containers come back after a daemon restart.
         restart: Some(Restart::UnlessStopped),
         network: attached(plan, &[IpAddr::V6(dns64.address)]),
         ..Default::default()
@@ -295,6 +303,7 @@ pub(crate) fn node(
         security_opt: strings(&["apparmor=unconfined"]),
         sysctls: node_sysctls(node),
         dns: node_dns(node),
+        restart: Some(Restart::UnlessStopped),
         network: attached(plan, &node.addresses),
         ..Default::default()
     }
@@ -413,7 +422,13 @@ fn kubernetes_node(
         ],
         private_cgroupns: true,
         init: Some(false),
-        // As kind: back after a daemon restart (which kills it), not after `docker stop`.
+        // As kind: back after a daemon restart, and a crash is retried once only. It exits
+        // non-zero when the daemon stops it: systemd halts on SIGRTMIN+3 (the image's stop
+        // signal) with reboot(), which in a container's PID namespace kills it by SIGINT
+        // (130) when it holds CAP_SYS_BOOT, as a privileged node does; one slower than the
+        // stop timeout is killed (137). (Exit 0, which would stay down, comes only without
+        // CAP_SYS_BOOT.) Unlike `unless-stopped`, a node stopped by hand comes back at the
+        // next daemon restart, as kind's does.
         restart: Some(Restart::OnFailure { max_retries: 1 }),
         published,
         sysctls: node_sysctls(node),

@@ -8,29 +8,7 @@ use serde_json::Value;
 const ALLOW_AAAA_ID: u8 = 9;
 
 fn check(id: u8, names: &[&str]) -> (bool, Vec<Value>) {
-    let id = id.to_string();
-    let mut args = vec![
-        "check",
-        "network",
-        "--cluster-id",
-        &id,
-        "--port",
-        "80",
-        "--host-resolver",
-        WAN_V4,
-        "-o",
-        "json",
-    ];
-    args.extend_from_slice(names);
-    let out = dind(&args, &[]);
-    let checks: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check network -o json printed no JSON ({e}):\n{}\n{}",
-            stdout(&out),
-            stderr(&out)
-        )
-    });
-    (out.status.success(), checks)
+    check_network(id, names).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 fn find<'a>(checks: &'a [Value], check: &str, target_prefix: &str) -> &'a Value {
@@ -44,14 +22,6 @@ fn find<'a>(checks: &'a [Value], check: &str, target_prefix: &str) -> &'a Value 
                     .starts_with(target_prefix)
         })
         .unwrap_or_else(|| panic!("no {check} check for {target_prefix}: {checks:#?}"))
-}
-
-fn failed(checks: &[Value]) -> Vec<String> {
-    checks
-        .iter()
-        .filter(|c| c["ok"] == false)
-        .map(|c| format!("{} {}", c["check"], c["target"]))
-        .collect()
 }
 
 fn up_again(id: u8, extra: &[&str]) {
@@ -79,7 +49,7 @@ async fn default_policy_passes_and_reports_the_nat64_path() {
     let _wan = Wan::start().await.expect("simulated Internet");
     let _cluster = Cluster::up(8, &[]).expect("dind up");
     let (passed, checks) = check(8, &["v4only.example.test", "dual.example.test"]);
-    assert!(passed, "failed: {:?}", failed(&checks));
+    assert!(passed, "failed: {:?}", failed_checks(&checks));
     let dual = &find(&checks, "reach", "dual.example.test")["name"];
     assert_eq!(dual["podAaaa"][0], WAN_V4_SYNTHESIZED);
     assert_eq!(dual["hostAaaa"][0], WAN_V6, "the host sees the real AAAA");
@@ -114,7 +84,7 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
         "v6only.example.test",
     ];
     let (passed, checks) = check(ALLOW_AAAA_ID, &names);
-    assert!(passed, "failed: {:?}", failed(&checks));
+    assert!(passed, "failed: {:?}", failed_checks(&checks));
     let dual = &find(&checks, "reach", "dual.example.test")["name"];
     assert_eq!(dual["podAaaa"][0], WAN_V6);
     assert_eq!(dual["path"], "direct");
@@ -142,7 +112,7 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
     );
     up_again(ALLOW_AAAA_ID, &extra);
     let (passed, checks) = check(ALLOW_AAAA_ID, &names);
-    assert!(passed, "after up: {:?}", failed(&checks));
+    assert!(passed, "after up: {:?}", failed_checks(&checks));
 
     // 2. The host route to NAT64's pool removed.
     sh(&[
@@ -234,5 +204,5 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
     assert_eq!(find(&checks, "reach", "dual.example.test")["ok"], false);
     up_again(ALLOW_AAAA_ID, &extra);
     let (passed, checks) = check(ALLOW_AAAA_ID, &names);
-    assert!(passed, "after up: {:?}", failed(&checks));
+    assert!(passed, "after up: {:?}", failed_checks(&checks));
 }

@@ -147,3 +147,62 @@ fn restart_policies_read_as_docker_run_spells_them() {
         "on-failure"
     );
 }
+
+/// Every container `up` creates for a cluster of these settings.
+fn cluster_containers(vars: &[(&str, &str)], kubernetes: bool) -> Vec<ContainerSpec> {
+    let (p, mut record) = record(vars);
+    record.config.kubernetes = kubernetes;
+    let mut specs = Vec::new();
+    if let Some(plan) = &p.nat64 {
+        specs.push(nat64(&p, &record, plan, "img"));
+    }
+    if let Some(plan) = &p.dns64 {
+        specs.push(dns64(&p, &record, plan, "img"));
+    }
+    specs.extend(p.nodes.iter().map(|n| node(&p, &record, n, "img")));
+    specs
+}
+
+#[test]
+fn every_cluster_container_comes_back_after_a_daemon_restart() {
+    for mode in ["ipv6", "ipv4", "dual-stack"] {
+        for kubernetes in [false, true] {
+            let specs = cluster_containers(&[("IP_MODE", mode)], kubernetes);
+            let roles: Vec<&str> = specs
+                .iter()
+                .map(|s| s.labels[labels::ROLE].as_str())
+                .collect();
+            let support = if mode == "ipv6" { 2 } else { 0 };
+            assert_eq!(specs.len(), support + 3, "{mode}: {roles:?}");
+            for spec in &specs {
+                let is_node = matches!(spec.labels[labels::ROLE].as_str(), "master" | "worker");
+                let expected = if kubernetes && is_node {
+                    Restart::OnFailure { max_retries: 1 }
+                } else {
+                    Restart::UnlessStopped
+                };
+                assert_eq!(
+                    spec.restart,
+                    Some(expected),
+                    "{mode}, kubernetes {kubernetes}: {:?}",
+                    spec.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn throwaway_containers_never_come_back() {
+    // A helper or probe restarted by the daemon would outlive the run that made it.
+    let throwaway = [
+        host_helper("h", "img", 3, Privilege::NetAdmin),
+        host_helper("h", "img", 3, Privilege::Sysctl),
+        tun_probe("p", "img", 3),
+        kubeadm_probe("img", 3),
+        image_file_probe("img"),
+    ];
+    for spec in throwaway {
+        assert_eq!(spec.restart, None, "{:?}", spec.entrypoint);
+    }
+}

@@ -4,6 +4,7 @@
 //! scenario did. Cluster ids: 40-49.
 
 mod points;
+mod restart;
 
 use crate::support::*;
 use std::fmt;
@@ -51,12 +52,16 @@ impl fmt::Display for Tally {
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_are_survived() {
     let _serial = serial().await;
-    let _wan = Wan::start().await.expect("the simulated Internet starts");
     let mut kills = Tally::new("kill points survived");
     let mut interrupts = Tally::new("interrupt points survived");
     let mut others = Tally::new("double interrupts, SIGTERMs and interrupted downs survived");
-    points::stopped_up(&mut kills, &mut interrupts, &mut others).await;
-    let tallies: Vec<Tally> = vec![kills, interrupts, others];
+    {
+        let _wan = Wan::start().await.expect("the simulated Internet starts");
+        points::stopped_up(&mut kills, &mut interrupts, &mut others).await;
+    }
+    // It restarts the daemon, and makes the simulated Internet again after each restart.
+    let restarts = restart::daemon_restarts().await;
+    let tallies: Vec<Tally> = vec![kills, interrupts, others, restarts];
     let summary: Vec<String> = tallies.iter().map(Tally::to_string).collect();
     eprintln!("{}", summary.join(", "));
     let failures: Vec<String> = tallies

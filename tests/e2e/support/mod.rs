@@ -416,6 +416,43 @@ impl Drop for Cluster {
     }
 }
 
+/// `dind check network` on cluster `id` for `names`, with the simulated Internet's resolver
+/// as the host's: whether every check passed, and the checks as its JSON lists them.
+pub fn check_network(id: u8, names: &[&str]) -> Result<(bool, Vec<serde_json::Value>)> {
+    let id = id.to_string();
+    let mut args = vec![
+        "check",
+        "network",
+        "--cluster-id",
+        &id,
+        "--port",
+        "80",
+        "--host-resolver",
+        WAN_V4,
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(names);
+    let out = dind(&args, &[]);
+    let checks = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "check network -o json printed no JSON:\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        )
+    })?;
+    Ok((out.status.success(), checks))
+}
+
+/// The checks that failed, as "check target".
+pub fn failed_checks(checks: &[serde_json::Value]) -> Vec<String> {
+    checks
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| format!("{} {}", c["check"], c["target"]))
+        .collect()
+}
+
 /// A pod: a network namespace on `node`, attached through the node's own CNI config.
 pub struct Pod {
     engine: Engine,
