@@ -195,22 +195,6 @@ fn exec_failed(
     )
 }
 
-/// Runs `work` unless `needs` are unmet; an error of `work` is the check's failure.
-async fn gated(
-    gate: &Gate,
-    needs: &[Need<'_>],
-    (check, target): (CheckId, &str),
-    container: &str,
-    cluster_id: u8,
-    work: impl std::future::Future<Output = Result<Check>>,
-) -> Check {
-    if let Some(blocker) = gate.blocker(needs) {
-        return blocker.not_run(check, target);
-    }
-    work.await
-        .unwrap_or_else(|err| exec_failed(check, target, container, &err, cluster_id))
-}
-
 /// Node to DNS64 and node to NAT64, from the probe node, plus the node's resolver.
 struct Support<'a> {
     engine: &'a Engine,
@@ -221,47 +205,51 @@ struct Support<'a> {
 
 impl Support<'_> {
     async fn checks(&self, dns64: &Dns64Plan, nat64: &Nat64Plan) -> Vec<Check> {
-        let (gate, node, id) = (self.gate, self.node, self.cluster_id);
-        let resolver = gated(
-            gate,
-            &[Need::Running(node), Need::Tools(node, gate::RESOLVER_TOOLS)],
-            (CheckId::Resolver, node),
-            node,
-            id,
-            self.resolver(dns64),
-        )
-        .await;
+        let node = self.node;
+        let resolver = self
+            .gated(
+                (CheckId::Resolver, node),
+                (None, gate::RESOLVER_TOOLS),
+                self.resolver(dns64),
+            )
+            .await;
         let dns64_target = dns64.address.to_string();
-        let to_dns64 = gated(
-            gate,
-            &[
-                Need::Running(node),
-                Need::Running(&dns64.container),
-                Need::Tools(node, gate::DNS64_TOOLS),
-            ],
-            (CheckId::NodeToDns64, &dns64_target),
-            node,
-            id,
-            self.to_dns64(dns64),
-        )
-        .await;
+        let to_dns64 = self
+            .gated(
+                (CheckId::NodeToDns64, &dns64_target),
+                (Some(&dns64.container), gate::DNS64_TOOLS),
+                self.to_dns64(dns64),
+            )
+            .await;
         // tayga answers pings to its own IPv4 address through its prefix: the translator
         // works.
         let echo = plan::embed_ipv4(nat64.prefix, nat64.address_v4).to_string();
-        let to_nat64 = gated(
-            gate,
-            &[
-                Need::Running(node),
-                Need::Running(&nat64.container),
-                Need::Tools(node, gate::NAT64_TOOLS),
-            ],
-            (CheckId::NodeToNat64, &echo),
-            node,
-            id,
-            self.to_nat64(nat64, &echo),
-        )
-        .await;
+        let to_nat64 = self
+            .gated(
+                (CheckId::NodeToNat64, &echo),
+                (Some(&nat64.container), gate::NAT64_TOOLS),
+                self.to_nat64(nat64, &echo),
+            )
+            .await;
         vec![resolver, to_dns64, to_nat64]
+    }
+
+    /// Runs `work` in the probe node unless it, the container it talks to, or the tools
+    /// it runs are missing; an error of `work` is the check's failure.
+    async fn gated(
+        &self,
+        (check, target): (CheckId, &str),
+        (talks_to, tools): (Option<&str>, &[&'static str]),
+        work: impl std::future::Future<Output = Result<Check>>,
+    ) -> Check {
+        let mut needs = vec![Need::Running(self.node)];
+        needs.extend(talks_to.map(Need::Running));
+        needs.push(Need::Tools(self.node, tools));
+        if let Some(blocker) = self.gate.blocker(&needs) {
+            return blocker.not_run(check, target);
+        }
+        work.await
+            .unwrap_or_else(|err| exec_failed(check, target, self.node, &err, self.cluster_id))
     }
 
     async fn resolver(&self, dns64: &Dns64Plan) -> Result<Check> {

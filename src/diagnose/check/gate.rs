@@ -242,9 +242,9 @@ pub(crate) fn tools_check(
             Check::fail(
                 CheckId::Tools,
                 node,
-                format!("missing: {} (check network runs them there)", missing.join(", ")),
+                format!("missing: {}, which check network runs there", missing.join(", ")),
                 format!(
-                    "the node's image needs {}: dind's node image has them (a --node-image may not); \
+                    "the node's image needs {}: dind's node image has every one, a --node-image may not; \
                      `docker exec {node} sh -c 'command -v {}'` shows what is there",
                     packages.join(", "),
                     missing[0]
@@ -407,7 +407,7 @@ mod tests {
         assert_eq!(good.detail, "has cat, dig, ping, dind-pod, socat");
         let bad = tools_check("kube-node-1", &needed, &Ok(vec!["dig".into()]));
         assert!(!bad.ok);
-        assert_eq!(bad.detail, "missing: dig (check network runs them there)");
+        assert_eq!(bad.detail, "missing: dig, which check network runs there");
         let hint = bad.hint.unwrap();
         assert!(hint.contains("dig (dnsutils)"), "{hint}");
         assert!(
