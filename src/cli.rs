@@ -75,7 +75,8 @@ struct CheckNetworkArgs {
     /// TCP port to connect to on each name
     #[arg(long, default_value_t = 443)]
     port: u16,
-    /// Resolver the host-side lookups ask (default: the Docker host's own)
+    /// Resolver the host-side lookups ask, which say what each name should resolve to
+    /// (default: the cluster's --upstream-dns; without one the expectation is unknown)
     #[arg(long, value_name = "IP")]
     host_resolver: Option<std::net::IpAddr>,
     #[arg(short, long, value_enum, default_value = "table")]

@@ -437,6 +437,15 @@ impl Engine {
         text.trim_end().to_string()
     }
 
+    /// What Docker says about `container`'s process; [`ContainerState::Missing`] when
+    /// Docker has no such container.
+    pub(crate) async fn container_state(&self, container: &str) -> Result<ContainerState> {
+        Ok(match self.inspect_container(container).await? {
+            Some(inspect) => state_of(&inspect.state.unwrap_or_default()),
+            None => ContainerState::Missing,
+        })
+    }
+
     pub async fn is_running(&self, container: &str) -> Result<bool> {
         Ok(self
             .inspect_container(container)
@@ -532,6 +541,42 @@ impl Engine {
     }
 }
 
+/// A container's process as far as a caller needs to tell: whether commands can run in it,
+/// and if not, what would start it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ContainerState {
+    Running,
+    Paused,
+    /// Docker is starting it again after it exited (its restart policy).
+    Restarting,
+    /// Created and never started, exited, being removed or dead: Docker's word for it and
+    /// the last exit code.
+    Stopped {
+        status: String,
+        exit_code: i64,
+    },
+    Missing,
+}
+
+fn state_of(state: &bollard::models::ContainerState) -> ContainerState {
+    use bollard::models::ContainerStateStatusEnum as Status;
+    match state.status {
+        Some(Status::RUNNING) => ContainerState::Running,
+        Some(Status::PAUSED) => ContainerState::Paused,
+        Some(Status::RESTARTING) => ContainerState::Restarting,
+        // Older daemons may leave the status out; the flags say the same.
+        None | Some(Status::EMPTY) if state.paused == Some(true) => ContainerState::Paused,
+        None | Some(Status::EMPTY) if state.running == Some(true) => ContainerState::Running,
+        status => ContainerState::Stopped {
+            status: status
+                .map(|s| s.to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "stopped".into()),
+            exit_code: state.exit_code.unwrap_or(0),
+        },
+    }
+}
+
 pub(crate) fn first_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim().lines().take(n).collect();
     lines.join("\n")
@@ -581,4 +626,58 @@ impl Engine {
 pub(crate) fn container_name(container: &ContainerSummary) -> Option<String> {
     let first = container.names.as_ref()?.first()?;
     Some(first.trim_start_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerState as Inspected, ContainerStateStatusEnum as Status};
+
+    #[test]
+    fn container_states_follow_dockers_status() {
+        let of = |status, running, paused, exit_code| {
+            state_of(&Inspected {
+                status,
+                running: Some(running),
+                paused: Some(paused),
+                exit_code: Some(exit_code),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            of(Some(Status::RUNNING), true, false, 0),
+            ContainerState::Running
+        );
+        // A paused container is running too, by its flag; the status tells them apart.
+        assert_eq!(
+            of(Some(Status::PAUSED), true, true, 0),
+            ContainerState::Paused
+        );
+        assert_eq!(
+            of(Some(Status::RESTARTING), true, false, 1),
+            ContainerState::Restarting
+        );
+        assert_eq!(
+            of(Some(Status::EXITED), false, false, 137),
+            ContainerState::Stopped {
+                status: "exited".into(),
+                exit_code: 137
+            }
+        );
+        assert_eq!(
+            of(Some(Status::CREATED), false, false, 0),
+            ContainerState::Stopped {
+                status: "created".into(),
+                exit_code: 0
+            }
+        );
+        assert_eq!(of(None, true, false, 0), ContainerState::Running);
+        assert_eq!(
+            of(None, false, false, 2),
+            ContainerState::Stopped {
+                status: "stopped".into(),
+                exit_code: 2
+            }
+        );
+    }
 }

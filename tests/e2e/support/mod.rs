@@ -28,6 +28,11 @@ pub const HOST_V4: &str = "198.18.0.1";
 pub const HOST_V6: &str = "fd00:ee::1";
 pub const WAN_V4: &str = "198.18.0.10";
 pub const WAN_V6: &str = "fd00:ee::10";
+/// The simulated Internet's DNS at a second address, where it shows another view of the
+/// names (split horizon): lab.test without app.lab.test, and no example.test (REFUSED).
+pub const WAN_V4_OUTSIDE: &str = "198.18.0.11";
+/// A name only the view at WAN_V4 knows (A: WAN_V4).
+pub const LAB_NAME: &str = "app.lab.test";
 /// WAN_V4 under the default DNS64 prefix.
 pub const WAN_V4_SYNTHESIZED: &str = "fd00:10:64:ff9b::c612:a";
 
@@ -135,8 +140,8 @@ fn assert_serial(what: &str) {
 
 /// The simulated Internet: a container with no Docker networking whose namespace is joined
 /// to the host by a veth pair. It holds an authoritative DNS server for example.test
-/// (v4only: A; dual: A and AAAA; v6only: AAAA) and an HTTP origin that answers with the
-/// client address it saw. It has an IPv4 default route back to the host but no IPv6 route
+/// (v4only: A; dual: A and AAAA; v6only: AAAA) and lab.test (app: A), with another view at
+/// [`WAN_V4_OUTSIDE`], and an HTTP origin that answers with the client address it saw. It has an IPv4 default route back to the host but no IPv6 route
 /// beyond its own /64: IPv6 replies only come back when the host masquerades.
 pub struct Wan {
     engine: Engine,
@@ -208,6 +213,14 @@ impl Wan {
         in_wan(&["ip", "addr", "add", &format!("{WAN_V4}/24"), "dev", WAN_IF])?;
         in_wan(&[
             "ip",
+            "addr",
+            "add",
+            &format!("{WAN_V4_OUTSIDE}/24"),
+            "dev",
+            WAN_IF,
+        ])?;
+        in_wan(&[
+            "ip",
             "-6",
             "addr",
             "add",
@@ -257,6 +270,27 @@ impl Wan {
             async || {
                 let out = engine.exec(WAN_CONTAINER, &probe).await?;
                 Ok(if out.stdout.trim() == WAN_V6 {
+                    Check::Done(())
+                } else {
+                    Check::NotYet(format!("{}{}", out.stdout, out.stderr))
+                })
+            },
+        )
+        .await?;
+        // The second view answers once named has seen the second address.
+        let outside = format!("@{WAN_V4_OUTSIDE}");
+        let probe = [
+            "dig", "+short", "+time=1", "+tries=1", &outside, "lab.test", "NS",
+        ];
+        wait_for(
+            &format!(
+                "the simulated Internet's second view to answer `{}`",
+                probe.join(" ")
+            ),
+            deadline.saturating_duration_since(Instant::now()),
+            async || {
+                let out = engine.exec(WAN_CONTAINER, &probe).await?;
+                Ok(if out.stdout.trim() == "ns.lab.test." {
                     Check::Done(())
                 } else {
                     Check::NotYet(format!("{}{}", out.stdout, out.stderr))
