@@ -150,7 +150,11 @@ async fn default_policy_passes_with_the_upstreams_view_of_names() {
     let _cluster = Cluster::up(DEFAULT_ID, &["--nat64-v4-prefix", NAT64]).expect("dind up");
     let names = ["v4only.example.test", "dual.example.test"];
     let outcome = run_check(DEFAULT_ID, &names, Some(WAN_V4), "json");
-    assert!(outcome.passed, "failed: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "failed: {:?}",
+        failed_checks(&outcome.checks)
+    );
     let dual = &find(&outcome.checks, "reach", "dual.example.test")["name"];
     assert_eq!(dual["podAaaa"][0], WAN_V4_SYNTHESIZED);
     assert_eq!(
@@ -180,7 +184,11 @@ async fn default_policy_passes_with_the_upstreams_view_of_names() {
     // Split horizon: app.lab.test is known only to the view the cluster forwards to. With
     // no --host-resolver the expectation comes from the cluster's --upstream-dns.
     let outcome = check(DEFAULT_ID, &[LAB_NAME, "dual.example.test"]);
-    assert!(outcome.passed, "failed: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "failed: {:?}",
+        failed_checks(&outcome.checks)
+    );
     let lab = find(&outcome.checks, "reach", LAB_NAME);
     assert_eq!(lab["name"]["expected"], "synthesized", "{lab}");
     assert_eq!(lab["name"]["hostA"][0], WAN_V4, "{lab}");
@@ -205,7 +213,11 @@ async fn default_policy_passes_with_the_upstreams_view_of_names() {
         Some(WAN_V4_OUTSIDE),
         "json",
     );
-    assert!(outcome.passed, "failed: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "failed: {:?}",
+        failed_checks(&outcome.checks)
+    );
     let dual = find(&outcome.checks, "reach", "dual.example.test");
     assert_eq!(dual["name"]["expected"], "unknown", "{dual}");
     assert_eq!(dual["name"]["matchesPolicy"], Value::Null, "{dual}");
@@ -242,7 +254,11 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
         ("reach", "dual.example.test:80"),
     ];
     let outcome = check(DEFAULT_ID, &names);
-    assert!(outcome.passed, "failed: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "failed: {:?}",
+        failed_checks(&outcome.checks)
+    );
     let probe_node = cluster.name("kube-node-1");
     assert_eq!(find(&outcome.checks, "tools", &probe_node)["ok"], true);
 
@@ -268,7 +284,11 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
     assert_eq!(find(&outcome.checks, "resolver", &other)["ok"], true);
     up_again(DEFAULT_ID, &extra);
     let outcome = check(DEFAULT_ID, &names);
-    assert!(outcome.passed, "after up: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "after up: {:?}",
+        failed_checks(&outcome.checks)
+    );
 
     // (b) tayga stopped: what needs it is not run (DNS64 forwards through NAT64 too).
     let tayga = cluster.name("tayga");
@@ -294,7 +314,11 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
     }
     up_again(DEFAULT_ID, &extra);
     let outcome = check(DEFAULT_ID, &names);
-    assert!(outcome.passed, "after up: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "after up: {:?}",
+        failed_checks(&outcome.checks)
+    );
 
     // (c) The host route to NAT64's pool deleted: IPv4 replies cannot come back, so every
     // name (all take NAT64 under this policy) fails with it.
@@ -338,7 +362,11 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
         .await
         .unwrap();
     let outcome = check(DEFAULT_ID, &names);
-    assert!(outcome.passed, "dig is back: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "dig is back: {:?}",
+        failed_checks(&outcome.checks)
+    );
 
     // Every node stopped (as a daemon restart leaves nodes with this restart policy): the
     // table still lists every check, nothing stops the run.
@@ -365,7 +393,11 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
     );
     up_again(DEFAULT_ID, &extra);
     let outcome = check(DEFAULT_ID, &names);
-    assert!(outcome.passed, "after up: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "after up: {:?}",
+        failed_checks(&outcome.checks)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -387,7 +419,11 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
         "v6only.example.test",
     ];
     let outcome = check(ALLOW_AAAA_ID, &names);
-    assert!(outcome.passed, "failed: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "failed: {:?}",
+        failed_checks(&outcome.checks)
+    );
     let dual = &find(&outcome.checks, "reach", "dual.example.test")["name"];
     assert_eq!(dual["podAaaa"][0], WAN_V6);
     assert_eq!(dual["path"], "direct");
@@ -462,5 +498,9 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
     assert!(detail(resolver).contains("fd00:99::53"), "{resolver}");
     up_again(ALLOW_AAAA_ID, &extra);
     let outcome = check(ALLOW_AAAA_ID, &names);
-    assert!(outcome.passed, "after up: {:?}", failed_checks(&outcome.checks));
+    assert!(
+        outcome.passed,
+        "after up: {:?}",
+        failed_checks(&outcome.checks)
+    );
 }
