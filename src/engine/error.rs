@@ -55,6 +55,12 @@ pub(crate) fn is_missing_bind_source(err: &anyhow::Error, path: &str) -> bool {
     })
 }
 
+/// Docker refused the request because the object is in the way or busy (409): a container
+/// name that is taken, above all.
+pub(crate) fn is_conflict(err: &anyhow::Error) -> bool {
+    answer(err).is_some_and(|(kind, _)| kind == DockerErrorKind::Conflict)
+}
+
 /// runc could not grant a privileged container every capability (the daemon itself runs
 /// with a reduced bounding set, as in some CI sandboxes). Docker answers this with a plain
 /// server error, which only the message tells apart.
@@ -138,6 +144,19 @@ mod tests {
             &anyhow::Error::new(answered(404, "no such image")),
             "/lib/modules"
         ));
+    }
+
+    #[test]
+    fn a_taken_name_is_a_conflict_under_added_context() {
+        let taken = Err::<(), _>(answered(
+            409,
+            "Conflict. The container name \"/dind-lock-3\" is already in use",
+        ))
+        .context("cannot create container dind-lock-3")
+        .unwrap_err();
+        assert!(is_conflict(&taken));
+        assert!(!is_conflict(&anyhow::Error::new(answered(404, "conflict"))));
+        assert!(!is_conflict(&anyhow::anyhow!("409 Conflict")));
     }
 
     #[test]

@@ -103,7 +103,7 @@ fn owner(pid: u32) -> String {
     format!("{}/{pid}", this_host().unwrap_or_default())
 }
 
-fn this_host() -> Option<String> {
+pub(crate) fn this_host() -> Option<String> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     Some(name.trim().to_string()).filter(|n| !n.is_empty())
 }
@@ -128,7 +128,7 @@ pub(crate) fn is_stray(
     }
 }
 
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 

@@ -322,8 +322,29 @@ fn dind_command(args: &[&str], env: &[(&str, &str)]) -> Command {
     for var in dind::config::env_var_names() {
         cmd.env_remove(var);
     }
+    cmd.env_remove(dind::engine::lock::LOCK_TIMEOUT_ENV);
     cmd.envs(env.iter().copied());
     cmd
+}
+
+/// Starts the dind binary, its output piped, and returns at once.
+pub fn spawn_dind(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    use std::process::Stdio;
+    dind_command(args, env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the dind binary runs")
+}
+
+/// Runs the dind binary without blocking the test's runtime, so that several run at once.
+pub async fn dind_async(args: &[&str], env: &[(&str, &str)]) -> Output {
+    tokio::process::Command::from(dind_command(args, env))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("the dind binary runs")
 }
 
 /// Runs the dind binary.
