@@ -3,6 +3,8 @@
 //! them all, prints each figure as it goes and a summary line at the end, then fails if any
 //! scenario did. Cluster ids: 40-49.
 
+mod concurrent;
+
 use crate::support::*;
 use std::fmt;
 
@@ -49,7 +51,7 @@ impl fmt::Display for Tally {
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_are_survived() {
     let _serial = serial().await;
-    let tallies: Vec<Tally> = vec![];
+    let tallies: Vec<Tally> = vec![concurrent::concurrent_ups().await];
     let summary: Vec<String> = tallies.iter().map(Tally::to_string).collect();
     eprintln!("{}", summary.join(", "));
     let failures: Vec<String> = tallies

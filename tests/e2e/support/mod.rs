@@ -339,12 +339,13 @@ pub fn spawn_dind(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
 }
 
 /// Runs the dind binary without blocking the test's runtime, so that several run at once.
-pub async fn dind_async(args: &[&str], env: &[(&str, &str)]) -> Output {
-    tokio::process::Command::from(dind_command(args, env))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .expect("the dind binary runs")
+pub fn dind_async(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> impl std::future::Future<Output = Output> + Send + 'static {
+    let mut command = tokio::process::Command::from(dind_command(args, env));
+    command.stdin(std::process::Stdio::null());
+    async move { command.output().await.expect("the dind binary runs") }
 }
 
 /// Runs the dind binary.
