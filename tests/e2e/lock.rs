@@ -11,19 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 const NAT64: &str = "10.100";
 
-fn up_args(id: &str) -> Vec<&str> {
-    vec![
-        "up",
-        "--no-kubernetes",
-        "--cluster-id",
-        id,
-        "--upstream-dns",
-        WAN_V4,
-        "--nat64-v4-prefix",
-        NAT64,
-        "--nodes",
-        "1",
-    ]
+fn up_of(id: &str) -> Vec<&str> {
+    up_args(id, &["--nat64-v4-prefix", NAT64, "--nodes", "1"])
 }
 
 fn this_host() -> String {
@@ -111,7 +100,7 @@ async fn a_lock_whose_holder_is_gone_does_not_block() {
 
     // 1. `dind up`, killed (SIGKILL) while it holds the lock: its connection closes, and
     // the lock ends with it (Docker may still be removing it when the next up looks).
-    let mut up = spawn_dind(&up_args("41"), &[]);
+    let mut up = spawn_dind(&up_of("41"), &[]);
     let owner = format!("{}/{}", this_host(), up.id());
     let held = wait_for(
         "the killed up's lock to run",
@@ -130,10 +119,7 @@ async fn a_lock_whose_holder_is_gone_does_not_block() {
     up.kill().expect("SIGKILL");
     up.wait().expect("the killed up ends");
     held.unwrap();
-    let out = dind(
-        &[&up_args("41")[..], &["--lock-timeout", "60"]].concat(),
-        &[],
-    );
+    let out = dind(&[&up_of("41")[..], &["--lock-timeout", "60"]].concat(), &[]);
     assert!(
         out.status.success(),
         "the next up resumes: {}",
@@ -205,8 +191,9 @@ async fn a_held_lock_times_out_naming_its_holder_and_changes_nothing() {
     );
     let how = "wait longer with --lock-timeout SECONDS or DIND_LOCK_TIMEOUT=SECONDS";
 
-    let runs: [(Vec<&str>, &[(&str, &str)]); 3] = [
-        ([&up_args("42")[..], &["--lock-timeout", "2"]].concat(), &[]),
+    type Run<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)]);
+    let runs: [Run; 3] = [
+        ([&up_of("42")[..], &["--lock-timeout", "2"]].concat(), &[]),
         (
             vec!["down", "--cluster-id", "42"],
             &[("DIND_LOCK_TIMEOUT", "1")],

@@ -15,17 +15,8 @@ use tokio::task::JoinSet;
 const NAT64: &str = "10.100";
 const WAITED: &str = "is locked by `dind up`";
 
-fn up_args(id: &str) -> [&str; 8] {
-    [
-        "up",
-        "--no-kubernetes",
-        "--cluster-id",
-        id,
-        "--upstream-dns",
-        WAN_V4,
-        "--nat64-v4-prefix",
-        NAT64,
-    ]
+fn up_of(id: &str) -> Vec<&str> {
+    up_args(id, &["--nat64-v4-prefix", NAT64])
 }
 
 fn guard(id: u8) -> Cluster {
@@ -60,7 +51,7 @@ async fn ups_of_one_cluster(engine: &Engine, count: usize, before: &HostState) -
     let cluster = guard(40);
     let mut runs = JoinSet::new();
     for run in 1..=count {
-        runs.spawn(async move { (run, dind_async(&up_args("40"), &[]).await) });
+        runs.spawn(async move { (run, dind_async(&up_of("40"), &[]).await) });
     }
     let (first, out) = runs.join_next().await.context("no up ran")??;
     ensure!(
@@ -94,10 +85,7 @@ async fn ups_of_one_cluster(engine: &Engine, count: usize, before: &HostState) -
 
 async fn ups_of_two_clusters(engine: &Engine, before: &HostState) -> Result<()> {
     let clusters = [guard(41), guard(42)];
-    let (a, b) = tokio::join!(
-        dind_async(&up_args("41"), &[]),
-        dind_async(&up_args("42"), &[])
-    );
+    let (a, b) = tokio::join!(dind_async(&up_of("41"), &[]), dind_async(&up_of("42"), &[]));
     for (id, out) in [(41, a), (42, b)] {
         ensure!(out.status.success(), "up of {id} failed:\n{}", stderr(&out));
         ensure!(

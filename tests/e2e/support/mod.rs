@@ -381,6 +381,21 @@ pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `dind up --no-kubernetes` of cluster `id`, its DNS64 forwarding to the simulated
+/// Internet's resolver, with `extra` arguments.
+pub fn up_args<'a>(id: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "up",
+        "--no-kubernetes",
+        "--cluster-id",
+        id,
+        "--upstream-dns",
+        WAN_V4,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A cluster brought up with `--no-kubernetes`, its DNS64 forwarding to the simulated
 /// Internet's resolver; `dind down` runs on drop.
 pub struct Cluster {
@@ -400,16 +415,7 @@ impl Cluster {
             },
         };
         let id_text = id.to_string();
-        let mut args = vec![
-            "up",
-            "--no-kubernetes",
-            "--cluster-id",
-            &id_text,
-            "--upstream-dns",
-            WAN_V4,
-        ];
-        args.extend_from_slice(extra);
-        let out = dind(&args, &[]);
+        let out = dind(&up_args(&id_text, extra), &[]);
         if !out.status.success() {
             bail!("dind up failed:\n{}", stderr(&out));
         }
