@@ -14,7 +14,7 @@
 use crate::engine::backoff::Backoff;
 use crate::engine::docker::{is_not_found, Engine};
 use crate::engine::error::is_conflict;
-use crate::engine::host::{process_alive, this_host};
+use crate::engine::host::{process_alive, remove_at_exit, remove_now, this_host};
 use crate::engine::images;
 use crate::labels::{self, LockHolder};
 use crate::progress::{Phase, Progress};
@@ -214,6 +214,9 @@ impl ClusterLock {
             Err(err) if is_conflict(&err) => return Ok(None),
             Err(err) => return Err(err).context("cannot create the cluster's lock"),
         };
+        // A command stopped at once (a signal) leaves no lock behind, not even one it had
+        // not started yet.
+        remove_at_exit(engine, &container);
         let mut lock = ClusterLock {
             engine: engine.clone(),
             container,
@@ -253,7 +256,7 @@ impl ClusterLock {
     /// it exited. Should the removal fail, the closed connection still ends it.
     pub async fn release(mut self) {
         self.released = true;
-        let _ = self.engine.remove_container(&self.container).await;
+        remove_now(&self.engine, &self.container).await;
         self.connection = None;
     }
 }
@@ -263,14 +266,13 @@ impl Drop for ClusterLock {
         if self.released {
             return;
         }
-        // Dropped while held (Ctrl-C, a panic): the closed connection ends the lock; removing
-        // it only makes that quicker.
+        // Dropped while held (a signal, a panic): the closed connection ends a started lock.
+        // The removal makes that quicker, and ends one not started yet; it stays listed
+        // until done, for the process's last cleanup to finish.
         self.connection = None;
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let (engine, container) = (self.engine.clone(), self.container.clone());
-            runtime.spawn(async move {
-                let _ = engine.remove_container(&container).await;
-            });
+            runtime.spawn(async move { remove_now(&engine, &container).await });
         }
     }
 }
