@@ -5,6 +5,7 @@ use crate::config::{self, Config, Layer, Origin, Sourced};
 use crate::diagnose::{check, doctor, export};
 use crate::engine::docker::Engine;
 use crate::engine::images::{self, ImageKind};
+use crate::engine::lock::{self, DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_ENV};
 use crate::kube::kubeconfig;
 use crate::plan;
 use crate::progress::Progress;
@@ -32,9 +33,9 @@ enum Command {
     /// Create the cluster, or complete a partial one; a second run changes nothing.
     Up(Box<UpArgs>),
     /// Remove the cluster's containers, network, host routes and host rules.
-    Down(TargetArgs),
+    Down(DownArgs),
     /// `down`, plus the cluster's volumes and the images dind built.
-    Clean(TargetArgs),
+    Clean(DownArgs),
     /// List clusters, their nodes and addresses, AAAA policy and host rules.
     Status(StatusArgs),
     /// Manage the images dind builds.
@@ -188,6 +189,8 @@ impl Args for ConfigArgs {
 struct UpArgs {
     #[command(flatten)]
     config: ConfigArgs,
+    #[command(flatten)]
+    lock: LockArgs,
     /// Keep what a failed `up` created, for debugging
     #[arg(long)]
     retain: bool,
@@ -220,6 +223,48 @@ struct TargetArgs {
     /// The cluster to act on [env: CLUSTER_ID] [default: 0]
     #[arg(long, value_name = "N")]
     cluster_id: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct DownArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// `up`, `down` and `clean` of one cluster take turns (a lock kept by the Docker daemon).
+#[derive(Args, Clone, Copy, Debug)]
+struct LockArgs {
+    /// How long to wait while another `up`, `down` or `clean` of this cluster runs; 0 does
+    /// not wait [env: DIND_LOCK_TIMEOUT] [default: 600]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_lock_timeout)]
+    lock_timeout: Option<Duration>,
+}
+
+impl LockArgs {
+    /// The flag, else DIND_LOCK_TIMEOUT, else the default.
+    fn timeout(self, env: impl Fn(&str) -> Option<String>) -> Result<Duration> {
+        if let Some(timeout) = self.lock_timeout {
+            return Ok(timeout);
+        }
+        match env(LOCK_TIMEOUT_ENV) {
+            None => Ok(DEFAULT_LOCK_TIMEOUT),
+            Some(text) => parse_lock_timeout(&text).map_err(|why| {
+                anyhow::anyhow!("invalid {LOCK_TIMEOUT_ENV} '{text}' (from the environment): {why}")
+            }),
+        }
+    }
+}
+
+fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(text).map_err(|_| {
+        "use a number of seconds like 600, or a duration like 10m; 0 does not wait".to_string()
+    })
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -302,24 +347,22 @@ pub async fn run() -> Result<ExitCode> {
                 )?),
                 (None, false) => None,
             };
+            let lock_timeout = args.lock.timeout(env_var)?;
             let engine = Engine::connect().await?;
-            let record = up::up(
-                &engine,
-                config,
-                up::UpOptions {
-                    retain: args.retain,
-                    wait: (!args.wait.is_zero()).then_some(args.wait),
-                    kubeconfig,
-                },
-                &progress,
-            )
-            .await?;
-            let clusters = status::status(
-                &engine,
-                Some(record.config.cluster_id),
-                record.config.allow_aaaa,
-            )
-            .await?;
+            let id = config.cluster_id;
+            let options = up::UpOptions {
+                retain: args.retain,
+                wait: (!args.wait.is_zero()).then_some(args.wait),
+                kubeconfig,
+            };
+            let (record, clusters) =
+                lock::holding(&engine, id, "up", lock_timeout, &progress, async || {
+                    let record = up::up(&engine, config, options, &progress).await?;
+                    let allow_aaaa = record.config.allow_aaaa;
+                    let clusters = status::status(&engine, Some(id), allow_aaaa).await?;
+                    Ok((record, clusters))
+                })
+                .await?;
             print!("{}", status::render_table(&clusters));
             if let Some(path) = &record.kubeconfig {
                 let context = plan::kubernetes::context_name(record.config.cluster_id);
@@ -347,9 +390,13 @@ pub async fn run() -> Result<ExitCode> {
             );
         }
         Command::Down(args) => {
-            let id = target_id(&args.cluster_id)?;
+            let id = target_id(&args.target.cluster_id)?;
+            let lock_timeout = args.lock.timeout(env_var)?;
             let engine = Engine::connect().await?;
-            let report = down::down(&engine, id, &progress).await?;
+            let report = lock::holding(&engine, id, "down", lock_timeout, &progress, async || {
+                down::down(&engine, id, &progress).await
+            })
+            .await?;
             if report.is_empty() {
                 println!("no dind cluster {id} here; nothing to remove");
             } else {
@@ -357,9 +404,13 @@ pub async fn run() -> Result<ExitCode> {
             }
         }
         Command::Clean(args) => {
-            let id = target_id(&args.cluster_id)?;
+            let id = target_id(&args.target.cluster_id)?;
+            let lock_timeout = args.lock.timeout(env_var)?;
             let engine = Engine::connect().await?;
-            let report = down::clean(&engine, id, &progress).await?;
+            let report = lock::holding(&engine, id, "clean", lock_timeout, &progress, async || {
+                down::clean(&engine, id, &progress).await
+            })
+            .await?;
             print_down(id, &report.down);
             println!(
                 "removed {} volume(s) and {} image(s)",
@@ -493,7 +544,7 @@ fn print_down(id: u8, report: &down::DownReport) {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_wait, Cli, Command};
+    use super::{parse_lock_timeout, parse_wait, Cli, Command, LockArgs};
     use crate::config::{Layer, Origin, Sourced};
     use clap::Parser;
     use std::time::Duration;
@@ -535,6 +586,49 @@ mod tests {
         assert_eq!(up_flags(&[]), Layer::default());
         // File-only settings have no flag.
         assert!(Cli::try_parse_from(["dind", "up", "--probes", "a"]).is_err());
+    }
+
+    fn lock_args(args: &[&str]) -> LockArgs {
+        match Cli::try_parse_from(args).expect("parses").command {
+            Command::Up(up) => up.lock,
+            Command::Down(down) | Command::Clean(down) => down.lock,
+            other => panic!("takes no lock: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_lock_timeout_comes_from_the_flag_then_the_environment_then_the_default() {
+        let env = |value: &'static str| {
+            move |name: &str| (name == "DIND_LOCK_TIMEOUT").then(|| value.to_string())
+        };
+        let none = |_: &str| None;
+        let secs = Duration::from_secs;
+        let flagged = ["up", "down", "clean"].map(|command| {
+            lock_args(&["dind", command, "--lock-timeout", "5"])
+                .timeout(env("99"))
+                .unwrap()
+        });
+        assert_eq!(flagged, [secs(5); 3]);
+        let up = lock_args(&["dind", "up"]);
+        assert_eq!(up.timeout(env("99")).unwrap(), secs(99));
+        assert_eq!(up.timeout(env("2m")).unwrap(), secs(120));
+        assert_eq!(up.timeout(none).unwrap(), secs(600));
+        let err = up.timeout(env("soon")).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid DIND_LOCK_TIMEOUT 'soon' (from the environment): use a number of seconds \
+             like 600, or a duration like 10m; 0 does not wait"
+        );
+        assert!(Cli::try_parse_from(["dind", "down", "--lock-timeout", "-1"]).is_err());
+        assert!(Cli::try_parse_from(["dind", "status", "--lock-timeout", "1"]).is_err());
+    }
+
+    #[test]
+    fn lock_timeouts_are_seconds_or_durations() {
+        assert_eq!(parse_lock_timeout("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_lock_timeout(" 30 "), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_lock_timeout("1m30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_lock_timeout("-5").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! configuration, so nothing downstream (the plan above all) sees a record it cannot handle.
 
 mod check;
+mod lock;
 
 use crate::config::Config;
 use serde::{Deserialize, Serialize};
@@ -14,13 +15,15 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use check::check_config;
+pub(crate) use lock::locked_cluster;
+pub use lock::{LockHolder, LOCK, LOCK_COMMAND, LOCK_SINCE};
 
 pub const CLUSTER: &str = "io.github.dind.cluster";
 pub const ROLE: &str = "io.github.dind.role";
 pub const RECORD: &str = "io.github.dind.record";
 pub const IMAGE: &str = "io.github.dind.image";
-/// On a host helper: "HOSTNAME/PID" of the dind process that made it, so that a later run
-/// can tell a stray (its process is gone) from another command's helper in use.
+/// On a host helper and a cluster's lock: "HOSTNAME/PID" of the dind process that made it,
+/// so that a later run can tell a stray (its process is gone) from one in use.
 pub const OWNER: &str = "io.github.dind.owner";
 
 /// What a dind container or network is for, as its [`ROLE`] label says.

@@ -116,6 +116,9 @@ pub(super) fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         entrypoint: spec.entrypoint.clone(),
         cmd: spec.cmd.clone(),
         tty: spec.tty.then_some(true),
+        open_stdin: spec.stdin_once.then_some(true),
+        stdin_once: spec.stdin_once.then_some(true),
+        attach_stdin: spec.stdin_once.then_some(true),
         exposed_ports: some_vec(
             &spec
                 .published
@@ -140,6 +143,7 @@ pub(super) fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
                 .private_cgroupns
                 .then_some(HostConfigCgroupnsModeEnum::PRIVATE),
             init: spec.init,
+            auto_remove: spec.auto_remove.then_some(true),
             ..Default::default()
         }),
         networking_config: endpoint(&spec.network),

@@ -55,6 +55,12 @@ pub(crate) fn is_missing_bind_source(err: &anyhow::Error, path: &str) -> bool {
     })
 }
 
+/// Docker refused the request because the object is in the way or busy (409): a container
+/// name that is taken, above all.
+pub(crate) fn is_conflict(err: &anyhow::Error) -> bool {
+    answer(err).is_some_and(|(kind, _)| kind == DockerErrorKind::Conflict)
+}
+
 /// runc could not grant a privileged container every capability (the daemon itself runs
 /// with a reduced bounding set, as in some CI sandboxes). Docker answers this with a plain
 /// server error, which only the message tells apart.
@@ -72,6 +78,11 @@ mod tests {
             status_code,
             message: message.to_string(),
         }
+    }
+
+    /// Docker's answer as dind passes it up: under the context of what it was doing.
+    fn answered_to(doing: &str, status_code: u16, message: &str) -> anyhow::Error {
+        anyhow::Error::new(answered(status_code, message)).context(doing.to_string())
     }
 
     #[test]
@@ -116,12 +127,11 @@ mod tests {
 
     #[test]
     fn a_missing_host_path_is_a_bad_request_naming_it() {
-        let missing = Err::<(), _>(answered(
+        let missing = answered_to(
+            "cannot create container kube-master",
             400,
             "invalid mount config for type \"bind\": bind source path does not exist: /lib/modules",
-        ))
-        .context("cannot create container kube-master")
-        .unwrap_err();
+        );
         assert!(is_missing_bind_source(&missing, "/lib/modules"));
         assert!(!is_missing_bind_source(&missing, "/dev"));
         // The same words without Docker's answer, or with another status, are something else.
@@ -141,13 +151,24 @@ mod tests {
     }
 
     #[test]
+    fn a_taken_name_is_a_conflict_under_added_context() {
+        let taken = answered_to(
+            "cannot create container dind-lock-3",
+            409,
+            "Conflict. The container name \"/dind-lock-3\" is already in use",
+        );
+        assert!(is_conflict(&taken));
+        assert!(!is_conflict(&anyhow::Error::new(answered(404, "conflict"))));
+        assert!(!is_conflict(&anyhow::anyhow!("409 Conflict")));
+    }
+
+    #[test]
     fn a_refused_privilege_is_told_by_runcs_words_in_dockers_answer() {
-        let refused = Err::<(), _>(answered(
+        let refused = answered_to(
+            "cannot start container kube-master",
             500,
             "failed to create task: OCI runtime create failed: unable to apply caps: operation not permitted",
-        ))
-        .context("cannot start container kube-master")
-        .unwrap_err();
+        );
         assert!(is_privilege_refused(&refused));
         assert!(!is_privilege_refused(&anyhow::Error::new(answered(
             500,

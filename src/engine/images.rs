@@ -9,7 +9,8 @@ use crate::progress::Phase;
 use crate::render::containers::image_file_probe;
 use anyhow::{bail, Context, Result};
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, BuilderVersion, ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
+    BuildImageOptionsBuilder, BuilderVersion, CreateImageOptionsBuilder, ListImagesOptionsBuilder,
+    RemoveImageOptionsBuilder,
 };
 use futures_util::StreamExt;
 use include_dir::{include_dir, Dir};
@@ -198,6 +199,34 @@ pub(crate) async fn image_labels(
         Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot inspect image {tag}")),
     }
+}
+
+/// The image every one of dind's images is built `FROM`.
+pub(crate) const BASE_IMAGE: &str = "debian:bookworm-slim";
+
+/// An image with `cat` for a cluster's lock, before anything is built: the base of dind's
+/// images (`clean` never removes it), else one of dind's own, else the base pulled, as the
+/// first build would pull it.
+pub(crate) async fn lock_image(engine: &Engine) -> Result<String> {
+    let own = ImageKind::NETWORK_PLANE.map(|kind| kind.spec().tag);
+    for tag in std::iter::once(BASE_IMAGE.to_string()).chain(own) {
+        if exists(engine, &tag).await? {
+            return Ok(tag);
+        }
+    }
+    pull(engine, BASE_IMAGE).await?;
+    Ok(BASE_IMAGE.to_string())
+}
+
+async fn pull(engine: &Engine, image: &str) -> Result<()> {
+    let options = CreateImageOptionsBuilder::default()
+        .from_image(image)
+        .build();
+    let mut stream = engine.api().create_image(Some(options), None, None);
+    while let Some(item) = stream.next().await {
+        item.with_context(|| format!("cannot pull image {image}"))?;
+    }
+    Ok(())
 }
 
 /// Where the Kubernetes node image records the package versions its build resolved.
@@ -459,6 +488,28 @@ mod tests {
             "exec /sbin/init",
         ] {
             assert!(entrypoint.contains(step), "{step}");
+        }
+    }
+
+    #[test]
+    fn every_image_is_built_from_the_base_the_lock_runs() {
+        for dir in IMAGES
+            .dirs()
+            .filter(|d| d.path() != std::path::Path::new(COMMON_DIR))
+        {
+            let dockerfile = dir
+                .get_file(dir.path().join("Dockerfile"))
+                .unwrap_or_else(|| panic!("{} has a Dockerfile", dir.path().display()));
+            let text = String::from_utf8_lossy(dockerfile.contents());
+            let first_from = text
+                .lines()
+                .find(|l| l.starts_with("FROM "))
+                .expect("a FROM line");
+            assert!(
+                first_from.starts_with(&format!("FROM {BASE_IMAGE}")),
+                "{}: {first_from}",
+                dir.path().display()
+            );
         }
     }
 

@@ -7,3 +7,4 @@ pub mod docker;
 pub mod error;
 pub mod host;
 pub mod images;
+pub mod lock;

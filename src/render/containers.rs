@@ -45,6 +45,11 @@ pub struct ContainerSpec {
     pub private_cgroupns: bool,
     /// Docker's init process; None: the daemon's default.
     pub init: Option<bool>,
+    /// Stdin open for the one client that attaches before the start, and closed when that
+    /// client's connection ends.
+    pub stdin_once: bool,
+    /// Docker removes the container once it exits.
+    pub auto_remove: bool,
 }
 
 /// Where a container's network comes from.
@@ -503,6 +508,29 @@ pub(crate) fn kubeadm_probe(image: &str, cluster_id: u8) -> ContainerSpec {
         labels: labels(Owner::ClusterId(cluster_id), labels::Role::ImageProbe),
         network: Network::None,
         cap_drop: strings(&["ALL"]),
+        ..Default::default()
+    }
+}
+
+/// Cluster `cluster_id`'s lock, held by `holder`: `cat` reads the stdin its holder attaches
+/// and exits when that connection ends, and Docker then removes it. No network and no
+/// capability; not labelled as the cluster's, so `down` leaves it to its holder.
+pub(crate) fn cluster_lock(
+    name: &str,
+    image: &str,
+    cluster_id: u8,
+    holder: &labels::LockHolder,
+) -> ContainerSpec {
+    ContainerSpec {
+        name: Some(name.to_string()),
+        image: image.to_string(),
+        // An entrypoint of its own: Docker then ignores the image's CMD.
+        entrypoint: Some(strings(&["cat"])),
+        labels: holder.labels(cluster_id),
+        network: Network::None,
+        cap_drop: strings(&["ALL"]),
+        stdin_once: true,
+        auto_remove: true,
         ..Default::default()
     }
 }

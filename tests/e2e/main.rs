@@ -15,5 +15,6 @@ mod check_network;
 mod diagnostics;
 mod examples;
 mod faults;
+mod lock;
 mod network_plane;
 mod node_image;

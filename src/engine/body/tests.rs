@@ -48,6 +48,8 @@ fn full_spec() -> ContainerSpec {
         }],
         private_cgroupns: true,
         init: Some(false),
+        stdin_once: true,
+        auto_remove: true,
     }
 }
 
@@ -61,6 +63,10 @@ fn every_field_of_a_container_spec_reaches_docker() {
     assert_eq!(body.entrypoint.unwrap(), ["sleep"]);
     assert_eq!(body.cmd.unwrap(), ["infinity"]);
     assert_eq!(body.tty, Some(true));
+    assert_eq!(
+        (body.open_stdin, body.stdin_once, body.attach_stdin),
+        (Some(true), Some(true), Some(true))
+    );
     assert_eq!(body.exposed_ports.unwrap(), ["6443/tcp"]);
 
     let host = body.host_config.unwrap();
@@ -97,6 +103,7 @@ fn every_field_of_a_container_spec_reaches_docker() {
         Some(HostConfigCgroupnsModeEnum::PRIVATE)
     );
     assert_eq!(host.init, Some(false));
+    assert_eq!(host.auto_remove, Some(true));
 
     // The first address of each family, on the named network.
     let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
@@ -113,6 +120,10 @@ fn an_unset_field_is_left_to_docker() {
     });
     assert_eq!(body.env, None);
     assert_eq!(body.tty, None);
+    assert_eq!(
+        (body.open_stdin, body.stdin_once, body.attach_stdin),
+        (None, None, None)
+    );
     assert_eq!(body.exposed_ports, None);
     assert_eq!(body.networking_config, None);
     // Labels are always set: dind finds its objects by them.

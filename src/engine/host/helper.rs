@@ -79,6 +79,18 @@ impl Drop for Helper {
     }
 }
 
+/// Lists another container of this process (by id: a name may pass to another process's
+/// container) for removal before the process ends, as a helper is; [`remove_now`] unlists
+/// it once it is gone.
+pub(crate) fn remove_at_exit(engine: &Engine, container: &str) {
+    lock_live().push((container.to_string(), engine.clone()));
+}
+
+/// Removes a container listed by [`remove_at_exit`], and unlists it once it is gone.
+pub(crate) async fn remove_now(engine: &Engine, container: &str) {
+    remove_listed(engine, container).await;
+}
+
 fn lock_live() -> std::sync::MutexGuard<'static, Vec<(String, Engine)>> {
     // A panic while the list was held cannot leave it half-changed: keep using it.
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -104,7 +116,7 @@ fn owner(pid: u32) -> String {
     format!("{}/{pid}", this_host().unwrap_or_default())
 }
 
-fn this_host() -> Option<String> {
+pub(crate) fn this_host() -> Option<String> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     Some(name.trim().to_string()).filter(|n| !n.is_empty())
 }
@@ -129,7 +141,7 @@ pub(crate) fn is_stray(
     }
 }
 
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 

@@ -122,6 +122,25 @@ fn probes_run_without_network_or_capabilities() {
 }
 
 #[test]
+fn a_lock_reads_its_holders_stdin_with_nothing_else_and_is_not_the_clusters() {
+    let holder = labels::LockHolder::new("up", "box", 7, std::time::UNIX_EPOCH);
+    let lock = cluster_lock("dind-lock-3", "img", 3, &holder);
+    assert_eq!(lock.name.as_deref(), Some("dind-lock-3"));
+    assert_eq!(lock.entrypoint, Some(vec!["cat".to_string()]));
+    assert_eq!(lock.cmd, None);
+    assert!(lock.stdin_once && lock.auto_remove);
+    assert_eq!(lock.network, Network::None);
+    assert_eq!(lock.cap_drop, ["ALL"]);
+    assert!(lock.cap_add.is_empty() && !lock.privileged && lock.mounts.is_empty());
+    assert_eq!(
+        lock.restart, None,
+        "a restarted lock would outlive its holder"
+    );
+    assert_eq!(lock.labels, holder.labels(3));
+    assert!(!lock.labels.contains_key(labels::CLUSTER));
+}
+
+#[test]
 fn the_network_is_the_planned_bridge_with_the_record() {
     let (p, record) = record(&[]);
     let spec = network(&p, &record);

@@ -1,8 +1,9 @@
 //! Fault injection: `up` killed or interrupted at points spread over its run, concurrent
 //! `up`s of one cluster, the Docker daemon restarted under a running cluster. One test runs
 //! them all, prints each figure as it goes and a summary line at the end, then fails if any
-//! scenario did. Cluster ids: 40-49.
+//! scenario did. Cluster ids: 40-42 (concurrent), 45-46 (restart), 47-48 (points).
 
+mod concurrent;
 mod points;
 mod restart;
 
@@ -61,7 +62,9 @@ async fn faults_are_survived() {
     }
     // It restarts the daemon, and makes the simulated Internet again after each restart.
     let restarts = restart::daemon_restarts().await;
-    let tallies: Vec<Tally> = vec![kills, interrupts, others, restarts];
+    // Before the restarts: a restart ends every lock.
+    let concurrent = concurrent::concurrent_ups().await;
+    let tallies: Vec<Tally> = vec![kills, interrupts, others, concurrent, restarts];
     let summary: Vec<String> = tallies.iter().map(Tally::to_string).collect();
     eprintln!("{}", summary.join(", "));
     let failures: Vec<String> = tallies

@@ -356,8 +356,30 @@ fn dind_command(args: &[&str], env: &[(&str, &str)]) -> Command {
     for var in dind::config::env_var_names() {
         cmd.env_remove(var);
     }
+    cmd.env_remove(dind::engine::lock::LOCK_TIMEOUT_ENV);
     cmd.envs(env.iter().copied());
     cmd
+}
+
+/// Starts the dind binary, its output piped, and returns at once.
+pub fn spawn_dind(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    use std::process::Stdio;
+    dind_command(args, env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the dind binary runs")
+}
+
+/// Runs the dind binary without blocking the test's runtime, so that several run at once.
+pub fn dind_async(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> impl std::future::Future<Output = Output> + Send + 'static {
+    let mut command = tokio::process::Command::from(dind_command(args, env));
+    command.stdin(std::process::Stdio::null());
+    async move { command.output().await.expect("the dind binary runs") }
 }
 
 /// Runs the dind binary.
@@ -393,6 +415,21 @@ pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `dind up --no-kubernetes` of cluster `id`, its DNS64 forwarding to the simulated
+/// Internet's resolver, with `extra` arguments.
+pub fn up_args<'a>(id: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "up",
+        "--no-kubernetes",
+        "--cluster-id",
+        id,
+        "--upstream-dns",
+        WAN_V4,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A cluster brought up with `--no-kubernetes`, its DNS64 forwarding to the simulated
 /// Internet's resolver; `dind down` runs on drop.
 pub struct Cluster {
@@ -412,16 +449,7 @@ impl Cluster {
             },
         };
         let id_text = id.to_string();
-        let mut args = vec![
-            "up",
-            "--no-kubernetes",
-            "--cluster-id",
-            &id_text,
-            "--upstream-dns",
-            WAN_V4,
-        ];
-        args.extend_from_slice(extra);
-        let out = dind(&args, &[]);
+        let out = dind(&up_args(&id_text, extra), &[]);
         if !out.status.success() {
             bail!("dind up failed:\n{}", stderr(&out));
         }
