@@ -7,7 +7,7 @@
 use super::Tally;
 use crate::support::*;
 use anyhow::{bail, Context, Result};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 use std::time::{Duration, Instant};
 
 /// Points per AAAA policy.
@@ -105,16 +105,8 @@ impl Policy {
     }
 
     fn spawn(&self, args: &[String]) -> Child {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dind"));
-        for var in dind::config::env_var_names() {
-            cmd.env_remove(var);
-        }
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the dind binary runs")
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        spawn_dind(&args, &[])
     }
 
     fn down(&self) -> Result<()> {
@@ -156,18 +148,59 @@ fn stop(mut child: Child, signals: &[&str]) -> Result<Output> {
 }
 
 /// Starts `up`, waits `after`, and stops it with `signals`; its exit status and stderr.
-/// Fails when `up` had finished before the first signal: that point tested nothing.
+/// A run varies in length: when `up` had already finished (that point would test nothing),
+/// the cluster is taken down and the point tried again earlier, at most three times.
 fn stop_up_at(policy: &Policy, after: Duration, signals: &[&str]) -> Result<(Option<i32>, String)> {
-    let mut child = policy.spawn(&policy.up_args());
-    std::thread::sleep(after);
-    if let Some(status) = child.try_wait()? {
-        bail!("up had already ended ({status}) before {after:.2?}");
+    let mut at = after;
+    for _ in 0..3 {
+        let mut child = policy.spawn(&policy.up_args());
+        std::thread::sleep(at);
+        if let Some(status) = child.try_wait()? {
+            eprintln!("[faults] up had already ended ({status}) at {at:.2?}; trying earlier");
+            policy.down()?;
+            at = at * 7 / 10;
+            continue;
+        }
+        let out = stop(child, signals)?;
+        return Ok((
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
     }
-    let out = stop(child, signals)?;
-    Ok((
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    bail!("up always ended before the signal, down to {at:.2?}")
+}
+
+/// Starts `down` and sends it SIGINT once it has finished its first step (a removal);
+/// its exit status and stderr.
+fn interrupt_down(policy: &Policy) -> Result<(Option<i32>, String)> {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = policy.spawn(&["down".into(), "--cluster-id".into(), policy.id.to_string()]);
+    let mut err = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let mut seen = String::new();
+    let mut interrupted = Ok(());
+    loop {
+        let mut line = String::new();
+        match err.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                interrupted = Err(e.into());
+                break;
+            }
+        }
+        seen.push_str(&line);
+        if line.contains("Removing") {
+            interrupted = sh(&["kill", "-s", "INT", &child.id().to_string()]).map(|_| ());
+            break;
+        }
+    }
+    let _ = err.read_to_string(&mut seen);
+    let status = child.wait()?;
+    interrupted?;
+    if !seen.contains("SIGINT") {
+        bail!("down had ended before the signal:\n{seen}");
+    }
+    Ok((status.code(), seen))
 }
 
 /// Fails when the host or Docker differs from `before`. The forwarding switch is then put
@@ -258,16 +291,10 @@ pub async fn stopped_up(kills: &mut Tally, interrupts: &mut Tally, others: &mut 
             if !out.status.success() {
                 bail!("dind up failed: {}", String::from_utf8_lossy(&out.stderr));
             }
-            let down = policy.spawn(&["down".into(), "--cluster-id".into(), policy.id.to_string()]);
-            std::thread::sleep(Duration::from_millis(300));
-            let out = stop(down, &["INT"])?;
-            if !out.status.success() {
+            let (code, err) = interrupt_down(policy)?;
+            if code != Some(0) {
                 policy.down()?;
-                bail!(
-                    "down exited {:?} after SIGINT, not 0: {}",
-                    out.status.code(),
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                bail!("down exited {code:?} after SIGINT, not 0: {err}");
             }
             same_as(&before, "down (interrupted)")
                 .await
