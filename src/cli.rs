@@ -6,6 +6,7 @@ use crate::diagnose::{check, doctor, export};
 use crate::engine::docker::Engine;
 use crate::engine::images::{self, ImageKind};
 use crate::engine::lock::{self, DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_ENV};
+use crate::interrupt::Graceful;
 use crate::kube::kubeconfig;
 use crate::plan;
 use crate::progress::Progress;
@@ -357,6 +358,9 @@ pub async fn run() -> Result<ExitCode> {
             };
             let (record, clusters) =
                 lock::holding(&engine, id, "up", lock_timeout, &progress, async || {
+                    // Once `up` is done there is nothing to roll back: a signal now lets the
+                    // status be read and shown.
+                    let _graceful = Graceful::hold("the cluster is made; showing its status");
                     let record = up::up(&engine, config, options, &progress).await?;
                     let allow_aaaa = record.config.allow_aaaa;
                     let clusters = status::status(&engine, Some(id), allow_aaaa).await?;

@@ -14,7 +14,7 @@
 use crate::engine::backoff::Backoff;
 use crate::engine::docker::{is_not_found, Engine};
 use crate::engine::error::is_conflict;
-use crate::engine::host::{process_alive, remove_at_exit, remove_now, this_host};
+use crate::engine::host::{create_listed, process_alive, remove_now, this_host};
 use crate::engine::images;
 use crate::labels::{self, LockHolder};
 use crate::progress::{Phase, Progress};
@@ -209,14 +209,13 @@ impl ClusterLock {
     /// Creates, attaches to and starts the lock; None when another holder has it, or took
     /// this one away as stale before it started.
     async fn take(engine: &Engine, spec: &ContainerSpec) -> Result<Option<ClusterLock>> {
-        let container = match engine.create(spec).await {
+        // Listed for the process's last cleanup as soon as it exists: a command stopped at
+        // once (a signal) leaves no lock behind, not even one it had not started yet.
+        let container = match create_listed(engine, spec.clone()).await {
             Ok(id) => id,
             Err(err) if is_conflict(&err) => return Ok(None),
             Err(err) => return Err(err).context("cannot create the cluster's lock"),
         };
-        // A command stopped at once (a signal) leaves no lock behind, not even one it had
-        // not started yet.
-        remove_at_exit(engine, &container);
         let mut lock = ClusterLock {
             engine: engine.clone(),
             container,

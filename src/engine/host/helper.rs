@@ -22,10 +22,16 @@ static LIVE: Mutex<Vec<(String, Engine)>> = Mutex::new(Vec::new());
 
 static HELPER_SEQ: AtomicU32 = AtomicU32::new(0);
 
+/// Containers being created with [`create_listed`]; the last cleanup waits for them.
+static CREATING: AtomicU32 = AtomicU32::new(0);
+static CREATED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// A helper container, removed by [`Helper::remove`] or, failing that, when dropped.
 pub(crate) struct Helper {
     engine: Engine,
     pub(crate) name: String,
+    /// Docker's id of it, as listed for removal.
+    id: String,
     removed: bool,
 }
 
@@ -44,15 +50,13 @@ impl Helper {
         let mut spec = render(&name);
         spec.labels
             .insert(labels::OWNER.to_string(), owner(std::process::id()));
-        // Listed before it exists: a create cut short by a Ctrl-C is swept up as well.
-        lock_live().push((name.clone(), engine.clone()));
-        let helper = Helper {
+        let id = create_listed(engine, spec).await?;
+        Ok(Helper {
             engine: engine.clone(),
             name,
+            id,
             removed: false,
-        };
-        engine.create(&spec).await?;
-        Ok(helper)
+        })
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -61,7 +65,7 @@ impl Helper {
 
     pub(crate) async fn remove(mut self) {
         self.removed = true;
-        remove_listed(&self.engine, &self.name).await;
+        remove_listed(&self.engine, &self.id).await;
     }
 }
 
@@ -73,20 +77,34 @@ impl Drop for Helper {
         // Dropped mid-use. Docker is only reachable asynchronously, so the removal runs as a
         // task; the name stays listed until it is done, for `removing_helpers` to finish.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let (engine, name) = (self.engine.clone(), self.name.clone());
-            runtime.spawn(async move { remove_listed(&engine, &name).await });
+            let (engine, id) = (self.engine.clone(), self.id.clone());
+            runtime.spawn(async move { remove_listed(&engine, &id).await });
         }
     }
 }
 
 /// Lists another container of this process (by id: a name may pass to another process's
 /// container) for removal before the process ends, as a helper is; [`remove_now`] unlists
-/// it once it is gone.
-pub(crate) fn remove_at_exit(engine: &Engine, container: &str) {
-    lock_live().push((container.to_string(), engine.clone()));
+/// Creates a container that this process removes before it ends (see
+/// [`removing_helpers`]), whatever becomes of the caller: Docker completes a create request
+/// whose caller was dropped (by a signal, or a failed sibling), so the request runs in a
+/// task of its own, which lists the container as soon as Docker has it. Its id.
+pub(crate) async fn create_listed(engine: &Engine, spec: ContainerSpec) -> Result<String> {
+    CREATING.fetch_add(1, Ordering::SeqCst);
+    let task_engine = engine.clone();
+    let task = tokio::spawn(async move {
+        let created = task_engine.create(&spec).await;
+        if let Ok(id) = &created {
+            lock_live().push((id.clone(), task_engine.clone()));
+        }
+        CREATING.fetch_sub(1, Ordering::SeqCst);
+        CREATED.notify_waiters();
+        created
+    });
+    task.await?
 }
 
-/// Removes a container listed by [`remove_at_exit`], and unlists it once it is gone.
+/// Removes a container that [`create_listed`] made, and unlists it once it is gone.
 pub(crate) async fn remove_now(engine: &Engine, container: &str) {
     remove_listed(engine, container).await;
 }
@@ -211,8 +229,16 @@ pub async fn removing_helpers<T>(command: impl Future<Output = Result<T>>) -> Re
     }
 }
 
-/// Removes every helper of this process that is still listed.
+/// Removes every helper of this process that is still listed, once the creations under
+/// way have ended.
 pub async fn remove_listed_helpers() {
+    loop {
+        let created = CREATED.notified();
+        if CREATING.load(Ordering::SeqCst) == 0 {
+            break;
+        }
+        created.await;
+    }
     let listed = lock_live().clone();
     futures_util::future::join_all(
         listed
