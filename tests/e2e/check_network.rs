@@ -18,51 +18,6 @@ const NAT64: &str = "10.100";
 const DEFAULT_POOL: &str = "10.143.0.128/25";
 const DEFAULT_TAYGA_V4: &str = "10.143.0.200";
 
-/// What one `check network` run printed.
-struct Outcome {
-    passed: bool,
-    checks: Vec<Value>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_check(id: u8, names: &[&str], host_resolver: Option<&str>, output: &str) -> Outcome {
-    let id = id.to_string();
-    let mut args = vec![
-        "check",
-        "network",
-        "--cluster-id",
-        &id,
-        "--port",
-        "80",
-        "-o",
-        output,
-    ];
-    if let Some(resolver) = host_resolver {
-        args.extend(["--host-resolver", resolver]);
-    }
-    args.extend_from_slice(names);
-    let out = dind(&args, &[]);
-    let (stdout, stderr) = (stdout(&out), stderr(&out));
-    let checks = if output == "json" {
-        serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!("check network -o json printed no JSON ({e}):\n{stdout}\n{stderr}")
-        })
-    } else {
-        Vec::new()
-    };
-    assert!(
-        !stderr.lines().any(|l| l.starts_with("error:")),
-        "check network stopped with an error:\n{stderr}"
-    );
-    Outcome {
-        passed: out.status.success(),
-        checks,
-        stdout,
-        stderr,
-    }
-}
-
 fn check(id: u8, names: &[&str]) -> Outcome {
     run_check(id, names, None, "json")
 }

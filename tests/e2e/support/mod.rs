@@ -478,9 +478,23 @@ impl Drop for Cluster {
     }
 }
 
-/// `dind check network` on cluster `id` for `names`, with the simulated Internet's resolver
-/// as the host's: whether every check passed, and the checks as its JSON lists them.
-pub fn check_network(id: u8, names: &[&str]) -> Result<(bool, Vec<serde_json::Value>)> {
+/// What one `dind check network` run printed.
+pub struct Outcome {
+    pub passed: bool,
+    /// The checks, as its JSON lists them (none for a table).
+    pub checks: Vec<serde_json::Value>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// `dind check network` on cluster `id` for `names` (`output`: table or json), its
+/// expectations from `host_resolver` when given; fails when asked for JSON it printed none.
+pub fn try_check(
+    id: u8,
+    names: &[&str],
+    host_resolver: Option<&str>,
+    output: &str,
+) -> Result<Outcome> {
     let id = id.to_string();
     let mut args = vec![
         "check",
@@ -489,21 +503,46 @@ pub fn check_network(id: u8, names: &[&str]) -> Result<(bool, Vec<serde_json::Va
         &id,
         "--port",
         "80",
-        "--host-resolver",
-        WAN_V4,
         "-o",
-        "json",
+        output,
     ];
+    if let Some(resolver) = host_resolver {
+        args.extend(["--host-resolver", resolver]);
+    }
     args.extend_from_slice(names);
     let out = dind(&args, &[]);
-    let checks = serde_json::from_slice(&out.stdout).with_context(|| {
-        format!(
-            "check network -o json printed no JSON:\n{}\n{}",
-            stdout(&out),
-            stderr(&out)
-        )
-    })?;
-    Ok((out.status.success(), checks))
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
+    let checks = if output == "json" {
+        serde_json::from_str(&stdout).with_context(|| {
+            format!("check network -o json printed no JSON:\n{stdout}\n{stderr}")
+        })?
+    } else {
+        Vec::new()
+    };
+    Ok(Outcome {
+        passed: out.status.success(),
+        checks,
+        stdout,
+        stderr,
+    })
+}
+
+/// [`try_check`] that must print what it found: no JSON, or an `error:` line, fails the test.
+pub fn run_check(id: u8, names: &[&str], host_resolver: Option<&str>, output: &str) -> Outcome {
+    let outcome = try_check(id, names, host_resolver, output).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(
+        !outcome.stderr.lines().any(|l| l.starts_with("error:")),
+        "check network stopped with an error:\n{}",
+        outcome.stderr
+    );
+    outcome
+}
+
+/// `dind check network` on cluster `id` for `names`, with the simulated Internet's resolver
+/// as the host's: whether every check passed, and the checks as its JSON lists them.
+pub fn check_network(id: u8, names: &[&str]) -> Result<(bool, Vec<serde_json::Value>)> {
+    let outcome = try_check(id, names, Some(WAN_V4), "json")?;
+    Ok((outcome.passed, outcome.checks))
 }
 
 /// The checks that failed, as "check target".
