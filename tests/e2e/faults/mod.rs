@@ -60,11 +60,11 @@ async fn faults_are_survived() {
         let _wan = Wan::start().await.expect("the simulated Internet starts");
         points::stopped_up(&mut kills, &mut interrupts, &mut others).await;
     }
+    // Before the restarts, which end every lock.
+    let concurrent = concurrent::concurrent_ups().await;
     // It restarts the daemon, and makes the simulated Internet again after each restart.
     let restarts = restart::daemon_restarts().await;
-    // Before the restarts: a restart ends every lock.
-    let concurrent = concurrent::concurrent_ups().await;
-    let tallies: Vec<Tally> = vec![kills, interrupts, others, concurrent, restarts];
+    let tallies: Vec<Tally> = vec![kills, concurrent, restarts, interrupts, others];
     let summary: Vec<String> = tallies.iter().map(Tally::to_string).collect();
     eprintln!("{}", summary.join(", "));
     let failures: Vec<String> = tallies

@@ -323,9 +323,30 @@ impl Wan {
     }
 }
 
+/// Removes the simulated Internet and waits until its veth is gone from the host: the
+/// kernel tears a removed container's namespace down in the background, and the next test's
+/// snapshot of the host must not see the veth's routes.
 async fn remove_wan(engine: &Engine) {
     let _ = engine.remove_container(WAN_CONTAINER).await;
-    let _ = Command::new("ip").args(["link", "del", HOST_IF]).output();
+    let gone = wait_for(
+        &format!("{HOST_IF} to be gone"),
+        Duration::from_secs(10),
+        async || {
+            let _ = Command::new("ip").args(["link", "del", HOST_IF]).output();
+            let shown = Command::new("ip")
+                .args(["link", "show", "dev", HOST_IF])
+                .output()?;
+            Ok(if shown.status.success() {
+                Check::NotYet(String::from_utf8_lossy(&shown.stdout).into_owned())
+            } else {
+                Check::Done(())
+            })
+        },
+    )
+    .await;
+    if let Err(err) = gone {
+        eprintln!("removing the simulated Internet: {err:#}");
+    }
 }
 
 impl Drop for Wan {
