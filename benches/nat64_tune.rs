@@ -18,7 +18,7 @@ mod support;
 
 mod common;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use common::{median, ratio, say, table};
 use std::process::Command;
 use support::{Cluster, Pod, HOST_IF, WAN_V4_SYNTHESIZED, WAN_V6};
@@ -195,15 +195,11 @@ fn tun_counters(pid: &str) -> Result<[u64; 4]> {
     let script = ["rx_packets", "tx_packets", "tx_dropped", "rx_dropped"]
         .map(|w| format!("cat {}", path(w)))
         .join("; ");
-    let out = host(
-        &["nsenter", "-t", pid, "-n", "-m", "sh", "-c", &script]
-            .map(String::from)
-            .to_vec(),
-    );
-    // /sys needs tayga's mount namespace view of its network namespace; fall back to ip.
-    let text = match out {
-        Ok(text) => text,
-        Err(_) => return Ok([0; 4]),
+    // /sys shows the namespace it was mounted in: tayga's mount namespace, hence -m. No
+    // figures (zeros) when that fails, which the notes show.
+    let Ok(text) = host(&["nsenter", "-t", pid, "-n", "-m", "sh", "-c", &script].map(String::from))
+    else {
+        return Ok([0; 4]);
     };
     let n: Vec<u64> = text
         .lines()
@@ -297,32 +293,16 @@ impl Prototype {
 }
 
 async fn bulk(pod: &Pod, address: &str, bytes: u64) -> Result<f64> {
-    let url = format!("http://[{address}]:80/bytes/{bytes}");
-    let out = pod
-        .run(&[
-            "curl",
-            "-sS",
-            "-g",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "600",
-            "-w",
-            "%{size_download} %{time_total}",
-            &url,
-        ])
-        .await?;
-    ensure!(out.success(), "curl {url}: {}", out.stderr.trim());
-    let fields: Vec<&str> = out.stdout.split_whitespace().collect();
-    let [size, total] = fields[..] else {
-        bail!("unexpected curl output {:?}", out.stdout);
-    };
-    let size: u64 = size.parse()?;
-    ensure!(
-        size == bytes,
-        "got {size} bytes from {url}, expected {bytes}"
-    );
-    Ok(size as f64 / total.parse::<f64>()?)
+    common::download(pod, &format!("http://[{address}]:80/bytes/{bytes}"), bytes).await
+}
+
+/// Starts `perf record` with `args` for `seconds`, to run beside a download.
+fn perf_record(args: &[&str], out: &str, seconds: u32) -> Result<std::process::Child> {
+    Ok(Command::new("perf")
+        .arg("record")
+        .args(args)
+        .args(["-g", "-o", out, "--", "sleep", &seconds.to_string()])
+        .spawn()?)
 }
 
 async fn run() -> Result<String> {
@@ -405,19 +385,7 @@ async fn run() -> Result<String> {
 
     if profile {
         say(NAME, "profile: perf record -g on tayga during a plain run");
-        let mut perf = Command::new("perf")
-            .args([
-                "record",
-                "-g",
-                "-o",
-                "/tmp/nat64-perf.data",
-                "-p",
-                &pid,
-                "--",
-                "sleep",
-                "6",
-            ])
-            .spawn()?;
+        let mut perf = perf_record(&["-p", &pid], "/tmp/nat64-perf.data", 6)?;
         let speed = bulk(&pod, WAN_V4_SYNTHESIZED, bytes).await?;
         perf.wait()?;
         notes.push(format!(
@@ -428,18 +396,7 @@ async fn run() -> Result<String> {
             NAME,
             "profile: perf record -a (whole machine) during a plain run",
         );
-        let mut perf = Command::new("perf")
-            .args([
-                "record",
-                "-a",
-                "-g",
-                "-o",
-                "/tmp/nat64-perf-all.data",
-                "--",
-                "sleep",
-                "6",
-            ])
-            .spawn()?;
+        let mut perf = perf_record(&["-a"], "/tmp/nat64-perf-all.data", 6)?;
         let speed = bulk(&pod, WAN_V4_SYNTHESIZED, bytes).await?;
         perf.wait()?;
         notes.push(format!(
@@ -451,18 +408,7 @@ async fn run() -> Result<String> {
             "profile: perf record -a during a run through the prototype",
         );
         let prototype = Prototype::start(&pid, &conf, true)?;
-        let mut perf = Command::new("perf")
-            .args([
-                "record",
-                "-a",
-                "-g",
-                "-o",
-                "/tmp/nat64-perf-vnet.data",
-                "--",
-                "sleep",
-                "3",
-            ])
-            .spawn()?;
+        let mut perf = perf_record(&["-a"], "/tmp/nat64-perf-vnet.data", 3)?;
         let speed = bulk(&pod, WAN_V4_SYNTHESIZED, bytes * 4).await;
         perf.wait()?;
         prototype.stop()?;

@@ -252,18 +252,7 @@ impl Translator {
                 proto
             }
             ICMP6 => {
-                let msg = &mut buf[l4..l4 + payload_len];
-                if msg.len() < 8 {
-                    return None;
-                }
-                msg[0] = match msg[0] {
-                    128 => 8,
-                    129 => 0,
-                    _ => return None,
-                };
-                msg[2..4].copy_from_slice(&[0, 0]);
-                let c = !fold(sum16(msg));
-                msg[2..4].copy_from_slice(&c.to_be_bytes());
+                echo(&mut buf[l4..l4 + payload_len], &[(128, 8), (129, 0)], 0)?;
                 ICMP
             }
             _ => return None,
@@ -342,22 +331,12 @@ impl Translator {
                 proto
             }
             ICMP => {
-                let msg = &mut buf[l4..l4 + payload_len];
-                if msg.len() < 8 {
-                    return None;
-                }
-                msg[0] = match msg[0] {
-                    8 => 128,
-                    0 => 129,
-                    _ => return None,
-                };
-                msg[2..4].copy_from_slice(&[0, 0]);
-                let pseudo = sum16(&src6)
-                    + sum16(&dst6)
-                    + payload_len as u32
-                    + u32::from(ICMP6)
-                    + sum16(msg);
-                msg[2..4].copy_from_slice(&(!fold(pseudo)).to_be_bytes());
+                let pseudo = sum16(&src6) + sum16(&dst6) + payload_len as u32 + u32::from(ICMP6);
+                echo(
+                    &mut buf[l4..l4 + payload_len],
+                    &[(8, 128), (0, 129)],
+                    pseudo,
+                )?;
                 ICMP6
             }
             _ => return None,
@@ -376,6 +355,19 @@ impl Translator {
         let delta = 40 - ihl as i32;
         Some((vnet..l4 + payload_len, (delta, GSO_TCPV6)))
     }
+}
+
+/// An echo request or reply given the other family's type (`types`: old, new) and a new
+/// checksum over `pseudo` (ICMPv6's pseudo-header sum, 0 for ICMPv4) and the message.
+fn echo(msg: &mut [u8], types: &[(u8, u8)], pseudo: u32) -> Option<()> {
+    if msg.len() < 8 {
+        return None;
+    }
+    msg[0] = types.iter().find(|(old, _)| *old == msg[0])?.1;
+    msg[2..4].copy_from_slice(&[0, 0]);
+    let c = !fold(pseudo + sum16(msg));
+    msg[2..4].copy_from_slice(&c.to_be_bytes());
+    Some(())
 }
 
 /// The vnet header of the translated packet: offsets moved by `delta`, a TCP GSO type
