@@ -234,11 +234,7 @@ impl Translator {
         let partial = buf[start] & VNET_F_NEEDS_CSUM != 0;
         let new_proto = match proto {
             TCP | UDP => {
-                let at = l4 + if proto == TCP { 16 } else { 6 };
-                if at + 2 > end {
-                    return None;
-                }
-                let field = u16::from_be_bytes([buf[at], buf[at + 1]]);
+                let (at, field) = checksum_field(buf, l4, proto, end)?;
                 let mut c = adjust(
                     field,
                     sum16(&h[8..40]),
@@ -303,11 +299,7 @@ impl Translator {
         let partial = buf[start] & VNET_F_NEEDS_CSUM != 0;
         let new_proto = match proto {
             TCP | UDP => {
-                let at = l4 + if proto == TCP { 16 } else { 6 };
-                if at + 2 > end {
-                    return None;
-                }
-                let field = u16::from_be_bytes([buf[at], buf[at + 1]]);
+                let (at, field) = checksum_field(buf, l4, proto, end)?;
                 let c = if proto == UDP && field == 0 && !partial {
                     let msg = &buf[l4..l4 + payload_len];
                     let pseudo = sum16(&src6)
@@ -355,6 +347,13 @@ impl Translator {
         let delta = 40 - ihl as i32;
         Some((vnet..l4 + payload_len, (delta, GSO_TCPV6)))
     }
+}
+
+/// Where the TCP or UDP checksum of the segment at `l4` lies, and its value.
+fn checksum_field(buf: &[u8], l4: usize, proto: u8, end: usize) -> Option<(usize, u16)> {
+    let at = l4 + if proto == TCP { 16 } else { 6 };
+    let field = buf.get(at..(at + 2).min(end))?;
+    Some((at, u16::from_be_bytes(field.try_into().ok()?)))
 }
 
 /// An echo request or reply given the other family's type (`types`: old, new) and a new
@@ -470,5 +469,135 @@ mod tests {
         assert_eq!(adjust(full(&a), sum16(&a), sum16(&b), false), full(&b));
         let partial = |addr: &[u8]| fold(sum16(addr) + 6);
         assert_eq!(adjust(partial(&a), sum16(&a), sum16(&b), true), partial(&b));
+    }
+
+    const PREFIX: [u8; 12] = [0xfd, 0, 0, 0x10, 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0];
+    const CLIENT: [u8; 16] = [0xfd, 0, 0, 0x20, 0, 0x49, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3];
+    const SERVER: [u8; 4] = [198, 18, 0, 10];
+
+    fn translator() -> Translator {
+        Translator {
+            prefix: PREFIX,
+            pool: Pool {
+                base: u32::from(Ipv4Addr::new(10, 149, 0, 128)),
+                size: 128,
+                next: 1,
+                by_v6: HashMap::new(),
+                by_v4: HashMap::new(),
+            },
+        }
+    }
+
+    /// A TCP segment (20-byte header, checksum 0) carrying `payload`.
+    fn segment(payload: &[u8]) -> Vec<u8> {
+        let mut tcp = vec![0u8; 20];
+        tcp[0..4].copy_from_slice(&[0x30, 0x39, 0, 80]);
+        tcp[12] = 5 << 4;
+        tcp[13] = 0x18;
+        tcp.extend_from_slice(payload);
+        tcp
+    }
+
+    fn tcp_checksum_ok(src: &[u8], dst: &[u8], tcp: &[u8]) -> bool {
+        fold(sum16(src) + sum16(dst) + u32::from(TCP) + tcp.len() as u32 + sum16(tcp)) == 0xffff
+    }
+
+    /// Puts `packet` behind an all-zero vnet header at HEADROOM: (buffer, end).
+    fn framed(packet: &[u8]) -> (Vec<u8>, usize) {
+        let mut buf = vec![0u8; BUF];
+        let ip = HEADROOM + VNET_LEN;
+        buf[ip..ip + packet.len()].copy_from_slice(packet);
+        (buf, ip + packet.len())
+    }
+
+    #[test]
+    fn tcp_round_trip_keeps_valid_checksums() {
+        let mut t = translator();
+        // Pod -> server: IPv6 to prefix + 198.18.0.10.
+        let mut dst6 = [0u8; 16];
+        dst6[..12].copy_from_slice(&PREFIX);
+        dst6[12..].copy_from_slice(&SERVER);
+        let mut tcp = segment(b"hello");
+        let c =
+            !fold(sum16(&CLIENT) + sum16(&dst6) + u32::from(TCP) + tcp.len() as u32 + sum16(&tcp));
+        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+        let mut v6 = vec![0x60, 0, 0, 0];
+        v6.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+        v6.extend_from_slice(&[TCP, 64]);
+        v6.extend_from_slice(&CLIENT);
+        v6.extend_from_slice(&dst6);
+        v6.extend_from_slice(&tcp);
+        let (mut buf, end) = framed(&v6);
+        let out = t.translate(&mut buf, HEADROOM, end).expect("translated");
+        let v4 = &buf[out.start + VNET_LEN..out.end];
+        assert_eq!(v4[0], 0x45);
+        assert_eq!(usize::from(u16::from_be_bytes([v4[2], v4[3]])), v4.len());
+        assert_eq!(v4[8], 63, "TTL is the hop limit less one");
+        assert_eq!(&v4[12..16], &[10, 149, 0, 129], "the pool's first address");
+        assert_eq!(&v4[16..20], &SERVER);
+        assert_eq!(fold(sum16(&v4[..20])), 0xffff, "IPv4 header checksum");
+        assert!(tcp_checksum_ok(&v4[12..16], &v4[16..20], &v4[20..]));
+
+        // Server -> pool address: back to the pod's IPv6 address.
+        let mut tcp = segment(b"world!");
+        let client4 = [10, 149, 0, 129];
+        let c = !fold(
+            sum16(&SERVER) + sum16(&client4) + u32::from(TCP) + tcp.len() as u32 + sum16(&tcp),
+        );
+        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+        let mut v4 = vec![0x45, 0];
+        v4.extend_from_slice(&((20 + tcp.len()) as u16).to_be_bytes());
+        v4.extend_from_slice(&[0, 0, 0x40, 0, 64, TCP, 0, 0]);
+        v4.extend_from_slice(&SERVER);
+        v4.extend_from_slice(&client4);
+        v4.extend_from_slice(&tcp);
+        let (mut buf, end) = framed(&v4);
+        let out = t.translate(&mut buf, HEADROOM, end).expect("translated");
+        let v6 = &buf[out.start + VNET_LEN..out.end];
+        assert_eq!(v6[0] >> 4, 6);
+        assert_eq!(usize::from(u16::from_be_bytes([v6[4], v6[5]])), tcp.len());
+        assert_eq!(&v6[8..20], &PREFIX);
+        assert_eq!(&v6[20..24], &SERVER);
+        assert_eq!(&v6[24..40], &CLIENT);
+        assert!(tcp_checksum_ok(&v6[8..24], &v6[24..40], &v6[40..]));
+    }
+
+    #[test]
+    fn unknown_pool_address_and_foreign_prefix_are_dropped() {
+        let mut t = translator();
+        let mut v4 = vec![0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, TCP, 0, 0];
+        v4.extend_from_slice(&SERVER);
+        v4.extend_from_slice(&[10, 149, 0, 200]);
+        v4.extend_from_slice(&segment(b""));
+        let (mut buf, end) = framed(&v4);
+        assert!(t.translate(&mut buf, HEADROOM, end).is_none());
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 20, TCP, 64];
+        v6.extend_from_slice(&CLIENT);
+        v6.extend_from_slice(&CLIENT);
+        v6.extend_from_slice(&segment(b""));
+        let (mut buf, end) = framed(&v6);
+        assert!(t.translate(&mut buf, HEADROOM, end).is_none());
+    }
+
+    #[test]
+    fn gso_header_follows_the_family() {
+        let v = [
+            VNET_F_NEEDS_CSUM,
+            GSO_TCPV4 | GSO_ECN,
+            72,
+            0,
+            0xa0,
+            0x05,
+            20,
+            0,
+            16,
+            0,
+        ];
+        let w = translated_vnet(v, 20, GSO_TCPV6);
+        assert_eq!(w[1], GSO_TCPV6 | GSO_ECN);
+        assert_eq!(u16::from_le_bytes([w[2], w[3]]), 92, "hdr_len");
+        assert_eq!(&w[4..6], &v[4..6], "gso_size kept");
+        assert_eq!(u16::from_le_bytes([w[6], w[7]]), 40, "csum_start");
+        assert_eq!(&w[8..10], &v[8..10], "csum_offset kept");
     }
 }
