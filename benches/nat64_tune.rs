@@ -189,9 +189,9 @@ fn cpu_ticks(pid: &str) -> Result<u64> {
     Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
 }
 
-/// The tun's RX/TX packets and TX drops, as `ip -s link` inside tayga's namespace counts.
-fn tun_counters(pid: &str) -> Result<[u64; 4]> {
-    let path = |what: &str| format!("/sys/class/net/{TUN}/statistics/{what}");
+/// A tun's RX/TX packets and TX/RX drops in tayga's namespace.
+fn tun_counters(pid: &str, tun: &str) -> Result<[u64; 4]> {
+    let path = |what: &str| format!("/sys/class/net/{tun}/statistics/{what}");
     let script = ["rx_packets", "tx_packets", "tx_dropped", "rx_dropped"]
         .map(|w| format!("cat {}", path(w)))
         .join("; ");
@@ -359,9 +359,14 @@ async fn run() -> Result<String> {
                 Variant::VnetPlain => Some(Prototype::start(&pid, &conf, false)?),
                 _ => None,
             };
-            let (ticks, counters) = (cpu_ticks(&pid)?, tun_counters(&pid)?);
+            // The translator of this run: tayga, or the prototype on its own tun.
+            let (counted, tun) = match &translator {
+                Some(t) => (t.child.id().to_string(), PROTOTYPE_TUN),
+                None => (pid.clone(), TUN),
+            };
+            let (ticks, counters) = (cpu_ticks(&counted)?, tun_counters(&pid, tun)?);
             let measured = bulk(&pod, variant.address(), bytes).await;
-            let (ticks_after, counters_after) = (cpu_ticks(&pid)?, tun_counters(&pid)?);
+            let (ticks_after, counters_after) = (cpu_ticks(&counted)?, tun_counters(&pid, tun)?);
             for argv in variant.commands(&pid, false) {
                 host(&argv)?;
             }
@@ -370,7 +375,7 @@ async fn run() -> Result<String> {
             }
             let speed = measured?;
             notes.push(format!(
-                "round {round} {}: {:.0} MiB/s, tayga cpu {} ticks, tun rx +{} tx +{} tx_dropped +{} rx_dropped +{}",
+                "round {round} {}: {:.0} MiB/s, translator cpu {} ticks, tun rx +{} tx +{} tx_dropped +{} rx_dropped +{}",
                 variant.tag(),
                 speed / MIB as f64,
                 ticks_after - ticks,
@@ -431,9 +436,9 @@ async fn run() -> Result<String> {
                 &pid,
             ])
             .spawn();
-        let counters = tun_counters(&pid)?;
+        let counters = tun_counters(&pid, TUN)?;
         let speed = bulk(&pod, WAN_V4_SYNTHESIZED, bytes).await?;
-        let counters_after = tun_counters(&pid)?;
+        let counters_after = tun_counters(&pid, TUN)?;
         strace?.wait()?;
         notes.push(format!(
             "under strace: {:.0} MiB/s, tun rx +{} tx +{} (strace -c: /tmp/nat64-strace.txt)",
