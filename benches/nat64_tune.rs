@@ -10,6 +10,9 @@
 //! With DIND_TUNE_PROFILE=1 one more plain run is measured under `perf record` and one under
 //! `strace -c`, and tayga's CPU time and the tun's packet counters per run are printed.
 //!
+//! With DIND_TUNE_CONNECTIONS=N, each run is followed by N connections whose TCP handshake
+//! times give the table's connect p50.
+//!
 //! Environment: DIND_TUNE_MIB (default 256), DIND_TUNE_ROUNDS (default 3),
 //! DIND_TUNE_VARIANTS (comma separated, default all), DIND_TUNE_CLUSTER_ID (default 49).
 
@@ -296,6 +299,30 @@ async fn bulk(pod: &Pod, address: &str, bytes: u64) -> Result<f64> {
     common::download(pod, &format!("http://[{address}]:80/bytes/{bytes}"), bytes).await
 }
 
+/// TCP handshake times in ms (curl's time_connect - time_namelookup) of `count`
+/// connections to `address`, one exec for all.
+async fn connect_ms(pod: &Pod, address: &str, count: usize) -> Result<Vec<f64>> {
+    let script = format!(
+        "i=0; while [ $i -lt {count} ]; do i=$((i+1)); curl -s -g -o /dev/null --max-time 5 \
+         -w '%{{time_namelookup}} %{{time_connect}}\\n' 'http://[{address}]:80/'; done"
+    );
+    let out = pod.run(&["sh", "-c", &script]).await?;
+    ensure!(
+        out.success(),
+        "the connect loop failed: {}",
+        out.stderr.trim()
+    );
+    out.stdout
+        .lines()
+        .map(|line| {
+            let (lookup, connect) = line
+                .split_once(' ')
+                .with_context(|| format!("odd line {line:?}"))?;
+            Ok((connect.trim().parse::<f64>()? - lookup.parse::<f64>()?) * 1000.0)
+        })
+        .collect()
+}
+
 /// Starts `perf record` with `args` for `seconds`, to run beside a download.
 fn perf_record(args: &[&str], out: &str, seconds: u32) -> Result<std::process::Child> {
     Ok(Command::new("perf")
@@ -311,6 +338,7 @@ async fn run() -> Result<String> {
     let id = env_number("DIND_TUNE_CLUSTER_ID", 49)? as u8;
     let variants = variants()?;
     let profile = std::env::var("DIND_TUNE_PROFILE").is_ok_and(|v| v == "1");
+    let connections = env_number("DIND_TUNE_CONNECTIONS", 0)? as usize;
 
     let bench = common::exclusive(NAME).await?;
     let engine = bench.engine.clone();
@@ -341,6 +369,7 @@ async fn run() -> Result<String> {
     )];
 
     let mut speeds: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut latency: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     for round in 1..=rounds {
         for (i, variant) in variants.iter().enumerate() {
             say(
@@ -366,6 +395,10 @@ async fn run() -> Result<String> {
             };
             let (ticks, counters) = (cpu_ticks(&counted)?, tun_counters(&pid, tun)?);
             let measured = bulk(&pod, variant.address(), bytes).await;
+            let handshakes = match measured {
+                Ok(_) if connections > 0 => connect_ms(&pod, variant.address(), connections).await,
+                _ => Ok(Vec::new()),
+            };
             let (ticks_after, counters_after) = (cpu_ticks(&counted)?, tun_counters(&pid, tun)?);
             for argv in variant.commands(&pid, false) {
                 host(&argv)?;
@@ -385,6 +418,7 @@ async fn run() -> Result<String> {
                 counters_after[3] - counters[3],
             ));
             speeds[i].push(speed);
+            latency[i].extend(handshakes?);
         }
     }
 
@@ -455,8 +489,14 @@ async fn run() -> Result<String> {
     let rows: Vec<Vec<String>> = variants
         .iter()
         .zip(&speeds)
-        .map(|(variant, runs)| {
+        .zip(&latency)
+        .map(|((variant, runs), handshakes)| {
             let m = median(runs);
+            let p50 = if handshakes.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.3} ms", median(handshakes))
+            };
             vec![
                 variant.tag().to_string(),
                 format!("{:.0} MiB/s", m / MIB as f64),
@@ -466,6 +506,7 @@ async fn run() -> Result<String> {
                     .map(|s| format!("{:.0}", s / MIB as f64))
                     .collect::<Vec<_>>()
                     .join(", "),
+                p50,
             ]
         })
         .collect();
@@ -478,7 +519,14 @@ async fn run() -> Result<String> {
         common::load()
     );
     out.push_str(&table(
-        &["variant", "median", "", "vs tayga", "runs (MiB/s)"],
+        &[
+            "variant",
+            "median",
+            "",
+            "vs tayga",
+            "runs (MiB/s)",
+            "connect p50",
+        ],
         &rows,
     ));
     out.push('\n');
