@@ -310,39 +310,7 @@ async fn connect_latency(pod: &Pod, connections: usize) -> Result<([Vec<f64>; 2]
 
 /// Downloads `bytes` from the origin via `path`; bytes per second.
 async fn bulk(pod: &Pod, path: Path, bytes: u64) -> Result<f64> {
-    let url = path.url(&format!("/bytes/{bytes}"));
-    let out = pod
-        .run(&[
-            "curl",
-            "-sS",
-            "-g",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "600",
-            "-w",
-            "%{size_download} %{time_total}",
-            &url,
-        ])
-        .await?;
-    ensure!(
-        out.success(),
-        "curl {url} failed in pod {}: {}",
-        pod.name,
-        out.stderr.trim()
-    );
-    let fields: Vec<&str> = out.stdout.split_whitespace().collect();
-    let [size, total] = fields[..] else {
-        bail!("unexpected curl output {:?}", out.stdout);
-    };
-    let size: u64 = size.parse()?;
-    let total: f64 = total.parse()?;
-    ensure!(
-        size == bytes,
-        "got {size} bytes via {}, expected {bytes}",
-        path.tag()
-    );
-    Ok(size as f64 / total)
+    common::download(pod, &path.url(&format!("/bytes/{bytes}")), bytes).await
 }
 
 fn report(m: &Measured) -> String {

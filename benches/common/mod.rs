@@ -153,3 +153,38 @@ pub async fn exclusive(name: &str) -> Result<Exclusive> {
         load_before,
     })
 }
+
+/// Downloads `url` (`bytes` long) in `pod` with curl to /dev/null: bytes per second.
+pub async fn download(pod: &crate::support::Pod, url: &str, bytes: u64) -> Result<f64> {
+    let out = pod
+        .run(&[
+            "curl",
+            "-sS",
+            "-g",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "600",
+            "-w",
+            "%{size_download} %{time_total}",
+            url,
+        ])
+        .await?;
+    if !out.success() {
+        return Err(anyhow!(
+            "curl {url} failed in pod {}: {}",
+            pod.name,
+            out.stderr.trim()
+        ));
+    }
+    let fields: Vec<&str> = out.stdout.split_whitespace().collect();
+    let [size, total] = fields[..] else {
+        return Err(anyhow!("unexpected curl output {:?}", out.stdout));
+    };
+    let size: u64 = size.parse()?;
+    let total: f64 = total.parse()?;
+    if size != bytes {
+        return Err(anyhow!("got {size} bytes from {url}, expected {bytes}"));
+    }
+    Ok(size as f64 / total)
+}
