@@ -5,7 +5,7 @@
 mod helper;
 mod save;
 
-pub(crate) use helper::{create_listed, process_alive, remove_now, this_host};
+pub(crate) use helper::{create_listed, process_alive, remove_listed, this_host};
 pub use helper::{remove_listed_helpers, remove_stray_helpers, removing_helpers};
 pub(crate) use save::Backend;
 pub(crate) use save::{daemon_masqueraded, daemon_masquerades, tagged_rules};

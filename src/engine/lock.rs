@@ -14,7 +14,7 @@
 use crate::engine::backoff::Backoff;
 use crate::engine::docker::{is_not_found, Engine};
 use crate::engine::error::is_conflict;
-use crate::engine::host::{create_listed, process_alive, remove_now, this_host};
+use crate::engine::host::{create_listed, process_alive, remove_listed, this_host};
 use crate::engine::images;
 use crate::labels::{self, LockHolder};
 use crate::progress::{Phase, Progress};
@@ -255,7 +255,7 @@ impl ClusterLock {
     /// it exited. Should the removal fail, the closed connection still ends it.
     pub async fn release(mut self) {
         self.released = true;
-        remove_now(&self.engine, &self.container).await;
+        remove_listed(&self.engine, &self.container).await;
         self.connection = None;
     }
 }
@@ -271,7 +271,7 @@ impl Drop for ClusterLock {
         self.connection = None;
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let (engine, container) = (self.engine.clone(), self.container.clone());
-            runtime.spawn(async move { remove_now(&engine, &container).await });
+            runtime.spawn(async move { remove_listed(&engine, &container).await });
         }
     }
 }

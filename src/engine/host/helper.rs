@@ -83,8 +83,6 @@ impl Drop for Helper {
     }
 }
 
-/// Lists another container of this process (by id: a name may pass to another process's
-/// container) for removal before the process ends, as a helper is; [`remove_now`] unlists
 /// Creates a container that this process removes before it ends (see
 /// [`removing_helpers`]), whatever becomes of the caller: Docker completes a create request
 /// whose caller was dropped (by a signal, or a failed sibling), so the request runs in a
@@ -104,11 +102,6 @@ pub(crate) async fn create_listed(engine: &Engine, spec: ContainerSpec) -> Resul
     task.await?
 }
 
-/// Removes a container that [`create_listed`] made, and unlists it once it is gone.
-pub(crate) async fn remove_now(engine: &Engine, container: &str) {
-    remove_listed(engine, container).await;
-}
-
 fn lock_live() -> std::sync::MutexGuard<'static, Vec<(String, Engine)>> {
     // A panic while the list was held cannot leave it half-changed: keep using it.
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -117,7 +110,7 @@ fn lock_live() -> std::sync::MutexGuard<'static, Vec<(String, Engine)>> {
 /// Removes `name`; unlists it once Docker no longer has it, so a failed removal is retried
 /// at exit. A removal already under way elsewhere (Docker answers 409) is not taken as done:
 /// that one may be a dropped helper's task, which ends with the process.
-async fn remove_listed(engine: &Engine, name: &str) {
+pub(crate) async fn remove_listed(engine: &Engine, name: &str) {
     let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(500));
     for _ in 0..40 {
         if engine.remove_container(name).await.is_ok()
