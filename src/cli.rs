@@ -6,11 +6,12 @@ use crate::diagnose::{check, doctor, export};
 use crate::engine::docker::Engine;
 use crate::engine::images::{self, ImageKind};
 use crate::engine::lock::{self, DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_ENV};
+use crate::exit::InvalidInput;
 use crate::interrupt::Graceful;
 use crate::kube::kubeconfig;
 use crate::plan;
-use crate::progress::Progress;
-use crate::state::{find_record, status};
+use crate::progress::{Progress, Verbosity};
+use crate::state::{cluster_ids, find_record, node_containers, status};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Read;
@@ -27,6 +28,22 @@ use std::time::Duration;
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Also print the output of image builds and kubeadm
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
+    /// Print errors only, and what the command exists to print (kubeconfig, status, get)
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+impl Cli {
+    fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -57,7 +74,35 @@ enum Command {
     /// Check the Docker host before `up`: daemon, IPv6, iptables backend, tun, overlaps.
     Doctor(Box<DoctorArgs>),
     /// Print the cluster's kubeconfig (server on the Docker host's loopback).
-    Kubeconfig(TargetArgs),
+    Kubeconfig(KubeconfigArgs),
+    /// List clusters or a cluster's node containers, one per line, for scripts.
+    Get {
+        #[command(subcommand)]
+        command: GetCommand,
+    },
+    /// Print a shell completion script (e.g. `source <(dind completion bash)`).
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum GetCommand {
+    /// The ids of the clusters Docker holds, sorted.
+    Clusters,
+    /// The cluster's node containers, master first.
+    Nodes(TargetArgs),
+}
+
+#[derive(Args, Debug)]
+struct KubeconfigArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Server on the master's address in the cluster network (port 6443), for clients in
+    /// containers on that network
+    #[arg(long)]
+    internal: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -252,7 +297,9 @@ impl LockArgs {
         match env(LOCK_TIMEOUT_ENV) {
             None => Ok(DEFAULT_LOCK_TIMEOUT),
             Some(text) => parse_lock_timeout(&text).map_err(|why| {
-                anyhow::anyhow!("invalid {LOCK_TIMEOUT_ENV} '{text}' (from the environment): {why}")
+                InvalidInput::wrap(anyhow::anyhow!(
+                    "invalid {LOCK_TIMEOUT_ENV} '{text}' (from the environment): {why}"
+                ))
             }),
         }
     }
@@ -285,6 +332,7 @@ struct StatusArgs {
 
 impl ConfigArgs {
     /// All four layers merged and validated.
+    /// Every error is [`InvalidInput`].
     pub(crate) fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let file = match &self.config {
             None => Layer::default(),
@@ -293,17 +341,19 @@ impl ConfigArgs {
                     let mut text = String::new();
                     std::io::stdin()
                         .read_to_string(&mut text)
-                        .context("cannot read the config from stdin")?;
+                        .context("cannot read the config from stdin")
+                        .map_err(InvalidInput::wrap)?;
                     text
                 } else {
                     std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read config file {path}"))?
+                        .with_context(|| format!("cannot read config file {path}"))
+                        .map_err(InvalidInput::wrap)?
                 };
-                config::load_file(path, &text)?
+                config::load_file(path, &text).map_err(InvalidInput::wrap)?
             }
         };
         let layer = self.flags.clone().over(Layer::from_env(env)).over(file);
-        Ok(config::validate(layer)?)
+        config::validate(layer).map_err(InvalidInput::wrap)
     }
 }
 
@@ -318,12 +368,13 @@ fn target_id(flag: &Option<String>) -> Result<u8> {
         .map(|v| Sourced::new(v.clone(), Origin::Flag("--cluster-id")))
         .or(Layer::from_env(env_var).cluster_id)
         .unwrap_or_else(|| Sourced::new("0", Origin::Default));
-    Ok(config::parse_cluster_id(&raw)?)
+    config::parse_cluster_id(&raw).map_err(InvalidInput::wrap)
 }
 
 pub async fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let progress = Progress::new();
+    let quiet = cli.quiet;
+    let progress = Progress::for_stderr(cli.verbosity());
     match cli.command {
         Command::Up(args) => {
             let config = args.config.resolve(env_var)?;
@@ -367,6 +418,9 @@ pub async fn run() -> Result<ExitCode> {
                     Ok((record, clusters))
                 })
                 .await?;
+            if quiet {
+                return Ok(ExitCode::SUCCESS);
+            }
             print!("{}", status::render_table(&clusters));
             if let Some(path) = &record.kubeconfig {
                 let context = plan::kubernetes::context_name(record.config.cluster_id);
@@ -377,7 +431,7 @@ pub async fn run() -> Result<ExitCode> {
             }
         }
         Command::Kubeconfig(args) => {
-            let id = target_id(&args.cluster_id)?;
+            let id = target_id(&args.target.cluster_id)?;
             let engine = Engine::connect().await?;
             let record = find_record(&engine, id)
                 .await?
@@ -388,10 +442,41 @@ pub async fn run() -> Result<ExitCode> {
                 );
             }
             let cluster_plan = plan::plan(&record.config);
+            let server = match args.internal {
+                true => kubernetes::Server::Internal,
+                false => kubernetes::Server::Published,
+            };
             print!(
                 "{}",
-                kubernetes::cluster_kubeconfig(&engine, &cluster_plan, &record.config).await?
+                kubernetes::cluster_kubeconfig(&engine, &cluster_plan, &record.config, server)
+                    .await?
             );
+        }
+        Command::Get {
+            command: GetCommand::Clusters,
+        } => {
+            let engine = Engine::connect().await?;
+            let ids = cluster_ids(&engine).await?;
+            if ids.is_empty() && !quiet {
+                eprintln!("no dind clusters here");
+            }
+            print!("{}", lines(ids));
+        }
+        Command::Get {
+            command: GetCommand::Nodes(args),
+        } => {
+            let id = target_id(&args.cluster_id)?;
+            let engine = Engine::connect().await?;
+            let nodes = node_containers(&engine, id).await?;
+            if nodes.is_empty() && !quiet {
+                eprintln!("no nodes of dind cluster {id} here");
+            }
+            print!("{}", lines(nodes));
+        }
+        Command::Completion { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "dind", &mut std::io::stdout());
         }
         Command::Down(args) => {
             let id = target_id(&args.target.cluster_id)?;
@@ -401,7 +486,8 @@ pub async fn run() -> Result<ExitCode> {
                 down::down(&engine, id, &progress).await
             })
             .await?;
-            if report.is_empty() {
+            if quiet {
+            } else if report.is_empty() {
                 println!("no dind cluster {id} here; nothing to remove");
             } else {
                 print_down(id, &report);
@@ -415,6 +501,9 @@ pub async fn run() -> Result<ExitCode> {
                 down::clean(&engine, id, &progress).await
             })
             .await?;
+            if quiet {
+                return Ok(ExitCode::SUCCESS);
+            }
             print_down(id, &report.down);
             println!(
                 "removed {} volume(s) and {} image(s)",
@@ -521,6 +610,11 @@ pub async fn run() -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One item a line.
+fn lines<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    items.into_iter().map(|item| format!("{item}\n")).collect()
 }
 
 fn print_down(id: u8, report: &down::DownReport) {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("progress", 0),
     ("interrupt", 0),
+    ("exit", 1),
     ("config", 1),
     ("plan", 2),
     ("labels", 3),

@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod diagnose;
 pub mod engine;
+pub mod exit;
 pub mod interrupt;
 pub mod kube;
 pub mod labels;

@@ -7,8 +7,7 @@ async fn main() -> ExitCode {
     match dind::engine::host::removing_helpers(dind::cli::run()).await {
         Ok(code) => code,
         Err(err) => {
-            let interrupted = err.is::<dind::interrupt::Interrupted>();
-            if interrupted {
+            if err.is::<dind::interrupt::Interrupted>() {
                 // The outermost context says what became of the run's changes.
                 match err.chain().count() {
                     1 => eprintln!("interrupted"),
@@ -20,11 +19,7 @@ async fn main() -> ExitCode {
                     eprintln!("  caused by: {cause}");
                 }
             }
-            if interrupted {
-                ExitCode::from(130)
-            } else {
-                ExitCode::FAILURE
-            }
+            dind::exit::exit_code_of(&err)
         }
     }
 }

@@ -114,7 +114,12 @@ impl Kube<'_> {
         let argv: Vec<&str> = std::iter::once("kubeadm")
             .chain(args.iter().copied())
             .collect();
-        let out = self.engine.exec(&node.container, &argv).await?;
+        let source = format!("kubeadm {}", node.container);
+        let show = |line: &str| self.progress.output(&source, line);
+        let out = self
+            .engine
+            .exec_showing(&node.container, &argv, &show)
+            .await?;
         let all = format!("{}{}", out.stdout, out.stderr);
         if !out.success() {
             bail!(
@@ -159,7 +164,8 @@ pub(crate) async fn bring_up(kube: &Kube<'_>) -> Result<()> {
     let path = kube.record.kubeconfig.clone();
     kube.progress
         .run("Merging the kubeconfig", async |phase| {
-            let text = cluster_kubeconfig(kube.engine, kube.plan, kube.config()).await?;
+            let text = cluster_kubeconfig(kube.engine, kube.plan, kube.config(), Server::Published)
+                .await?;
             if let Some(path) = path {
                 kubeconfig::merge_into_file(&path, &text)?;
                 phase.message(&path.display().to_string());
@@ -322,12 +328,30 @@ pub(crate) async fn published_port(engine: &Engine, master: &str) -> Result<u16>
     })
 }
 
-/// The cluster's kubeconfig for the Docker host: kubeadm's admin.conf with the server
-/// rewritten to the published loopback port and every entry named after the cluster.
+/// Where the kubeconfig's clients reach the API server from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Server {
+    /// The Docker host: the port published on its loopback.
+    Published,
+    /// A container on the cluster's network: the master's own address there.
+    Internal,
+}
+
+/// The API server's URL on the cluster network: the master's address of the primary
+/// family (the one Kubernetes advertises: IPv6 in ipv6 mode and, by default, dual-stack),
+/// port 6443.
+pub(crate) fn internal_api_server(plan: &ClusterPlan, config: &Config) -> String {
+    let address = kubeadm::advertise_address(config, &plan.nodes[0]);
+    plan::kubernetes::api_server_url(address, plan::kubernetes::API_SERVER_PORT)
+}
+
+/// The cluster's kubeconfig: kubeadm's admin.conf with the server rewritten for `server`'s
+/// clients, and every entry named after the cluster.
 pub(crate) async fn cluster_kubeconfig(
     engine: &Engine,
     plan: &ClusterPlan,
     config: &Config,
+    server: Server,
 ) -> Result<String> {
     let master = &plan.nodes[0].container;
     let admin = engine
@@ -337,11 +361,13 @@ pub(crate) async fn cluster_kubeconfig(
             format!("{master} has no {ADMIN_CONF}: its control plane was never initialized; run `dind up`")
         })?;
     let admin = String::from_utf8(admin).context("admin.conf is not UTF-8")?;
-    let port = published_port(engine, master).await?;
-    let server = plan::kubernetes::api_server_url(
-        plan::kubernetes::published_loopback(config.ip_mode),
-        port,
-    );
+    let server = match server {
+        Server::Internal => internal_api_server(plan, config),
+        Server::Published => plan::kubernetes::api_server_url(
+            plan::kubernetes::published_loopback(config.ip_mode),
+            published_port(engine, master).await?,
+        ),
+    };
     kubeconfig::rewrite_admin(
         &admin,
         &plan::kubernetes::context_name(plan.cluster_id),
@@ -448,4 +474,60 @@ fn first_line(text: &str) -> &str {
 pub(crate) fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::config_from_env;
+
+    fn internal(vars: &[(&str, &str)]) -> String {
+        let config = config_from_env(vars);
+        internal_api_server(&plan::plan(&config), &config)
+    }
+
+    fn admin_conf() -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden/kubeconfig/admin.conf");
+        std::fs::read_to_string(path).expect("the golden admin.conf")
+    }
+
+    #[test]
+    fn the_internal_server_is_the_masters_cluster_address_of_the_primary_family() {
+        assert_eq!(internal(&[]), "https://[fd00:20::2]:6443");
+        assert_eq!(
+            internal(&[("CLUSTER_ID", "3")]),
+            "https://[fd00:20:3::2]:6443"
+        );
+        assert_eq!(internal(&[("IP_MODE", "ipv4")]), "https://10.192.0.2:6443");
+        // Dual-stack: the first service CIDR's family, IPv6 by default.
+        assert_eq!(
+            internal(&[("IP_MODE", "dual-stack")]),
+            "https://[fd00:20::2]:6443"
+        );
+        assert_eq!(
+            internal(&[
+                ("IP_MODE", "dual-stack"),
+                ("SERVICE_CIDR", "10.96.0.0/12,fd00:30::/110")
+            ]),
+            "https://10.192.0.2:6443"
+        );
+    }
+
+    #[test]
+    fn the_internal_kubeconfig_names_the_masters_address_and_keeps_the_credentials() {
+        let config = config_from_env(&[]);
+        let server = internal_api_server(&plan::plan(&config), &config);
+        let text = kubeconfig::rewrite_admin(&admin_conf(), "dind", &server).unwrap();
+        let doc: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
+        let cluster = &doc["clusters"][0]["cluster"];
+        assert_eq!(
+            cluster["server"].as_str(),
+            Some("https://[fd00:20::2]:6443")
+        );
+        assert!(cluster["certificate-authority-data"].as_str().is_some());
+        assert!(doc["users"][0]["user"]["client-key-data"]
+            .as_str()
+            .is_some());
+    }
 }

@@ -92,6 +92,17 @@ impl Engine {
 
     /// Runs `argv` in a running container and collects its output and exit code.
     pub async fn exec(&self, container: &str, argv: &[&str]) -> Result<ExecOutput> {
+        self.exec_showing(container, argv, &|_| {}).await
+    }
+
+    /// [`exec`](Self::exec), handing each complete line of output (stdout or stderr) to
+    /// `show` as it arrives.
+    pub(crate) async fn exec_showing(
+        &self,
+        container: &str,
+        argv: &[&str],
+        show: &(dyn Fn(&str) + Sync),
+    ) -> Result<ExecOutput> {
         let created = self
             .docker
             .create_exec(
@@ -107,19 +118,25 @@ impl Engine {
             .with_context(|| format!("cannot run `{}` in container {container}", argv.join(" ")))?;
         let mut stdout = Vec::new();
         let mut stderr = Vec::new();
+        let mut lines = LineSplitter::default();
         if let StartExecResults::Attached { mut output, .. } =
             self.docker.start_exec(&created.id, None).await?
         {
             while let Some(chunk) = output.next().await {
                 match chunk? {
                     LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        lines.push(&message, show);
                         stdout.extend_from_slice(&message)
                     }
-                    LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
+                    LogOutput::StdErr { message } => {
+                        lines.push(&message, show);
+                        stderr.extend_from_slice(&message)
+                    }
                     LogOutput::StdIn { .. } => {}
                 }
             }
         }
+        lines.flush(show);
         let inspect = self.docker.inspect_exec(&created.id).await?;
         Ok(ExecOutput {
             code: inspect.exit_code.unwrap_or(-1),
@@ -628,10 +645,51 @@ pub(crate) fn container_name(container: &ContainerSummary) -> Option<String> {
     Some(first.trim_start_matches('/').to_string())
 }
 
+/// Output chunks cut into lines; the rest of a line waits for its end.
+#[derive(Default)]
+struct LineSplitter {
+    partial: Vec<u8>,
+}
+
+impl LineSplitter {
+    fn push(&mut self, chunk: &[u8], show: &(dyn Fn(&str) + Sync)) {
+        self.partial.extend_from_slice(chunk);
+        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            show(String::from_utf8_lossy(&line).trim_end());
+        }
+    }
+
+    fn flush(&mut self, show: &(dyn Fn(&str) + Sync)) {
+        if !self.partial.is_empty() {
+            show(String::from_utf8_lossy(&std::mem::take(&mut self.partial)).trim_end());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use bollard::models::{ContainerState as Inspected, ContainerStateStatusEnum as Status};
+
+    #[test]
+    fn output_chunks_are_shown_as_whole_lines() {
+        let shown = std::sync::Mutex::new(Vec::<String>::new());
+        let show = |line: &str| shown.lock().unwrap().push(line.to_string());
+        let mut lines = LineSplitter::default();
+        lines.push(b"[init] Using Kubernetes ver", &show);
+        lines.push(b"sion: v1.36.0\r\n[preflight] Running\n", &show);
+        lines.push(b"last line without end", &show);
+        lines.flush(&show);
+        assert_eq!(
+            *shown.lock().unwrap(),
+            [
+                "[init] Using Kubernetes version: v1.36.0",
+                "[preflight] Running",
+                "last line without end"
+            ]
+        );
+    }
 
     #[test]
     fn container_states_follow_dockers_status() {

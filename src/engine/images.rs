@@ -3,7 +3,7 @@
 //! Dockerfile gets a new tag, an unchanged one is never rebuilt.
 
 use crate::config::KubeVersion;
-use crate::engine::docker::{first_lines, is_not_found, Engine};
+use crate::engine::docker::{indent, is_not_found, Engine};
 use crate::labels;
 use crate::progress::Phase;
 use crate::render::containers::image_file_probe;
@@ -347,28 +347,83 @@ async fn build_as(engine: &Engine, spec: &ImageSpec, tag: &str, phase: &Phase) -
             .filter(|l| !l.trim().is_empty())
         {
             phase.message(&format!("{}: {}", spec.kind, line.trim()));
+            for line in line.lines() {
+                phase.output(&spec.kind, line);
+            }
             log.push(line.to_string());
         }
         if let Some(detail) = info.error_detail {
-            let tail = log
-                .iter()
-                .rev()
-                .take(15)
-                .rev()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("\n");
-            bail!(
-                "building image {tag} failed: {}\nlast build output:\n{}",
-                detail.message.unwrap_or_default(),
-                first_lines(&tail, 15)
-            );
+            let mut text = build_failure(tag, &log, &detail.message.unwrap_or_default());
+            if spec.records_versions() {
+                text.push_str(OFFLINE_WAYS_ON);
+            }
+            bail!(text);
         }
     }
     if !exists(engine, tag).await? {
         bail!("building image {tag} ended without producing it");
     }
     Ok(())
+}
+
+/// Lines of a failed build step's output its error shows.
+const FAILED_STEP_TAIL: usize = 12;
+/// The longest instruction a build error quotes.
+const INSTRUCTION_SHOWN: usize = 72;
+
+/// What to do when the Kubernetes node image cannot be built (no Internet, most often).
+const OFFLINE_WAYS_ON: &str =
+    "\nThe Kubernetes node image needs the Internet (download.docker.com, \
+     pkgs.k8s.io). Without it, `dind up --no-kubernetes` brings up the network plane and \
+     plain nodes, or `--node-image IMAGE` runs a node image you have.";
+
+/// The error of a failed build, from the classic builder's output (`log`, its `stream`
+/// lines) and its error: the step that failed, its instruction cut short, its exit code,
+/// and the last lines that step printed.
+pub(crate) fn build_failure(tag: &str, log: &[String], error: &str) -> String {
+    let step_at = log
+        .iter()
+        .rposition(|line| line.trim_start().starts_with("Step "));
+    let (step, output) = match step_at {
+        Some(at) => (Some(log[at].trim()), &log[at + 1..]),
+        None => (None, log),
+    };
+    let output: Vec<&str> = output
+        .iter()
+        .flat_map(|chunk| chunk.lines())
+        .map(str::trim_end)
+        .filter(|line| {
+            let marker = line.trim_start();
+            !line.trim().is_empty()
+                && !marker.starts_with("---> ")
+                && !marker.starts_with("Removing intermediate container")
+        })
+        .collect();
+    let reason = match error.rsplit_once("returned a non-zero code: ") {
+        Some((_, code)) => format!("exit code {}", code.trim()),
+        None => error.trim().to_string(),
+    };
+    let mut text = match step.and_then(|s| s.strip_prefix("Step ")?.split_once(" : ")) {
+        Some((number, instruction)) => format!(
+            "building image {tag} failed at step {number} ({}): {reason}",
+            shorten(instruction, INSTRUCTION_SHOWN)
+        ),
+        None => format!("building image {tag} failed: {reason}"),
+    };
+    if !output.is_empty() {
+        let tail = &output[output.len().saturating_sub(FAILED_STEP_TAIL)..];
+        text.push_str("; its last output lines:\n");
+        text.push_str(&indent(&tail.join("\n")));
+    }
+    text
+}
+
+/// `text` cut at `limit` characters, with an ellipsis when it was longer.
+fn shorten(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 /// Removes every image dind built; images still used by a container are kept and named.
@@ -404,6 +459,58 @@ pub(crate) async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The classic builder's `stream` items of a node image build on a machine without the
+    /// Internet, as bollard hands them over (trailing newlines cut).
+    fn offline_build_log() -> Vec<String> {
+        [
+            "Step 1/14 : FROM debian:bookworm-slim AS base",
+            " ---> 5f2b1b2c3d4e",
+            "Step 2/14 : RUN apt-get update && apt-get install -y --no-install-recommends bind9 \
+             dnsutils iproute2 iptables curl ca-certificates gnupg systemd systemd-sysv",
+            " ---> Using cache",
+            " ---> 0a1b2c3d4e5f",
+            "Step 9/14 : RUN curl -fsSL https://download.docker.com/linux/debian/gpg | gpg \
+             --dearmor -o /etc/apt/keyrings/docker.gpg && apt-get update",
+            " ---> Running in 3c4d5e6f7a8b",
+            "curl: (6) Could not resolve host: download.docker.com",
+            "gpg: no valid OpenPGP data found.",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    #[test]
+    fn a_failed_build_names_its_step_exit_code_and_last_lines() {
+        let error =
+            "The command '/bin/sh -c curl -fsSL https://download.docker.com/linux/debian/gpg \
+                     | gpg --dearmor -o /etc/apt/keyrings/docker.gpg && apt-get update' returned \
+                     a non-zero code: 2";
+        let text = build_failure("dind/node:v1.36-abc", &offline_build_log(), error);
+        pretty_assertions::assert_eq!(
+            text,
+            "building image dind/node:v1.36-abc failed at step 9/14 (RUN curl -fsSL \
+             https://download.docker.com/linux/debian/gpg | gpg --dear…): \
+             exit code 2; its last output lines:\n    \
+             curl: (6) Could not resolve host: download.docker.com\n    \
+             gpg: no valid OpenPGP data found."
+        );
+    }
+
+    #[test]
+    fn a_failed_build_without_steps_keeps_the_daemons_message_and_the_last_lines_only() {
+        let log: Vec<String> = (1..=20).map(|n| format!("line {n}")).collect();
+        let text = build_failure("dind/dns64:abc", &log, "no space left on device");
+        assert!(
+            text.starts_with("building image dind/dns64:abc failed: no space left on device; its last output lines:\n    line 9\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("    line 20"), "{text}");
+        assert_eq!(
+            build_failure("t", &[], "boom"),
+            "building image t failed: boom"
+        );
+    }
 
     #[test]
     fn versions_parse_from_the_image_file_and_become_labels() {

@@ -97,6 +97,34 @@ pub(crate) async fn list_clusters(engine: &Engine) -> Result<ClusterList> {
     Ok(clusters_in(networks.chain(containers)))
 }
 
+/// The node containers of cluster `cluster_id` (from their labels), master first, workers
+/// in their number's order.
+pub(crate) async fn node_containers(engine: &Engine, cluster_id: u8) -> Result<Vec<String>> {
+    let id = cluster_id.to_string();
+    let containers = engine
+        .containers_with(&[(labels::CLUSTER, id.as_str())])
+        .await?;
+    Ok(nodes_in(containers.into_iter().map(|c| {
+        let name = container_name(&c).or(c.id).unwrap_or_default();
+        (name, c.labels.unwrap_or_default())
+    })))
+}
+
+fn nodes_in(objects: impl Iterator<Item = (String, HashMap<String, String>)>) -> Vec<String> {
+    let mut nodes: Vec<(bool, String)> = objects
+        .filter_map(|(name, object_labels)| match Role::of(&object_labels)? {
+            Role::Master => Some((false, name)),
+            Role::Worker => Some((true, name)),
+            _ => None,
+        })
+        .collect();
+    // Names differ only in the worker's number: the shorter number is the smaller.
+    nodes.sort_by(|(a_worker, a), (b_worker, b)| {
+        (a_worker, a.len(), a).cmp(&(b_worker, b.len(), b))
+    });
+    nodes.into_iter().map(|(_, name)| name).collect()
+}
+
 fn clusters_in(objects: impl Iterator<Item = (Holder, HashMap<String, String>)>) -> ClusterList {
     let mut ids = BTreeSet::new();
     let mut unreadable = Vec::new();

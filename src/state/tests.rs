@@ -61,3 +61,38 @@ fn a_record_of_another_cluster_is_refused() {
     );
     assert!(err.to_string().contains("docker network rm n"), "{err}");
 }
+
+#[test]
+fn nodes_are_the_master_then_the_workers_by_number() {
+    let objects = vec![
+        (
+            "kube-node-10-cluster-3".to_string(),
+            object("3", Role::Worker),
+        ),
+        ("tayga-cluster-3".to_string(), object("3", Role::Nat64)),
+        (
+            "kube-node-2-cluster-3".to_string(),
+            object("3", Role::Worker),
+        ),
+        (
+            "kube-master-cluster-3".to_string(),
+            object("3", Role::Master),
+        ),
+        ("bind9-cluster-3".to_string(), object("3", Role::Dns64)),
+        ("helper".to_string(), object("3", Role::HostHelper)),
+        (
+            "kube-node-1-cluster-3".to_string(),
+            object("3", Role::Worker),
+        ),
+    ];
+    assert_eq!(
+        nodes_in(objects.into_iter()),
+        [
+            "kube-master-cluster-3",
+            "kube-node-1-cluster-3",
+            "kube-node-2-cluster-3",
+            "kube-node-10-cluster-3"
+        ]
+    );
+    assert!(nodes_in(std::iter::empty()).is_empty());
+}
