@@ -1,7 +1,7 @@
 //! The command line: clap definitions, and the glue from arguments to the cluster commands.
 
 use crate::cluster::{down, dry_run, kubernetes, up};
-use crate::config::{self, Config, Layer, Origin, Sourced};
+use crate::config::{self, Config, IpMode, Layer, Origin, Sourced};
 use crate::diagnose::{check, doctor, export};
 use crate::engine::docker::Engine;
 use crate::engine::images::{self, ImageKind};
@@ -31,7 +31,7 @@ pub(crate) struct Cli {
     /// Also print the output of image builds and kubeadm
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     verbose: bool,
-    /// Print errors only, and what the command exists to print (kubeconfig, status, get)
+    /// Print only errors and the command's own output (kubeconfig, status, get)
     #[arg(short, long, global = true)]
     quiet: bool,
 }
@@ -446,6 +446,18 @@ pub async fn run() -> Result<ExitCode> {
                 true => kubernetes::Server::Internal,
                 false => kubernetes::Server::Published,
             };
+            if args.internal && record.config.ip_mode == IpMode::DualStack {
+                progress.note(&format!(
+                    "dual-stack: the server is the master's {} address, of the primary family \
+                     (the first --service-cidr's)",
+                    match kubernetes::internal_api_server(&cluster_plan, &record.config)
+                        .contains('[')
+                    {
+                        true => "IPv6",
+                        false => "IPv4",
+                    }
+                ));
+            }
             print!(
                 "{}",
                 kubernetes::cluster_kubeconfig(&engine, &cluster_plan, &record.config, server)
@@ -475,8 +487,12 @@ pub async fn run() -> Result<ExitCode> {
         }
         Command::Completion { shell } => {
             use clap::CommandFactory;
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "dind", &mut std::io::stdout());
+            use std::io::Write;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "dind", &mut script);
+            std::io::stdout()
+                .write_all(&script)
+                .context("cannot write the completion script")?;
         }
         Command::Down(args) => {
             let id = target_id(&args.target.cluster_id)?;
@@ -642,7 +658,7 @@ fn print_down(id: u8, report: &down::DownReport) {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_lock_timeout, parse_wait, Cli, Command, LockArgs};
+    use super::{parse_lock_timeout, parse_wait, Cli, Command, LockArgs, Verbosity};
     use crate::config::{Layer, Origin, Sourced};
     use clap::Parser;
     use std::time::Duration;
@@ -653,6 +669,76 @@ mod tests {
             Command::Up(up) => up.config.flags,
             other => panic!("not up: {other:?}"),
         }
+    }
+
+    /// The bash script `dind completion bash` prints.
+    fn bash_completion() -> String {
+        use clap::CommandFactory;
+        let mut out = Vec::new();
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut Cli::command(),
+            "dind",
+            &mut out,
+        );
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_bash_completion_is_a_script_naming_the_subcommands() {
+        let script = bash_completion();
+        assert!(script.contains("complete -F _dind"), "{script}");
+        for word in [
+            "up",
+            "down",
+            "clean",
+            "status",
+            "kubeconfig",
+            "get",
+            "clusters",
+            "nodes",
+            "completion",
+            "--internal",
+            "--cluster-id",
+            "--quiet",
+        ] {
+            assert!(
+                script.split_whitespace().any(|w| w.contains(word)),
+                "{word} missing"
+            );
+        }
+        // bash itself accepts it, where there is a bash.
+        let path =
+            std::env::temp_dir().join(format!("dind-completion-{}.bash", std::process::id()));
+        std::fs::write(&path, &script).unwrap();
+        match std::process::Command::new("bash")
+            .arg("-n")
+            .arg(&path)
+            .output()
+        {
+            Ok(out) => assert!(
+                out.status.success(),
+                "bash -n: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => eprintln!("no bash to check the script with: {e}"),
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn verbose_and_quiet_are_global_and_exclusive() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.verbosity());
+        assert_eq!(parse(&["dind", "up", "-q"]).unwrap(), Verbosity::Quiet);
+        assert_eq!(
+            parse(&["dind", "-v", "images", "build"]).unwrap(),
+            Verbosity::Verbose
+        );
+        assert_eq!(
+            parse(&["dind", "get", "clusters"]).unwrap(),
+            Verbosity::Normal
+        );
+        assert!(parse(&["dind", "up", "-q", "-v"]).is_err());
     }
 
     #[test]

@@ -338,14 +338,24 @@ async fn build_as(engine: &Engine, spec: &ImageSpec, tag: &str, phase: &Phase) -
         Some(bollard::body_full(context.into())),
     );
     let mut log: Vec<String> = Vec::new();
+    let failed = |log: &[String], error: &str| {
+        let mut text = build_failure(&spec.tag, log, error);
+        if spec.records_versions() {
+            text.push_str(OFFLINE_WAYS_ON);
+        }
+        anyhow::anyhow!(text)
+    };
     while let Some(item) = stream.next().await {
-        let info = item.with_context(|| format!("building image {tag} failed"))?;
-        if let Some(line) = info
-            .stream
-            .as_deref()
-            .map(str::trim_end)
-            .filter(|l| !l.trim().is_empty())
-        {
+        let info = match item {
+            Ok(info) => info,
+            // How bollard hands over the builder's errorDetail.
+            Err(bollard::errors::Error::DockerStreamError { error }) => {
+                return Err(failed(&log, &error));
+            }
+            Err(e) => return Err(e).with_context(|| format!("building image {tag} failed")),
+        };
+        if let Some(line) = info.stream.as_deref().and_then(build_output) {
+            let line = line.as_str();
             phase.message(&format!("{}: {}", spec.kind, line.trim()));
             for line in line.lines() {
                 phase.output(&spec.kind, line);
@@ -353,17 +363,21 @@ async fn build_as(engine: &Engine, spec: &ImageSpec, tag: &str, phase: &Phase) -
             log.push(line.to_string());
         }
         if let Some(detail) = info.error_detail {
-            let mut text = build_failure(tag, &log, &detail.message.unwrap_or_default());
-            if spec.records_versions() {
-                text.push_str(OFFLINE_WAYS_ON);
-            }
-            bail!(text);
+            return Err(failed(&log, &detail.message.unwrap_or_default()));
         }
     }
     if !exists(engine, tag).await? {
         bail!("building image {tag} ended without producing it");
     }
     Ok(())
+}
+
+/// A `stream` item of the builder as plain text, without its trailing newline; None for an
+/// empty one. The builder colours a step's stderr red.
+fn build_output(stream: &str) -> Option<String> {
+    let plain = console::strip_ansi_codes(stream);
+    let plain = plain.trim_end();
+    (!plain.trim().is_empty()).then(|| plain.to_string())
 }
 
 /// Lines of a failed build step's output its error shows.
@@ -461,7 +475,8 @@ mod tests {
     use super::*;
 
     /// The classic builder's `stream` items of a node image build on a machine without the
-    /// Internet, as bollard hands them over (trailing newlines cut).
+    /// Internet, as Docker 20.10 sends them (a step's stderr in red), read as build_as reads
+    /// them.
     fn offline_build_log() -> Vec<String> {
         [
             "Step 1/14 : FROM debian:bookworm-slim AS base",
@@ -473,11 +488,13 @@ mod tests {
             "Step 9/14 : RUN curl -fsSL https://download.docker.com/linux/debian/gpg | gpg \
              --dearmor -o /etc/apt/keyrings/docker.gpg && apt-get update",
             " ---> Running in 3c4d5e6f7a8b",
-            "curl: (6) Could not resolve host: download.docker.com",
-            "gpg: no valid OpenPGP data found.",
+            "\u{1b}[91mcurl: (6) Could not resolve host: download.docker.com\n",
+            "\u{1b}[0m",
+            "\u{1b}[91mgpg: no valid OpenPGP data found.\n\u{1b}[0m",
         ]
-        .map(String::from)
-        .to_vec()
+        .iter()
+        .filter_map(|item| build_output(item))
+        .collect()
     }
 
     #[test]

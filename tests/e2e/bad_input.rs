@@ -1,4 +1,5 @@
-//! Bad input: every refusal exits 1 with an error that names the setting (and where its
+//! Bad input: every refusal exits 1 (2 for a bad flag, environment variable or config file)
+//! with an error that names the setting (and where its
 //! value came from) and says what to do, and changes nothing on the Docker host: the same
 //! containers, networks, routes, rules and forwarding switch before and after. A failed
 //! `up` rolls back what it made, unless `--retain` asks to keep it. Needs root and a Docker
@@ -47,11 +48,24 @@ impl Snapshot {
 /// Asserts a clean refusal: exit code 1 (not a panic's 101, not success) and every fragment
 /// in stderr. Returns stderr.
 fn assert_refused(out: &Output, fragments: &[&str]) -> String {
+    assert_exit(out, FAILED, fragments)
+}
+
+/// [`assert_refused`] of invalid input (a flag, environment variable or config file):
+/// exit code 2.
+fn assert_invalid(out: &Output, fragments: &[&str]) -> String {
+    assert_exit(out, INVALID_INPUT, fragments)
+}
+
+const FAILED: i32 = 1;
+const INVALID_INPUT: i32 = 2;
+
+fn assert_exit(out: &Output, code: i32, fragments: &[&str]) -> String {
     let err = stderr(out);
     assert_eq!(
         out.status.code(),
-        Some(1),
-        "expected a refusal (exit 1)\nstdout:\n{}\nstderr:\n{err}",
+        Some(code),
+        "expected a refusal (exit {code})\nstdout:\n{}\nstderr:\n{err}",
         stdout(out)
     );
     assert!(
@@ -64,10 +78,24 @@ fn assert_refused(out: &Output, fragments: &[&str]) -> String {
     err
 }
 
-/// Runs `dind args` with `env`, asserts it is refused with `fragments`, and that the host
-/// is exactly as before. Any cluster of ids 20-40 named in `args` is taken down afterwards
-/// in case the command wrongly went ahead.
+/// Runs `dind args` with `env`, asserts it is refused (exit 1) with `fragments`, and that
+/// the host is exactly as before. Any cluster of ids 20-40 named in `args` is taken down
+/// afterwards in case the command wrongly went ahead.
 async fn refused_unchanged(args: &[&str], env: &[(&str, &str)], fragments: &[&str]) -> String {
+    unchanged_after(FAILED, args, env, fragments).await
+}
+
+/// [`refused_unchanged`] of invalid input: exit 2.
+async fn invalid_unchanged(args: &[&str], env: &[(&str, &str)], fragments: &[&str]) -> String {
+    unchanged_after(INVALID_INPUT, args, env, fragments).await
+}
+
+async fn unchanged_after(
+    code: i32,
+    args: &[&str],
+    env: &[(&str, &str)],
+    fragments: &[&str],
+) -> String {
     let engine = engine().await;
     let id = args
         .windows(2)
@@ -82,7 +110,7 @@ async fn refused_unchanged(args: &[&str], env: &[(&str, &str)], fragments: &[&st
     let before = Snapshot::take(&engine).await;
     let out = dind(args, env);
     let after = Snapshot::take(&engine).await;
-    let err = assert_refused(&out, fragments);
+    let err = assert_exit(&out, code, fragments);
     assert_eq!(
         after,
         before,
@@ -424,7 +452,7 @@ async fn bad_flags_and_environment_are_refused_and_change_nothing() {
     let cases = bad_settings();
     assert!(cases.len() >= 12);
     for case in cases {
-        let err = refused_unchanged(&case.args, &case.env, &case.fragments).await;
+        let err = invalid_unchanged(&case.args, &case.env, &case.fragments).await;
         // Validation refuses before the kubeadm probe would.
         assert!(!err.contains(PASSED_VALIDATION), "{err}");
     }
@@ -461,7 +489,7 @@ async fn a_flag_overrides_a_bad_environment_variable() {
     let image = image_without_kubeadm().await;
     let args = kubernetes_up_args("21", &image, &[]);
     // The variable alone is refused, so it is read...
-    refused_unchanged(
+    invalid_unchanged(
         &args,
         &[("IP_MODE", "ipv5")],
         &["invalid --ip-mode 'ipv5' (from environment variable IP_MODE)"],
@@ -474,7 +502,7 @@ async fn a_flag_overrides_a_bad_environment_variable() {
     assert!(!err.contains("--ip-mode"), "{err}");
 
     let no_id = ["up", "--nat64-v4-prefix", NAT64, "--upstream-dns", UPSTREAM];
-    refused_unchanged(
+    invalid_unchanged(
         &no_id,
         &[("CLUSTER_ID", "999")],
         &["invalid --cluster-id '999' (from environment variable CLUSTER_ID)"],
@@ -490,7 +518,7 @@ async fn an_environment_variable_overrides_a_bad_config_file_key() {
     let file = ConfigFile::new("apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nipMode: ipv5\n");
     let image = image_without_kubeadm().await;
     let args = kubernetes_up_args("21", &image, &["--config", &file.path]);
-    refused_unchanged(
+    invalid_unchanged(
         &args,
         &[],
         &[
@@ -509,7 +537,7 @@ async fn an_environment_variable_overrides_a_bad_config_file_key() {
 async fn config_file_of_another_api_version_is_refused() {
     let _serial = serial().await;
     let file = ConfigFile::new("apiVersion: dind.k8s.io/v1\nkind: Cluster\n");
-    refused_unchanged(
+    invalid_unchanged(
         &up_args("22", &["--config", &file.path]),
         &[],
         &[
@@ -524,7 +552,7 @@ async fn config_file_of_another_api_version_is_refused() {
 async fn config_file_with_an_unknown_field_is_refused() {
     let _serial = serial().await;
     let file = ConfigFile::new("apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nnodeCount: 1\n");
-    refused_unchanged(
+    invalid_unchanged(
         &up_args("22", &["--config", &file.path]),
         &[],
         &[
@@ -556,7 +584,7 @@ async fn unquoted_nat64_prefix_in_a_config_file_is_refused() {
         "--config",
         &file.path,
     ];
-    refused_unchanged(
+    invalid_unchanged(
         &args,
         &[],
         &[
@@ -570,7 +598,7 @@ async fn unquoted_nat64_prefix_in_a_config_file_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_config_file_is_refused() {
     let _serial = serial().await;
-    refused_unchanged(
+    invalid_unchanged(
         &up_args("22", &["--config", "/nonexistent.yaml"]),
         &[],
         &[
@@ -592,7 +620,7 @@ async fn config_from_stdin_is_read_and_applied() {
 
     let bad = "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nclusterId: 23\nipMode: ipv5\n";
     let out = dind_with_stdin(&["up", "--no-kubernetes", "--config", "-"], bad);
-    assert_refused(
+    assert_invalid(
         &out,
         &["invalid --ip-mode 'ipv5' (from key 'ipMode' of config file -)"],
     );

@@ -12,6 +12,7 @@ mod support;
 
 mod bad_input;
 mod check_network;
+mod cli_output;
 mod diagnostics;
 mod examples;
 mod faults;
