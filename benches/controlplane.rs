@@ -312,11 +312,12 @@ async fn check_gone(engine: &Engine, after: &str) -> Result<()> {
     Ok(())
 }
 
-/// "✓ Starting 11 node container(s) (2.3s)" -> the phase lines of dind's stderr.
+/// "Starting 11 node container(s): done in 2.3s" -> the lines that end dind's phases (its
+/// stderr is a pipe here).
 fn phase_lines(stderr: &str) -> Vec<String> {
     stderr
         .lines()
-        .filter(|l| l.starts_with('✓') || l.starts_with('✗'))
+        .filter(|l| l.contains(": done in ") || l.contains(": failed after "))
         .map(|l| l.trim().to_string())
         .collect()
 }

@@ -316,8 +316,10 @@ async fn verbose_shows_the_build_output_and_a_failed_step_is_named() {
     for fragment in [
         "failed at step 2/3 (RUN echo step output before the failure && echo Could not",
         "…): exit code 100",
-        "its last output lines:\n    step output before the failure\n    Could not resolve host: \
-         example.invalid",
+        // The step's stdout and stderr, in the order the daemon read them.
+        "its last output lines:\n",
+        "\n    step output before the failure",
+        "\n    Could not resolve host: example.invalid",
         "`dind up --no-kubernetes`",
         "`--node-image IMAGE`",
     ] {

@@ -285,7 +285,7 @@ async fn a_waiter_names_the_holder_and_goes_on_when_it_lets_go() {
     assert!(status.success(), "{rest:?}");
     assert!(
         rest.iter()
-            .any(|l| l.starts_with("✓ Waiting for the lock of cluster 42")),
+            .any(|l| l.starts_with("Waiting for the lock of cluster 42: done in ")),
         "{rest:?}"
     );
     assert_eq!(summary, "no dind cluster 42 here; nothing to remove\n");

@@ -200,7 +200,8 @@ fn interrupt_down(policy: &Policy) -> Result<(Option<i32>, String)> {
             }
         }
         seen.push_str(&line);
-        if line.contains("Removing") {
+        // The end of a removal phase: something is removed already.
+        if line.starts_with("Removing") && line.contains(": done in ") {
             interrupted = sh(&["kill", "-s", "INT", &child.id().to_string()]).map(|_| ());
             break;
         }
