@@ -73,7 +73,7 @@ enum Command {
     },
     /// Check the Docker host before `up`: daemon, IPv6, iptables backend, tun, overlaps.
     Doctor(Box<DoctorArgs>),
-    /// Print the cluster's kubeconfig (server on the Docker host's loopback).
+    /// Print the cluster's kubeconfig (server on the Docker host's loopback, or --internal).
     Kubeconfig(KubeconfigArgs),
     /// List clusters or a cluster's node containers, one per line, for scripts.
     Get {
@@ -331,8 +331,7 @@ struct StatusArgs {
 }
 
 impl ConfigArgs {
-    /// All four layers merged and validated.
-    /// Every error is [`InvalidInput`].
+    /// All four layers merged and validated; every error is [`InvalidInput`].
     pub(crate) fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let file = match &self.config {
             None => Layer::default(),
@@ -450,11 +449,9 @@ pub async fn run() -> Result<ExitCode> {
                 progress.note(&format!(
                     "dual-stack: the server is the master's {} address, of the primary family \
                      (the first --service-cidr's)",
-                    match kubernetes::internal_api_server(&cluster_plan, &record.config)
-                        .contains('[')
-                    {
-                        true => "IPv6",
-                        false => "IPv4",
+                    match kubernetes::internal_api_address(&cluster_plan, &record.config) {
+                        std::net::IpAddr::V6(_) => "IPv6",
+                        std::net::IpAddr::V4(_) => "IPv4",
                     }
                 ));
             }

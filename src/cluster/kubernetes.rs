@@ -337,12 +337,18 @@ pub(crate) enum Server {
     Internal,
 }
 
-/// The API server's URL on the cluster network: the master's address of the primary
-/// family (the one Kubernetes advertises: IPv6 in ipv6 mode and, by default, dual-stack),
-/// port 6443.
+/// The API server's address on the cluster network: the master's address of the primary
+/// family (the one Kubernetes advertises: IPv6 in ipv6 mode and, by default, dual-stack).
+pub(crate) fn internal_api_address(plan: &ClusterPlan, config: &Config) -> IpAddr {
+    kubeadm::advertise_address(config, &plan.nodes[0])
+}
+
+/// [`internal_api_address`], port 6443, as a URL.
 pub(crate) fn internal_api_server(plan: &ClusterPlan, config: &Config) -> String {
-    let address = kubeadm::advertise_address(config, &plan.nodes[0]);
-    plan::kubernetes::api_server_url(address, plan::kubernetes::API_SERVER_PORT)
+    plan::kubernetes::api_server_url(
+        internal_api_address(plan, config),
+        plan::kubernetes::API_SERVER_PORT,
+    )
 }
 
 /// The cluster's kubeconfig: kubeadm's admin.conf with the server rewritten for `server`'s
