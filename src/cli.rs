@@ -11,7 +11,7 @@ use crate::kube::kubeconfig;
 use crate::plan;
 use crate::progress::Progress;
 use crate::state::{find_record, status};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Read;
 use std::path::PathBuf;
@@ -287,7 +287,7 @@ impl ConfigArgs {
     /// All four layers merged and validated.
     pub(crate) fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let file = match &self.config {
-            None => Layer::default(),
+            None => (Layer::default(), Vec::new()),
             Some(path) => {
                 let text = if path == "-" {
                     let mut text = String::new();
@@ -299,11 +299,27 @@ impl ConfigArgs {
                     std::fs::read_to_string(path)
                         .with_context(|| format!("cannot read config file {path}"))?
                 };
-                config::load_file(path, &text)?
+                config::read_file(path, &text)?
             }
         };
-        let layer = self.flags.clone().over(Layer::from_env(env)).over(file);
-        Ok(config::validate(layer)?)
+        let (file, mut file_problems) = file;
+        let upper = self.flags.clone().over(Layer::from_env(env));
+        file_problems.extend(config::list_overridden(&upper, &file));
+        let layer = upper.over(file);
+        let validated = config::validate(layer);
+        if file_problems.is_empty() {
+            return Ok(validated?);
+        }
+        // Every problem at once: the file's own, then the refusals of what it did give.
+        let refusals = validated.err().map(|e| e.to_string());
+        bail!(
+            "{}",
+            file_problems
+                .into_iter()
+                .chain(refusals)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
     }
 }
 

@@ -121,6 +121,44 @@ fn a_forged_cluster_255_with_255_nodes_is_refused_with_both_problems() {
 }
 
 #[test]
+fn a_record_with_kinds_node_list_round_trips_and_a_forged_one_is_refused() {
+    let mut record = record(&[]);
+    record.config.nodes = serde_json::from_value(json!([
+        {"role": "control-plane", "extraPortMappings": [
+            {"containerPort": 80, "hostPort": 18080, "listenAddress": "::1", "protocol": "UDP"}
+        ], "extraMounts": [{"hostPath": "/tmp", "containerPath": "/data", "readOnly": true}]},
+        {"role": "worker", "labels": {"tier": "db"}}
+    ]))
+    .unwrap();
+    let labels = record.labels(Role::Master);
+    assert_eq!(Record::from_labels(&labels), Ok(Some(record.clone())));
+    let forged_cases = [
+        (json!({"tier": "a,b=c"}), "invalid label"),
+        (json!({"node-role.kubernetes.io/x": ""}), "invalid label"),
+    ];
+    for (labels, expected) in forged_cases {
+        let mut value = written(&record);
+        value["config"]["nodes"][1]["labels"] = labels.clone();
+        let Err(RecordError::Invalid(problems)) = decode(&value) else {
+            panic!("{labels} accepted: {:?}", decode(&value));
+        };
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{problems:?}"
+        );
+    }
+    let mut value = written(&record);
+    value["config"]["nodes"][0]["extraMounts"][0]["containerPath"] = json!("data");
+    let Err(RecordError::Invalid(problems)) = decode(&value) else {
+        panic!("a relative mount accepted");
+    };
+    assert!(
+        problems.iter().any(|p| p.contains("must be absolute")),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn out_of_range_fields_are_refused() {
     let cases: [(&str, Value, &str); 8] = [
         ("nodes", json!(251), "worker nodes"),
@@ -211,7 +249,7 @@ fn the_plan_never_panics_on_a_config_the_record_check_accepts() {
                 for nat64 in ["172.18", "10.253", "10.255", "255.255"] {
                     let mut config = base.clone();
                     config.cluster_id = cluster_id;
-                    config.nodes = nodes;
+                    config.nodes = crate::config::Nodes::count(nodes);
                     config.nat64_v4_prefix = nat64.parse().unwrap();
                     if check_config(&config).is_empty() {
                         let plan = crate::plan::plan(&config);
