@@ -228,19 +228,32 @@ fn texts(path: &str, text: &str, shape_of: File, value: Value) -> Result<Vec<Sou
                 if !entries.iter().all(Value::is_mapping) {
                     return Err(wrong(nodes));
                 }
-                let lines = entry_lines(text, key, entries.len());
+                let blocks = entry_blocks(text, key, entries.len());
                 entries
                     .iter()
                     .enumerate()
                     .map(|(index, entry)| {
-                        let yaml = yaml_serde::to_string(entry).map_err(|e| e.to_string())?;
+                        let block = blocks.as_ref().map(|blocks| &blocks[index]);
+                        // The text as written keeps each field's line; it is used only when
+                        // it reads as the same value.
+                        let as_written = block
+                            .filter(|(_, text)| {
+                                yaml_serde::from_str::<Value>(text).ok().as_ref() == Some(entry)
+                            })
+                            .map(|(_, text)| text.clone());
+                        let exact = as_written.is_some();
+                        let yaml = match as_written {
+                            Some(text) => text,
+                            None => yaml_serde::to_string(entry).map_err(|e| e.to_string())?,
+                        };
                         Ok(Sourced::new(
                             yaml,
                             Origin::FileEntry {
                                 path: path.to_string(),
                                 key,
                                 index,
-                                line: lines.as_ref().map(|lines| lines[index]),
+                                line: block.map(|(line, _)| *line),
+                                as_written: exact,
                             },
                         ))
                     })
@@ -294,13 +307,16 @@ pub(super) fn key_line(text: &str, key: &str) -> Option<usize> {
         .map(|index| index + 1)
 }
 
-/// The lines (1-based) where the `count` entries of top-level block list `key` start; None
-/// when they cannot be told apart (a flow-style list, say).
-pub(super) fn entry_lines(text: &str, key: &str, count: usize) -> Option<Vec<usize>> {
+/// Each of the `count` entries of top-level block list `key`: its first line (1-based) and
+/// its text as written, the item's dash blanked so that every column stays where it was.
+/// None when the entries cannot be told apart (a flow-style list, say).
+pub(super) fn entry_blocks(text: &str, key: &str, count: usize) -> Option<Vec<(usize, String)>> {
     let start = key_line(text, key)?;
+    let lines: Vec<&str> = text.lines().collect();
     let mut indent = None;
-    let mut lines = Vec::new();
-    for (index, line) in text.lines().enumerate().skip(start) {
+    let mut starts = Vec::new();
+    let mut end = lines.len();
+    for (index, line) in lines.iter().enumerate().skip(start) {
         let content = line.trim_start();
         if content.is_empty() || content.starts_with('#') {
             continue;
@@ -310,12 +326,29 @@ pub(super) fn entry_lines(text: &str, key: &str, count: usize) -> Option<Vec<usi
         match indent {
             None if item => indent = Some(depth),
             None => return None,
-            Some(d) if depth < d || (depth == d && !item) => break,
+            Some(d) if depth < d || (depth == d && !item) => {
+                end = index;
+                break;
+            }
             Some(_) => {}
         }
         if item && Some(depth) == indent {
-            lines.push(index + 1);
+            starts.push(index);
         }
     }
-    (lines.len() == count).then_some(lines)
+    if starts.len() != count {
+        return None;
+    }
+    let dash = indent?;
+    let blocks = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &first)| {
+            let last = starts.get(i + 1).copied().unwrap_or(end);
+            let mut block: Vec<String> = lines[first..last].iter().map(|l| l.to_string()).collect();
+            block[0].replace_range(dash..dash + 1, " ");
+            (first + 1, block.join("\n") + "\n")
+        })
+        .collect();
+    Some(blocks)
 }

@@ -13,12 +13,14 @@ pub enum Origin {
         path: String,
         key: &'static str,
     },
-    /// Entry `index` of a list under `key`, starting at `line` (1-based) when known.
+    /// Entry `index` of a list under `key`, starting at `line` (1-based) when known; the
+    /// value is the entry's text `as_written` (line for line), or as re-serialized.
     FileEntry {
         path: String,
         key: &'static str,
         index: usize,
         line: Option<usize>,
+        as_written: bool,
     },
     Env(&'static str),
     Flag(&'static str),
@@ -34,6 +36,7 @@ impl fmt::Display for Origin {
                 key,
                 index,
                 line,
+                ..
             } => {
                 write!(f, "entry {index} of key '{key}' of config file {path}")?;
                 match line {

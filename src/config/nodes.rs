@@ -321,11 +321,21 @@ fn text(value: &Value) -> String {
 }
 
 impl Checker<'_> {
+    /// Refuses the field at `path`, its origin the field's own line where it can be found.
     fn refuse(&mut self, path: &str, value: String, entry: &Sourced, reason: impl Into<String>) {
+        let mut origin = entry.origin.clone();
+        if let Origin::FileEntry {
+            line: Some(line),
+            as_written: true,
+            ..
+        } = &mut origin
+        {
+            *line += field_line(&entry.value, path);
+        }
         self.refusals.push(Refusal {
             setting: path.to_string(),
             value,
-            origin: entry.origin.to_string(),
+            origin: origin.to_string(),
             reason: reason.into(),
         });
     }
@@ -598,8 +608,8 @@ impl Checker<'_> {
                 entry,
                 format!(
                     "in ipv6 mode the nodes have no IPv4 address, and Docker forwards a port \
-                     published on an IPv4 address to it; use an IPv6 address (e.g. {fix}), or \
-                     --ip-mode dual-stack"
+                     published on an IPv4 host address to the node's IPv4 address; use an IPv6 \
+                     address (e.g. {fix}), or --ip-mode dual-stack"
                 ),
             );
             return None;
@@ -779,6 +789,84 @@ impl Checker<'_> {
         }
         labels
     }
+}
+
+/// One step of a field's path inside a node entry.
+#[derive(Debug, PartialEq)]
+enum Step<'a> {
+    Key(&'a str),
+    Item(usize),
+}
+
+/// `nodes[1].extraPortMappings[0].hostPort` as the steps after the entry; a label's key
+/// (which may hold dots) is one step.
+fn steps(path: &str) -> Vec<Step<'_>> {
+    let mut steps = Vec::new();
+    let Some((_, mut rest)) = path.split_once("].") else {
+        return steps;
+    };
+    loop {
+        if let Some(label) = rest.strip_prefix("labels.") {
+            steps.push(Step::Key("labels"));
+            steps.push(Step::Key(label));
+            return steps;
+        }
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        steps.push(Step::Key(&rest[..end]));
+        rest = &rest[end..];
+        while let Some(inner) = rest.strip_prefix('[') {
+            let Some((index, after)) = inner.split_once(']') else {
+                return steps;
+            };
+            steps.extend(index.parse().ok().map(Step::Item));
+            rest = after;
+        }
+        match rest.strip_prefix('.') {
+            Some(next) => rest = next,
+            None => return steps,
+        }
+    }
+}
+
+/// How many lines below the entry's first the field at `path` is written, as far as its
+/// steps can be followed in the block-style text (the line of the last step found).
+fn field_line(entry: &str, path: &str) -> usize {
+    let lines: Vec<&str> = entry.lines().collect();
+    let key_at = |line: &str, key: &str| {
+        let content = line.trim_start().trim_start_matches("- ").trim_start();
+        [key.to_string(), format!("\"{key}\""), format!("'{key}'")]
+            .iter()
+            .any(|spelled| {
+                content
+                    .strip_prefix(spelled.as_str())
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+    };
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let mut at = 0;
+    for step in steps(path) {
+        let found = match step {
+            Step::Key(key) => (at..lines.len()).find(|&i| key_at(lines[i], key)),
+            Step::Item(n) => {
+                let items: Vec<usize> = (at + 1..lines.len())
+                    .filter(|&i| {
+                        let content = lines[i].trim_start();
+                        content == "-" || content.starts_with("- ")
+                    })
+                    .collect();
+                let depth = items.first().map(|&i| indent(lines[i]));
+                items
+                    .into_iter()
+                    .filter(|&i| Some(indent(lines[i])) == depth)
+                    .nth(n)
+            }
+        };
+        match found {
+            Some(line) => at = line,
+            None => break,
+        }
+    }
+    at
 }
 
 /// Two host addresses that one port cannot be published on twice: the same, or either the

@@ -1714,13 +1714,13 @@ fn file_nodes_refusals_name_the_field_path_the_value_the_line_and_the_fix() {
             "- role: control-plane\n- role: worker\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 70000\n",
             "nodes[1].extraPortMappings[0].hostPort",
             "70000",
-            &["line 5", "expected a port from 1 to 65535"],
+            &["line 8", "expected a port from 1 to 65535"],
         ),
         (
             "- role: control-plane\n  extraPortMappings:\n  - hostPort: 8080\n",
             "nodes[0].extraPortMappings[0].containerPort",
             "",
-            &["line 4", "missing; give a port"],
+            &["line 6", "missing; give a port"],
         ),
         (
             "- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 8080\n    protocol: ICMP\n",
@@ -1792,7 +1792,7 @@ fn file_nodes_refusals_name_the_field_path_the_value_the_line_and_the_fix() {
             "- role: control-plane\n  labels:\n    node-role.kubernetes.io/edge: \"\"\n",
             "nodes[0].labels.node-role.kubernetes.io/edge",
             "node-role.kubernetes.io/edge",
-            &["kubelet.kubernetes.io/ and node.kubernetes.io/"],
+            &["line 6", "kubelet.kubernetes.io/ and node.kubernetes.io/"],
         ),
         (
             "- role: control-plane\n  labels:\n    Example.com/tier: x\n",
@@ -1872,6 +1872,40 @@ fn file_nodes_refusals_name_the_field_path_the_value_the_line_and_the_fix() {
             );
         }
     }
+}
+
+#[test]
+fn file_nodes_refusals_point_at_the_fields_line_even_past_comments_and_in_flow_style() {
+    let text = kind_nodes(
+        "nodes:\n\
+         # the master\n\
+         - role: control-plane\n\
+         \x20 extraPortMappings:\n\
+         \x20 # the web\n\
+         \x20 - containerPort: 80\n\
+         \x20   hostPort: 18080\n\
+         \x20 - containerPort: 81\n\
+         \x20   hostPort: 0\n\
+         - {role: worker, extraPortMappings: [{containerPort: 99999, hostPort: 18081}]}\n",
+    );
+    let refusals = nodes_refusals(&text);
+    let messages: Vec<&str> = refusals.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].starts_with(
+            "invalid nodes[0].extraPortMappings[1].hostPort '0' (from entry 0 of key 'nodes' of \
+             config file c.yaml, line 11)"
+        ),
+        "{messages:?}"
+    );
+    // A flow-style entry: its own line.
+    assert!(
+        messages[1].starts_with(
+            "invalid nodes[1].extraPortMappings[0].containerPort '99999' (from entry 1 of key \
+             'nodes' of config file c.yaml, line 12)"
+        ),
+        "{messages:?}"
+    );
 }
 
 #[test]
