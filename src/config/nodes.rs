@@ -481,12 +481,19 @@ impl Checker<'_> {
         entry: &Sourced,
     ) -> Option<u16> {
         let path = format!("{path}.{key}");
+        // kind picks a free host port for an unset or zero one; dind publishes fixed ports
+        // only, so that a restarted node keeps its port.
+        let no_pick = if key == "hostPort" {
+            "; dind does not pick a free host port as kind does, give one"
+        } else {
+            ""
+        };
         let Some(value) = map.get(key) else {
             self.refuse(
                 &path,
                 String::new(),
                 entry,
-                "missing; give a port from 1 to 65535",
+                format!("missing; give a port from 1 to 65535{no_pick}"),
             );
             return None;
         };
@@ -497,6 +504,15 @@ impl Checker<'_> {
         };
         match number {
             Some(port @ 1..=65535) => Some(port as u16),
+            Some(0) => {
+                self.refuse(
+                    &path,
+                    text(value),
+                    entry,
+                    format!("expected a port from 1 to 65535{no_pick}"),
+                );
+                None
+            }
             _ => {
                 self.refuse(&path, text(value), entry, "expected a port from 1 to 65535");
                 None

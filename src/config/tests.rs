@@ -1717,6 +1717,12 @@ fn file_nodes_refusals_name_the_field_path_the_value_the_line_and_the_fix() {
             &["line 8", "expected a port from 1 to 65535"],
         ),
         (
+            "- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n",
+            "nodes[0].extraPortMappings[0].hostPort",
+            "",
+            &["missing; give a port from 1 to 65535; dind does not pick a free host port as kind does"],
+        ),
+        (
             "- role: control-plane\n  extraPortMappings:\n  - hostPort: 8080\n",
             "nodes[0].extraPortMappings[0].containerPort",
             "",
