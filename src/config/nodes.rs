@@ -127,6 +127,11 @@ impl Nodes {
         self.0.get(index)
     }
 
+    /// Some node has ports, mounts or labels of its own (the record holds the list).
+    pub(crate) fn has_settings(&self) -> bool {
+        !self.0.iter().all(NodeSpec::is_plain)
+    }
+
     /// What a decoded list (a record Docker holds) has that the config file's check
     /// refuses: zero ports, relative container paths, labels the kubelet would not take.
     pub(crate) fn problems(&self) -> Vec<String> {
@@ -163,7 +168,7 @@ impl Default for Nodes {
 
 impl Serialize for Nodes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0.iter().all(NodeSpec::is_plain) {
+        if !self.has_settings() {
             return serializer.serialize_u8(self.workers());
         }
         self.0.serialize(serializer)
