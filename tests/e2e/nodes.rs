@@ -28,7 +28,11 @@ fn free_port() -> u16 {
 
 /// The first line a TCP server at [::1]:`port` sends.
 fn tcp_greeting(port: u16) -> Result<String> {
-    let address = SocketAddr::from((Ipv6Addr::LOCALHOST, port));
+    greeting(SocketAddr::from((Ipv6Addr::LOCALHOST, port)))
+}
+
+/// What a TCP server at `address` sends.
+fn greeting(address: SocketAddr) -> Result<String> {
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut text = String::new();
@@ -219,6 +223,24 @@ async fn kind_node_list_publishes_ports_and_mounts_host_paths_and_down_leaves_no
     check_ports(tcp_master, udp_master, tcp_worker)
         .await
         .unwrap();
+    // One with other nodes is refused, naming them, and leaves the cluster as it was.
+    let moved = kind_config(free_port(), udp_master, tcp_worker);
+    let other = dind(
+        &up_args(
+            "65",
+            &["--nat64-v4-prefix", NAT64, "--config", &moved.config],
+        ),
+        &[],
+    );
+    assert_eq!(other.status.code(), Some(1), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("already exists with other settings (nodes: now"),
+        "{}",
+        stderr(&other)
+    );
+    check_ports(tcp_master, udp_master, tcp_worker)
+        .await
+        .unwrap();
 
     let out = cluster.down();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -295,11 +317,13 @@ async fn a_bad_node_entry_is_refused_by_its_field_path_and_nothing_is_made() {
     .unwrap();
     assert!(!err.contains("panicked"), "{err}");
 
+    // The file's own problems and the refusals of what it did give, all at once.
     refused_without_a_trace(
-        &format!("{header}nodes: [1, 2]\nfoo: bar\n"),
+        &format!("{header}nodes: [1, 2]\nfoo: bar\nallowAAAA: maybe\n"),
         &[
             "line 3: nodes: expected a worker count or a list of nodes (kind's `- role: worker`), got a list of numbers",
             "line 4: unknown field `foo`",
+            "invalid --allow-aaaa 'maybe' (from key 'allowAAAA' of config file",
         ],
     )
     .await
@@ -316,4 +340,51 @@ async fn a_bad_node_entry_is_refused_by_its_field_path_and_nothing_is_made() {
     )
     .await
     .unwrap();
+}
+
+/// Outside ipv6 mode the nodes have their IPv4 address: the default listen address is the
+/// host's IPv4 loopback, and it reaches the node.
+#[tokio::test(flavor = "multi_thread")]
+async fn ipv4_nodes_publish_on_the_ipv4_loopback_by_default() {
+    let _serial = serial().await;
+    let engine = engine().await;
+    let port = loop {
+        let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, port)).is_ok() {
+            break port;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kind.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nipMode: ipv4\nnodes:\n\
+             - role: control-plane\n  extraPortMappings:\n  - containerPort: 8080\n    hostPort: {port}\n"
+        ),
+    )
+    .unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let cluster = Cluster::up(67, &["--nat64-v4-prefix", NAT64, "--config", &config])
+        .expect("dind up in ipv4 mode");
+    let master = cluster.name("kube-master");
+    serve(
+        &engine,
+        &master,
+        "TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo hello over IPv4'",
+    )
+    .await
+    .unwrap();
+    let ipv4 = SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+    answers("the master's port on 127.0.0.1", "hello over IPv4", || {
+        greeting(ipv4)
+    })
+    .await
+    .unwrap();
+    // Published on the IPv4 loopback only.
+    assert!(tcp_greeting(port).is_err(), "[::1]:{port} answers too");
+    let out = cluster.down();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(labelled(&engine, 67).await, (vec![], vec![]));
 }
