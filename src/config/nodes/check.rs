@@ -1,205 +1,17 @@
-//! The cluster's nodes: a worker count, or kind's list of nodes (`- role: control-plane`,
-//! `- role: worker`) with their port mappings, mounts and Kubernetes labels. The file gives
-//! each list entry as a YAML document of its own; every refusal names the field's path.
+//! The `nodes` row's check: every entry of kind's list read field by field, each refusal
+//! naming the field's path, its value and its line.
 
-use super::layer::{Origin, Sourced};
-use super::table::{Basis, Setting};
-use super::validate::Refusal;
-use super::IpMode;
-use serde::{Deserialize, Serialize};
+use super::field_line::field_line;
+use super::label::{label_key_problem, label_value_problem};
+use super::{ExtraMount, NodeRole, NodeSpec, Nodes, PortMapping, Protocol};
+use crate::config::layer::{Origin, Sourced};
+use crate::config::table::{Basis, Setting};
+use crate::config::validate::Refusal;
+use crate::config::IpMode;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use yaml_serde::Value;
-
-/// What a node is for, as kind's `role:` names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum NodeRole {
-    #[serde(rename = "control-plane")]
-    ControlPlane,
-    #[serde(rename = "worker")]
-    Worker,
-}
-
-/// The transport protocol of a published port, as kind spells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub(crate) enum Protocol {
-    Tcp,
-    Udp,
-    Sctp,
-}
-
-impl Protocol {
-    /// As Docker's port keys spell it: `80/tcp`.
-    pub(crate) fn docker_name(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-            Protocol::Sctp => "sctp",
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.docker_name().to_ascii_uppercase())
-    }
-}
-
-/// A port of a node published on the Docker host (kind's `extraPortMappings` entry).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct PortMapping {
-    pub(crate) container_port: u16,
-    pub(crate) host_port: u16,
-    pub(crate) listen_address: IpAddr,
-    pub(crate) protocol: Protocol,
-}
-
-/// A path of the machine running dind, bind-mounted into a node (kind's `extraMounts`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ExtraMount {
-    /// Absolute: a relative one is resolved against the directory dind was run in.
-    pub(crate) host_path: String,
-    pub(crate) container_path: String,
-    #[serde(default)]
-    pub(crate) read_only: bool,
-}
-
-/// One node of kind's list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct NodeSpec {
-    pub(crate) role: NodeRole,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) extra_port_mappings: Vec<PortMapping>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) extra_mounts: Vec<ExtraMount>,
-    /// Kubernetes node labels, set by the kubelet at registration.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) labels: BTreeMap<String, String>,
-}
-
-impl NodeSpec {
-    fn plain(role: NodeRole) -> NodeSpec {
-        NodeSpec {
-            role,
-            extra_port_mappings: Vec::new(),
-            extra_mounts: Vec::new(),
-            labels: BTreeMap::new(),
-        }
-    }
-
-    fn is_plain(&self) -> bool {
-        self.extra_port_mappings.is_empty()
-            && self.extra_mounts.is_empty()
-            && self.labels.is_empty()
-    }
-}
-
-/// Every node of the cluster: the master first, then the workers in the order given.
-/// Recorded as the worker count when no node has settings of its own (as records always
-/// were), else as kind's list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Nodes(Vec<NodeSpec>);
-
-impl Nodes {
-    /// The master and `workers` workers, none with settings of its own.
-    pub(crate) fn count(workers: u8) -> Nodes {
-        Nodes(
-            std::iter::once(NodeSpec::plain(NodeRole::ControlPlane))
-                .chain((0..workers).map(|_| NodeSpec::plain(NodeRole::Worker)))
-                .collect(),
-        )
-    }
-
-    /// Workers, besides the master (a forged record's overlong list saturates; the plan
-    /// refuses it).
-    pub(crate) fn workers(&self) -> u8 {
-        u8::try_from(self.0.len().saturating_sub(1)).unwrap_or(u8::MAX)
-    }
-
-    /// The spec of node `index` (0: the master); None past the list.
-    pub(crate) fn spec(&self, index: usize) -> Option<&NodeSpec> {
-        self.0.get(index)
-    }
-
-    /// Some node has ports, mounts or labels of its own (the record holds the list).
-    pub(crate) fn has_settings(&self) -> bool {
-        !self.0.iter().all(NodeSpec::is_plain)
-    }
-
-    /// What a decoded list (a record Docker holds) has that the config file's check
-    /// refuses: zero ports, relative container paths, labels the kubelet would not take.
-    pub(crate) fn problems(&self) -> Vec<String> {
-        let mut problems = Vec::new();
-        for (index, node) in self.0.iter().enumerate() {
-            for port in &node.extra_port_mappings {
-                if port.container_port == 0 || port.host_port == 0 {
-                    problems.push(format!("node {index} publishes port 0"));
-                }
-            }
-            for mount in &node.extra_mounts {
-                if !mount.container_path.starts_with('/') || !mount.host_path.starts_with('/') {
-                    problems.push(format!(
-                        "node {index} mounts {} at {}: both must be absolute",
-                        mount.host_path, mount.container_path
-                    ));
-                }
-            }
-            for (key, value) in &node.labels {
-                if label_key_problem(key).is_some() || label_value_problem(value).is_some() {
-                    problems.push(format!("node {index} has an invalid label {key}={value}"));
-                }
-            }
-        }
-        problems
-    }
-}
-
-impl Default for Nodes {
-    fn default() -> Self {
-        Nodes::count(0)
-    }
-}
-
-impl Serialize for Nodes {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if !self.has_settings() {
-            return serializer.serialize_u8(self.workers());
-        }
-        self.0.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Nodes {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Nodes, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Shape {
-            Count(u8),
-            List(Vec<NodeSpec>),
-        }
-        match Shape::deserialize(deserializer)? {
-            Shape::Count(workers) => Ok(Nodes::count(workers)),
-            Shape::List(list) => {
-                let masters = list
-                    .iter()
-                    .filter(|n| n.role == NodeRole::ControlPlane)
-                    .count();
-                if masters != 1 || list[0].role != NodeRole::ControlPlane {
-                    return Err(serde::de::Error::custom(
-                        "a node list starts with the one control-plane node",
-                    ));
-                }
-                Ok(Nodes(list))
-            }
-        }
-    }
-}
 
 /// The keys of a node entry dind reads; kind's other keys are refused with what to use.
 const ENTRY_KEYS: [&str; 4] = ["role", "labels", "extraPortMappings", "extraMounts"];
@@ -214,7 +26,7 @@ const MOUNT_KEYS: [&str; 5] = [
 
 /// The `nodes` row's check: one number (a worker count, from any source), or the entries
 /// of the config file's list, each a YAML mapping.
-pub(super) fn check(
+pub(in crate::config) fn check(
     row: &Setting,
     raw: &[Sourced],
     basis: &Basis,
@@ -303,7 +115,7 @@ struct Checker<'a> {
 }
 
 /// What a YAML value is, for type errors.
-pub(super) fn shape(value: &Value) -> &'static str {
+pub(in crate::config) fn shape(value: &Value) -> &'static str {
     match value {
         Value::Null => "nothing",
         Value::Bool(_) => "a boolean",
@@ -812,171 +624,8 @@ impl Checker<'_> {
     }
 }
 
-/// One step of a field's path inside a node entry.
-#[derive(Debug, PartialEq)]
-enum Step<'a> {
-    Key(&'a str),
-    Item(usize),
-}
-
-/// `nodes[1].extraPortMappings[0].hostPort` as the steps after the entry; a label's key
-/// (which may hold dots) is one step.
-fn steps(path: &str) -> Vec<Step<'_>> {
-    let mut steps = Vec::new();
-    let Some((_, mut rest)) = path.split_once("].") else {
-        return steps;
-    };
-    loop {
-        if let Some(label) = rest.strip_prefix("labels.") {
-            steps.push(Step::Key("labels"));
-            steps.push(Step::Key(label));
-            return steps;
-        }
-        let end = rest.find(['.', '[']).unwrap_or(rest.len());
-        steps.push(Step::Key(&rest[..end]));
-        rest = &rest[end..];
-        while let Some(inner) = rest.strip_prefix('[') {
-            let Some((index, after)) = inner.split_once(']') else {
-                return steps;
-            };
-            steps.extend(index.parse().ok().map(Step::Item));
-            rest = after;
-        }
-        match rest.strip_prefix('.') {
-            Some(next) => rest = next,
-            None => return steps,
-        }
-    }
-}
-
-/// How many lines below the entry's first the field at `path` is written, as far as its
-/// steps can be followed in the block-style text (the line of the last step found).
-fn field_line(entry: &str, path: &str) -> usize {
-    let lines: Vec<&str> = entry.lines().collect();
-    let key_at = |line: &str, key: &str| {
-        let content = line.trim_start().trim_start_matches("- ").trim_start();
-        [key.to_string(), format!("\"{key}\""), format!("'{key}'")]
-            .iter()
-            .any(|spelled| {
-                content
-                    .strip_prefix(spelled.as_str())
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-            })
-    };
-    let indent = |line: &str| line.len() - line.trim_start().len();
-    let mut at = 0;
-    for step in steps(path) {
-        let found = match step {
-            Step::Key(key) => (at..lines.len()).find(|&i| key_at(lines[i], key)),
-            Step::Item(n) => {
-                let items: Vec<usize> = (at + 1..lines.len())
-                    .filter(|&i| {
-                        let content = lines[i].trim_start();
-                        content == "-" || content.starts_with("- ")
-                    })
-                    .collect();
-                let depth = items.first().map(|&i| indent(lines[i]));
-                items
-                    .into_iter()
-                    .filter(|&i| Some(indent(lines[i])) == depth)
-                    .nth(n)
-            }
-        };
-        match found {
-            Some(line) => at = line,
-            None => break,
-        }
-    }
-    at
-}
-
 /// Two host addresses that one port cannot be published on twice: the same, or either the
 /// unspecified address of the other's family.
 fn addresses_overlap(a: IpAddr, b: IpAddr) -> bool {
     a == b || (a.is_ipv4() == b.is_ipv4() && (a.is_unspecified() || b.is_unspecified()))
-}
-
-/// A name segment of a label key or a value: up to 63 characters, alphanumerics with `-`,
-/// `_` and `.` inside.
-fn is_label_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !name.is_empty()
-        && name.len() <= 63
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-fn is_dns_subdomain(prefix: &str) -> bool {
-    prefix.len() <= 253
-        && prefix.split('.').all(|label| {
-            let bytes = label.as_bytes();
-            !label.is_empty()
-                && label.len() <= 63
-                && bytes[0].is_ascii_alphanumeric()
-                && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        })
-}
-
-/// Why `key` is not a label key the kubelet may set; None when it is.
-pub(crate) fn label_key_problem(key: &str) -> Option<String> {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, key),
-    };
-    if !is_label_name(name) {
-        return Some(
-            "a label name has 1-63 characters: letters, digits, '-', '_' and '.', starting and \
-             ending with a letter or digit"
-                .into(),
-        );
-    }
-    // Without a prefix the name alone is the key.
-    let prefix = prefix?;
-    if !is_dns_subdomain(prefix) {
-        return Some(format!(
-            "the prefix '{prefix}' is not a DNS subdomain like example.com"
-        ));
-    }
-    let kubernetes = |domain: &str| prefix == domain || prefix.ends_with(&format!(".{domain}"));
-    let allowed = ["kubelet.kubernetes.io", "node.kubernetes.io"]
-        .iter()
-        .any(|ok| prefix == *ok || prefix.ends_with(&format!(".{ok}")));
-    if (kubernetes("kubernetes.io") || kubernetes("k8s.io")) && !allowed {
-        return Some(
-            "the kubelet may set labels under kubernetes.io and k8s.io only with the prefixes \
-             kubelet.kubernetes.io/ and node.kubernetes.io/; use a prefix of your own"
-                .into(),
-        );
-    }
-    None
-}
-
-/// Why `value` is not a label value; None when it is (empty is one).
-pub(crate) fn label_value_problem(value: &str) -> Option<String> {
-    (!value.is_empty() && !is_label_name(value)).then(|| {
-        "a label value is empty or has up to 63 characters: letters, digits, '-', '_' and \
-         '.', starting and ending with a letter or digit"
-            .into()
-    })
-}
-
-/// A worker count from the command line or the environment would silently drop the config
-/// file's node list (its ports, mounts and labels): the problem, when it does.
-pub fn list_overridden(upper: &super::Layer, file: &super::Layer) -> Option<String> {
-    let count = upper.nodes.as_ref()?.first()?;
-    let entry = file.nodes.as_ref()?.first()?;
-    let Origin::FileEntry { path, .. } = &entry.origin else {
-        return None;
-    };
-    Some(format!(
-        "config file {path}: nodes: its node list and {} ('{}') both set the nodes; drop one \
-         (unset NUM_NODES, or leave out --nodes)",
-        count.origin, count.value
-    ))
 }
