@@ -329,6 +329,22 @@ async fn a_bad_node_entry_is_refused_by_its_field_path_and_nothing_is_made() {
     .await
     .unwrap();
 
+    // A host port something on this machine holds: refused before anything is made.
+    let holder = std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
+    let held = holder.local_addr().unwrap().port();
+    refused_without_a_trace(
+        &format!(
+            "{header}nodes:\n- role: control-plane\n- role: worker\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: {held}\n"
+        ),
+        &[&format!(
+            "kube-node-1-cluster-66: TCP port {held} on ::1 (extraPortMappings, containerPort 80) \
+             is in use on this machine"
+        )],
+    )
+    .await
+    .unwrap();
+    drop(holder);
+
     refused_without_a_trace(
         &format!(
             "{header}nodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 18080\n    listenAddress: 127.0.0.1\n"
