@@ -12,7 +12,7 @@ use crate::kube::kubeconfig;
 use crate::plan;
 use crate::progress::{Progress, Verbosity};
 use crate::state::{cluster_ids, find_record, node_containers, status};
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Read;
 use std::path::PathBuf;
@@ -334,7 +334,7 @@ impl ConfigArgs {
     /// All four layers merged and validated; every error is [`InvalidInput`].
     pub(crate) fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let file = match &self.config {
-            None => Layer::default(),
+            None => (Layer::default(), Vec::new()),
             Some(path) => {
                 let text = if path == "-" {
                     let mut text = String::new();
@@ -348,11 +348,27 @@ impl ConfigArgs {
                         .with_context(|| format!("cannot read config file {path}"))
                         .map_err(InvalidInput::wrap)?
                 };
-                config::load_file(path, &text).map_err(InvalidInput::wrap)?
+                config::read_file(path, &text).map_err(InvalidInput::wrap)?
             }
         };
-        let layer = self.flags.clone().over(Layer::from_env(env)).over(file);
-        config::validate(layer).map_err(InvalidInput::wrap)
+        let (file, mut file_problems) = file;
+        let upper = self.flags.clone().over(Layer::from_env(env));
+        file_problems.extend(config::list_overridden(&upper, &file));
+        let layer = upper.over(file);
+        let validated = config::validate(layer);
+        if file_problems.is_empty() {
+            return validated.map_err(InvalidInput::wrap);
+        }
+        // Every problem at once: the file's own, then the refusals of what it did give.
+        let refusals = validated.err().map(|e| e.to_string());
+        Err(InvalidInput::wrap(anyhow!(
+            "{}",
+            file_problems
+                .into_iter()
+                .chain(refusals)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )))
     }
 }
 

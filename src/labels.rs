@@ -100,9 +100,23 @@ impl From<crate::plan::Role> for Role {
     }
 }
 
-/// The schema of the [`RECORD`] label this dind writes and reads. Records written before the
-/// label carried a version are version 1.
-pub(crate) const RECORD_VERSION: u32 = 1;
+/// The newest schema of the [`RECORD`] label this dind writes and reads. Records written
+/// before the label carried a version are version 1. Version 2 records `nodes` as kind's
+/// list (a number in version 1); it is written only for a cluster whose nodes have settings
+/// of their own, so a dind that reads version 1 alone still reads every other record, and
+/// says a list record is a newer dind's rather than failing to parse it.
+pub(crate) const RECORD_VERSION: u32 = 2;
+
+impl Record {
+    /// The oldest schema version that holds this record.
+    fn version(&self) -> u32 {
+        if self.config.nodes.has_settings() {
+            2
+        } else {
+            1
+        }
+    }
+}
 
 /// What `up` decided, beyond the configuration itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,7 +179,7 @@ pub(crate) enum RecordError {
 impl Record {
     pub fn labels(&self, role: Role) -> HashMap<String, String> {
         let versioned = Versioned {
-            version: RECORD_VERSION,
+            version: self.version(),
             record: self,
         };
         HashMap::from([

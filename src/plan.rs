@@ -4,9 +4,10 @@
 pub(crate) mod kubernetes;
 
 pub(crate) use crate::config::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
-use crate::config::{Config, IpMode, V4Prefix16};
+use crate::config::{Config, ExtraMount, IpMode, PortMapping, V4Prefix16};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -101,6 +102,15 @@ pub struct NodePlan {
     pub(crate) drop_ipv4: bool,
     /// What the node masquerades to its own address, one rule per pod CIDR of the node.
     pub(crate) masquerade: Vec<Masquerade>,
+    /// The node's ports published on the Docker host (kind's `extraPortMappings`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) port_mappings: Vec<PortMapping>,
+    /// Paths of the machine running dind mounted into the node (kind's `extraMounts`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) extra_mounts: Vec<ExtraMount>,
+    /// Kubernetes node labels the kubelet registers the node with.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 /// Traffic from `source` (the node's pods) leaving for anywhere but `except` (every pod
@@ -245,8 +255,8 @@ pub(crate) enum PlanError {
 /// an address computation in `plan`, which would otherwise overflow or index out of range.
 pub(crate) fn plannable(config: &Config) -> Vec<PlanError> {
     let mut problems = Vec::new();
-    if config.nodes > MAX_NODES {
-        problems.push(PlanError::Nodes(config.nodes));
+    if config.nodes.workers() > MAX_NODES {
+        problems.push(PlanError::Nodes(config.nodes.workers()));
     }
     for net in &config.mgmt_cidrs {
         if let IpNet::V6(base) = net {
@@ -362,7 +372,7 @@ pub fn plan(config: &Config) -> ClusterPlan {
         // Not a valid config (no family at all); Docker's resolver stays.
         (None, None) => DOCKER_DNS.into(),
     };
-    let node_ids: Vec<u8> = (1..=config.nodes.saturating_add(1)).collect();
+    let node_ids: Vec<u8> = (1..=config.nodes.workers().saturating_add(1)).collect();
     let address_of = |node_id: u8| -> Vec<IpAddr> {
         let host = u32::from(node_id) + 1;
         let mut addrs = Vec::new();
@@ -403,7 +413,13 @@ pub fn plan(config: &Config) -> ClusterPlan {
                     }
                 }
             }
+            let spec = config.nodes.spec(usize::from(node_id - 1));
             NodePlan {
+                port_mappings: spec
+                    .map(|s| s.extra_port_mappings.clone())
+                    .unwrap_or_default(),
+                extra_mounts: spec.map(|s| s.extra_mounts.clone()).unwrap_or_default(),
+                labels: spec.map(|s| s.labels.clone()).unwrap_or_default(),
                 container,
                 role,
                 node_id,

@@ -160,6 +160,11 @@ fn notes(config: &Config, plan: &ClusterPlan) -> Vec<String> {
                 .to_string(),
         );
     }
+    if !config.kubernetes && plan.nodes.iter().any(|n| !n.labels.is_empty()) {
+        notes.push(
+            "node labels are the kubelet's: without Kubernetes they are recorded only".to_string(),
+        );
+    }
     if !plan.host.direct_ipv6_sources.is_empty() {
         if config.egress_interface.is_none() {
             notes.push(format!(
@@ -455,6 +460,85 @@ mod tests {
         config.kubernetes = false;
         let run = golden_of("ipv6-no-kubernetes", &config);
         assert!(run.containers.iter().all(|c| !c.privileged));
+    }
+
+    /// kind's `nodes:` section as it is, in a dind config file.
+    const KIND_NODES: &str = "apiVersion: dind.k8s.io/v1alpha1
+kind: Cluster
+nodes:
+- role: control-plane
+  extraPortMappings:
+  - containerPort: 80
+    hostPort: 18080
+  - containerPort: 53
+    hostPort: 18053
+    protocol: UDP
+    listenAddress: \"::\"
+  extraMounts:
+  - hostPath: /tmp
+    containerPath: /data
+    readOnly: true
+- role: worker
+  labels:
+    tier: db
+  extraMounts:
+  - hostPath: /etc
+    containerPath: /host-etc
+";
+
+    #[test]
+    fn golden_dry_run_kind_nodes() {
+        let config = validate(crate::config::load_file("kind.yaml", KIND_NODES).unwrap()).unwrap();
+        let run = golden_of("kind-nodes", &config);
+        let master = &run
+            .containers
+            .iter()
+            .find(|c| c.name == "kube-master")
+            .unwrap();
+        assert!(
+            master.ports.contains(&"[::1]:18080 -> 80/tcp".to_string()),
+            "{:?}",
+            master.ports
+        );
+        assert!(
+            master.ports.contains(&"[::]:18053 -> 53/udp".to_string()),
+            "{:?}",
+            master.ports
+        );
+        assert!(master
+            .mounts
+            .contains(&"bind /tmp -> /data (ro)".to_string()));
+        let worker = &run
+            .containers
+            .iter()
+            .find(|c| c.name == "kube-node-1")
+            .unwrap();
+        assert!(worker
+            .mounts
+            .contains(&"bind /etc -> /host-etc".to_string()));
+        // The JSON form shows the same, and the plan the node settings.
+        let json = serde_json::to_value(&run).unwrap();
+        let text = json.to_string();
+        assert!(text.contains("[::]:18053 -> 53/udp"), "{text}");
+        assert!(text.contains("\"tier\":\"db\""), "{text}");
+    }
+
+    #[test]
+    fn kind_nodes_publish_and_mount_without_kubernetes_too() {
+        let mut config =
+            validate(crate::config::load_file("kind.yaml", KIND_NODES).unwrap()).unwrap();
+        config.kubernetes = false;
+        let run = dry_run(&config, &images(), |_| None).unwrap();
+        let master = &run
+            .containers
+            .iter()
+            .find(|c| c.name == "kube-master")
+            .unwrap();
+        assert_eq!(
+            master.ports,
+            ["[::1]:18080 -> 80/tcp", "[::]:18053 -> 53/udp"]
+        );
+        assert_eq!(master.mounts, ["bind /tmp -> /data (ro)"]);
     }
 
     #[test]

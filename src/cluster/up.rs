@@ -3,7 +3,7 @@
 
 use super::kubernetes;
 use super::rollback::{self, Journal};
-use crate::config::{Config, IpMode, KubeVersion};
+use crate::config::{Config, IpMode, KubeVersion, PortMapping, Protocol};
 use crate::engine::docker::Engine;
 use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
@@ -118,6 +118,12 @@ pub(crate) async fn up(
     let mut record = match existing {
         Some(record) => record,
         None => {
+            if engine.local {
+                let taken = ports_in_use(&checked_plan, port_is_free);
+                if !taken.is_empty() {
+                    bail!("{}", taken.join("\n"));
+                }
+            }
             let mut record = new_record(engine, config, &checked_plan, &facts).await?;
             if record.config.kubernetes {
                 record.kubeconfig = options.kubeconfig.clone();
@@ -282,6 +288,35 @@ fn pick_api_server_port(engine: &Engine, config: &Config) -> Result<Option<u16>>
     let listener = std::net::TcpListener::bind((loopback, 0))
         .with_context(|| format!("cannot find a free port on {loopback} for the API server"))?;
     Ok(Some(listener.local_addr()?.port()))
+}
+
+/// Every published port of the plan that `is_free` says is taken, in words. Tried before a
+/// new cluster is made: Docker would refuse it only at that node's start, after the network
+/// and the other containers were created.
+fn ports_in_use(plan: &ClusterPlan, is_free: impl Fn(&PortMapping) -> bool) -> Vec<String> {
+    plan.nodes
+        .iter()
+        .flat_map(|node| node.port_mappings.iter().map(move |p| (node, p)))
+        .filter(|(_, p)| !is_free(p))
+        .map(|(node, p)| {
+            format!(
+                "{}: {} port {} on {} (extraPortMappings, containerPort {}) is in use on this \
+                 machine; stop what holds it or pick another hostPort",
+                node.container, p.protocol, p.host_port, p.listen_address, p.container_port
+            )
+        })
+        .collect()
+}
+
+/// Whether this machine lets a socket bind the mapping's host address and port, as Docker's
+/// port proxy will. SCTP is left to Docker (std has no SCTP socket).
+fn port_is_free(p: &PortMapping) -> bool {
+    let at = std::net::SocketAddr::new(p.listen_address, p.host_port);
+    match p.protocol {
+        Protocol::Tcp => std::net::TcpListener::bind(at).is_ok(),
+        Protocol::Udp => std::net::UdpSocket::bind(at).is_ok(),
+        Protocol::Sctp => true,
+    }
 }
 
 /// A second `up` must describe the same cluster; anything else needs `down` first.
@@ -569,4 +604,42 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_is_named_by_its_node_protocol_address_and_container_port() {
+        let layer = crate::config::load_file(
+            "kind.yaml",
+            "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nnodes:\n- role: worker\n  \
+             extraPortMappings:\n  - {containerPort: 53, hostPort: 5353, protocol: UDP}\n\
+             - role: control-plane\n  extraPortMappings:\n  - {containerPort: 80, hostPort: 8080}\n",
+        )
+        .unwrap();
+        let plan = plan::plan(&crate::config::validate(layer).unwrap());
+        assert!(ports_in_use(&plan, |_| true).is_empty());
+        let taken = ports_in_use(&plan, |p| p.host_port != 5353);
+        assert_eq!(
+            taken,
+            ["kube-node-1: UDP port 5353 on ::1 (extraPortMappings, containerPort 53) is in use \
+              on this machine; stop what holds it or pick another hostPort"]
+        );
+    }
+
+    #[test]
+    fn a_bound_port_is_not_free_and_a_released_one_is() {
+        let listener = std::net::TcpListener::bind(("::1", 0)).unwrap();
+        let mapping = PortMapping {
+            container_port: 80,
+            host_port: listener.local_addr().unwrap().port(),
+            listen_address: "::1".parse().unwrap(),
+            protocol: Protocol::Tcp,
+        };
+        assert!(!port_is_free(&mapping));
+        drop(listener);
+        assert!(port_is_free(&mapping));
+    }
 }

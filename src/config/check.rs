@@ -19,13 +19,6 @@ pub(super) fn cluster_id(value: &str, _: &Basis) -> Result<u8, String> {
     }
 }
 
-pub(super) fn nodes(value: &str, _: &Basis) -> Result<u8, String> {
-    match value.trim().parse::<u8>() {
-        Ok(nodes) if nodes <= 250 => Ok(nodes),
-        _ => Err("expected a number of workers from 0 to 250".into()),
-    }
-}
-
 pub(super) fn boolean(value: &str, _: &Basis) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),

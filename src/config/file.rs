@@ -2,9 +2,10 @@
 //! key read as its row of the settings table says.
 
 use super::layer::{Origin, Sourced};
+use super::nodes::shape;
 use super::settings::{Layer, SETTINGS};
 use super::table::File;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use yaml_serde::{Mapping, Value};
@@ -36,7 +37,7 @@ enum FeatureGates {
 }
 
 impl FeatureGates {
-    fn into_string(self, path: &str) -> Result<String> {
+    fn into_string(self) -> Result<String> {
         match self {
             FeatureGates::Text(text) => Ok(text),
             FeatureGates::Map(map) => map
@@ -44,7 +45,7 @@ impl FeatureGates {
                 .map(|(name, value)| {
                     let value = value
                         .into_string("featureGates")
-                        .with_context(|| format!("config file {path}: featureGates.{name}"))?;
+                        .with_context(|| format!("featureGates.{name}"))?;
                     Ok(format!("{name}={value}"))
                 })
                 .collect::<Result<Vec<_>>>()
@@ -77,18 +78,53 @@ impl List {
     }
 }
 
-/// Parses a config file's text; `path` is only used in messages.
+/// Parses a config file's text; `path` is only used in messages. Every problem of the file
+/// is reported, one a line.
 pub fn load_file(path: &str, text: &str) -> Result<Layer> {
-    let not_valid = || format!("config file {path} is not a valid dind cluster config");
-    let mut file: Mapping = yaml_serde::from_str(text).with_context(not_valid)?;
-    let header = |file: &mut Mapping, key: &str| -> Result<String> {
+    let (layer, problems) = read_file(path, text)?;
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+    Ok(layer)
+}
+
+/// The settings a config file gives, and every problem of it, one message each (what could
+/// not be read is left out of the layer). Fails only when the text is not a YAML mapping.
+pub fn read_file(path: &str, text: &str) -> Result<(Layer, Vec<String>)> {
+    let not_valid = format!("config file {path} is not a valid dind cluster config");
+    let mut file: Mapping = yaml_serde::from_str(text).with_context(|| not_valid.clone())?;
+    let mut problems = Vec::new();
+    let at_line = |key: &str| match key_line(text, key) {
+        Some(line) => format!("line {line}: "),
+        None => String::new(),
+    };
+    let mut header = |file: &mut Mapping, key: &str| -> Option<String> {
         match file.remove(key) {
-            None => Err(anyhow!("missing field `{key}`")),
-            Some(value) => yaml_serde::from_value(value).with_context(|| key.to_string()),
+            None => {
+                problems.push(format!("{not_valid}: missing field `{key}`"));
+                None
+            }
+            Some(Value::String(value)) => Some(value),
+            Some(other) => {
+                problems.push(format!(
+                    "config file {path}: {}{key}: expected a string, got {}",
+                    at_line(key),
+                    shape(&other)
+                ));
+                None
+            }
         }
     };
-    let api_version = header(&mut file, "apiVersion").with_context(not_valid)?;
-    let kind = header(&mut file, "kind").with_context(not_valid)?;
+    let api_version = header(&mut file, "apiVersion");
+    let kind = header(&mut file, "kind");
+    if let Some(api_version) = api_version.filter(|v| v != API_VERSION) {
+        problems.push(format!("config file {path}: apiVersion '{api_version}' is not supported; use 'apiVersion: {API_VERSION}'"));
+    }
+    if let Some(kind) = kind.filter(|k| k != KIND) {
+        problems.push(format!(
+            "config file {path}: kind '{kind}' is not supported; use 'kind: {KIND}'"
+        ));
+    }
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
     for (key, value) in file {
         let row = key
@@ -100,56 +136,219 @@ pub fn load_file(path: &str, text: &str) -> Result<Layer> {
                 .chain(SETTINGS.iter().map(|row| row.file.key()))
                 .map(|key| format!("`{key}`"))
                 .collect();
-            let key = key
-                .as_str()
-                .map_or_else(|| format!("{key:?}"), str::to_string);
-            return Err(anyhow!(
-                "unknown field `{key}`, expected one of {}",
+            let (key, line) = match key.as_str() {
+                Some(key) => (key.to_string(), at_line(key)),
+                None => (format!("{key:?}"), String::new()),
+            };
+            problems.push(format!(
+                "{not_valid}: {line}unknown field `{key}`, expected one of {}",
                 expected.join(", ")
-            ))
-            .with_context(not_valid);
+            ));
+            continue;
         };
         values.insert(row.file.key(), value);
     }
-    if api_version != API_VERSION {
-        bail!("config file {path}: apiVersion '{api_version}' is not supported; use 'apiVersion: {API_VERSION}'");
-    }
-    if kind != KIND {
-        bail!("config file {path}: kind '{kind}' is not supported; use 'kind: {KIND}'");
-    }
-    Layer::read(|row| {
+    let layer = Layer::read(|row| {
         let Some(value) = values.remove(row.file.key()) else {
-            return Ok(None);
+            return Ok::<_, std::convert::Infallible>(None);
         };
         let key = row.file.key();
-        let at = |value: String| {
-            Sourced::new(
-                value,
-                Origin::File {
-                    path: path.to_string(),
-                    key,
-                },
-            )
-        };
-        let typed = |what| format!("config file {path} is not a valid dind cluster config: {what}");
-        let texts = match row.file {
-            File::Scalar(_) => vec![yaml_serde::from_value::<Scalar>(value)
-                .with_context(|| typed(key))?
-                .into_string(key)
-                .with_context(|| format!("config file {path}"))?],
-            File::Text(_) => {
-                vec![yaml_serde::from_value::<String>(value).with_context(|| typed(key))?]
+        match texts(path, text, row.file, value) {
+            Ok(texts) => Ok(Some(texts)),
+            Err(problem) => {
+                problems.push(format!(
+                    "config file {path}: {}{key}: {problem}",
+                    at_line(key)
+                ));
+                Ok(None)
             }
-            File::List(_) => vec![yaml_serde::from_value::<List>(value)
-                .with_context(|| typed(key))?
-                .into_string()],
-            File::Gates(_) => vec![yaml_serde::from_value::<FeatureGates>(value)
-                .with_context(|| typed(key))?
-                .into_string(path)?],
-            File::Documents(_) => {
-                yaml_serde::from_value::<Vec<String>>(value).with_context(|| typed(key))?
+        }
+    });
+    let layer = match layer {
+        Ok(layer) => layer,
+        Err(never) => match never {},
+    };
+    // In the file's order, as its reader goes through it.
+    let line_of = |problem: &String| {
+        problem
+            .split_once(": line ")
+            .and_then(|(_, rest)| rest.split_once(':'))
+            .and_then(|(line, _)| line.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    problems.sort_by_key(line_of);
+    Ok((layer, problems))
+}
+
+/// A key's value as the texts its row checks, or what is wrong with its type.
+fn texts(path: &str, text: &str, shape_of: File, value: Value) -> Result<Vec<Sourced>, String> {
+    let key = shape_of.key();
+    let at = |value: String| {
+        Sourced::new(
+            value,
+            Origin::File {
+                path: path.to_string(),
+                key,
+            },
+        )
+    };
+    let got = describe(&value);
+    let wrong = |expected: &str| format!("expected {expected}, got {got}");
+    let scalar = |value: Value| -> Result<String, String> {
+        let scalar = yaml_serde::from_value::<Scalar>(value)
+            .map_err(|_| wrong("a number, a string or a boolean"))?;
+        scalar.into_string(key).map_err(|e| {
+            let message = e.to_string();
+            message
+                .strip_prefix(&format!("{key}: "))
+                .map(str::to_string)
+                .unwrap_or(message)
+        })
+    };
+    Ok(match shape_of {
+        File::Scalar(_) => vec![at(scalar(value)?)],
+        File::Text(_) => vec![at(
+            yaml_serde::from_value::<String>(value).map_err(|_| wrong("a string"))?
+        )],
+        File::List(_) => vec![at(yaml_serde::from_value::<List>(value)
+            .map_err(|_| wrong("a string or a list of strings"))?
+            .into_string())],
+        File::Gates(_) => vec![at(yaml_serde::from_value::<FeatureGates>(value)
+            .map_err(|_| wrong("a mapping of gate names to true or false, or Name=true,... text"))?
+            .into_string()
+            .map_err(|e| format!("{e:#}"))?)],
+        File::Documents(_) => yaml_serde::from_value::<Vec<String>>(value)
+            .map_err(|_| wrong("a list of YAML documents, each a string (`- |` blocks)"))?
+            .into_iter()
+            .map(at)
+            .collect(),
+        File::Nodes(_) => match value {
+            Value::Sequence(entries) => {
+                let nodes = "a worker count or a list of nodes (kind's `- role: worker`)";
+                if !entries.iter().all(Value::is_mapping) {
+                    return Err(wrong(nodes));
+                }
+                let blocks = entry_blocks(text, key, entries.len());
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(|(index, entry)| {
+                        let block = blocks.as_ref().map(|blocks| &blocks[index]);
+                        // The text as written keeps each field's line; it is used only when
+                        // it reads as the same value.
+                        let as_written = block
+                            .filter(|(_, text)| {
+                                yaml_serde::from_str::<Value>(text).ok().as_ref() == Some(entry)
+                            })
+                            .map(|(_, text)| text.clone());
+                        let exact = as_written.is_some();
+                        let yaml = match as_written {
+                            Some(text) => text,
+                            None => yaml_serde::to_string(entry).map_err(|e| e.to_string())?,
+                        };
+                        Ok(Sourced::new(
+                            yaml,
+                            Origin::FileEntry {
+                                path: path.to_string(),
+                                key,
+                                index,
+                                line: block.map(|(line, _)| *line),
+                                as_written: exact,
+                            },
+                        ))
+                    })
+                    .collect::<Result<_, String>>()?
             }
-        };
-        Ok(Some(texts.into_iter().map(at).collect()))
+            Value::Number(_) | Value::String(_) => vec![at(scalar(value)?)],
+            _ => {
+                return Err(wrong(
+                    "a worker count or a list of nodes (kind's `- role: worker`)",
+                ))
+            }
+        },
     })
+}
+
+/// A YAML value's type in words; a list by what it holds.
+fn describe(value: &Value) -> String {
+    let Value::Sequence(items) = value else {
+        return shape(value).to_string();
+    };
+    let Some(first) = items.first() else {
+        return "an empty list".to_string();
+    };
+    let kinds = |value: &Value| match value {
+        Value::Null => "nulls",
+        Value::Bool(_) => "booleans",
+        Value::Number(_) => "numbers",
+        Value::String(_) => "strings",
+        Value::Sequence(_) => "lists",
+        Value::Mapping(_) => "mappings",
+        Value::Tagged(_) => "tagged values",
+    };
+    if items.iter().all(|item| kinds(item) == kinds(first)) {
+        format!("a list of {}", kinds(first))
+    } else {
+        "a list of mixed values".to_string()
+    }
+}
+
+/// The line (1-based) of top-level `key:` in a block-style file.
+pub(super) fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            [key.to_string(), format!("\"{key}\""), format!("'{key}'")]
+                .iter()
+                .any(|spelled| {
+                    line.strip_prefix(spelled.as_str())
+                        .is_some_and(|rest| rest.trim_start().starts_with(':'))
+                })
+        })
+        .map(|index| index + 1)
+}
+
+/// Each of the `count` entries of top-level block list `key`: its first line (1-based) and
+/// its text as written, the item's dash blanked so that every column stays where it was.
+/// None when the entries cannot be told apart (a flow-style list, say).
+pub(super) fn entry_blocks(text: &str, key: &str, count: usize) -> Option<Vec<(usize, String)>> {
+    let start = key_line(text, key)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut indent = None;
+    let mut starts = Vec::new();
+    let mut end = lines.len();
+    for (index, line) in lines.iter().enumerate().skip(start) {
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let depth = line.len() - content.len();
+        let item = content == "-" || content.starts_with("- ");
+        match indent {
+            None if item => indent = Some(depth),
+            None => return None,
+            Some(d) if depth < d || (depth == d && !item) => {
+                end = index;
+                break;
+            }
+            Some(_) => {}
+        }
+        if item && Some(depth) == indent {
+            starts.push(index);
+        }
+    }
+    if starts.len() != count {
+        return None;
+    }
+    let dash = indent?;
+    let blocks = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &first)| {
+            let last = starts.get(i + 1).copied().unwrap_or(end);
+            let mut block: Vec<String> = lines[first..last].iter().map(|l| l.to_string()).collect();
+            block[0].replace_range(dash..dash + 1, " ");
+            (first + 1, block.join("\n") + "\n")
+        })
+        .collect();
+    Some(blocks)
 }

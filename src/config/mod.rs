@@ -8,6 +8,7 @@ mod check;
 mod cluster_ranges;
 mod file;
 mod layer;
+mod nodes;
 mod patch;
 mod rules;
 mod settings;
@@ -15,8 +16,10 @@ mod table;
 mod validate;
 
 pub use cluster_ranges::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
-pub use file::load_file;
+pub use file::{load_file, read_file};
 pub use layer::{Origin, Sourced};
+pub use nodes::{list_overridden, Nodes};
+pub(crate) use nodes::{ExtraMount, PortMapping, Protocol};
 pub use patch::{KubeadmKind, KubeadmPatch, PATCHABLE_KINDS};
 pub use settings::Layer;
 pub(crate) use settings::SETTINGS;
@@ -107,8 +110,9 @@ impl fmt::Display for V4Prefix16 {
 pub struct Config {
     pub(crate) cluster_id: u8,
     pub(crate) ip_mode: IpMode,
-    /// Worker nodes, besides the master.
-    pub(crate) nodes: u8,
+    /// The master first, then the workers; recorded as a worker count when no node has
+    /// settings of its own.
+    pub(crate) nodes: Nodes,
     pub allow_aaaa: bool,
     pub(crate) dns64_prefix: Ipv6Net,
     /// As given; the cluster id is added when planning.

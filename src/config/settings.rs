@@ -28,12 +28,12 @@ settings_table! {
         fallback: Fallback::Value("0"),
         help: "Cluster number, 0-254",
     }
-    /// Worker nodes, besides the master.
-    nodes: u8 = required check::nodes {
+    /// The master and the workers: a worker count, or (config file only) kind's node list.
+    nodes: super::Nodes = whole super::nodes::check {
         name: "--nodes",
         flag: Flag::Value("N"),
         env: Env::Var("NUM_NODES"),
-        file: File::Scalar("nodes"),
+        file: File::Nodes("nodes"),
         fallback: Fallback::Value("2"),
         help: "Worker nodes besides the master",
     }

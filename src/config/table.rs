@@ -74,6 +74,8 @@ pub(crate) enum File {
     Gates(&'static str),
     /// A list of YAML documents, one value each.
     Documents(&'static str),
+    /// A number, or a list of mappings: one YAML document each, with its line.
+    Nodes(&'static str),
 }
 
 impl File {
@@ -83,7 +85,8 @@ impl File {
             | File::Text(key)
             | File::List(key)
             | File::Gates(key)
-            | File::Documents(key) => key,
+            | File::Documents(key)
+            | File::Nodes(key) => key,
         }
     }
 }
@@ -231,6 +234,26 @@ pub(crate) fn each<T>(
     all_valid.then_some(values)
 }
 
+/// A check that sees every value of a setting at once and makes its own refusals.
+pub(crate) type ListCheck<T> = fn(&Setting, &[Sourced], &Basis, &mut Vec<Refusal>) -> Option<T>;
+
+/// A setting checked as a whole: the given values, else the fallback as one value.
+pub(crate) fn whole<T>(
+    row: &Setting,
+    raw: Option<&Vec<Sourced>>,
+    basis: &Basis,
+    check: ListCheck<T>,
+    refusals: &mut Vec<Refusal>,
+) -> Option<T> {
+    match raw {
+        Some(raw) => check(row, raw, basis, refusals),
+        None => {
+            let fallback = row.or_fallback(None, basis.ip_mode)?;
+            check(row, &[fallback], basis, refusals)
+        }
+    }
+}
+
 /// Turns the rows of settings.rs into: `Layer` (one field per row), `ROWS` (the rows by field
 /// name), `SETTINGS` (the rows in order), `Layer::over`/`Layer::read` (fill a layer from
 /// any source, row by row), and `check_rows`/`Checked::into_config` (check every row in
@@ -309,12 +332,15 @@ macro_rules! settings_table {
     (@raw required) => { Sourced };
     (@raw optional) => { Sourced };
     (@raw each) => { Vec<Sourced> };
+    (@raw whole) => { Vec<Sourced> };
     (@from required) => { |values: Vec<Sourced>| values.into_iter().next() };
     (@from optional) => { |values: Vec<Sourced>| values.into_iter().next() };
     (@from each) => { Some };
+    (@from whole) => { Some };
     (@check required) => { $crate::config::table::required };
     (@check optional) => { $crate::config::table::optional };
     (@check each) => { $crate::config::table::each };
+    (@check whole) => { $crate::config::table::whole };
 }
 
 pub(crate) use settings_table;

@@ -10,16 +10,16 @@ use std::fmt;
 /// A setting that was refused: which one, the value, where it came from, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
-    pub(crate) setting: &'static str,
+    pub(crate) setting: String,
     pub(crate) value: String,
     pub(crate) origin: String,
     pub(crate) reason: String,
 }
 
 impl Refusal {
-    pub(crate) fn new(setting: &'static str, raw: &Sourced, reason: impl Into<String>) -> Refusal {
+    pub(crate) fn new(setting: &str, raw: &Sourced, reason: impl Into<String>) -> Refusal {
         Refusal {
-            setting,
+            setting: setting.to_string(),
             value: raw.value.clone(),
             origin: raw.origin.to_string(),
             reason: reason.into(),

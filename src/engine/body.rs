@@ -86,19 +86,23 @@ fn endpoint(network: &Network) -> Option<NetworkingConfig> {
 }
 
 pub(super) fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
-    let port_bindings = (!spec.published.is_empty()).then(|| {
-        spec.published
-            .iter()
-            .map(|p| {
-                let binding = PortBinding {
-                    host_ip: Some(p.host_ip.to_string()),
-                    // Empty: Docker picks one.
-                    host_port: Some(p.host_port.map(|p| p.to_string()).unwrap_or_default()),
-                };
-                (p.container_key(), Some(vec![binding]))
-            })
-            .collect::<HashMap<_, _>>()
-    });
+    // One container port may be published on several host addresses or ports.
+    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for p in &spec.published {
+        let binding = PortBinding {
+            host_ip: Some(p.host_ip.to_string()),
+            // Empty: Docker picks one.
+            host_port: Some(p.host_port.map(|p| p.to_string()).unwrap_or_default()),
+        };
+        bindings
+            .entry(p.container_key())
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(binding);
+    }
+    let mut exposed: Vec<String> = bindings.keys().cloned().collect();
+    exposed.sort();
+    let port_bindings = (!bindings.is_empty()).then_some(bindings);
     let devices = spec
         .devices
         .iter()
@@ -119,13 +123,7 @@ pub(super) fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         open_stdin: spec.stdin_once.then_some(true),
         stdin_once: spec.stdin_once.then_some(true),
         attach_stdin: spec.stdin_once.then_some(true),
-        exposed_ports: some_vec(
-            &spec
-                .published
-                .iter()
-                .map(|p| p.container_key())
-                .collect::<Vec<_>>(),
-        ),
+        exposed_ports: some_vec(&exposed),
         host_config: Some(HostConfig {
             privileged: spec.privileged.then_some(true),
             cap_add: some_vec(&spec.cap_add),

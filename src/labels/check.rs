@@ -78,6 +78,7 @@ pub fn check_config(config: &Config) -> Vec<String> {
     {
         problems.push("the node image is empty".to_string());
     }
+    problems.extend(config.nodes.problems());
     problems
 }
 

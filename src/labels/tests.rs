@@ -32,7 +32,8 @@ fn a_record_round_trips_through_its_labels_with_its_version() {
     let labels = record.labels(Role::Nat64);
     assert_eq!(labels[CLUSTER], "7");
     assert_eq!(labels[ROLE], "nat64");
-    assert_eq!(written(&record)["version"], json!(RECORD_VERSION));
+    // Without node settings, the version every dind reads.
+    assert_eq!(written(&record)["version"], json!(1));
     assert_eq!(Record::from_labels(&labels), Ok(Some(record)));
 }
 
@@ -62,9 +63,9 @@ fn an_old_record_with_a_single_service_cidr_still_reads() {
 
 #[test]
 fn a_newer_record_is_refused_by_its_version_even_when_its_shape_changed() {
-    let newer = json!({"version": 2, "cluster": {"whatever": true}});
-    assert_eq!(decode(&newer), Err(RecordError::Newer(2)));
-    let message = RecordError::Newer(2).to_string();
+    let newer = json!({"version": 3, "cluster": {"whatever": true}});
+    assert_eq!(decode(&newer), Err(RecordError::Newer(3)));
+    let message = RecordError::Newer(3).to_string();
     assert!(message.contains("written by a newer dind"), "{message}");
 }
 
@@ -118,6 +119,47 @@ fn a_forged_cluster_255_with_255_nodes_is_refused_with_both_problems() {
     let text = problems.join("; ");
     assert!(text.contains("cluster id 255"), "{text}");
     assert!(text.contains("255 worker nodes"), "{text}");
+}
+
+#[test]
+fn a_record_with_kinds_node_list_round_trips_and_a_forged_one_is_refused() {
+    let mut record = record(&[]);
+    record.config.nodes = serde_json::from_value(json!([
+        {"role": "control-plane", "extraPortMappings": [
+            {"containerPort": 80, "hostPort": 18080, "listenAddress": "::1", "protocol": "UDP"}
+        ], "extraMounts": [{"hostPath": "/tmp", "containerPath": "/data", "readOnly": true}]},
+        {"role": "worker", "labels": {"tier": "db"}}
+    ]))
+    .unwrap();
+    let labels = record.labels(Role::Master);
+    assert_eq!(Record::from_labels(&labels), Ok(Some(record.clone())));
+    // The list is version 2's: a dind that reads up to version 1 says it is a newer one's.
+    assert_eq!(written(&record)["version"], json!(2));
+    assert_eq!(RECORD_VERSION, 2);
+    let forged_cases = [
+        (json!({"tier": "a,b=c"}), "invalid label"),
+        (json!({"node-role.kubernetes.io/x": ""}), "invalid label"),
+    ];
+    for (labels, expected) in forged_cases {
+        let mut value = written(&record);
+        value["config"]["nodes"][1]["labels"] = labels.clone();
+        let Err(RecordError::Invalid(problems)) = decode(&value) else {
+            panic!("{labels} accepted: {:?}", decode(&value));
+        };
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{problems:?}"
+        );
+    }
+    let mut value = written(&record);
+    value["config"]["nodes"][0]["extraMounts"][0]["containerPath"] = json!("data");
+    let Err(RecordError::Invalid(problems)) = decode(&value) else {
+        panic!("a relative mount accepted");
+    };
+    assert!(
+        problems.iter().any(|p| p.contains("must be absolute")),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -211,7 +253,7 @@ fn the_plan_never_panics_on_a_config_the_record_check_accepts() {
                 for nat64 in ["172.18", "10.253", "10.255", "255.255"] {
                     let mut config = base.clone();
                     config.cluster_id = cluster_id;
-                    config.nodes = nodes;
+                    config.nodes = crate::config::Nodes::count(nodes);
                     config.nat64_v4_prefix = nat64.parse().unwrap();
                     if check_config(&config).is_empty() {
                         let plan = crate::plan::plan(&config);

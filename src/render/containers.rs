@@ -3,7 +3,7 @@
 //! least-privilege settings are unit-tested here, and the engine turns a spec into Docker's
 //! request in one place (engine/body.rs).
 
-use crate::config::Config;
+use crate::config::{Config, Protocol};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
 use ipnet::IpNet;
@@ -39,7 +39,7 @@ pub struct ContainerSpec {
     pub restart: Option<Restart>,
     /// DNS servers for Docker's embedded DNS to forward to; empty: the daemon's.
     pub dns: Vec<String>,
-    /// TCP ports published on the Docker host.
+    /// Ports published on the Docker host.
     pub published: Vec<PublishedPort>,
     /// A cgroup namespace of its own, whatever the daemon's default.
     pub private_cgroupns: bool,
@@ -124,12 +124,13 @@ pub struct PublishedPort {
     pub(crate) host_ip: IpAddr,
     /// None: Docker picks one (at every start).
     pub(crate) host_port: Option<u16>,
+    pub(crate) protocol: Protocol,
 }
 
 impl PublishedPort {
     /// Docker's key for the container side, `6443/tcp`.
     pub(crate) fn container_key(&self) -> String {
-        tcp_port_key(self.container_port)
+        format!("{}/{}", self.container_port, self.protocol.docker_name())
     }
 }
 
@@ -310,8 +311,35 @@ pub(crate) fn node(
         dns: node_dns(node),
         restart: Some(Restart::UnlessStopped),
         network: attached(plan, &node.addresses),
+        published: user_ports(node),
+        mounts: user_mounts(node),
         ..Default::default()
     }
+}
+
+/// The node's `extraPortMappings`, published where the user said.
+fn user_ports(node: &NodePlan) -> Vec<PublishedPort> {
+    node.port_mappings
+        .iter()
+        .map(|p| PublishedPort {
+            container_port: p.container_port,
+            host_ip: p.listen_address,
+            host_port: Some(p.host_port),
+            protocol: p.protocol,
+        })
+        .collect()
+}
+
+/// The node's `extraMounts`, bind mounts of the machine running dind.
+fn user_mounts(node: &NodePlan) -> Vec<Mount> {
+    node.extra_mounts
+        .iter()
+        .map(|m| Mount::Bind {
+            source: m.host_path.clone(),
+            target: m.container_path.clone(),
+            read_only: m.read_only,
+        })
+        .collect()
 }
 
 /// The proxy settings of dind's environment (upper or lower case) that nodes pass on to
@@ -392,14 +420,27 @@ fn kubernetes_node(
     node: &NodePlan,
     image: &str,
 ) -> ContainerSpec {
-    let published = match node.role {
+    let mut published = match node.role {
         Role::Master => vec![PublishedPort {
             container_port: plan::kubernetes::API_SERVER_PORT,
             host_ip: plan::kubernetes::published_loopback(record.config.ip_mode),
             host_port: record.api_server_port,
+            protocol: Protocol::Tcp,
         }],
         Role::Worker => Vec::new(),
     };
+    published.extend(user_ports(node));
+    let mut mounts = vec![
+        Mount::Volume {
+            target: "/var".into(),
+        },
+        Mount::Bind {
+            source: HOST_MODULES.into(),
+            target: HOST_MODULES.into(),
+            read_only: true,
+        },
+    ];
+    mounts.extend(user_mounts(node));
     ContainerSpec {
         name: Some(node.container.clone()),
         image: image.to_string(),
@@ -415,16 +456,7 @@ fn kubernetes_node(
             ("/run".to_string(), "rw".to_string()),
             ("/tmp".to_string(), "rw".to_string()),
         ]),
-        mounts: vec![
-            Mount::Volume {
-                target: "/var".into(),
-            },
-            Mount::Bind {
-                source: HOST_MODULES.into(),
-                target: HOST_MODULES.into(),
-                read_only: true,
-            },
-        ],
+        mounts,
         private_cgroupns: true,
         init: Some(false),
         // As kind: back after a daemon restart, and a crash is retried once only. It exits

@@ -149,14 +149,20 @@ fn node_registration(
     node: &NodePlan,
     taints: Value,
 ) -> Value {
-    let node_ip = joined(&node_ips(config, node));
+    let mut args = vec![("node-ip", joined(&node_ips(config, node)))];
+    // As kind: the config's node labels are the kubelet's, set when it registers the node.
+    if !node.labels.is_empty() {
+        let labels: Vec<String> = node
+            .labels
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        args.push(("node-labels", labels.join(",")));
+    }
     map([
         ("name", string(&node.container)),
         ("criSocket", string(CRI_SOCKET)),
-        (
-            "kubeletExtraArgs",
-            extra_args(version, &[("node-ip", node_ip)]),
-        ),
+        ("kubeletExtraArgs", extra_args(version, &args)),
         ("taints", taints),
     ])
 }

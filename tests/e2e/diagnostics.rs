@@ -602,7 +602,7 @@ async fn status_and_down_refuse_a_forged_record_label_without_a_panic() {
     out_of_range["config"]["clusterId"] = 57.into();
     out_of_range["config"]["nodes"] = 255.into();
     let mut newer = record_json(57);
-    newer["version"] = 2.into();
+    newer["version"] = 3.into();
     let cases = [
         (
             "garbage JSON",
@@ -617,7 +617,7 @@ async fn status_and_down_refuse_a_forged_record_label_without_a_panic() {
         (
             "a future version",
             newer.to_string(),
-            "written by a newer dind (record version 2",
+            "written by a newer dind (record version 3",
         ),
     ];
     for (what, record, reason) in cases {

@@ -106,3 +106,21 @@ fn every_example_dry_runs_without_docker() {
     }
     assert!(seen >= 4, "only {seen} examples");
 }
+
+#[test]
+fn kind_nodes_example() {
+    let config = load("kind-nodes.yaml");
+    let plan = serde_json::to_value(plan(&config)).expect("a plan serializes");
+    let nodes = plan["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes[0]["container"], "kube-master-cluster-3");
+    assert_eq!(
+        nodes[0]["port_mappings"],
+        serde_json::json!([
+            {"containerPort": 80, "hostPort": 8080, "listenAddress": "::1", "protocol": "TCP"},
+            {"containerPort": 53, "hostPort": 5353, "listenAddress": "::1", "protocol": "UDP"}
+        ])
+    );
+    assert_eq!(nodes[0]["extra_mounts"][0]["readOnly"], true);
+    assert_eq!(nodes[2]["labels"]["tier"], "db");
+}

@@ -19,3 +19,4 @@ mod faults;
 mod lock;
 mod network_plane;
 mod node_image;
+mod nodes;

@@ -45,6 +45,7 @@ fn full_spec() -> ContainerSpec {
             container_port: 6443,
             host_ip: IpAddr::V6(Ipv6Addr::LOCALHOST),
             host_port: Some(40123),
+            protocol: crate::config::Protocol::Tcp,
         }],
         private_cgroupns: true,
         init: Some(false),
@@ -199,4 +200,34 @@ fn a_network_spec_becomes_a_bridge_with_its_subnets_and_labels() {
         "br-dind"
     );
     assert_eq!(request.labels.unwrap()["k"], "v");
+}
+
+#[test]
+fn one_container_port_on_two_host_addresses_keeps_both_bindings_and_each_protocol_its_key() {
+    use crate::config::Protocol;
+    let mut spec = full_spec();
+    let port = |host_ip: IpAddr, protocol| PublishedPort {
+        container_port: 53,
+        host_ip,
+        host_port: Some(18053),
+        protocol,
+    };
+    spec.published = vec![
+        port(IpAddr::V6(Ipv6Addr::LOCALHOST), Protocol::Udp),
+        port(IpAddr::V6(Ipv6Addr::UNSPECIFIED), Protocol::Udp),
+        port(IpAddr::V6(Ipv6Addr::LOCALHOST), Protocol::Tcp),
+    ];
+    let body = container_body(&spec);
+    let mut exposed = body.exposed_ports.clone().unwrap();
+    exposed.sort();
+    assert_eq!(exposed, ["53/tcp", "53/udp"]);
+    let bindings = body.host_config.unwrap().port_bindings.unwrap();
+    let udp: Vec<String> = bindings["53/udp"]
+        .clone()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.host_ip.unwrap())
+        .collect();
+    assert_eq!(udp, ["::1", "::"]);
+    assert_eq!(bindings["53/tcp"].clone().unwrap().len(), 1);
 }

@@ -697,3 +697,63 @@ fn ipv6_primary_clusters_serve_the_kubelet_on_both_families() {
     );
     assert_eq!(arg("scheduler", "bind-address").as_deref(), Some("::1"));
 }
+
+#[test]
+fn node_labels_become_the_kubelets_node_labels_flag_of_that_node_only() {
+    let config = from_file(
+        "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nkubernetesVersion: v1.30\nnodes:\n\
+         - role: control-plane\n  labels:\n    ingress-ready: \"true\"\n\
+         - role: worker\n\
+         - role: worker\n  labels:\n    tier: db\n    example.com/zone: a\n",
+    );
+    let p = plan(&config);
+    let init = docs(&init_config(&p, &config, version("v1.30.2")).unwrap());
+    let args = &doc(&init, "InitConfiguration")["nodeRegistration"]["kubeletExtraArgs"];
+    assert_eq!(args["node-labels"], Value::from("ingress-ready=true"));
+    let plain =
+        docs(&join_config(&config, version("v1.30.2"), &p.nodes[1], &join_command()).unwrap());
+    let args = &doc(&plain, "JoinConfiguration")["nodeRegistration"]["kubeletExtraArgs"];
+    assert!(args.get("node-labels").is_none(), "{args:?}");
+    let labelled =
+        docs(&join_config(&config, version("v1.30.2"), &p.nodes[2], &join_command()).unwrap());
+    let args = &doc(&labelled, "JoinConfiguration")["nodeRegistration"]["kubeletExtraArgs"];
+    assert_eq!(
+        args["node-labels"],
+        Value::from("example.com/zone=a,tier=db")
+    );
+}
+
+#[test]
+fn kubernetes_nodes_publish_and_mount_what_the_node_list_says() {
+    let config = from_file(
+        "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nnodes:\n\
+         - role: worker\n  extraPortMappings:\n  - {containerPort: 53, hostPort: 18053, protocol: UDP}\n\
+         \x20 extraMounts:\n  - {hostPath: /tmp, containerPath: /data, readOnly: true}\n\
+         - role: control-plane\n",
+    );
+    let p = plan(&config);
+    let record = Record {
+        config: config.clone(),
+        enabled_ipv6_forwarding: false,
+        kubeconfig: None,
+        api_server_port: Some(40123),
+        proxy: Default::default(),
+    };
+    let master = containers::node(&p, &record, &p.nodes[0], "img");
+    assert_eq!(master.published.len(), 1, "the API server only");
+    let worker = containers::node(&p, &record, &p.nodes[1], "img");
+    let ports: Vec<String> = worker
+        .published
+        .iter()
+        .map(|p| format!("{} {:?} {}", p.host_ip, p.host_port, p.container_key()))
+        .collect();
+    assert_eq!(ports, ["::1 Some(18053) 53/udp"]);
+    assert!(worker.mounts.contains(&Mount::Bind {
+        source: "/tmp".into(),
+        target: "/data".into(),
+        read_only: true,
+    }));
+    // Kept when the host's kernel modules cannot be mounted.
+    let without = containers::without_host_modules(worker);
+    assert!(without.mounts.iter().any(|m| m.target() == "/data"));
+}
