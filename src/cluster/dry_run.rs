@@ -506,7 +506,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("{} has no hosts.toml", node.name));
             assert!(hosts
                 .contents
-                .contains("[host.\"http://[fd00:20:5::300]:5000\"]"));
+                .contains("\"http://[fd00:20:5::300]:5000\" = "));
             let config = file(containerd::CONFIG_PATH).expect("config.toml is shown");
             assert!(config.contents.contains("max_concurrent_downloads = 8"));
         }

@@ -11,14 +11,16 @@ pub(crate) const CONFIG_PATH: &str = "/etc/containerd/config.toml";
 pub(crate) const CERTS_DIR: &str = "/etc/containerd/certs.d";
 
 /// `localhost:PORT` resolved to the registry's address on the cluster network, over HTTP.
+/// The host is an inline table: containerd 1.6's TOML parser refuses a `[host."..."]` header
+/// holding an IPv6 address's brackets, and needs a `host` tree all the same.
 pub(crate) fn registry_hosts(registry: &RegistryPlan) -> FileSpec {
     let name = registry.name();
     FileSpec::new(
         format!("{CERTS_DIR}/{name}/hosts.toml"),
         format!(
             "# Written by dind: {name} is the cluster's registry ({}).\n\
-             server = \"http://{name}\"\n\n\
-             [host.\"{}\"]\n  capabilities = [\"pull\", \"resolve\"]\n",
+             server = \"http://{name}\"\n\
+             host = {{ \"{}\" = {{ capabilities = [\"pull\", \"resolve\"] }} }}\n",
             registry.container,
             registry.endpoint()
         ),

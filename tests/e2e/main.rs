@@ -15,6 +15,7 @@ mod check_network;
 mod diagnostics;
 mod examples;
 mod faults;
+mod load;
 mod lock;
 mod network_plane;
 mod node_image;

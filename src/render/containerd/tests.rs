@@ -27,12 +27,9 @@ fn hosts_toml_sends_localhost_port_to_the_registrys_ipv6_address_in_brackets() {
     let host = hosts["host"]["http://[fd00:20:3::300]:5000"]
         .as_table()
         .expect("the registry's address is a host");
-    assert_eq!(
-        host["capabilities"].as_array().unwrap().len(),
-        2,
-        "{}",
-        file.contents
-    );
+    assert_eq!(host["capabilities"].as_array().unwrap().len(), 2);
+    // An inline table: containerd 1.6 refuses a table header with the brackets in it.
+    assert!(!file.contents.contains("[host."), "{}", file.contents);
 }
 
 #[test]
