@@ -128,7 +128,9 @@ fn node_files_of(plan: &ClusterPlan, config: &Config, node: &NodePlan) -> Result
     let mut files = node_files::node_files(node);
     let patches = &config.containerd_config_patches;
     let containerd_config = containerd::changes_config(plan.registry.is_some(), patches)
-        .then(|| containerd::dry_run_patch(plan.registry.is_some(), patches));
+        .then(|| containerd::dry_run_patch(plan.registry.is_some(), patches))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     files.extend(containerd::node_files(
         plan.registry.as_ref(),
         containerd_config,

@@ -1612,3 +1612,27 @@ fn list_refusals_name_their_item() {
         "{err}"
     );
 }
+
+#[test]
+fn a_mirror_patch_is_refused_beside_the_registry() {
+    let patches = "containerdConfigPatches:\n- \"a = 1\"\n- |\n  \
+                   [plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n  \
+                   endpoint = [\"http://mirror:5000\"]\n";
+    assert_eq!(
+        valid(file_layer(&format!("{HEADER}{patches}")))
+            .containerd_config_patches
+            .len(),
+        2
+    );
+    let err = validate(file_layer(&format!("{HEADER}registry: true\n{patches}")))
+        .expect_err("containerd would refuse it");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("invalid containerdConfigPatches[1] "),
+        "{message}"
+    );
+    assert!(
+        message.contains("drop the mirrors or the registry"),
+        "{message}"
+    );
+}

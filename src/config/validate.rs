@@ -96,6 +96,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     // The rules across settings need every setting: they run once all were accepted.
     if let (Some(config), true) = (&config, refusals.is_empty()) {
         rules::check_overlaps(config, &layer, &mut refusals);
+        rules::check_registry_mirrors(config, &layer, &mut refusals);
     }
     match config {
         Some(config) if refusals.is_empty() => Ok(config),

@@ -107,11 +107,11 @@ fn merge(into: &mut toml::Table, patch: &toml::Table) {
 
 /// What the dry run shows for a node's config.toml: the patch dind merges into the node
 /// image's own file (the image is not read without a Docker host).
-pub(crate) fn dry_run_patch(registry: bool, patches: &[ContainerdPatch]) -> String {
-    let merged = merged_config(None, registry, patches).expect("no base to misparse");
-    format!(
+pub(crate) fn dry_run_patch(registry: bool, patches: &[ContainerdPatch]) -> Result<String, String> {
+    let merged = merged_config(None, registry, patches)?;
+    Ok(format!(
         "# merged into the node image's own {CONFIG_PATH} at `up` (tables key by key)\n{merged}"
-    )
+    ))
 }
 
 /// The containerd files of a node: `config` (the merged config.toml) when dind writes one,

@@ -106,3 +106,12 @@ fn every_example_dry_runs_without_docker() {
     }
     assert!(seen >= 4, "only {seen} examples");
 }
+
+#[test]
+fn local_registry_example() {
+    let config = load("local-registry.yaml");
+    assert!(config.registry);
+    let registry = plan(&config).registry.expect("a registry is planned");
+    assert_eq!(registry.host_port, 5004);
+    assert_eq!(registry.container, "dind-registry-cluster-3");
+}

@@ -89,7 +89,11 @@ fn image_id(name: &str) -> String {
 }
 
 async fn ctr(engine: &Engine, node: &str, args: &[&str]) -> dind::engine::docker::ExecOutput {
-    let argv: Vec<&str> = ["ctr", "-n", "k8s.io"].iter().chain(args).copied().collect();
+    let argv: Vec<&str> = ["ctr", "-n", "k8s.io"]
+        .iter()
+        .chain(args)
+        .copied()
+        .collect();
     engine.exec(node, &argv).await.expect("exec in the node")
 }
 
@@ -145,14 +149,18 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     .expect("dind up --registry with the containerd node image");
     let nodes = [cluster.name("kube-master"), cluster.name("kube-node-1")];
     for node in &nodes {
-        wait_for(&format!("containerd in {node}"), Duration::from_secs(30), async || {
-            let out = ctr(&engine, node, &["version"]).await;
-            Ok(if out.success() {
-                Check::Done(())
-            } else {
-                Check::NotYet(out.stderr)
-            })
-        })
+        wait_for(
+            &format!("containerd in {node}"),
+            Duration::from_secs(30),
+            async || {
+                let out = ctr(&engine, node, &["version"]).await;
+                Ok(if out.success() {
+                    Check::Done(())
+                } else {
+                    Check::NotYet(out.stderr)
+                })
+            },
+        )
         .await
         .unwrap();
         // The node image's config.toml with the registry's config_path and the patch merged.
@@ -160,7 +168,10 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
             .exec_ok(node, &["containerd", "config", "dump"])
             .await
             .unwrap();
-        assert!(dump.contains("config_path = \"/etc/containerd/certs.d\""), "{dump}");
+        assert!(
+            dump.contains("config_path = \"/etc/containerd/certs.d\""),
+            "{dump}"
+        );
         assert!(dump.contains("max_concurrent_downloads = 7"), "{dump}");
     }
 
@@ -215,7 +226,10 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
         node_image_config(&engine, &nodes[1], &other_ref).await,
         Some(image_id(OTHER))
     );
-    assert_eq!(node_image_config(&engine, &nodes[0], &other_ref).await, None);
+    assert_eq!(
+        node_image_config(&engine, &nodes[0], &other_ref).await,
+        None
+    );
 
     // The registry: pushed on the host to localhost:PORT, pulled in a node by that name
     // through the hosts.toml dind wrote.
@@ -227,7 +241,13 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     let pull = ctr(
         &engine,
         &nodes[0],
-        &["images", "pull", "--hosts-dir", "/etc/containerd/certs.d", &pushed],
+        &[
+            "images",
+            "pull",
+            "--hosts-dir",
+            "/etc/containerd/certs.d",
+            &pushed,
+        ],
     )
     .await;
     assert!(pull.success(), "{}{}", pull.stdout, pull.stderr);
@@ -246,7 +266,11 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     if run.success() {
         assert!(run.stdout.contains("hello from app"), "{}", run.stdout);
     } else {
-        assert!(run.stderr.contains("cgroup"), "ctr run failed otherwise: {}", run.stderr);
+        assert!(
+            run.stderr.contains("cgroup"),
+            "ctr run failed otherwise: {}",
+            run.stderr
+        );
         eprintln!("ctr run in a --no-kubernetes node: {}", run.stderr.trim());
     }
 
@@ -266,7 +290,12 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     let down = cluster.down();
     assert!(down.status.success(), "{}", stderr(&down));
     let left = sh(&[
-        "docker", "ps", "-a", "-q", "--filter", &format!("label=io.github.dind.cluster={ID}"),
+        "docker",
+        "ps",
+        "-a",
+        "-q",
+        "--filter",
+        &format!("label=io.github.dind.cluster={ID}"),
     ])
     .unwrap();
     assert_eq!(left.trim(), "", "containers left by down");
@@ -288,7 +317,10 @@ async fn bad_loads_name_what_is_wrong_and_the_fix() {
         stderr(&out)
     );
     let missing = "/nonexistent/images.tar";
-    let out = dind(&["load", "image-archive", missing, "--cluster-id", "63"], &[]);
+    let out = dind(
+        &["load", "image-archive", missing, "--cluster-id", "63"],
+        &[],
+    );
     assert!(
         stderr(&out).contains(&format!("image archive {missing} does not exist")),
         "{}",
@@ -296,17 +328,42 @@ async fn bad_loads_name_what_is_wrong_and_the_fix() {
     );
     let cluster = Cluster::up(
         63,
-        &["--nat64-v4-prefix", "10.100", "--nodes", "0", "--node-image", &node_image],
+        &[
+            "--nat64-v4-prefix",
+            "10.100",
+            "--nodes",
+            "0",
+            "--node-image",
+            &node_image,
+        ],
     )
     .expect("dind up");
-    let out = dind(&["load", "docker-image", "dind-e2e-load/absent:1", "--cluster-id", "63"], &[]);
+    let out = dind(
+        &[
+            "load",
+            "docker-image",
+            "dind-e2e-load/absent:1",
+            "--cluster-id",
+            "63",
+        ],
+        &[],
+    );
     assert!(
-        stderr(&out).contains("image dind-e2e-load/absent:1 is not on the Docker host; `docker pull"),
+        stderr(&out)
+            .contains("image dind-e2e-load/absent:1 is not on the Docker host; `docker pull"),
         "{}",
         stderr(&out)
     );
     let out = dind(
-        &["load", "docker-image", APP, "--nodes", "kube-node-7", "--cluster-id", "63"],
+        &[
+            "load",
+            "docker-image",
+            APP,
+            "--nodes",
+            "kube-node-7",
+            "--cluster-id",
+            "63",
+        ],
         &[],
     );
     assert!(

@@ -116,7 +116,7 @@ fn nothing_is_written_without_a_registry_or_patches() {
 
 #[test]
 fn the_dry_run_shows_the_patch_dind_merges() {
-    let text = dry_run_patch(true, &[patch("[debug]\nlevel = \"debug\"\n")]);
+    let text = dry_run_patch(true, &[patch("[debug]\nlevel = \"debug\"\n")]).unwrap();
     assert!(
         text.starts_with("# merged into the node image's own"),
         "{text}"
