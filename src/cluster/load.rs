@@ -8,6 +8,7 @@
 use crate::engine::docker::{ContainerState, Engine};
 use crate::plan::{self, ClusterPlan};
 use crate::progress::Progress;
+use crate::render::containerd;
 use crate::state::find_record;
 use anyhow::{bail, Context, Result};
 use futures_util::future::join_all;
@@ -190,7 +191,15 @@ async fn load_node(
     let file = tokio::fs::File::open(archive)
         .await
         .with_context(|| format!("cannot open {}", archive.display()))?;
-    let argv: Vec<&str> = import.iter().map(String::as_str).collect();
+    // Unpacked for the snapshotter the node's CRI uses, as kind does.
+    let config = engine.read_file(node, containerd::CONFIG_PATH).await?;
+    let snapshotter = config
+        .and_then(|text| containerd::snapshotter(&String::from_utf8_lossy(&text)))
+        .map(|name| format!("--snapshotter={name}"));
+    let mut argv: Vec<&str> = import.iter().map(String::as_str).collect();
+    if let Some(flag) = &snapshotter {
+        argv.insert(argv.len() - 1, flag);
+    }
     let out = engine.exec_with_stdin(node, &argv, file).await?;
     if !out.success() {
         bail!(
@@ -294,7 +303,12 @@ async fn docker_images(engine: &Engine, names: &[String]) -> Result<Vec<Wanted>>
         let image = engine.host_image(name).await?.with_context(|| {
             format!("image {name} is not on the Docker host; `docker pull {name}` or `docker build -t {name} .` first")
         })?;
-        if name.starts_with("sha256:") || image.id.ends_with(name.as_str()) {
+        if name.starts_with("sha256:")
+            || image
+                .id
+                .trim_start_matches("sha256:")
+                .starts_with(name.as_str())
+        {
             bail!(
                 "image {name} is named by its id; name it by repository:tag (one of: {})",
                 image.repo_tags.join(", ")

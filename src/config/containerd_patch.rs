@@ -12,8 +12,8 @@ pub struct ContainerdPatch {
     table: toml::Table,
 }
 
-// Parsed TOML holds no floats that could be NaN in a patch worth refusing over; equality of
-// the text decides.
+// toml's tables are only PartialEq (a float may be NaN); a patch's text decides, and the
+// same text parses to the same table.
 impl Eq for ContainerdPatch {}
 
 impl ContainerdPatch {

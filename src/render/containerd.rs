@@ -85,6 +85,24 @@ pub(crate) fn merged_config(
     Ok(toml::to_string(&config).expect("a TOML table serializes"))
 }
 
+/// The snapshotter containerd's CRI uses by `config` (a config.toml), where its version
+/// keeps it; None when it names none (or is not TOML): containerd's default.
+pub(crate) fn snapshotter(config: &str) -> Option<String> {
+    let config: toml::Table = config.parse().ok()?;
+    let version = config.get("version").and_then(toml::Value::as_integer);
+    let plugins = config.get("plugins")?;
+    let snapshotter = match version {
+        Some(v) if v >= 3 => plugins
+            .get("io.containerd.cri.v1.images")?
+            .get("snapshotter"),
+        _ => plugins
+            .get("io.containerd.grpc.v1.cri")?
+            .get("containerd")?
+            .get("snapshotter"),
+    };
+    snapshotter?.as_str().map(str::to_string)
+}
+
 /// `leaf` under the nested tables of `path`.
 fn nest(path: &[&str], leaf: toml::Table) -> toml::Table {
     path.iter().rev().fold(leaf, |inner, key| {

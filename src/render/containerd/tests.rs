@@ -139,3 +139,13 @@ fn mirrors_beside_config_path_are_refused_as_containerd_would() {
     assert!(err.contains("both `mirrors` and `config_path`"), "{err}");
     assert!(merged_config(Some("version = 2\n"), false, &[mirrors]).is_ok());
 }
+
+#[test]
+fn the_snapshotter_is_read_where_the_config_version_keeps_it() {
+    let own = include_str!("../../../images/node/containerd-config.toml");
+    assert_eq!(snapshotter(own).as_deref(), Some("overlayfs"));
+    let v3 = "version = 3\n[plugins.\"io.containerd.cri.v1.images\"]\nsnapshotter = \"native\"\n";
+    assert_eq!(snapshotter(v3).as_deref(), Some("native"));
+    assert_eq!(snapshotter("version = 2\n"), None);
+    assert_eq!(snapshotter("not toml ["), None);
+}
