@@ -531,8 +531,11 @@ async fn ensure_container(
             interrupt::check()?;
             if existing.state.and_then(|s| s.running).unwrap_or(false) {
                 // Running already: re-apply its network setup, which repairs a route or
-                // resolv.conf changed behind dind's back.
-                ctx.engine.exec_ok(name, &["dind-net-setup"]).await?;
+                // resolv.conf changed behind dind's back. A container given no files (the
+                // registry) has no setup, nor the script.
+                if !files.is_empty() {
+                    ctx.engine.exec_ok(name, &["dind-net-setup"]).await?;
+                }
             } else {
                 // Its entrypoint applies the setup at start.
                 ctx.engine.start(name).await?;

@@ -274,6 +274,25 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
         eprintln!("ctr run in a --no-kubernetes node: {}", run.stderr.trim());
     }
 
+    // A second `up` finds the registry running and changes nothing.
+    let id = ID.to_string();
+    let again = dind(
+        &up_args(
+            &id,
+            &[
+                "--nat64-v4-prefix",
+                "10.100",
+                "--node-image",
+                &node_image,
+                "--registry",
+                "--config",
+                config,
+            ],
+        ),
+        &[],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+
     // status lists the registry; a stopped node is refused by name.
     let status = dind(&["status", "--cluster-id", &ID.to_string()], &[]);
     let registry = cluster.name("dind-registry");
