@@ -297,6 +297,11 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     let status = dind(&["status", "--cluster-id", &ID.to_string()], &[]);
     let registry = cluster.name("dind-registry");
     assert!(stdout(&status).contains(&registry), "{}", stdout(&status));
+    assert!(
+        stdout(&status).contains(&format!("registry localhost:{REGISTRY_PORT}: `docker push")),
+        "{}",
+        stdout(&status)
+    );
     sh(&["docker", "stop", "-t", "1", &nodes[1]]).unwrap();
     let refused = load(&["docker-image", APP, "--nodes", &nodes[1]]);
     assert!(!refused.status.success());
