@@ -107,13 +107,13 @@ pub(crate) async fn load(
             (wanted, ArchivePath::Given(path.to_path_buf()))
         }
     };
-    let import = import_argv(engine).await?;
+    let platform = import_platform(engine).await?;
     let outcomes = join_all(nodes.iter().map(|node| {
-        let (wanted, archive, import) = (&wanted, &archive, &import);
+        let (wanted, archive, platform) = (&wanted, &archive, platform.as_deref());
         async move {
             progress
                 .run(&format!("Loading into {node}"), async |phase| {
-                    load_node(engine, node, wanted, archive.path(), import, phase).await
+                    load_node(engine, node, wanted, archive.path(), platform, phase).await
                 })
                 .await
         }
@@ -140,16 +140,26 @@ impl ArchivePath {
 /// one; on a daemon whose save could be asked for one platform (API 1.48+, the containerd
 /// image store) but is not (bollard's save names no platform), only the host's, so that an
 /// index naming platforms whose blobs the daemon lacks still imports (kind issue #3795).
-async fn import_argv(engine: &Engine) -> Result<Vec<String>> {
+async fn import_platform(engine: &Engine) -> Result<Option<String>> {
+    match engine.save_takes_platform() {
+        true => Ok(Some(engine.platform().await?)),
+        false => Ok(None),
+    }
+}
+
+/// The import command: one platform, or all of them; the node CRI's snapshotter if named.
+pub(crate) fn import_argv(platform: Option<&str>, snapshotter: Option<&str>) -> Vec<String> {
     let mut argv: Vec<String> = CTR.iter().map(|s| s.to_string()).collect();
     argv.extend(["images".into(), "import".into(), "--digests".into()]);
-    if engine.save_takes_platform() {
-        argv.push(format!("--platform={}", engine.platform().await?));
-    } else {
-        argv.push("--all-platforms".into());
+    argv.push(match platform {
+        Some(platform) => format!("--platform={platform}"),
+        None => "--all-platforms".into(),
+    });
+    if let Some(snapshotter) = snapshotter {
+        argv.push(format!("--snapshotter={snapshotter}"));
     }
     argv.push("-".into());
-    Ok(argv)
+    argv
 }
 
 async fn load_node(
@@ -157,7 +167,7 @@ async fn load_node(
     node: &str,
     wanted: &[Wanted],
     archive: &Path,
-    import: &[String],
+    platform: Option<&str>,
     phase: &crate::progress::Phase,
 ) -> Result<NodeOutcome> {
     let present = present_images(engine, node).await?;
@@ -193,13 +203,10 @@ async fn load_node(
         .with_context(|| format!("cannot open {}", archive.display()))?;
     // Unpacked for the snapshotter the node's CRI uses, as kind does.
     let config = engine.read_file(node, containerd::CONFIG_PATH).await?;
-    let snapshotter = config
-        .and_then(|text| containerd::snapshotter(&String::from_utf8_lossy(&text)))
-        .map(|name| format!("--snapshotter={name}"));
-    let mut argv: Vec<&str> = import.iter().map(String::as_str).collect();
-    if let Some(flag) = &snapshotter {
-        argv.insert(argv.len() - 1, flag);
-    }
+    let snapshotter =
+        config.and_then(|text| containerd::snapshotter(&String::from_utf8_lossy(&text)));
+    let import = import_argv(platform, snapshotter.as_deref());
+    let argv: Vec<&str> = import.iter().map(String::as_str).collect();
     let out = engine.exec_with_stdin(node, &argv, file).await?;
     if !out.success() {
         bail!(

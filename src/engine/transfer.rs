@@ -34,12 +34,7 @@ impl Engine {
 
     /// Whether the daemon's `docker save` can be asked for one platform.
     pub(crate) fn save_takes_platform(&self) -> bool {
-        let mut parts = self
-            .api_version
-            .split('.')
-            .map(|p| p.parse::<u32>().unwrap_or(0));
-        let version = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-        version >= SAVE_PLATFORM_API
+        api_at_least(&self.api_version, SAVE_PLATFORM_API)
     }
 
     /// The Docker host's platform, `linux/amd64`, as OCI names it.
@@ -148,5 +143,29 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+}
+
+/// `1.41` against `(1, 48)`; an unreadable version is the oldest.
+fn api_at_least(version: &str, wanted: (u32, u32)) -> bool {
+    let mut parts = version
+        .trim()
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= wanted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{api_at_least, SAVE_PLATFORM_API};
+
+    #[test]
+    fn the_platform_of_a_save_is_for_api_1_48_and_later() {
+        assert!(!api_at_least("1.41", SAVE_PLATFORM_API));
+        assert!(!api_at_least("1.47", SAVE_PLATFORM_API));
+        assert!(api_at_least("1.48", SAVE_PLATFORM_API));
+        assert!(api_at_least("1.53", SAVE_PLATFORM_API));
+        assert!(api_at_least("2.0", SAVE_PLATFORM_API));
+        assert!(!api_at_least("", SAVE_PLATFORM_API));
     }
 }

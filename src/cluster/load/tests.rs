@@ -127,3 +127,15 @@ fn the_outcome_says_what_was_loaded_and_what_skipped() {
          kube-master: skipped docker.io/library/b:1, already present with the same digest (sha256:bb)\n"
     );
 }
+
+#[test]
+fn the_import_takes_one_platform_or_all_and_the_nodes_snapshotter() {
+    assert_eq!(
+        import_argv(None, Some("overlayfs")).join(" "),
+        "ctr --namespace=k8s.io images import --digests --all-platforms --snapshotter=overlayfs -"
+    );
+    assert_eq!(
+        import_argv(Some("linux/amd64"), None).join(" "),
+        "ctr --namespace=k8s.io images import --digests --platform=linux/amd64 -"
+    );
+}
