@@ -1,9 +1,10 @@
 //! `dind load docker-image` and `dind load image-archive`: host images into every (or the
-//! named) Kubernetes node's containerd, namespace k8s.io, one node at a time per node and all
-//! nodes side by side. A node that already holds an image under the same name and digest is
-//! skipped: the digest its containerd records for the name must be Docker's image id, or be
-//! a manifest whose config is that id (`docker save` of the classic store writes the config
-//! as the id; the containerd store's id is the manifest's or index's own digest).
+//! named) Kubernetes node's containerd, namespace k8s.io, all nodes side by side. A node that
+//! already holds an image under the same name and digest is skipped: the digest its
+//! containerd records for the name must be Docker's image id, or be a manifest whose config
+//! is that id (`docker save` of the classic store writes the config as the id; the
+//! containerd store's id is the manifest's or index's own digest). Nothing is exported when
+//! no node needs anything.
 
 use crate::engine::docker::{ContainerState, Engine};
 use crate::plan::{self, ClusterPlan};
@@ -11,7 +12,7 @@ use crate::progress::Progress;
 use crate::render::containerd;
 use crate::state::find_record;
 use anyhow::{bail, Context, Result};
-use futures_util::future::join_all;
+use futures_util::future::{join_all, try_join_all};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -71,15 +72,44 @@ pub(crate) async fn load(
             ContainerState::Missing => bail!(
                 "node {node} of cluster {cluster_id} is gone; `dind up --cluster-id {cluster_id}` makes it again"
             ),
-            state => bail!(
-                "node {node} of cluster {cluster_id} is not running ({state:?}); `dind up --cluster-id {cluster_id}` starts it"
-            ),
+            state => {
+                let state = match state {
+                    ContainerState::Stopped { status, .. } => status,
+                    ContainerState::Paused => "paused".into(),
+                    _ => "restarting".into(),
+                };
+                bail!(
+                    "node {node} of cluster {cluster_id} is not running ({state}); `dind up --cluster-id {cluster_id}` starts it"
+                )
+            }
         }
     }
-    let (wanted, archive) = match source {
+    let wanted = match source {
+        Source::Docker(names) => docker_images(engine, names).await?,
+        Source::Archive(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot open image archive {}", path.display()))?;
+            archive_images(file).with_context(|| {
+                format!(
+                    "{} is not an image archive (`docker save`'s)",
+                    path.display()
+                )
+            })?
+        }
+    };
+    let checked = progress
+        .step(
+            &format!("Checking the images of {} node(s)", nodes.len()),
+            try_join_all(nodes.iter().map(|node| check_node(engine, node, &wanted))),
+        )
+        .await?;
+    let needing: Vec<&Checked> = checked.iter().filter(|c| c.needs_import).collect();
+    if needing.is_empty() {
+        return Ok(checked.into_iter().map(|c| c.outcome).collect());
+    }
+    let archive = match source {
         Source::Docker(names) => {
-            let wanted = docker_images(engine, names).await?;
-            let archive = progress
+            let file = progress
                 .run(
                     &format!("Exporting {} image(s) from Docker", names.len()),
                     async |phase| {
@@ -93,33 +123,30 @@ pub(crate) async fn load(
                     },
                 )
                 .await?;
-            (wanted, ArchivePath::Temporary(archive))
+            ArchivePath::Temporary(file)
         }
-        Source::Archive(path) => {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot open image archive {}", path.display()))?;
-            let wanted = archive_images(file).with_context(|| {
-                format!(
-                    "{} is not an image archive (`docker save`'s)",
-                    path.display()
-                )
-            })?;
-            (wanted, ArchivePath::Given(path.to_path_buf()))
-        }
+        Source::Archive(path) => ArchivePath::Given(path.to_path_buf()),
     };
     let platform = import_platform(engine).await?;
-    let outcomes = join_all(nodes.iter().map(|node| {
-        let (wanted, archive, platform) = (&wanted, &archive, platform.as_deref());
+    let imported = join_all(needing.iter().map(|checked| {
+        let (archive, platform, node) = (&archive, platform.as_deref(), &checked.outcome.node);
         async move {
             progress
-                .run(&format!("Loading into {node}"), async |phase| {
-                    load_node(engine, node, wanted, archive.path(), platform, phase).await
+                .run(&format!("Loading into {node}"), async |_| {
+                    import(engine, node, archive.path(), platform).await
                 })
                 .await
         }
     }))
     .await;
-    outcomes.into_iter().collect()
+    imported.into_iter().collect::<Result<Vec<()>>>()?;
+    Ok(checked.into_iter().map(|c| c.outcome).collect())
+}
+
+/// What a node lacks of the wanted images.
+struct Checked {
+    outcome: NodeOutcome,
+    needs_import: bool,
 }
 
 enum ArchivePath {
@@ -162,21 +189,14 @@ pub(crate) fn import_argv(platform: Option<&str>, snapshotter: Option<&str>) -> 
     argv
 }
 
-async fn load_node(
-    engine: &Engine,
-    node: &str,
-    wanted: &[Wanted],
-    archive: &Path,
-    platform: Option<&str>,
-    phase: &crate::progress::Phase,
-) -> Result<NodeOutcome> {
+async fn check_node(engine: &Engine, node: &str, wanted: &[Wanted]) -> Result<Checked> {
     let present = present_images(engine, node).await?;
     let mut outcome = NodeOutcome {
         node: node.to_string(),
         loaded: Vec::new(),
         skipped: Vec::new(),
     };
-    let mut missing = false;
+    let mut needs_import = false;
     for image in wanted {
         for name in &image.refs {
             match (present.get(name), &image.digest) {
@@ -184,20 +204,21 @@ async fn load_node(
                     outcome.skipped.push((name.clone(), want.clone()))
                 }
                 _ => {
-                    missing = true;
+                    needs_import = true;
                     outcome.loaded.push(name.clone());
                 }
             }
         }
-        if image.refs.is_empty() {
-            missing = true;
-        }
+        // Nameless images cannot be looked up: always imported.
+        needs_import |= image.refs.is_empty();
     }
-    if !missing {
-        phase.message("already there");
-        return Ok(outcome);
-    }
-    phase.message("importing");
+    Ok(Checked {
+        outcome,
+        needs_import,
+    })
+}
+
+async fn import(engine: &Engine, node: &str, archive: &Path, platform: Option<&str>) -> Result<()> {
     let file = tokio::fs::File::open(archive)
         .await
         .with_context(|| format!("cannot open {}", archive.display()))?;
@@ -216,7 +237,7 @@ async fn load_node(
             crate::engine::docker::first_lines(&format!("{}{}", out.stderr, out.stdout), 12)
         );
     }
-    Ok(outcome)
+    Ok(())
 }
 
 /// The node's images: name -> the digest containerd records for it.

@@ -179,6 +179,19 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     // its config digest.
     let out = load(&["docker-image", APP]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // One export, one import per node, each a phase.
+    assert!(
+        stderr(&out).contains("✓ Exporting 1 image(s) from Docker"),
+        "{}",
+        stderr(&out)
+    );
+    for node in &nodes {
+        assert!(
+            stderr(&out).contains(&format!("✓ Loading into {node}")),
+            "{}",
+            stderr(&out)
+        );
+    }
     let app_ref = format!("docker.io/{APP}");
     for node in &nodes {
         assert!(
@@ -206,6 +219,8 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
         );
     }
     assert!(!stdout(&again).contains("loaded"), "{}", stdout(&again));
+    // Nothing to import: nothing was exported either.
+    assert!(!stderr(&again).contains("Exporting"), "{}", stderr(&again));
 
     // image-archive, into one node only.
     let archive = dir.path().join("other.tar");
