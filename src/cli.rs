@@ -1,6 +1,6 @@
 //! The command line: clap definitions, and the glue from arguments to the cluster commands.
 
-use crate::cluster::{down, dry_run, kubernetes, up};
+use crate::cluster::{down, dry_run, kubernetes, load, up};
 use crate::config::{self, Config, IpMode, Layer, Origin, Sourced};
 use crate::diagnose::{check, doctor, export};
 use crate::engine::docker::Engine;
@@ -85,6 +85,11 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Put images of the Docker host into the nodes' containerd.
+    Load {
+        #[command(subcommand)]
+        command: LoadCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,6 +108,42 @@ struct KubeconfigArgs {
     /// containers on that network
     #[arg(long)]
     internal: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum LoadCommand {
+    /// Load images of the Docker host into every node (or --nodes); a node that holds the
+    /// same image (name and digest) already is skipped.
+    DockerImage(LoadImageArgs),
+    /// Load a `docker save` archive into every node (or --nodes).
+    ImageArchive(LoadArchiveArgs),
+}
+
+#[derive(Args, Debug)]
+struct LoadImageArgs {
+    /// Images by name, as `docker images` lists them
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<String>,
+    #[command(flatten)]
+    target: LoadTarget,
+}
+
+#[derive(Args, Debug)]
+struct LoadArchiveArgs {
+    /// The archive, as `docker save -o FILE` writes it
+    file: PathBuf,
+    #[command(flatten)]
+    target: LoadTarget,
+}
+
+#[derive(Args, Debug)]
+struct LoadTarget {
+    /// Only these nodes, by container name, comma-separated (as `dind get nodes` prints them)
+    #[arg(long, value_name = "NODE,...", value_delimiter = ',')]
+    nodes: Option<Vec<String>>,
+    /// The cluster to load into [env: CLUSTER_ID] [default: 0]
+    #[arg(long, value_name = "N")]
+    cluster_id: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -398,6 +439,7 @@ pub async fn run() -> Result<ExitCode> {
                     dns64: ImageKind::Dns64.spec().tag,
                     nat64: ImageKind::Nat64.spec().tag,
                     node: ImageKind::node_tag(&config),
+                    registry: ImageKind::Registry.spec().tag,
                 };
                 let run = dry_run::dry_run(&config, &images, env_var)?;
                 match args.output {
@@ -444,6 +486,21 @@ pub async fn run() -> Result<ExitCode> {
                     path.display()
                 );
             }
+        }
+        Command::Load { command } => {
+            let (source, target) = match &command {
+                LoadCommand::DockerImage(args) => {
+                    (load::Source::Docker(&args.images), &args.target)
+                }
+                LoadCommand::ImageArchive(args) => {
+                    (load::Source::Archive(&args.file), &args.target)
+                }
+            };
+            let id = target_id(&target.cluster_id)?;
+            let engine = Engine::connect().await?;
+            let outcomes =
+                load::load(&engine, id, source, target.nodes.as_deref(), &progress).await?;
+            print!("{}", load::render_outcomes(&outcomes));
         }
         Command::Kubeconfig(args) => {
             let id = target_id(&args.target.cluster_id)?;
@@ -818,6 +875,46 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["dind", "down", "--lock-timeout", "-1"]).is_err());
         assert!(Cli::try_parse_from(["dind", "status", "--lock-timeout", "1"]).is_err());
+    }
+
+    #[test]
+    fn load_takes_images_or_an_archive_and_nodes_by_name() {
+        let cli = Cli::try_parse_from([
+            "dind",
+            "load",
+            "docker-image",
+            "a:1",
+            "b",
+            "--nodes",
+            "kube-master,kube-node-1",
+            "--cluster-id",
+            "3",
+        ])
+        .expect("parses");
+        let Command::Load {
+            command: super::LoadCommand::DockerImage(args),
+        } = cli.command
+        else {
+            panic!("not load docker-image");
+        };
+        assert_eq!(args.images, ["a:1", "b"]);
+        assert_eq!(
+            args.target.nodes.as_deref(),
+            Some(&["kube-master".to_string(), "kube-node-1".to_string()][..])
+        );
+        assert_eq!(args.target.cluster_id.as_deref(), Some("3"));
+        // At least one image; an archive is one file.
+        assert!(Cli::try_parse_from(["dind", "load", "docker-image"]).is_err());
+        assert!(Cli::try_parse_from(["dind", "load", "image-archive"]).is_err());
+        assert!(Cli::try_parse_from(["dind", "load", "image-archive", "a.tar"]).is_ok());
+    }
+
+    #[test]
+    fn the_registry_is_a_switch_of_the_settings_table() {
+        assert_eq!(
+            up_flags(&["--registry"]).registry,
+            Some(Sourced::new("true", Origin::Flag("--registry")))
+        );
     }
 
     #[test]

@@ -37,10 +37,12 @@ pub enum Role {
     HostHelper,
     /// A throwaway container that asks a node image for its kubeadm version.
     ImageProbe,
+    /// The cluster's local registry (`--registry`).
+    Registry,
 }
 
 impl Role {
-    pub(crate) const ALL: [Role; 7] = [
+    pub(crate) const ALL: [Role; 8] = [
         Role::Network,
         Role::Dns64,
         Role::Nat64,
@@ -48,6 +50,7 @@ impl Role {
         Role::Worker,
         Role::HostHelper,
         Role::ImageProbe,
+        Role::Registry,
     ];
 
     /// The label value on the wire; it never changes, older clusters carry it.
@@ -60,6 +63,7 @@ impl Role {
             Role::Worker => "worker",
             Role::HostHelper => "host-helper",
             Role::ImageProbe => "image-probe",
+            Role::Registry => "registry",
         }
     }
 

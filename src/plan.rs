@@ -20,7 +20,52 @@ pub struct ClusterPlan {
     pub dns64: Option<Dns64Plan>,
     pub nat64: Option<Nat64Plan>,
     pub nodes: Vec<NodePlan>,
+    /// The local registry (`--registry`); None without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryPlan>,
     pub(crate) host: HostPlan,
+}
+
+/// The local registry: a container on the cluster network that the Docker host pushes to
+/// at `localhost:host_port` and the nodes' containerd pulls `localhost:host_port/...` from
+/// at its own address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegistryPlan {
+    pub container: String,
+    /// Fixed addresses on the cluster network (none of IPv4 in ipv6 mode: Docker picks one
+    /// from the NAT64 subnet's upper half).
+    pub addresses: Vec<IpAddr>,
+    /// Published on the Docker host's IPv4 loopback; also the name's port inside the nodes.
+    pub host_port: u16,
+}
+
+/// Where the registry listens in its container.
+pub(crate) const REGISTRY_PORT: u16 = 5000;
+/// The registry of cluster N is `localhost:(5001 + N)` on the Docker host, as kind's local
+/// registry guide uses 5001 (5000 is often taken, e.g. by macOS's AirPlay).
+pub(crate) const REGISTRY_HOST_PORT_BASE: u16 = 5001;
+const REGISTRY_HOST_V6: u128 = 0x300;
+const REGISTRY_HOST_V4: u32 = 254;
+
+impl RegistryPlan {
+    /// The name images carry for the registry, in the nodes as on the Docker host.
+    pub(crate) fn name(&self) -> String {
+        format!("localhost:{}", self.host_port)
+    }
+
+    /// Where the nodes reach it: its IPv6 address when it has one, in brackets.
+    pub(crate) fn endpoint(&self) -> String {
+        let address = self
+            .addresses
+            .iter()
+            .find(|a| a.is_ipv6())
+            .or(self.addresses.first())
+            .expect("a registry has an address");
+        format!(
+            "http://{}",
+            std::net::SocketAddr::new(*address, REGISTRY_PORT)
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -466,6 +511,16 @@ pub fn plan(config: &Config) -> ClusterPlan {
         rule_tag: rule_tag(id),
     };
 
+    let registry = config.registry.then(|| RegistryPlan {
+        container: format!("dind-registry{sfx}"),
+        addresses: mgmt_v6
+            .map(|v6| IpAddr::V6(v6_host(v6, REGISTRY_HOST_V6)))
+            .into_iter()
+            .chain(mgmt_v4.map(|v4| IpAddr::V4(v4_host(v4, REGISTRY_HOST_V4))))
+            .collect(),
+        host_port: REGISTRY_HOST_PORT_BASE + u16::from(id),
+    });
+
     ClusterPlan {
         cluster_id: id,
         suffix: sfx,
@@ -478,6 +533,7 @@ pub fn plan(config: &Config) -> ClusterPlan {
         dns64,
         nat64,
         nodes,
+        registry,
         host,
     }
 }

@@ -7,7 +7,7 @@ use crate::labels::Record;
 use crate::plan::{self, ClusterPlan, NodePlan, Role};
 use crate::render::containers::{self, ContainerSpec, Mount, Network};
 use crate::render::kubeadm::JoinCommand;
-use crate::render::{host_rules, kubeadm, node_files, FileSpec};
+use crate::render::{containerd, host_rules, kubeadm, node_files, FileSpec};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,6 +19,7 @@ pub(crate) struct ImageTags {
     pub(crate) dns64: String,
     pub(crate) nat64: String,
     pub(crate) node: String,
+    pub(crate) registry: String,
 }
 
 /// Stands for the egress interface `up` finds on the Docker host.
@@ -103,6 +104,10 @@ pub(crate) fn dry_run(
         let spec = containers::dns64(&plan, &record, dns64, &images.dns64);
         views.push(view(&spec, &node_files::dns64_files(dns64)));
     }
+    if let Some(registry) = &plan.registry {
+        let spec = containers::registry(&plan, &record, registry, &images.registry);
+        views.push(view(&spec, &[]));
+    }
     for node in &plan.nodes {
         let spec = containers::node(&plan, &record, node, &images.node);
         let files = node_files_of(&plan, config, node)?;
@@ -121,6 +126,15 @@ pub(crate) fn dry_run(
 /// The files `up` places in a node, with kubeadm's configuration where Kubernetes runs.
 fn node_files_of(plan: &ClusterPlan, config: &Config, node: &NodePlan) -> Result<Vec<FileSpec>> {
     let mut files = node_files::node_files(node);
+    let patches = &config.containerd_config_patches;
+    let containerd_config = containerd::changes_config(plan.registry.is_some(), patches)
+        .then(|| containerd::dry_run_patch(plan.registry.is_some(), patches))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    files.extend(containerd::node_files(
+        plan.registry.as_ref(),
+        containerd_config,
+    ));
     if !config.kubernetes {
         return Ok(files);
     }
@@ -148,6 +162,13 @@ fn node_files_of(plan: &ClusterPlan, config: &Config, node: &NodePlan) -> Result
 
 fn notes(config: &Config, plan: &ClusterPlan) -> Vec<String> {
     let mut notes = vec!["nothing was created or changed".to_string()];
+    if containerd::changes_config(plan.registry.is_some(), &config.containerd_config_patches) {
+        notes.push(format!(
+            "each node's {} is the node image's own with the patch shown merged in; `up` reads \
+             the image's file first",
+            containerd::CONFIG_PATH
+        ));
+    }
     if config.kubernetes {
         notes.push(format!(
             "kubeadm's configuration is rendered for {} ({}); `up` asks the node image for its \
@@ -380,6 +401,7 @@ mod tests {
             dns64: "dind/dns64:TAG".into(),
             nat64: "dind/nat64:TAG".into(),
             node: "dind/node:v1.36-TAG".into(),
+            registry: "dind/registry:TAG".into(),
         }
     }
 
@@ -539,6 +561,56 @@ nodes:
             ["[::1]:18080 -> 80/tcp", "[::]:18053 -> 53/udp"]
         );
         assert_eq!(master.mounts, ["bind /tmp -> /data (ro)"]);
+    }
+
+    #[test]
+    fn golden_dry_run_registry_and_containerd_patches() {
+        let config = crate::test_support::valid(
+            crate::config::load_file(
+                "c.yaml",
+                "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nclusterId: 5\nnodes: 1\n\
+                 registry: true\ncontainerdConfigPatches:\n- |\n  \
+                 [plugins.\"io.containerd.grpc.v1.cri\"]\n  \
+                 max_concurrent_downloads = 8\n",
+            )
+            .unwrap(),
+        );
+        let run = golden_of("registry", &config);
+        let registry = run
+            .containers
+            .iter()
+            .find(|c| c.role == "registry")
+            .expect("the registry is shown");
+        assert_eq!(registry.ports, ["127.0.0.1:5006 -> 5000/tcp"]);
+        for node in run
+            .containers
+            .iter()
+            .filter(|c| c.name.starts_with("kube-"))
+        {
+            let file = |path: &str| node.files.iter().find(|f| f.path == path);
+            let hosts = file("/etc/containerd/certs.d/localhost:5006/hosts.toml")
+                .unwrap_or_else(|| panic!("{} has no hosts.toml", node.name));
+            assert!(hosts
+                .contents
+                .contains("\"http://[fd00:20:5::300]:5000\" = "));
+            let config = file(containerd::CONFIG_PATH).expect("config.toml is shown");
+            assert!(config.contents.contains("max_concurrent_downloads = 8"));
+        }
+    }
+
+    #[test]
+    fn without_a_registry_or_patches_containerd_is_left_alone() {
+        let run = dry_run(&config_from_env(&[]), &images(), |_| None).unwrap();
+        for container in &run.containers {
+            assert!(
+                container
+                    .files
+                    .iter()
+                    .all(|f| !f.path.starts_with("/etc/containerd")),
+                "{}",
+                container.name
+            );
+        }
     }
 
     #[test]

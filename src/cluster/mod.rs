@@ -4,5 +4,6 @@
 pub mod down;
 pub(crate) mod dry_run;
 pub(crate) mod kubernetes;
+pub(crate) mod load;
 mod rollback;
 pub(crate) mod up;

@@ -14,7 +14,7 @@ use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, HostFacts};
 use crate::progress::Progress;
 use crate::render::containers::{self, ContainerSpec, HOST_MODULES};
-use crate::render::{host_rules, kubeadm, node_files, FileSpec};
+use crate::render::{containerd, host_rules, kubeadm, node_files, FileSpec};
 use crate::state::find_record;
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::future::{join_all, try_join_all};
@@ -62,8 +62,12 @@ struct Images {
     nat64: String,
     node: String,
     helper: String,
+    registry: String,
     /// The node image's kubeadm version; None without Kubernetes.
     kubeadm: Option<KubeVersion>,
+    /// The node image's containerd configuration with the registry's `config_path` and the
+    /// user's patches merged in; None: the image's own stays.
+    containerd_config: Option<String>,
 }
 
 struct Ctx {
@@ -223,9 +227,24 @@ async fn create(ctx: &Ctx) -> Result<()> {
             .step("Configuring host routes and rules", ensure_host(ctx))
             .await
     };
+    let registry = async {
+        let Some(registry) = &ctx.plan.registry else {
+            return Ok(());
+        };
+        ctx.progress
+            .step(
+                &format!("Starting the registry (localhost:{})", registry.host_port),
+                ensure_registry(ctx, registry),
+            )
+            .await
+    };
     let nodes = all_of(ctx.plan.nodes.iter().map(|node| {
         let spec = containers::node(&ctx.plan, &ctx.record, node, &ctx.images.node);
         let mut files = node_files::node_files(node);
+        files.extend(containerd::node_files(
+            ctx.plan.registry.as_ref(),
+            ctx.images.containerd_config.clone(),
+        ));
         if ctx.record.config.kubernetes {
             files.push(FileSpec::new(
                 kubeadm::KUBELET_RESOLV_PATH,
@@ -265,8 +284,8 @@ async fn create(ctx: &Ctx) -> Result<()> {
     }));
     let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
     let nodes = ctx.progress.step(&name, nodes);
-    let (support, host, nodes) = tokio::join!(support, host, nodes);
-    support.and(host).and(nodes)
+    let (support, host, registry, nodes) = tokio::join!(support, host, registry, nodes);
+    support.and(host).and(registry).and(nodes)
 }
 
 /// Runs `work` concurrently and waits for every part, also after one fails: a rollback
@@ -357,6 +376,9 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
     if config.ip_mode == IpMode::Ipv6 {
         kinds.extend([ImageKind::Dns64, ImageKind::Nat64]);
     }
+    if config.registry {
+        kinds.push(ImageKind::Registry);
+    }
     let own_node = ImageKind::own_node(config);
     if config.node_image.is_none() && own_node != ImageKind::NodeBase {
         kinds.push(own_node);
@@ -371,21 +393,54 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
             }
             let specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
             try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, phase))).await?;
+            let containerd_config = containerd_config(engine, config, &node).await?;
             if !config.kubernetes {
-                return Ok(None);
+                return Ok((None, containerd_config));
             }
             let version = kubernetes::probe_kubeadm(engine, &node, config.cluster_id).await?;
             phase.message(&format!("kubeadm {version} in {node}"));
-            Ok(Some(version))
+            Ok((Some(version), containerd_config))
         })
         .await?;
+    let (kubeadm, containerd_config) = kubeadm;
     Ok(Images {
         dns64: ImageKind::Dns64.spec().tag,
         nat64: ImageKind::Nat64.spec().tag,
         node,
         helper: ImageKind::NodeBase.spec().tag,
+        registry: ImageKind::Registry.spec().tag,
         kubeadm,
+        containerd_config,
     })
+}
+
+/// The node image's containerd configuration with the registry and the patches merged in,
+/// when the config asks for either.
+async fn containerd_config(engine: &Engine, config: &Config, node: &str) -> Result<Option<String>> {
+    let patches = &config.containerd_config_patches;
+    if !containerd::changes_config(config.registry, patches) {
+        return Ok(None);
+    }
+    let base = images::read_image_file(engine, node, containerd::CONFIG_PATH).await?;
+    let base = base.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    containerd::merged_config(base.as_deref(), config.registry, patches)
+        .map(Some)
+        .map_err(|why| anyhow!("node image {node}: {why}"))
+}
+
+async fn ensure_registry(ctx: &Ctx, registry: &plan::RegistryPlan) -> Result<()> {
+    let spec = containers::registry(&ctx.plan, &ctx.record, registry, &ctx.images.registry);
+    let probe = format!("http://localhost:{}/v2/", plan::REGISTRY_PORT);
+    ensure_container(
+        ctx,
+        &spec,
+        &[],
+        Ready {
+            probe: &["curl", "-fsS", "-o", "/dev/null", &probe],
+            announces: None,
+        },
+    )
+    .await
 }
 
 /// The record of a new cluster: what the config left to the Docker host (the egress
@@ -511,8 +566,11 @@ async fn ensure_container(
             interrupt::check()?;
             if existing.state.and_then(|s| s.running).unwrap_or(false) {
                 // Running already: re-apply its network setup, which repairs a route or
-                // resolv.conf changed behind dind's back.
-                ctx.engine.exec_ok(name, &["dind-net-setup"]).await?;
+                // resolv.conf changed behind dind's back. A container given no files (the
+                // registry) has no setup, nor the script.
+                if !files.is_empty() {
+                    ctx.engine.exec_ok(name, &["dind-net-setup"]).await?;
+                }
             } else {
                 // Its entrypoint applies the setup at start.
                 ctx.engine.start(name).await?;

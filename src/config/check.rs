@@ -3,7 +3,7 @@
 
 use super::cluster_ranges::mgmt_v6_for_cluster;
 use super::table::Basis;
-use super::{defaults, IpMode, KubeVersion, KubeadmPatch, V4Prefix16};
+use super::{defaults, ContainerdPatch, IpMode, KubeVersion, KubeadmPatch, V4Prefix16};
 use ipnet::{IpNet, Ipv6Net};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -308,4 +308,8 @@ pub(super) fn feature_gates(value: &str, _: &Basis) -> Result<BTreeMap<String, b
 
 pub(super) fn kubeadm_patch(value: &str, _: &Basis) -> Result<KubeadmPatch, String> {
     KubeadmPatch::parse(value)
+}
+
+pub(super) fn containerd_patch(value: &str, _: &Basis) -> Result<ContainerdPatch, String> {
+    ContainerdPatch::parse(value)
 }

@@ -6,6 +6,7 @@
 
 mod check;
 mod cluster_ranges;
+mod containerd_patch;
 mod file;
 mod layer;
 mod nodes;
@@ -16,6 +17,7 @@ mod table;
 mod validate;
 
 pub use cluster_ranges::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
+pub use containerd_patch::ContainerdPatch;
 pub use file::{load_file, read_file};
 pub use layer::{Origin, Sourced};
 pub use nodes::{list_overridden, Nodes};
@@ -144,6 +146,12 @@ pub struct Config {
     /// YAML merge patches applied to the rendered kubeadm configuration documents.
     #[serde(default)]
     pub kubeadm_config_patches: Vec<KubeadmPatch>,
+    /// A local registry container; records written before it existed have none.
+    #[serde(default)]
+    pub registry: bool,
+    /// TOML documents merged into every node's containerd configuration.
+    #[serde(default)]
+    pub containerd_config_patches: Vec<ContainerdPatch>,
 }
 
 /// Every environment variable dind reads for its settings (the tests clear them all).

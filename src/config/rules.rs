@@ -76,3 +76,44 @@ pub(super) fn check_overlaps(config: &Config, layer: &Layer, refusals: &mut Vec<
         }
     }
 }
+
+/// containerd refuses `registry.mirrors` beside `config_path`, which the registry sets.
+pub(super) fn check_registry_mirrors(config: &Config, layer: &Layer, refusals: &mut Vec<Refusal>) {
+    if !config.registry {
+        return;
+    }
+    let given = layer
+        .containerd_config_patches
+        .as_deref()
+        .unwrap_or_default();
+    for (index, (patch, raw)) in config
+        .containerd_config_patches
+        .iter()
+        .zip(given)
+        .enumerate()
+    {
+        let mirrors = patch
+            .table()
+            .get("plugins")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|plugins| {
+                plugins.values().any(|plugin| {
+                    plugin
+                        .get("registry")
+                        .and_then(|r| r.get("mirrors"))
+                        .is_some()
+                })
+            });
+        if mirrors {
+            refusals.push(
+                Refusal::new(
+                    ROWS.containerd_config_patches.name,
+                    raw,
+                    "sets registry.mirrors, which containerd refuses beside the config_path that \
+                     --registry sets; drop the mirrors or the registry",
+                )
+                .at(index),
+            );
+        }
+    }
+}

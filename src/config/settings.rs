@@ -175,6 +175,24 @@ settings_table! {
         fallback: Fallback::Absent(""),
         help: "YAML merge patches applied to the rendered kubeadm configuration",
     }
+    /// A registry container on the cluster network, published on the host's loopback.
+    registry: bool = required check::boolean {
+        name: "--registry",
+        flag: Flag::Switch { long: "--registry", sets: "true" },
+        env: Env::Var("DIND_REGISTRY"),
+        file: File::Scalar("registry"),
+        fallback: Fallback::Value("false"),
+        help: "Run a local registry on the host's loopback (port 5001 + the cluster id) that the nodes' containerd pulls localhost:PORT/... from",
+    }
+    /// Config file only: one TOML document per patch.
+    containerd_config_patches: Vec<super::ContainerdPatch> = each check::containerd_patch {
+        name: "containerdConfigPatches",
+        flag: Flag::None,
+        env: Env::None,
+        file: File::Documents("containerdConfigPatches"),
+        fallback: Fallback::Absent(""),
+        help: "TOML documents merged into every node's /etc/containerd/config.toml",
+    }
 }
 
 /// What the rows after the first two are judged against.

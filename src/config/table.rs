@@ -225,10 +225,13 @@ pub(crate) fn each<T>(
 ) -> Option<Vec<T>> {
     let mut values = Vec::new();
     let mut all_valid = true;
-    for raw in raw.into_iter().flatten() {
-        match run(row, raw, basis, check, refusals) {
-            Some(value) => values.push(value),
-            None => all_valid = false,
+    for (index, raw) in raw.into_iter().flatten().enumerate() {
+        match check(&raw.value, basis) {
+            Ok(value) => values.push(value),
+            Err(reason) => {
+                refusals.push(Refusal::new(row.name, raw, reason).at(index));
+                all_valid = false;
+            }
         }
     }
     all_valid.then_some(values)

@@ -68,6 +68,8 @@ fn defaults_are_kdc_ipv6_defaults() {
             },
             feature_gates: Default::default(),
             kubeadm_config_patches: Vec::new(),
+            registry: false,
+            containerd_config_patches: Vec::new(),
         }
     );
 }
@@ -297,6 +299,7 @@ fn env_variables_map_to_settings_with_their_names() {
         ("DIND_IMAGE", "example/node:v1"),
         ("DIND_K8S_VERSION", "v1.35.2"),
         ("FEATURE_GATES", "SidecarContainers=true"),
+        ("DIND_REGISTRY", "on"),
     ]);
     let env = |value: &str, name: &'static str| Some(Sourced::new(value, Origin::Env(name)));
     pretty_assertions::assert_eq!(
@@ -319,6 +322,8 @@ fn env_variables_map_to_settings_with_their_names() {
             kubernetes_version: env("v1.35.2", "DIND_K8S_VERSION"),
             feature_gates: env("SidecarContainers=true", "FEATURE_GATES"),
             kubeadm_config_patches: None,
+            registry: env("on", "DIND_REGISTRY"),
+            containerd_config_patches: None,
         }
     );
     let config = valid(layer);
@@ -499,6 +504,7 @@ fn file_with_every_key() {
                     key: "kubeadmConfigPatches"
                 }
             )]),
+            ..Layer::default()
         }
     );
     let config = valid(layer);
@@ -2059,4 +2065,79 @@ fn recorded_nodes_are_a_count_without_node_settings_and_kinds_list_with_them() {
     // A forged list without its master first is refused when read back.
     let forged = serde_json::json!([{"role": "worker"}, {"role": "control-plane"}]);
     assert!(serde_json::from_value::<Nodes>(forged).is_err());
+}
+
+#[test]
+fn the_registry_is_a_switch_from_every_source() {
+    assert!(!valid(Layer::default()).registry);
+    assert!(config_from_env(&[("DIND_REGISTRY", "true")]).registry);
+    assert!(valid(file_layer(&format!("{HEADER}registry: true\n"))).registry);
+    let (setting, origin, message) = refusal(env_layer(&[("DIND_REGISTRY", "maybe")]));
+    assert_eq!(setting, "--registry");
+    assert_eq!(origin, "environment variable DIND_REGISTRY");
+    assert!(message.ends_with("use true or false"), "{message}");
+}
+
+#[test]
+fn containerd_patches_are_toml_and_a_bad_one_is_named_by_index_and_line() {
+    let config = valid(file_layer(&format!(
+        "{HEADER}containerdConfigPatches:\n- |\n  [debug]\n  level = \"debug\"\n"
+    )));
+    let patch = &config.containerd_config_patches[0];
+    assert_eq!(patch.table()["debug"]["level"].as_str(), Some("debug"));
+    // Records keep the text.
+    let json = serde_json::to_value(&config).unwrap();
+    assert_eq!(
+        json["containerdConfigPatches"],
+        serde_json::json!(["[debug]\nlevel = \"debug\"\n"])
+    );
+    assert_eq!(serde_json::from_value::<Config>(json).unwrap(), config);
+
+    let err = validate(file_layer(&format!(
+        "{HEADER}containerdConfigPatches:\n- \"a = 1\"\n- |\n  [ok]\n  b = 2\n  c = = 3\n"
+    )))
+    .expect_err("the second patch is not TOML");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("invalid containerdConfigPatches[1] '[ok]\nb = 2\nc = = 3\n' (from key 'containerdConfigPatches' of config file c.yaml): not a TOML document: line 3, column"),
+        "{message}"
+    );
+    assert_eq!(err.refusals().len(), 1, "{message}");
+}
+
+#[test]
+fn list_refusals_name_their_item() {
+    let err = validate(file_layer(&format!(
+        "{HEADER}kubeadmConfigPatches:\n- \"kind: KubeletConfiguration\"\n- \"kind: Deployment\"\n"
+    )))
+    .expect_err("the second patch names no kubeadm kind");
+    assert!(
+        err.to_string()
+            .starts_with("invalid kubeadmConfigPatches[1] "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_mirror_patch_is_refused_beside_the_registry() {
+    let patches = "containerdConfigPatches:\n- \"a = 1\"\n- |\n  \
+                   [plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n  \
+                   endpoint = [\"http://mirror:5000\"]\n";
+    assert_eq!(
+        valid(file_layer(&format!("{HEADER}{patches}")))
+            .containerd_config_patches
+            .len(),
+        2
+    );
+    let err = validate(file_layer(&format!("{HEADER}registry: true\n{patches}")))
+        .expect_err("containerd would refuse it");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("invalid containerdConfigPatches[1] "),
+        "{message}"
+    );
+    assert!(
+        message.contains("drop the mirrors or the registry"),
+        "{message}"
+    );
 }

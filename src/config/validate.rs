@@ -14,6 +14,8 @@ pub struct Refusal {
     pub(crate) value: String,
     pub(crate) origin: String,
     pub(crate) reason: String,
+    /// The item of a list setting (`containerdConfigPatches[1]`); None for others.
+    pub(crate) index: Option<usize>,
 }
 
 impl Refusal {
@@ -23,15 +25,23 @@ impl Refusal {
             value: raw.value.clone(),
             origin: raw.origin.to_string(),
             reason: reason.into(),
+            index: None,
         }
+    }
+
+    /// The refusal of item `index` of a list setting.
+    pub(crate) fn at(mut self, index: usize) -> Refusal {
+        self.index = Some(index);
+        self
     }
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let index = self.index.map(|i| format!("[{i}]")).unwrap_or_default();
         write!(
             f,
-            "invalid {} '{}' (from {}): {}",
+            "invalid {}{index} '{}' (from {}): {}",
             self.setting, self.value, self.origin, self.reason
         )
     }
@@ -86,6 +96,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     // The rules across settings need every setting: they run once all were accepted.
     if let (Some(config), true) = (&config, refusals.is_empty()) {
         rules::check_overlaps(config, &layer, &mut refusals);
+        rules::check_registry_mirrors(config, &layer, &mut refusals);
     }
     match config {
         Some(config) if refusals.is_empty() => Ok(config),

@@ -30,6 +30,8 @@ pub enum ImageKind {
     NodeBase,
     /// The node image's `kubernetes` target, for one Kubernetes version.
     NodeKubernetes(KubeVersion),
+    /// The local registry (`--registry`).
+    Registry,
 }
 
 impl ImageKind {
@@ -59,6 +61,7 @@ impl ImageKind {
             ImageKind::Nat64 => "nat64",
             ImageKind::NodeBase => "node-base",
             ImageKind::NodeKubernetes(_) => "node",
+            ImageKind::Registry => "registry",
         }
     }
 
@@ -67,6 +70,7 @@ impl ImageKind {
             ImageKind::Dns64 => "dns64",
             ImageKind::Nat64 => "nat64",
             ImageKind::NodeBase | ImageKind::NodeKubernetes(_) => "node",
+            ImageKind::Registry => "registry",
         }
     }
 
@@ -307,7 +311,11 @@ pub(crate) fn versions_from_labels(labels: &HashMap<String, String>) -> Vec<(Str
 }
 
 /// A file of `image`, read from a container that is created for it and never started.
-async fn read_image_file(engine: &Engine, image: &str, path: &str) -> Result<Option<Vec<u8>>> {
+pub(crate) async fn read_image_file(
+    engine: &Engine,
+    image: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>> {
     let id = engine.create(&image_file_probe(image)).await?;
     let contents = engine.read_file(&id, path).await;
     engine.remove_container(&id).await?;

@@ -8,3 +8,4 @@ pub mod error;
 pub mod host;
 pub mod images;
 pub mod lock;
+pub(crate) mod transfer;

@@ -279,7 +279,8 @@ fn role_labels_on_the_wire_stay_as_they_were() {
             "master",
             "worker",
             "host-helper",
-            "image-probe"
+            "image-probe",
+            "registry"
         ]
     );
     for role in Role::ALL {

@@ -5,7 +5,7 @@
 
 use crate::config::{Config, Protocol};
 use crate::labels::{self, Record};
-use crate::plan::{self, ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, Role};
+use crate::plan::{self, ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, RegistryPlan, Role};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -285,6 +285,33 @@ pub(crate) fn nat64(
             plan,
             &[IpAddr::V6(nat64.address_v6), IpAddr::V4(nat64.address_v4)],
         ),
+        ..Default::default()
+    }
+}
+
+/// The local registry: no capability at all, its port on the Docker host's IPv4 loopback
+/// only (Docker's daemon pushes to `localhost:PORT` over plain HTTP without further setup).
+pub(crate) fn registry(
+    plan: &ClusterPlan,
+    record: &Record,
+    registry: &RegistryPlan,
+    image: &str,
+) -> ContainerSpec {
+    ContainerSpec {
+        name: Some(registry.container.clone()),
+        image: image.to_string(),
+        hostname: Some(registry.container.clone()),
+        labels: labels(Owner::Cluster(record), labels::Role::Registry),
+        cap_drop: strings(&["ALL"]),
+        sysctls: sysctls(false),
+        restart: Some(Restart::UnlessStopped),
+        published: vec![PublishedPort {
+            container_port: plan::REGISTRY_PORT,
+            host_ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            host_port: Some(registry.host_port),
+            protocol: crate::config::Protocol::Tcp,
+        }],
+        network: attached(plan, &registry.addresses),
         ..Default::default()
     }
 }

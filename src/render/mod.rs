@@ -1,6 +1,7 @@
 //! Pure renderers: plan -> file contents and argument vectors. Golden-tested.
 
 pub mod cni;
+pub(crate) mod containerd;
 pub mod containers;
 pub(crate) mod host_rules;
 pub mod kubeadm;

@@ -47,6 +47,9 @@ pub(crate) struct ClusterStatus {
     pub(crate) host_routes: Vec<String>,
     /// The API server as the Docker host reaches it (Kubernetes clusters only).
     pub(crate) api_server: Option<String>,
+    /// The local registry's name on the Docker host and in the nodes, `localhost:5001`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) registry: Option<String>,
     /// The kubeconfig context `up` merged, and the file it is in.
     pub(crate) kube_context: Option<String>,
     pub(crate) kubeconfig: Option<String>,
@@ -256,6 +259,10 @@ pub(crate) async fn report(
                 .flat_map(|p| p.host.routes.iter().map(|r| r.to_string()))
                 .collect(),
             api_server,
+            registry: cluster_plan
+                .as_ref()
+                .and_then(|p| p.registry.as_ref())
+                .map(|r| r.name()),
             kube_context: record
                 .as_ref()
                 .filter(|r| r.kubeconfig.is_some())
@@ -315,6 +322,12 @@ pub(crate) fn render_table(clusters: &[ClusterStatus]) -> String {
                 "  API server {api}  context {} in {}",
                 c.kube_context.as_ref().unwrap_or(&dash),
                 c.kubeconfig.as_ref().unwrap_or(&dash)
+            );
+        }
+        if let Some(registry) = &c.registry {
+            let _ = writeln!(
+                text,
+                "  registry {registry}: `docker push {registry}/IMAGE`, then pods run {registry}/IMAGE"
             );
         }
         if let (Some(image), false) = (&c.node_image, c.node_image_versions.is_empty()) {
@@ -378,6 +391,7 @@ mod tests {
             host_rules: None,
             host_routes: vec![],
             api_server: None,
+            registry: None,
             kube_context: None,
             kubeconfig: None,
             node_image: None,

@@ -124,3 +124,12 @@ fn kind_nodes_example() {
     assert_eq!(nodes[0]["extra_mounts"][0]["readOnly"], true);
     assert_eq!(nodes[2]["labels"]["tier"], "db");
 }
+
+#[test]
+fn local_registry_example() {
+    let config = load("local-registry.yaml");
+    assert!(config.registry);
+    let registry = plan(&config).registry.expect("a registry is planned");
+    assert_eq!(registry.host_port, 5004);
+    assert_eq!(registry.container, "dind-registry-cluster-3");
+}

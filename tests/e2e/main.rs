@@ -16,6 +16,7 @@ mod cli_output;
 mod diagnostics;
 mod examples;
 mod faults;
+mod load;
 mod lock;
 mod network_plane;
 mod node_image;

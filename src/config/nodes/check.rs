@@ -76,6 +76,7 @@ pub(in crate::config) fn check(
             value: format!("{} workers", raw.len()),
             origin: raw[0].origin.to_string(),
             reason: "the list has no `role: control-plane` node; add one (dind's master)".into(),
+            index: None,
         });
     }
     for &extra in masters.iter().skip(1) {
@@ -88,6 +89,7 @@ pub(in crate::config) fn check(
                  `role: worker` or drop it",
                 masters[0]
             ),
+            index: None,
         });
     }
     if raw.len() > 251 {
@@ -96,6 +98,7 @@ pub(in crate::config) fn check(
             value: format!("{} nodes", raw.len()),
             origin: raw[0].origin.to_string(),
             reason: "at most 250 workers besides the master".into(),
+            index: None,
         });
     }
     if refusals.len() > before {
@@ -154,6 +157,7 @@ impl Checker<'_> {
             value,
             origin: origin.to_string(),
             reason: reason.into(),
+            index: None,
         });
     }
 

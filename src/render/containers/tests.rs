@@ -225,3 +225,31 @@ fn throwaway_containers_never_come_back() {
         assert_eq!(spec.restart, None, "{:?}", spec.entrypoint);
     }
 }
+
+#[test]
+fn the_registry_has_no_capability_and_publishes_on_the_ipv4_loopback_only() {
+    let (without, _) = record(&[]);
+    let (p, record) = record(&[("CLUSTER_ID", "4"), ("DIND_REGISTRY", "true")]);
+    let planned = p.registry.as_ref().expect("planned with DIND_REGISTRY");
+    let spec = super::registry(&p, &record, planned, "dind/registry:x");
+    assert_eq!(spec.name.as_deref(), Some("dind-registry-cluster-4"));
+    assert_eq!(spec.cap_drop, ["ALL"]);
+    assert!(spec.cap_add.is_empty() && !spec.privileged);
+    assert_eq!(spec.labels[labels::ROLE], "registry");
+    assert_eq!(spec.labels[labels::CLUSTER], "4");
+    assert_eq!(
+        spec.published,
+        [PublishedPort {
+            container_port: 5000,
+            host_ip: "127.0.0.1".parse().unwrap(),
+            host_port: Some(5005),
+            protocol: crate::config::Protocol::Tcp,
+        }]
+    );
+    let IpAddr::V6(v6) = planned.addresses[0] else {
+        panic!("an IPv6 address first: {:?}", planned.addresses);
+    };
+    assert_eq!(v6.to_string(), "fd00:20:4::300");
+    assert_eq!(spec.restart, Some(Restart::UnlessStopped));
+    assert!(without.registry.is_none());
+}
