@@ -7,11 +7,12 @@
 //! no node needs anything.
 
 use crate::engine::docker::{ContainerState, Engine};
+use crate::exit::InvalidInput;
 use crate::plan::{self, ClusterPlan};
 use crate::progress::Progress;
 use crate::render::containerd;
 use crate::state::find_record;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use futures_util::future::{join_all, try_join_all};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -54,18 +55,18 @@ pub(crate) async fn load(
     // The cheap checks first: nothing is exported for a cluster or node that is not there.
     if let Source::Archive(path) = source {
         if !path.is_file() {
-            bail!(
+            return Err(InvalidInput::wrap(anyhow!(
                 "image archive {} does not exist or is not a file; `docker save -o {} IMAGE` makes one",
                 path.display(),
                 path.display()
-            );
+            )));
         }
     }
     let record = find_record(engine, cluster_id).await?.with_context(|| {
         format!("no dind cluster {cluster_id} here; `dind up --cluster-id {cluster_id}` creates it")
     })?;
     let cluster_plan = plan::plan(&record.config);
-    let nodes = select_nodes(&cluster_plan, only)?;
+    let nodes = select_nodes(&cluster_plan, only).map_err(InvalidInput::wrap)?;
     for node in &nodes {
         match engine.container_state(node).await? {
             ContainerState::Running => {}
@@ -308,7 +309,7 @@ pub(crate) fn select_nodes(plan: &ClusterPlan, only: Option<&[String]>) -> Resul
     for name in only.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         if !all.iter().any(|n| n == name) {
             bail!(
-                "{name} is not a node of dind cluster {}; its nodes are {} (as `dind status --cluster-id {}` lists them)",
+                "{name} is not a node of dind cluster {}; its nodes are {} (as `dind get nodes --cluster-id {}` prints them)",
                 plan.cluster_id,
                 all.join(", "),
                 plan.cluster_id

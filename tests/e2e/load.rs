@@ -181,13 +181,13 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     assert!(out.status.success(), "{}", stderr(&out));
     // One export, one import per node, each a phase.
     assert!(
-        stderr(&out).contains("✓ Exporting 1 image(s) from Docker"),
+        stderr(&out).contains("Exporting 1 image(s) from Docker: done in"),
         "{}",
         stderr(&out)
     );
     for node in &nodes {
         assert!(
-            stderr(&out).contains(&format!("✓ Loading into {node}")),
+            stderr(&out).contains(&format!("Loading into {node}: done in")),
             "{}",
             stderr(&out)
         );
@@ -360,6 +360,11 @@ async fn bad_loads_name_what_is_wrong_and_the_fix() {
         &["load", "image-archive", missing, "--cluster-id", "63"],
         &[],
     );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing archive is invalid input"
+    );
     assert!(
         stderr(&out).contains(&format!("image archive {missing} does not exist")),
         "{}",
@@ -404,6 +409,11 @@ async fn bad_loads_name_what_is_wrong_and_the_fix() {
             "63",
         ],
         &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown node is invalid input"
     );
     assert!(
         stderr(&out).contains(&format!(
