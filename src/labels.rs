@@ -25,6 +25,8 @@ pub const IMAGE: &str = "io.github.dind.image";
 /// On a host helper and a cluster's lock: "HOSTNAME/PID" of the dind process that made it,
 /// so that a later run can tell a stray (its process is gone) from one in use.
 pub const OWNER: &str = "io.github.dind.owner";
+/// On the host-wide volume that says dind switched IPv6 forwarding on.
+pub(crate) const IPV6_FORWARDING: &str = "io.github.dind.ipv6-forwarding";
 
 /// What a dind container or network is for, as its [`ROLE`] label says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

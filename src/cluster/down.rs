@@ -1,8 +1,9 @@
 //! `dind down` and `dind clean`: undo exactly what `up` recorded in the cluster's labels,
 //! whatever flags are given now. Each step tolerates what is already gone.
 
+use super::forwarding;
 use crate::engine::docker::{container_name, Engine};
-use crate::engine::host::{self, HostNet};
+use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
 use crate::interrupt::Graceful;
 use crate::kube::kubeconfig;
@@ -86,7 +87,7 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
 
         let can_inspect_host = record.is_some() || images::exists(engine, &helper_image).await?;
         if (pass == 0 || found_now) && can_inspect_host {
-            let (rules, routes, restored) = progress
+            let (rules, routes) = progress
                 .run("Removing host routes and rules", async |phase| {
                     let node_base = ImageKind::NodeBase.spec();
                     images::ensure(engine, &node_base, phase).await?;
@@ -95,7 +96,6 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
                 .await?;
             report.rules.extend(rules);
             report.routes.extend(routes);
-            report.restored_ipv6_forwarding |= restored;
         }
 
         if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
@@ -104,6 +104,21 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
                 .await?;
             report.network = Some(network);
         }
+    }
+
+    // Once this network is gone: of concurrent `down`s, the last finds no IPv6 network left.
+    let recorded_switch = record.as_ref().is_some_and(|r| r.enabled_ipv6_forwarding);
+    if recorded_switch || forwarding::switched_on_by_dind(engine).await? {
+        if !images::exists(engine, &helper_image).await? {
+            progress
+                .run("Preparing the host helper", async |phase| {
+                    images::ensure(engine, &ImageKind::NodeBase.spec(), phase).await
+                })
+                .await?;
+        }
+        report.restored_ipv6_forwarding =
+            forwarding::restore_when_unused(engine, &helper_image, cluster_id, recorded_switch)
+                .await?;
     }
 
     if let Some(path) = record.as_ref().and_then(|r| r.kubeconfig.clone()) {
@@ -138,7 +153,7 @@ async fn undo_host(
     cluster_id: u8,
     record: Option<&Record>,
     helper_image: &str,
-) -> Result<(Vec<Ip6Rule>, Vec<Route>, bool)> {
+) -> Result<(Vec<Ip6Rule>, Vec<Route>)> {
     let (rules, routes) = HostNet::with(engine, helper_image, cluster_id, async |host| {
         let rules = host
             .remove_tagged_rules(&plan::rule_tag(cluster_id))
@@ -155,24 +170,7 @@ async fn undo_host(
     })
     .await?;
 
-    let mut restored = false;
-    if record.is_some_and(|r| r.enabled_ipv6_forwarding)
-        && !ipv6_forwarding_still_needed(engine, cluster_id).await?
-    {
-        host::set_ipv6_forwarding(engine, helper_image, cluster_id, false).await?;
-        restored = true;
-    }
-    Ok((rules, routes, restored))
-}
-
-/// Docker itself switches IPv6 forwarding on for every IPv6 network; while another one
-/// exists (another cluster's or not), switching it off would cut that network off.
-pub(super) async fn ipv6_forwarding_still_needed(engine: &Engine, cluster_id: u8) -> Result<bool> {
-    let own = cluster_id.to_string();
-    Ok(engine.all_networks().await?.into_iter().any(|n| {
-        n.enable_ipv6 == Some(true)
-            && n.labels.unwrap_or_default().get(labels::CLUSTER) != Some(&own)
-    }))
+    Ok((rules, routes))
 }
 
 #[derive(Debug, Default)]

@@ -3,6 +3,7 @@
 
 pub mod down;
 pub(crate) mod dry_run;
+mod forwarding;
 pub(crate) mod kubernetes;
 pub(crate) mod load;
 mod rollback;

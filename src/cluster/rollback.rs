@@ -3,9 +3,9 @@
 //! changes are never cut in half (a signal is only heeded between them), so the notes are
 //! complete when the rollback reads them.
 
-use super::down;
+use super::forwarding;
 use crate::engine::docker::Engine;
-use crate::engine::host::{self, HostNet};
+use crate::engine::host::HostNet;
 use crate::kube::kubeconfig;
 use crate::plan::{self, Route};
 use crate::progress::Progress;
@@ -104,8 +104,8 @@ pub(crate) async fn roll_back(
             })
             .await?;
     }
-    if made.ipv6_forwarding && !down::ipv6_forwarding_still_needed(engine, cluster_id).await? {
-        host::set_ipv6_forwarding(engine, helper_image, cluster_id, false).await?;
+    if made.ipv6_forwarding || made.network.is_some() {
+        forwarding::restore_when_unused(engine, helper_image, cluster_id, false).await?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `dind up`: named, ordered phases; each is idempotent, so a second `up` changes nothing
 //! and an interrupted one is completed by the next.
 
+use super::forwarding;
 use super::kubernetes;
 use super::rollback::{self, Journal};
 use crate::config::{Config, IpMode, KubeVersion, PortMapping, Protocol};
@@ -458,11 +459,10 @@ async fn new_record(
             config.egress_interface = Some(egress);
         }
     }
-    // Forwarding that another dind cluster switched on was off before dind: the last
-    // cluster's `down` switches it back off.
+    // Forwarding that dind switched on for another cluster was off before dind: the last
+    // `down` switches it back off.
     let enabled_ipv6_forwarding = cluster_plan.network.ipv6
-        && (!host.ipv6_forwarding
-            || other_cluster_switched_forwarding(engine, config.cluster_id).await?);
+        && (!host.ipv6_forwarding || forwarding::switched_on_by_dind(engine).await?);
     Ok(Record {
         config,
         enabled_ipv6_forwarding,
@@ -470,22 +470,6 @@ async fn new_record(
         api_server_port: None,
         proxy: Default::default(),
     })
-}
-
-async fn other_cluster_switched_forwarding(engine: &Engine, cluster_id: u8) -> Result<bool> {
-    for id in crate::state::cluster_ids(engine)
-        .await?
-        .into_iter()
-        .filter(|&id| id != cluster_id)
-    {
-        if find_record(engine, id)
-            .await?
-            .is_some_and(|r| r.enabled_ipv6_forwarding)
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 async fn ensure_network(ctx: &Ctx) -> Result<()> {
@@ -502,14 +486,20 @@ async fn ensure_network(ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     interrupt::check()?;
+    // Docker switches forwarding on for an IPv6 network; the record says it was off.
+    let switches_forwarding = ctx.record.enabled_ipv6_forwarding;
+    if switches_forwarding {
+        forwarding::mark_switched_on(&ctx.engine).await?;
+        ctx.journal.note(|made| made.ipv6_forwarding = true);
+    }
     ctx.engine
         .create_network(&containers::network(&ctx.plan, &ctx.record))
         .await?;
-    ctx.journal.note(|made| {
-        made.network = Some(name.clone());
-        // Docker switches forwarding on for an IPv6 network; the record says it was off.
-        made.ipv6_forwarding |= ctx.record.enabled_ipv6_forwarding;
-    });
+    ctx.journal.note(|made| made.network = Some(name.clone()));
+    if switches_forwarding {
+        // Again: a `down` of the last other cluster may have removed it meanwhile.
+        forwarding::mark_switched_on(&ctx.engine).await?;
+    }
     Ok(())
 }
 
@@ -646,6 +636,7 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
             }
             if !host.ipv6_forwarding().await? {
                 interrupt::check()?;
+                forwarding::mark_switched_on(&ctx.engine).await?;
                 host::set_ipv6_forwarding(
                     &ctx.engine,
                     &ctx.images.helper,

@@ -352,11 +352,36 @@ impl Engine {
             .collect())
     }
 
-    pub(crate) async fn remove_volume(&self, name: &str) -> Result<()> {
+    /// Creates a named volume with these labels; one that exists already is kept as it is.
+    pub(crate) async fn create_volume(&self, name: &str, labels: &[(&str, &str)]) -> Result<()> {
+        let request = bollard::models::VolumeCreateRequest {
+            name: Some(name.to_string()),
+            labels: Some(
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
         self.docker
+            .create_volume(request)
+            .await
+            .with_context(|| format!("cannot create volume {name}"))?;
+        Ok(())
+    }
+
+    /// Removes a volume; one already gone (another `dind` removed it) is no error.
+    pub(crate) async fn remove_volume(&self, name: &str) -> Result<()> {
+        match self
+            .docker
             .remove_volume(name, Some(RemoveVolumeOptionsBuilder::default().build()))
             .await
-            .with_context(|| format!("cannot remove volume {name}"))
+        {
+            Ok(()) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot remove volume {name}")),
+        }
     }
 
     /// The host port `container` publishes `container_port` (`6443/tcp`) on: the one fixed

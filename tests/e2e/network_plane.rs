@@ -385,3 +385,44 @@ async fn ipv4_mode_runs_no_dns64_and_touches_no_ipv6_rule() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(HostState::capture(), before);
 }
+
+/// Forwarding that was on before dind stays on after `down`; forwarding that dind's `up`
+/// switched on (through its IPv6 network) is switched back off, and the host-wide marker
+/// that says so exists exactly while a cluster needs it.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_restores_ipv6_forwarding_to_what_it_was_before_dind() {
+    let _serial = serial().await;
+    let read = || std::fs::read_to_string(IPV6_FORWARDING).unwrap();
+    let marker = || async {
+        docker_volumes()
+            .await
+            .iter()
+            .any(|v| v == "dind-ipv6-forwarding")
+    };
+    let was = read();
+    let args = ["--nodes", "0", "--nat64-v4-prefix", "10.100"];
+    for before in ["0", "1"] {
+        std::fs::write(IPV6_FORWARDING, before).unwrap();
+        let cluster = Cluster::up(70, &args).expect("dind up");
+        assert_eq!(
+            read().trim(),
+            "1",
+            "an IPv6 cluster runs with forwarding on"
+        );
+        assert_eq!(
+            marker().await,
+            before == "0",
+            "the marker says dind switched forwarding on (it was {before})"
+        );
+        let out = cluster.down();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            read().trim(),
+            before,
+            "forwarding after down (it was {before})"
+        );
+        assert!(!marker().await, "the marker is gone after the last down");
+        drop(cluster);
+    }
+    std::fs::write(IPV6_FORWARDING, was).unwrap();
+}

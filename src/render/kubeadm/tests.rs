@@ -468,14 +468,18 @@ fn the_dns_service_is_the_tenth_service_address() {
 
 fn kubernetes_record(vars: &[(&str, &str)]) -> (ClusterPlan, Record) {
     let config = config_from_env(vars);
-    let record = Record {
+    (plan(&config), record_of(&config))
+}
+
+/// The record `up` writes for `config`, the API server on host port 40123.
+fn record_of(config: &Config) -> Record {
+    Record {
         config: config.clone(),
         enabled_ipv6_forwarding: false,
         kubeconfig: None,
         api_server_port: Some(40123),
         proxy: Default::default(),
-    };
-    (plan(&config), record)
+    }
 }
 
 #[test]
@@ -732,13 +736,7 @@ fn kubernetes_nodes_publish_and_mount_what_the_node_list_says() {
          - role: control-plane\n",
     );
     let p = plan(&config);
-    let record = Record {
-        config: config.clone(),
-        enabled_ipv6_forwarding: false,
-        kubeconfig: None,
-        api_server_port: Some(40123),
-        proxy: Default::default(),
-    };
+    let record = record_of(&config);
     let master = containers::node(&p, &record, &p.nodes[0], "img");
     assert_eq!(master.published.len(), 1, "the API server only");
     let worker = containers::node(&p, &record, &p.nodes[1], "img");
