@@ -573,7 +573,9 @@ pub async fn run() -> Result<ExitCode> {
             })
             .await?;
             if quiet {
-            } else if report.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            if report.is_empty() {
                 println!("no dind cluster {id} here; nothing to remove");
             } else {
                 print_down(id, &report);

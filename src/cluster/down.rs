@@ -117,8 +117,7 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
                 .await?;
         }
         report.restored_ipv6_forwarding =
-            forwarding::restore_when_unused(engine, &helper_image, cluster_id, recorded_switch)
-                .await?;
+            forwarding::restore_when_unused(engine, &helper_image, cluster_id).await?;
     }
 
     if let Some(path) = record.as_ref().and_then(|r| r.kubeconfig.clone()) {

@@ -29,22 +29,18 @@ pub(crate) async fn mark_switched_on(engine: &Engine) -> Result<()> {
         .await
 }
 
-/// Switches forwarding back off once no IPv6 network is left, if dind switched it on (the
-/// marker, or the record of a cluster made before the marker existed). True when it did.
+/// Switches forwarding dind switched on back off once no IPv6 network is left, and removes
+/// the marker (a concurrent `down` may have removed it first). True when it did.
 pub(crate) async fn restore_when_unused(
     engine: &Engine,
     helper_image: &str,
     cluster_id: u8,
-    recorded_switch: bool,
 ) -> Result<bool> {
-    let marked = switched_on_by_dind(engine).await?;
-    if !(marked || recorded_switch) || ipv6_network_left(engine).await? {
+    if ipv6_network_left(engine).await? {
         return Ok(false);
     }
     host::set_ipv6_forwarding(engine, helper_image, cluster_id, false).await?;
-    if marked {
-        engine.remove_volume(MARKER).await?;
-    }
+    engine.remove_volume(MARKER).await?;
     Ok(true)
 }
 

@@ -104,8 +104,11 @@ pub(crate) async fn roll_back(
             })
             .await?;
     }
-    if made.ipv6_forwarding || made.network.is_some() {
-        forwarding::restore_when_unused(engine, helper_image, cluster_id, false).await?;
+    // The marker alone: a concurrent `up` of another cluster switched it on meanwhile.
+    if made.ipv6_forwarding
+        || (made.network.is_some() && forwarding::switched_on_by_dind(engine).await?)
+    {
+        forwarding::restore_when_unused(engine, helper_image, cluster_id).await?;
     }
     Ok(())
 }

@@ -245,6 +245,24 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
+/// What the cluster's support containers (DNS64, NAT64, registry) share: named after
+/// themselves, labelled with the cluster's record, back after a daemon restart.
+fn support_container(
+    record: &Record,
+    container: &str,
+    role: labels::Role,
+    image: &str,
+) -> ContainerSpec {
+    ContainerSpec {
+        name: Some(container.to_string()),
+        image: image.to_string(),
+        hostname: Some(container.to_string()),
+        labels: labels(Owner::Cluster(record), role),
+        restart: Some(Restart::UnlessStopped),
+        ..Default::default()
+    }
+}
+
 pub(crate) fn dns64(
     plan: &ClusterPlan,
     record: &Record,
@@ -252,16 +270,11 @@ pub(crate) fn dns64(
     image: &str,
 ) -> ContainerSpec {
     ContainerSpec {
-        name: Some(dns64.container.clone()),
-        image: image.to_string(),
-        hostname: Some(dns64.container.clone()),
-        labels: labels(Owner::Cluster(record), labels::Role::Dns64),
         // NET_ADMIN: drop the IPv4 address, route the DNS64 prefix via NAT64.
         cap_add: strings(&["NET_ADMIN"]),
         sysctls: sysctls(false),
-        restart: Some(Restart::UnlessStopped),
         network: attached(plan, &[IpAddr::V6(dns64.address)]),
-        ..Default::default()
+        ..support_container(record, &dns64.container, labels::Role::Dns64, image)
     }
 }
 
@@ -272,20 +285,15 @@ pub(crate) fn nat64(
     image: &str,
 ) -> ContainerSpec {
     ContainerSpec {
-        name: Some(nat64.container.clone()),
-        image: image.to_string(),
-        hostname: Some(nat64.container.clone()),
-        labels: labels(Owner::Cluster(record), labels::Role::Nat64),
         // NET_ADMIN: create and route the tun device tayga translates on.
         cap_add: strings(&["NET_ADMIN"]),
         devices: strings(&["/dev/net/tun"]),
         sysctls: sysctls(true),
-        restart: Some(Restart::UnlessStopped),
         network: attached(
             plan,
             &[IpAddr::V6(nat64.address_v6), IpAddr::V4(nat64.address_v4)],
         ),
-        ..Default::default()
+        ..support_container(record, &nat64.container, labels::Role::Nat64, image)
     }
 }
 
@@ -298,13 +306,8 @@ pub(crate) fn registry(
     image: &str,
 ) -> ContainerSpec {
     ContainerSpec {
-        name: Some(registry.container.clone()),
-        image: image.to_string(),
-        hostname: Some(registry.container.clone()),
-        labels: labels(Owner::Cluster(record), labels::Role::Registry),
         cap_drop: strings(&["ALL"]),
         sysctls: sysctls(false),
-        restart: Some(Restart::UnlessStopped),
         published: vec![PublishedPort {
             container_port: plan::REGISTRY_PORT,
             host_ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
@@ -312,7 +315,7 @@ pub(crate) fn registry(
             protocol: crate::config::Protocol::Tcp,
         }],
         network: attached(plan, &registry.addresses),
-        ..Default::default()
+        ..support_container(record, &registry.container, labels::Role::Registry, image)
     }
 }
 

@@ -98,6 +98,21 @@ fn up_again(id: u8, extra: &[&str]) {
     );
 }
 
+/// The outcome passed; `what` and the failed checks otherwise.
+fn assert_passed(outcome: &Outcome, what: &str) {
+    assert!(
+        outcome.passed,
+        "{what}: {:?}",
+        failed_checks(&outcome.checks)
+    );
+}
+
+/// `dind up` repairs what a step broke: the next check passes.
+fn repaired_by_up(id: u8, extra: &[&str], names: &[&str], what: &str) {
+    up_again(id, extra);
+    assert_passed(&check(id, names), what);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn default_policy_passes_with_the_upstreams_view_of_names() {
     let _serial = serial().await;
@@ -105,11 +120,7 @@ async fn default_policy_passes_with_the_upstreams_view_of_names() {
     let _cluster = Cluster::up(DEFAULT_ID, &["--nat64-v4-prefix", NAT64]).expect("dind up");
     let names = ["v4only.example.test", "dual.example.test"];
     let outcome = run_check(DEFAULT_ID, &names, Some(WAN_V4), "json");
-    assert!(
-        outcome.passed,
-        "failed: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    assert_passed(&outcome, "failed");
     let dual = &find(&outcome.checks, "reach", "dual.example.test")["name"];
     assert_eq!(dual["podAaaa"][0], WAN_V4_SYNTHESIZED);
     assert_eq!(
@@ -139,11 +150,7 @@ async fn default_policy_passes_with_the_upstreams_view_of_names() {
     // Split horizon: app.lab.test is known only to the view the cluster forwards to. With
     // no --host-resolver the expectation comes from the cluster's --upstream-dns.
     let outcome = check(DEFAULT_ID, &[LAB_NAME, "dual.example.test"]);
-    assert!(
-        outcome.passed,
-        "failed: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    assert_passed(&outcome, "failed");
     let lab = find(&outcome.checks, "reach", LAB_NAME);
     assert_eq!(lab["name"]["expected"], "synthesized", "{lab}");
     assert_eq!(lab["name"]["hostA"][0], WAN_V4, "{lab}");
@@ -168,11 +175,7 @@ async fn default_policy_passes_with_the_upstreams_view_of_names() {
         Some(WAN_V4_OUTSIDE),
         "json",
     );
-    assert!(
-        outcome.passed,
-        "failed: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    assert_passed(&outcome, "failed");
     let dual = find(&outcome.checks, "reach", "dual.example.test");
     assert_eq!(dual["name"]["expected"], "unknown", "{dual}");
     assert_eq!(dual["name"]["matchesPolicy"], Value::Null, "{dual}");
@@ -209,11 +212,7 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
         ("reach", "dual.example.test:80"),
     ];
     let outcome = check(DEFAULT_ID, &names);
-    assert!(
-        outcome.passed,
-        "failed: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    assert_passed(&outcome, "failed");
     let probe_node = cluster.name("kube-node-1");
     assert_eq!(find(&outcome.checks, "tools", &probe_node)["ok"], true);
 
@@ -237,13 +236,7 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
     );
     let other = cluster.name("kube-node-2");
     assert_eq!(find(&outcome.checks, "resolver", &other)["ok"], true);
-    up_again(DEFAULT_ID, &extra);
-    let outcome = check(DEFAULT_ID, &names);
-    assert!(
-        outcome.passed,
-        "after up: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    repaired_by_up(DEFAULT_ID, &extra, &names, "after up");
 
     // (b) tayga stopped: what needs it is not run (DNS64 forwards through NAT64 too).
     let tayga = cluster.name("tayga");
@@ -267,13 +260,7 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
             "{check}"
         );
     }
-    up_again(DEFAULT_ID, &extra);
-    let outcome = check(DEFAULT_ID, &names);
-    assert!(
-        outcome.passed,
-        "after up: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    repaired_by_up(DEFAULT_ID, &extra, &names, "after up");
 
     // (c) The host route to NAT64's pool deleted: IPv4 replies cannot come back, so every
     // name (all take NAT64 under this policy) fails with it.
@@ -284,13 +271,7 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
     assert_fails_exactly(&outcome, &expected);
     let route = find(&outcome.checks, "host-route", DEFAULT_POOL);
     assert!(hint(route).contains("dind up --cluster-id 43"), "{route}");
-    up_again(DEFAULT_ID, &extra);
-    let outcome = check(DEFAULT_ID, &names);
-    assert!(
-        outcome.passed,
-        "the route is back after up: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    repaired_by_up(DEFAULT_ID, &extra, &names, "the route is back after up");
 
     // (d) dig missing in the probe node: its `tools` fails, what runs dig there is not run,
     // the rest runs.
@@ -317,11 +298,7 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
         .await
         .unwrap();
     let outcome = check(DEFAULT_ID, &names);
-    assert!(
-        outcome.passed,
-        "dig is back: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    assert_passed(&outcome, "dig is back");
 
     // Every node stopped (as a daemon restart leaves nodes with this restart policy): the
     // table still lists every check, nothing stops the run.
@@ -346,13 +323,7 @@ async fn each_breakage_is_one_failed_check_with_a_hint_then_repaired() {
         "the summary counts checks not run: {}",
         table.stdout
     );
-    up_again(DEFAULT_ID, &extra);
-    let outcome = check(DEFAULT_ID, &names);
-    assert!(
-        outcome.passed,
-        "after up: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    repaired_by_up(DEFAULT_ID, &extra, &names, "after up");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -374,11 +345,7 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
         "v6only.example.test",
     ];
     let outcome = check(ALLOW_AAAA_ID, &names);
-    assert!(
-        outcome.passed,
-        "failed: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    assert_passed(&outcome, "failed");
     let dual = &find(&outcome.checks, "reach", "dual.example.test")["name"];
     assert_eq!(dual["podAaaa"][0], WAN_V6);
     assert_eq!(dual["path"], "direct");
@@ -418,13 +385,7 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
     assert!(detail(rules).contains("MASQUERADE"), "{rules}");
     let dual = find(&outcome.checks, "reach", "dual.example.test");
     assert!(hint(dual).contains("dind:cluster=44"), "{dual}");
-    up_again(ALLOW_AAAA_ID, &extra);
-    let outcome = check(ALLOW_AAAA_ID, &names);
-    assert!(
-        outcome.passed,
-        "the rule is back after up: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    repaired_by_up(ALLOW_AAAA_ID, &extra, &names, "the rule is back after up");
 
     // The probe node's resolv.conf pointed elsewhere: no name resolves from its pods.
     let node = cluster.name("kube-node-1");
@@ -451,11 +412,5 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
     );
     let resolver = find(&outcome.checks, "resolver", &node);
     assert!(detail(resolver).contains("fd00:99::53"), "{resolver}");
-    up_again(ALLOW_AAAA_ID, &extra);
-    let outcome = check(ALLOW_AAAA_ID, &names);
-    assert!(
-        outcome.passed,
-        "after up: {:?}",
-        failed_checks(&outcome.checks)
-    );
+    repaired_by_up(ALLOW_AAAA_ID, &extra, &names, "after up");
 }

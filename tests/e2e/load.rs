@@ -134,19 +134,17 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     )
     .unwrap();
     let config = config.to_str().unwrap();
-    let cluster = Cluster::up(
-        ID,
-        &[
-            "--nat64-v4-prefix",
-            "10.100",
-            "--node-image",
-            &node_image,
-            "--registry",
-            "--config",
-            config,
-        ],
-    )
-    .expect("dind up --registry with the containerd node image");
+    let settings = [
+        "--nat64-v4-prefix",
+        "10.100",
+        "--node-image",
+        &node_image,
+        "--registry",
+        "--config",
+        config,
+    ];
+    let cluster =
+        Cluster::up(ID, &settings).expect("dind up --registry with the containerd node image");
     let nodes = [cluster.name("kube-master"), cluster.name("kube-node-1")];
     for node in &nodes {
         wait_for(
@@ -291,21 +289,7 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
 
     // A second `up` finds the registry running and changes nothing.
     let id = ID.to_string();
-    let again = dind(
-        &up_args(
-            &id,
-            &[
-                "--nat64-v4-prefix",
-                "10.100",
-                "--node-image",
-                &node_image,
-                "--registry",
-                "--config",
-                config,
-            ],
-        ),
-        &[],
-    );
+    let again = dind(&up_args(&id, &settings), &[]);
     assert!(again.status.success(), "{}", stderr(&again));
 
     // status lists the registry; a stopped node is refused by name.
@@ -341,6 +325,11 @@ async fn images_reach_every_nodes_containerd_by_load_and_by_the_registry() {
     assert!(engine.inspect_container(&registry).await.unwrap().is_none());
 }
 
+/// `out`'s stderr holds `fragment`.
+fn assert_stderr_has(out: &std::process::Output, fragment: &str) {
+    assert!(stderr(out).contains(fragment), "{}", stderr(out));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_loads_name_what_is_wrong_and_the_fix() {
     let _serial = serial().await;
@@ -350,10 +339,9 @@ async fn bad_loads_name_what_is_wrong_and_the_fix() {
     // No cluster 63 here.
     let out = dind(&["load", "docker-image", APP, "--cluster-id", "63"], &[]);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("no dind cluster 63 here; `dind up --cluster-id 63` creates it"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "no dind cluster 63 here; `dind up --cluster-id 63` creates it",
     );
     let missing = "/nonexistent/images.tar";
     let out = dind(
@@ -365,11 +353,7 @@ async fn bad_loads_name_what_is_wrong_and_the_fix() {
         Some(2),
         "a missing archive is invalid input"
     );
-    assert!(
-        stderr(&out).contains(&format!("image archive {missing} does not exist")),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, &format!("image archive {missing} does not exist"));
     let cluster = Cluster::up(
         63,
         &[
@@ -392,11 +376,9 @@ async fn bad_loads_name_what_is_wrong_and_the_fix() {
         ],
         &[],
     );
-    assert!(
-        stderr(&out)
-            .contains("image dind-e2e-load/absent:1 is not on the Docker host; `docker pull"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "image dind-e2e-load/absent:1 is not on the Docker host; `docker pull",
     );
     let out = dind(
         &[
@@ -415,13 +397,12 @@ async fn bad_loads_name_what_is_wrong_and_the_fix() {
         Some(2),
         "an unknown node is invalid input"
     );
-    assert!(
-        stderr(&out).contains(&format!(
+    assert_stderr_has(
+        &out,
+        &format!(
             "kube-node-7 is not a node of dind cluster 63; its nodes are {}",
             cluster.name("kube-master")
-        )),
-        "{}",
-        stderr(&out)
+        ),
     );
     drop(cluster);
 }
