@@ -24,6 +24,11 @@ use anyhow::{bail, Result};
 use gate::{Gate, Need};
 use report::{Check, CheckId};
 use std::net::IpAddr;
+use std::time::Duration;
+
+/// Echoes sent through NAT64 before its check fails.
+const ECHO_ATTEMPTS: u32 = 3;
+const ECHO_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 pub(crate) struct Options {
     pub(crate) names: Vec<String>,
@@ -314,11 +319,20 @@ impl Support<'_> {
     }
 
     async fn to_nat64(&self, nat64: &Nat64Plan, echo: &str) -> Result<Check> {
-        let out = self
-            .engine
-            .exec(self.node, &["ping", "-6", "-c", "1", "-W", "2", echo])
-            .await?;
-        Ok(if out.success() {
+        // A node that has just started may still hold its address as tentative (duplicate
+        // address detection) or lack the neighbour entry: one lost echo is not a failure.
+        let mut answered = false;
+        for attempt in 0..ECHO_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(ECHO_RETRY_PAUSE).await;
+            }
+            let ping = ["ping", "-6", "-c", "1", "-W", "2", echo];
+            if self.engine.exec(self.node, &ping).await?.success() {
+                answered = true;
+                break;
+            }
+        }
+        Ok(if answered {
             Check::ok(
                 CheckId::NodeToNat64,
                 echo,
