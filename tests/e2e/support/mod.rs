@@ -321,6 +321,37 @@ impl Wan {
     pub async fn origin_log(&self) -> String {
         self.engine.log_tail(WAN_CONTAINER, 200).await
     }
+
+    /// Runs `argv` in the simulated Internet's container (its network namespace).
+    pub async fn exec(&self, argv: &[&str]) -> Result<String> {
+        self.engine.exec_ok(WAN_CONTAINER, argv).await
+    }
+}
+
+/// A host route the test added (`ip route add SPEC`), deleted on drop.
+pub struct HostRoute {
+    spec: Vec<String>,
+}
+
+impl HostRoute {
+    pub fn add(spec: &[&str]) -> Result<HostRoute> {
+        let mut argv = vec!["ip", "route", "add"];
+        argv.extend_from_slice(spec);
+        sh(&argv)?;
+        Ok(HostRoute {
+            spec: spec.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+}
+
+impl Drop for HostRoute {
+    fn drop(&mut self) {
+        let mut argv = vec!["ip", "route", "del"];
+        argv.extend(self.spec.iter().map(String::as_str));
+        if let Err(err) = sh(&argv) {
+            eprintln!("cannot remove the test's host route: {err:#}");
+        }
+    }
 }
 
 /// Removes the simulated Internet and waits until its veth is gone from the host: the
@@ -603,6 +634,17 @@ impl Pod {
         let mut full = vec!["dind-pod", "exec", self.name.as_str()];
         full.extend_from_slice(argv);
         self.engine.exec(&self.node, &full).await
+    }
+
+    /// Runs a shell script in the pod (`sh -c SCRIPT NAME ARGS...`: `$1`... are `args`).
+    pub async fn sh(
+        &self,
+        script: &str,
+        args: &[&str],
+    ) -> Result<dind::engine::docker::ExecOutput> {
+        let mut argv = vec!["sh", "-c", script, "sh"];
+        argv.extend_from_slice(args);
+        self.run(&argv).await
     }
 
     /// The AAAA answer the pod gets from its resolver (the cluster's DNS64).
