@@ -79,6 +79,17 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
     );
     let l4 = ip + h.ihl..ip + h.total;
     let upper_len = l4.len();
+    let fragment_len = if h.fragmented() { 8 } else { 0 };
+    let too_big = !vnet.segmented() && 40 + fragment_len + upper_len > t.mtu;
+    if too_big && h.dont_fragment {
+        let [hi, lo] = ((t.mtu - 20) as u16).to_be_bytes();
+        let needed = (
+            icmp::V4_DEST_UNREACHABLE,
+            icmp::V4_FRAGMENTATION_NEEDED,
+            [0, 0, hi, lo],
+        );
+        return errors::to_v4_sender(t, &frame[ip..ip + h.total], needed, out);
+    }
     let partial = vnet.partial_checksum();
     let zero_udp_checksum = h.protocol == UDP
         && h.offset == 0
@@ -112,19 +123,7 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
         }
         other => other,
     };
-    let fragment_len = if h.fragmented() { 8 } else { 0 };
-    let translated_len = 40 + fragment_len + upper_len;
-    if !vnet.segmented() && translated_len > t.mtu {
-        if h.dont_fragment {
-            let mtu = (t.mtu - 20) as u16;
-            let [hi, lo] = mtu.to_be_bytes();
-            let needed = (
-                icmp::V4_DEST_UNREACHABLE,
-                icmp::V4_FRAGMENTATION_NEEDED,
-                [0, 0, hi, lo],
-            );
-            return errors::to_v4_sender(t, &frame[ip..ip + h.total], needed, out);
-        }
+    if too_big {
         if partial {
             complete_partial(&mut frame[ip..ip + h.total], &vnet);
         }
@@ -210,6 +209,8 @@ fn icmp_to_v6(
     let pseudo_sum = |length: usize| pseudo(&[&addresses.0, &addresses.1], ICMP6, length);
     if mapped.rest == Rest::Echo {
         if 40 + msg.len() > t.mtu {
+            // Without DF (with it, fragmentation needed went back): ICMPv6 is not
+            // fragmented here.
             return out.drop(Dropped::Untranslatable);
         }
         msg[0] = mapped.kind;
