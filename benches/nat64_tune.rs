@@ -46,10 +46,12 @@ enum Variant {
     PinCpu1,
     /// dind's translator (crates/dind-nat64, release build) on a tun of its own.
     DindNat64,
+    /// The same with one queue and thread.
+    DindNat64OneQueue,
 }
 
 impl Variant {
-    const ALL: [Variant; 8] = [
+    const ALL: [Variant; 9] = [
         Variant::Direct,
         Variant::Tayga,
         Variant::TxQueue4096,
@@ -58,6 +60,7 @@ impl Variant {
         Variant::PinCpu0,
         Variant::PinCpu1,
         Variant::DindNat64,
+        Variant::DindNat64OneQueue,
     ];
 
     fn tag(self) -> &'static str {
@@ -70,6 +73,7 @@ impl Variant {
             Variant::PinCpu0 => "pin-cpu0",
             Variant::PinCpu1 => "pin-cpu1",
             Variant::DindNat64 => "dind-nat64",
+            Variant::DindNat64OneQueue => "dind-nat64-1q",
         }
     }
 
@@ -117,7 +121,7 @@ impl Variant {
             ]
         };
         match self {
-            Variant::Direct | Variant::Tayga | Variant::DindNat64 => {
+            Variant::Direct | Variant::Tayga | Variant::DindNat64 | Variant::DindNat64OneQueue => {
                 vec![]
             }
             Variant::TxQueue4096 => vec![netns(&[
@@ -243,7 +247,7 @@ struct SecondTranslator {
 }
 
 impl SecondTranslator {
-    fn start(pid: &str, conf: &TaygaConf) -> Result<SecondTranslator> {
+    fn start(pid: &str, conf: &TaygaConf, env: &[(&str, &str)]) -> Result<SecondTranslator> {
         let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/dind-nat64");
         let netns = |args: &[&str]| {
             let mut argv = vec!["nsenter", "-t", pid, "-n"];
@@ -265,7 +269,9 @@ impl SecondTranslator {
             .collect();
         std::fs::write(SECOND_CONF, own_conf)?;
         let log = std::fs::File::create("/tmp/dind-nat64-tune.log")?;
-        let child = Command::new("nsenter")
+        let mut command = Command::new("nsenter");
+        command.envs(env.iter().copied());
+        let child = command
             .args(["-t", pid, "-n", binary, "--config", SECOND_CONF])
             .stderr(log)
             .spawn()
@@ -385,7 +391,17 @@ async fn run() -> Result<String> {
                 host(&argv)?;
             }
             let translator = match variant {
-                Variant::DindNat64 => Some(SecondTranslator::start(&pid, &conf)?),
+                Variant::DindNat64 => Some(SecondTranslator::start(&pid, &conf, &[])?),
+                Variant::DindNat64OneQueue => Some(SecondTranslator::start(
+                    &pid,
+                    &conf,
+                    &[("DIND_NAT64_QUEUES", "1")],
+                )?),
+                Variant::DindNat64Spin => Some(SecondTranslator::start(
+                    &pid,
+                    &conf,
+                    &[("DIND_NAT64_SPIN_US", "200")],
+                )?),
                 _ => None,
             };
             // The translator of this run: tayga, or dind-nat64 on its own tun.
@@ -446,7 +462,7 @@ async fn run() -> Result<String> {
             NAME,
             "profile: perf record -a during a run through dind-nat64",
         );
-        let second = SecondTranslator::start(&pid, &conf)?;
+        let second = SecondTranslator::start(&pid, &conf, &[])?;
         let mut perf = perf_record(&["-a"], "/tmp/nat64-perf-vnet.data", 3)?;
         let speed = bulk(&pod, WAN_V4_SYNTHESIZED, bytes * 4).await;
         perf.wait()?;

@@ -5,7 +5,7 @@
 //!
 //! The TUN device named by the config must exist with virtio-net headers and multiple
 //! queues (`ip tuntap add dev NAME mode tun vnet_hdr multi_queue`); one thread serves each
-//! queue it attaches, up to one per CPU.
+//! queue it attaches, up to one per CPU (DIND_NAT64_QUEUES=N sets another count).
 
 use dind_nat64::conf::Conf;
 use dind_nat64::translate::{Dropped, Out, Settings, Translator};
@@ -50,7 +50,7 @@ fn run() -> Result<(), String> {
     let conf = Conf::parse(&text).map_err(|e| format!("{path}: {e}"))?;
     let device = conf.tun_device.as_str();
     let mtu = tun::mtu(device).map_err(|e| format!("no tun device {device}: {e}"))?;
-    let wanted = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_QUEUES));
+    let wanted = queue_count()?;
     let mut queues = Vec::new();
     for _ in 0..wanted {
         match Queue::attach(device) {
@@ -94,6 +94,18 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
+fn queue_count() -> Result<usize, String> {
+    match std::env::var("DIND_NAT64_QUEUES") {
+        Ok(text) => match text.trim().parse() {
+            Ok(n @ 1..=MAX_QUEUES) => Ok(n),
+            _ => Err(format!(
+                "DIND_NAT64_QUEUES={text}: expected 1 to {MAX_QUEUES}"
+            )),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_QUEUES))),
+    }
+}
+
 /// Counts of a kind of event, logged at each power of two.
 #[derive(Default)]
 struct Counter(u64);
@@ -112,7 +124,9 @@ fn serve(queue: &Queue, translator: &Translator) -> Result<(), String> {
     let mut out = Out::default();
     let (mut dropped, mut failed) = (Counter::default(), Counter::default());
     loop {
-        let n = queue.read(&mut buf).map_err(|e| format!("read: {e}"))?;
+        let n = queue
+            .read(&mut buf, spin)
+            .map_err(|e| format!("read: {e}"))?;
         translator.translate(&mut buf[..n], &mut out);
         for (v4, v6) in &out.mapped {
             eprintln!("dind-nat64: assigned new pool address {v4} ({v6})");

@@ -607,7 +607,11 @@ fn a_big_ipv4_packet_with_df_gets_fragmentation_needed_with_the_ipv6_mtu_less_20
     assert_eq!((icmp.type_u8(), icmp.code_u8()), (3, 4));
     assert_eq!(icmp.bytes5to8(), [0, 0, 0x05, 0xc8], "1480");
     let quoted = IPV4_ERROR_MAX - 28;
-    assert_eq!(icmp.payload(), &big[..quoted], "the packet as it came, cut to 576 bytes");
+    assert_eq!(
+        icmp.payload(),
+        &big[..quoted],
+        "the packet as it came, cut to 576 bytes"
+    );
 }
 
 #[test]
