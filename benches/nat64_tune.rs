@@ -397,11 +397,6 @@ async fn run() -> Result<String> {
                     &conf,
                     &[("DIND_NAT64_QUEUES", "1")],
                 )?),
-                Variant::DindNat64Spin => Some(SecondTranslator::start(
-                    &pid,
-                    &conf,
-                    &[("DIND_NAT64_SPIN_US", "200")],
-                )?),
                 _ => None,
             };
             // The translator of this run: tayga, or dind-nat64 on its own tun.

@@ -124,9 +124,7 @@ fn serve(queue: &Queue, translator: &Translator) -> Result<(), String> {
     let mut out = Out::default();
     let (mut dropped, mut failed) = (Counter::default(), Counter::default());
     loop {
-        let n = queue
-            .read(&mut buf, spin)
-            .map_err(|e| format!("read: {e}"))?;
+        let n = queue.read(&mut buf).map_err(|e| format!("read: {e}"))?;
         translator.translate(&mut buf[..n], &mut out);
         for (v4, v6) in &out.mapped {
             eprintln!("dind-nat64: assigned new pool address {v4} ({v6})");
