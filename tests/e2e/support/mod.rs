@@ -378,8 +378,23 @@ fn dind_command(args: &[&str], env: &[(&str, &str)]) -> Command {
         cmd.env_remove(var);
     }
     cmd.env_remove(dind::engine::lock::LOCK_TIMEOUT_ENV);
+    // The suites' NAT64 engine: every `up` (and `doctor`, `--dry-run`) picks it from the
+    // environment, so a second `up` matches the record; a test's own value wins.
+    if let Some(engine) = nat64_engine() {
+        cmd.env("DIND_NAT64_ENGINE", engine);
+    }
     cmd.envs(env.iter().copied());
     cmd
+}
+
+/// Runs the suites with this NAT64 engine (`dind-nat64`); unset: dind's default, tayga.
+pub const NAT64_ENGINE_ENV: &str = "DIND_E2E_NAT64_ENGINE";
+
+/// The engine `DIND_E2E_NAT64_ENGINE` names, if any.
+pub fn nat64_engine() -> Option<String> {
+    std::env::var(NAT64_ENGINE_ENV)
+        .ok()
+        .filter(|engine| !engine.trim().is_empty())
 }
 
 /// Starts the dind binary, its output piped, and returns at once.
