@@ -44,14 +44,12 @@ enum Variant {
     TunMtu1280,
     PinCpu0,
     PinCpu1,
-    /// The prototype translator (prototypes/nat64-vnet) on a tun of its own, with offload.
-    VnetOffload,
-    /// The same without TCP segmentation offload (vnet headers only).
-    VnetPlain,
+    /// dind's translator (crates/dind-nat64, release build) on a tun of its own.
+    DindNat64,
 }
 
 impl Variant {
-    const ALL: [Variant; 9] = [
+    const ALL: [Variant; 8] = [
         Variant::Direct,
         Variant::Tayga,
         Variant::TxQueue4096,
@@ -59,8 +57,7 @@ impl Variant {
         Variant::TunMtu1280,
         Variant::PinCpu0,
         Variant::PinCpu1,
-        Variant::VnetOffload,
-        Variant::VnetPlain,
+        Variant::DindNat64,
     ];
 
     fn tag(self) -> &'static str {
@@ -72,8 +69,7 @@ impl Variant {
             Variant::TunMtu1280 => "tunmtu1280",
             Variant::PinCpu0 => "pin-cpu0",
             Variant::PinCpu1 => "pin-cpu1",
-            Variant::VnetOffload => "vnet-offload",
-            Variant::VnetPlain => "vnet-plain",
+            Variant::DindNat64 => "dind-nat64",
         }
     }
 
@@ -121,7 +117,7 @@ impl Variant {
             ]
         };
         match self {
-            Variant::Direct | Variant::Tayga | Variant::VnetOffload | Variant::VnetPlain => {
+            Variant::Direct | Variant::Tayga | Variant::DindNat64 => {
                 vec![]
             }
             Variant::TxQueue4096 => vec![netns(&[
@@ -211,8 +207,9 @@ fn tun_counters(pid: &str, tun: &str) -> Result<[u64; 4]> {
     Ok([n[0], n[1], n[2], n[3]])
 }
 
-/// What the prototype needs from tayga's config: the prefix and the pool.
+/// tayga's config, which dind-nat64 reads too, and the values the tuning needs.
 struct TaygaConf {
+    text: String,
     prefix: String,
     pool: String,
 }
@@ -229,55 +226,59 @@ impl TaygaConf {
         Ok(TaygaConf {
             prefix: value("prefix ")?,
             pool: value("dynamic-pool ")?,
+            text,
         })
     }
 }
 
-const PROTOTYPE_TUN: &str = "nat64x";
+const SECOND_TUN: &str = "nat64x";
+const SECOND_CONF: &str = "/tmp/dind-nat64-tune.conf";
 
-/// The prototype translator running in tayga's network namespace, with the prefix and the
-/// pool routed onto its tun instead of tayga's.
-struct Prototype {
+/// dind-nat64 running in tayga's network namespace on a tun of its own, with the prefix
+/// and the pool routed onto it instead of tayga's.
+struct SecondTranslator {
     child: std::process::Child,
     pid: String,
     conf_routes: [String; 2],
 }
 
-impl Prototype {
-    fn start(pid: &str, conf: &TaygaConf, offload: bool) -> Result<Prototype> {
-        let binary = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/target/proto/release/nat64-vnet"
-        );
-        let log = std::fs::File::create("/tmp/nat64-vnet.log")?;
-        let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", pid, "-n", binary, "--tun", PROTOTYPE_TUN])
-            .args(["--prefix", &conf.prefix, "--pool", &conf.pool]);
-        if !offload {
-            cmd.arg("--no-offload");
-        }
-        let child = cmd.stderr(log).spawn().context("start the prototype")?;
-        let prototype = Prototype {
-            child,
-            pid: pid.to_string(),
-            conf_routes: [conf.pool.clone(), conf.prefix.clone()],
-        };
+impl SecondTranslator {
+    fn start(pid: &str, conf: &TaygaConf) -> Result<SecondTranslator> {
+        let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/dind-nat64");
         let netns = |args: &[&str]| {
             let mut argv = vec!["nsenter", "-t", pid, "-n"];
             argv.extend_from_slice(args);
             host(&argv.iter().map(|s| s.to_string()).collect::<Vec<_>>())
         };
-        for _ in 0..50 {
-            if netns(&["ip", "link", "show", PROTOTYPE_TUN]).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+        if netns(&["ip", "link", "show", SECOND_TUN]).is_err() {
+            let tuntap = ["ip", "tuntap", "add", "dev", SECOND_TUN, "mode", "tun"];
+            netns(&[&tuntap[..], &["vnet_hdr", "multi_queue"]].concat())?;
         }
-        netns(&["ip", "link", "set", PROTOTYPE_TUN, "up"])?;
-        for route in &prototype.conf_routes {
-            netns(&["ip", "route", "replace", route, "dev", PROTOTYPE_TUN])?;
+        netns(&["ip", "link", "set", SECOND_TUN, "up"])?;
+        let own_conf: String = conf
+            .text
+            .lines()
+            .map(|l| match l.starts_with("tun-device ") {
+                true => format!("tun-device {SECOND_TUN}\n"),
+                false => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(SECOND_CONF, own_conf)?;
+        let log = std::fs::File::create("/tmp/dind-nat64-tune.log")?;
+        let child = Command::new("nsenter")
+            .args(["-t", pid, "-n", binary, "--config", SECOND_CONF])
+            .stderr(log)
+            .spawn()
+            .context("start dind-nat64 (cargo build --release -p dind-nat64 first)")?;
+        let second = SecondTranslator {
+            child,
+            pid: pid.to_string(),
+            conf_routes: [conf.pool.clone(), conf.prefix.clone()],
+        };
+        for route in &second.conf_routes {
+            netns(&["ip", "route", "replace", route, "dev", SECOND_TUN])?;
         }
-        Ok(prototype)
+        Ok(second)
     }
 
     fn stop(mut self) -> Result<()> {
@@ -384,13 +385,12 @@ async fn run() -> Result<String> {
                 host(&argv)?;
             }
             let translator = match variant {
-                Variant::VnetOffload => Some(Prototype::start(&pid, &conf, true)?),
-                Variant::VnetPlain => Some(Prototype::start(&pid, &conf, false)?),
+                Variant::DindNat64 => Some(SecondTranslator::start(&pid, &conf)?),
                 _ => None,
             };
-            // The translator of this run: tayga, or the prototype on its own tun.
+            // The translator of this run: tayga, or dind-nat64 on its own tun.
             let (counted, tun) = match &translator {
-                Some(t) => (t.child.id().to_string(), PROTOTYPE_TUN),
+                Some(t) => (t.child.id().to_string(), SECOND_TUN),
                 None => (pid.clone(), TUN),
             };
             let (ticks, counters) = (cpu_ticks(&counted)?, tun_counters(&pid, tun)?);
@@ -444,15 +444,15 @@ async fn run() -> Result<String> {
         ));
         say(
             NAME,
-            "profile: perf record -a during a run through the prototype",
+            "profile: perf record -a during a run through dind-nat64",
         );
-        let prototype = Prototype::start(&pid, &conf, true)?;
+        let second = SecondTranslator::start(&pid, &conf)?;
         let mut perf = perf_record(&["-a"], "/tmp/nat64-perf-vnet.data", 3)?;
         let speed = bulk(&pod, WAN_V4_SYNTHESIZED, bytes * 4).await;
         perf.wait()?;
-        prototype.stop()?;
+        second.stop()?;
         notes.push(format!(
-            "prototype under perf -a: {:.0} MiB/s (report: perf report -i /tmp/nat64-perf-vnet.data)",
+            "dind-nat64 under perf -a: {:.0} MiB/s (report: perf report -i /tmp/nat64-perf-vnet.data)",
             speed? / MIB as f64
         ));
         say(NAME, "profile: strace -c on tayga during a plain run");

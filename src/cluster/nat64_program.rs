@@ -1,4 +1,4 @@
-//! The `dind-nat64` program that `up` copies into the NAT64 container for engine
+//! The `dind-nat64` program (crates/dind-nat64, a package of dind's workspace) that `up` copies into the NAT64 container for engine
 //! dind-nat64: where it is looked for, and reading it before anything is created.
 
 use crate::exit::InvalidInput;
@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// Names the program's path, instead of the one beside dind's executable.
 pub(crate) const PROGRAM_ENV: &str = "DIND_NAT64_BINARY";
-/// The program's file name; cargo builds and installs it beside `dind`.
+/// The program's file name; cargo builds it beside `dind` (the workspace's target directory),
+/// and `cargo install --path crates/dind-nat64` installs it beside an installed `dind`.
 pub(crate) const PROGRAM_NAME: &str = "dind-nat64";
 
 /// Where the program is looked for, and who said so.
@@ -54,8 +55,9 @@ pub(crate) fn check(location: &Location, read: std::io::Result<Vec<u8>>) -> Resu
         ))),
         Location::BesideDind(_) => Err(anyhow!(
             "--nat64-engine dind-nat64 copies the dind-nat64 program into the NAT64 container, \
-             and {path} {problem}; build it beside dind (`cargo build --bin dind-nat64`, or \
-             `cargo install --path .` installs both), or set {PROGRAM_ENV} to its path"
+             and {path} {problem}; build it beside dind (`cargo build --bin dind-nat64` in dind's \
+             workspace; for an installed dind, `cargo install --path crates/dind-nat64`), or \
+             set {PROGRAM_ENV} to its path"
         )),
     }
 }

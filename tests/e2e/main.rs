@@ -18,6 +18,7 @@ mod examples;
 mod faults;
 mod load;
 mod lock;
+mod nat64;
 mod nat64_engine;
 mod network_plane;
 mod node_image;

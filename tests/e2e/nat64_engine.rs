@@ -8,7 +8,7 @@ const NAT64: &str = "10.100";
 const V4ONLY_URL: &str = "http://v4only.example.test/";
 /// Built beside the dind binary the suites run.
 fn program_beside_dind() -> std::path::PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_dind")).with_file_name("dind-nat64")
+    dind_nat64_beside_dind().expect("dind-nat64 built")
 }
 
 fn sha256_of_file(path: &Path) -> String {

@@ -321,6 +321,37 @@ impl Wan {
     pub async fn origin_log(&self) -> String {
         self.engine.log_tail(WAN_CONTAINER, 200).await
     }
+
+    /// Runs `argv` in the simulated Internet's container (its network namespace).
+    pub async fn exec(&self, argv: &[&str]) -> Result<String> {
+        self.engine.exec_ok(WAN_CONTAINER, argv).await
+    }
+}
+
+/// A host route the test added (`ip route add SPEC`), deleted on drop.
+pub struct HostRoute {
+    spec: Vec<String>,
+}
+
+impl HostRoute {
+    pub fn add(spec: &[&str]) -> Result<HostRoute> {
+        let mut argv = vec!["ip", "route", "add"];
+        argv.extend_from_slice(spec);
+        sh(&argv)?;
+        Ok(HostRoute {
+            spec: spec.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+}
+
+impl Drop for HostRoute {
+    fn drop(&mut self) {
+        let mut argv = vec!["ip", "route", "del"];
+        argv.extend(self.spec.iter().map(String::as_str));
+        if let Err(err) = sh(&argv) {
+            eprintln!("cannot remove the test's host route: {err:#}");
+        }
+    }
 }
 
 /// Removes the simulated Internet and waits until its veth is gone from the host: the
@@ -395,6 +426,48 @@ pub fn nat64_engine() -> Option<String> {
     std::env::var(NAT64_ENGINE_ENV)
         .ok()
         .filter(|engine| !engine.trim().is_empty())
+}
+
+/// The dind-nat64 program that the dind under test copies into NAT64 containers: the one
+/// beside it. It belongs to another package of the workspace, which `cargo test --test e2e`
+/// and `cargo bench --bench X` do not build; a stale or missing one fails here, with the
+/// command that builds it, rather than testing an old translator.
+pub fn dind_nat64_beside_dind() -> Result<std::path::PathBuf> {
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_dind")).with_file_name("dind-nat64");
+    let profile = if cfg!(debug_assertions) {
+        ""
+    } else {
+        " --release"
+    };
+    let build = format!("cargo build{profile} -p dind-nat64");
+    let built = std::fs::metadata(&program)
+        .and_then(|m| m.modified())
+        .map_err(|e| anyhow::anyhow!("{} is missing ({e}): run `{build}`", program.display()))?;
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dind-nat64");
+    let mut stack = vec![crate_dir];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::metadata(&path)?;
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                stack.push(entry?.path());
+            }
+        } else if meta.modified()? > built {
+            bail!(
+                "{} is older than {}: run `{build}`",
+                program.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(program)
+}
+
+/// Whether an `up` with these arguments runs dind-nat64 (its flag, else the suites' engine).
+fn runs_dind_nat64(args: &[&str]) -> bool {
+    match args.iter().position(|a| *a == "--nat64-engine") {
+        Some(i) => args.get(i + 1) == Some(&"dind-nat64"),
+        None => nat64_engine().as_deref() == Some("dind-nat64"),
+    }
 }
 
 /// Starts the dind binary, its output piped, and returns at once.
@@ -475,6 +548,11 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn up(id: u8, extra: &[&str]) -> Result<Cluster> {
+        let id_text = id.to_string();
+        let args = up_args(&id_text, extra);
+        if runs_dind_nat64(&args) {
+            dind_nat64_beside_dind()?;
+        }
         // The guard exists before `up` so that a half-made cluster is taken down too.
         let cluster = Cluster {
             id,
@@ -484,8 +562,7 @@ impl Cluster {
                 format!("-cluster-{id}")
             },
         };
-        let id_text = id.to_string();
-        let out = dind(&up_args(&id_text, extra), &[]);
+        let out = dind(&args, &[]);
         if !out.status.success() {
             bail!("dind up failed:\n{}", stderr(&out));
         }
@@ -618,6 +695,17 @@ impl Pod {
         let mut full = vec!["dind-pod", "exec", self.name.as_str()];
         full.extend_from_slice(argv);
         self.engine.exec(&self.node, &full).await
+    }
+
+    /// Runs a shell script in the pod (`sh -c SCRIPT NAME ARGS...`: `$1`... are `args`).
+    pub async fn sh(
+        &self,
+        script: &str,
+        args: &[&str],
+    ) -> Result<dind::engine::docker::ExecOutput> {
+        let mut argv = vec!["sh", "-c", script, "sh"];
+        argv.extend_from_slice(args);
+        self.run(&argv).await
     }
 
     /// The AAAA answer the pod gets from its resolver (the cluster's DNS64).

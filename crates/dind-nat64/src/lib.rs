@@ -1,0 +1,16 @@
+//! dind's own NAT64 translator (`--nat64-engine dind-nat64`), the library half of the
+//! `dind-nat64` binary that runs in the NAT64 container in tayga's place: the same
+//! tayga.conf, the same dynamic pool, RFC 7915 translation, on a TUN whose virtio-net
+//! headers let TCP super-packets cross whole (see docs/nat64-speed.md for why that is the
+//! whole difference in speed).
+//!
+//! A crate of its own so that the binary stays small: it is uploaded into the container.
+
+pub mod addr;
+pub(crate) mod checksum;
+pub mod conf;
+pub mod icmp;
+pub mod pool;
+pub mod translate;
+pub mod tun;
+pub mod vnet;
