@@ -108,23 +108,8 @@ pub(crate) async fn up(
         })
         .await?;
     let resuming = existing.is_some();
-    let nat64_program = {
-        let wanted = existing.as_ref().map_or(&config, |r| &r.config);
-        let runs_own =
-            wanted.ip_mode == IpMode::Ipv6 && wanted.nat64_engine == Nat64Engine::DindNat64;
-        match runs_own {
-            true => {
-                let (location, bytes) = nat64_program::load()?;
-                progress.note(&format!(
-                    "NAT64 engine dind-nat64: {} ({} KiB)",
-                    location.path().display(),
-                    bytes.len() / 1024
-                ));
-                Some(bytes)
-            }
-            false => None,
-        }
-    };
+    let nat64_program =
+        read_nat64_program(existing.as_ref().map_or(&config, |r| &r.config), progress)?;
 
     // Until the first change, a signal simply stops the run.
     let images = interrupt::unless_stopped(build_images(engine, &config, progress)).await?;
@@ -362,6 +347,21 @@ fn port_is_free(p: &PortMapping) -> bool {
         Protocol::Udp => std::net::UdpSocket::bind(at).is_ok(),
         Protocol::Sctp => true,
     }
+}
+
+/// The dind-nat64 program when the cluster runs it, read before anything is made: a missing
+/// one fails the run with nothing changed.
+fn read_nat64_program(config: &Config, progress: &Progress) -> Result<Option<Vec<u8>>> {
+    if config.ip_mode != IpMode::Ipv6 || config.nat64_engine != Nat64Engine::DindNat64 {
+        return Ok(None);
+    }
+    let (location, bytes) = nat64_program::load()?;
+    progress.note(&format!(
+        "NAT64 engine dind-nat64: {} ({} KiB)",
+        location.path().display(),
+        bytes.len() / 1024
+    ));
+    Ok(Some(bytes))
 }
 
 /// A second `up` must describe the same cluster; anything else needs `down` first.

@@ -176,6 +176,14 @@ async fn a_missing_dind_nat64_program_fails_before_anything_is_made() {
     assert!(err.contains("cargo build --bin dind-nat64"), "{err}");
 
     assert_eq!(labelled(&engine, 72).await, (vec![], vec![]));
-    assert_eq!(docker_objects(&engine).await, objects);
+    // Nothing new (an earlier test's fixture may still be on its way out).
+    let (containers, networks) = docker_objects(&engine).await;
+    let new_containers: Vec<_> = containers
+        .iter()
+        .filter(|c| !objects.0.contains(c))
+        .collect();
+    let new_networks: Vec<_> = networks.iter().filter(|n| !objects.1.contains(n)).collect();
+    assert!(new_containers.is_empty(), "{new_containers:?}");
+    assert!(new_networks.is_empty(), "{new_networks:?}");
     assert_eq!(HostState::capture(), before);
 }
