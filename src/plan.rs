@@ -4,7 +4,7 @@
 pub(crate) mod kubernetes;
 
 pub(crate) use crate::config::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
-use crate::config::{Config, ExtraMount, IpMode, PortMapping, V4Prefix16};
+use crate::config::{Config, ExtraMount, IpMode, Nat64Engine, PortMapping, V4Prefix16};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -110,7 +110,9 @@ pub struct Nat64Plan {
     pub(crate) address_v6: Ipv6Addr,
     pub(crate) address_v4: Ipv4Addr,
     pub(crate) prefix: Ipv6Net,
-    /// The dynamic pool tayga maps IPv6 clients into.
+    /// The translator it runs.
+    pub engine: Nat64Engine,
+    /// The dynamic pool the translator maps IPv6 clients into.
     pub pool: Ipv4Net,
     pub(crate) tun_device: String,
     /// Routes inside the NAT64 container, onto its tun device.
@@ -385,6 +387,7 @@ pub fn plan(config: &Config) -> ClusterPlan {
                 address_v6: nat64_v6,
                 address_v4: v4_host(v4, 200),
                 prefix: config.dns64_prefix,
+                engine: config.nat64_engine,
                 pool,
                 tun_device: NAT64_TUN.to_string(),
                 routes: vec![

@@ -2,6 +2,7 @@
 //! (no Docker, no host): the address plan, each container with its settings and files, the
 //! kubeadm configuration, and the host's routes and rules. Pure.
 
+use super::nat64_program;
 use crate::config::Config;
 use crate::labels::Record;
 use crate::plan::{self, ClusterPlan, NodePlan, Role};
@@ -98,7 +99,19 @@ pub(crate) fn dry_run(
     let mut views = Vec::new();
     if let Some(nat64) = &plan.nat64 {
         let spec = containers::nat64(&plan, &record, nat64, &images.nat64);
-        views.push(view(&spec, &node_files::nat64_files(nat64)));
+        let mut nat64_view = view(&spec, &node_files::nat64_files(nat64));
+        nat64_view
+            .files
+            .extend(node_files::nat64_program(nat64).map(|program| FileView {
+                path: program.path.to_string(),
+                mode: format!("{:04o}", program.mode),
+                contents: format!(
+                    "(the {} program, copied as is from ${}, else from beside dind's executable)",
+                    nat64_program::PROGRAM_NAME,
+                    nat64_program::PROGRAM_ENV
+                ),
+            }));
+        views.push(nat64_view);
     }
     if let Some(dns64) = &plan.dns64 {
         let spec = containers::dns64(&plan, &record, dns64, &images.dns64);
@@ -338,7 +351,11 @@ pub(crate) fn render_text(run: &DryRun) -> String {
         );
     }
     if let Some(nat64) = &plan.nat64 {
-        let _ = writeln!(text, "  NAT64 pool {}", nat64.pool);
+        let _ = writeln!(
+            text,
+            "  NAT64 pool {} (engine {})",
+            nat64.pool, nat64.engine
+        );
     }
     for c in &run.containers {
         let _ = writeln!(
@@ -482,6 +499,35 @@ mod tests {
         config.kubernetes = false;
         let run = golden_of("ipv6-no-kubernetes", &config);
         assert!(run.containers.iter().all(|c| !c.privileged));
+    }
+
+    #[test]
+    fn golden_dry_run_dind_nat64() {
+        let mut config =
+            config_from_env(&[("NUM_NODES", "1"), ("DIND_NAT64_ENGINE", "dind-nat64")]);
+        config.kubernetes = false;
+        let run = golden_of("ipv6-dind-nat64", &config);
+        let nat64 = &run.containers[0];
+        assert_eq!(nat64.name, "tayga", "the container keeps its name");
+        assert_eq!(nat64.env, ["DIND_NAT64_ENGINE=dind-nat64"]);
+        // Least privilege: what tayga has, nothing more.
+        assert_eq!(nat64.capabilities, ["NET_ADMIN"]);
+        assert_eq!(nat64.devices, ["/dev/net/tun"]);
+        assert!(!nat64.privileged);
+        let program = nat64
+            .files
+            .iter()
+            .find(|f| f.path == "/usr/local/bin/dind-nat64")
+            .expect("the program is placed");
+        assert_eq!(program.mode, "0755");
+        assert!(nat64.files.iter().any(|f| f.path == "/etc/tayga.conf"));
+
+        let tayga = dry_run(&config_from_env(&[("NUM_NODES", "1")]), &images(), |_| None).unwrap();
+        assert!(tayga.containers[0].env.is_empty());
+        assert!(tayga.containers[0]
+            .files
+            .iter()
+            .all(|f| f.path != "/usr/local/bin/dind-nat64"));
     }
 
     /// kind's `nodes:` section as it is, in a dind config file.

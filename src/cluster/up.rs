@@ -3,8 +3,9 @@
 
 use super::forwarding;
 use super::kubernetes;
+use super::nat64_program;
 use super::rollback::{self, Journal};
-use crate::config::{Config, IpMode, KubeVersion, PortMapping, Protocol};
+use crate::config::{Config, IpMode, KubeVersion, Nat64Engine, PortMapping, Protocol};
 use crate::engine::docker::Engine;
 use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
@@ -15,7 +16,7 @@ use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, HostFacts};
 use crate::progress::Progress;
 use crate::render::containers::{self, ContainerSpec, HOST_MODULES};
-use crate::render::{containerd, host_rules, kubeadm, node_files, FileSpec};
+use crate::render::{containerd, host_rules, kubeadm, node_files, FileSpec, ProgramFile};
 use crate::state::find_record;
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::future::{join_all, try_join_all};
@@ -48,11 +49,11 @@ const NODE_PROBE: &[&str] = &["test", "-f", "/run/dind/ready"];
 /// What images/node/dind-node-entrypoint prints once the node's network is set up.
 const NODE_READY_LINE: &str = "dind-node: ready";
 
-fn nat64_probe(tun: &str) -> Vec<String> {
+fn nat64_probe(engine: Nat64Engine, tun: &str) -> Vec<String> {
     vec![
         "sh".into(),
         "-c".into(),
-        format!("pidof tayga >/dev/null && ip -o link show dev {tun} | grep -q ',UP'"),
+        format!("pidof {engine} >/dev/null && ip -o link show dev {tun} | grep -q ',UP'"),
     ]
 }
 
@@ -77,6 +78,8 @@ struct Ctx {
     plan: ClusterPlan,
     record: Record,
     images: Images,
+    /// The dind-nat64 program for a new NAT64 container (engine dind-nat64).
+    nat64_program: Option<Vec<u8>>,
     /// What this run made: what a failure or a signal rolls back.
     journal: Journal,
 }
@@ -105,6 +108,8 @@ pub(crate) async fn up(
         })
         .await?;
     let resuming = existing.is_some();
+    let nat64_program =
+        read_nat64_program(existing.as_ref().map_or(&config, |r| &r.config), progress)?;
 
     // Until the first change, a signal simply stops the run.
     let images = interrupt::unless_stopped(build_images(engine, &config, progress)).await?;
@@ -153,6 +158,7 @@ pub(crate) async fn up(
         plan,
         record,
         images,
+        nat64_program,
         journal: Journal::default(),
     };
 
@@ -215,9 +221,13 @@ async fn create(ctx: &Ctx) -> Result<()> {
         if ctx.plan.nat64.is_none() {
             return Ok(());
         }
+        let engine = ctx.record.config.nat64_engine;
         let both = all_of(vec![ensure_nat64(ctx).boxed(), ensure_dns64(ctx).boxed()]);
         ctx.progress
-            .step("Starting NAT64 (tayga) and DNS64 (bind9)", both)
+            .step(
+                &format!("Starting NAT64 ({engine}) and DNS64 (bind9)"),
+                both,
+            )
             .await
     };
     let host = async {
@@ -257,7 +267,7 @@ async fn create(ctx: &Ctx) -> Result<()> {
             announces: Some(NODE_READY_LINE),
         };
         async move {
-            let result = match ensure_container(ctx, &spec, &files, ready).await {
+            let result = match ensure_container(ctx, &spec, &files, &[], ready).await {
                 // kube-proxy's modprobe wants the host's modules, but a Docker host without
                 // /lib/modules (a VM image without modules, a container host) runs fine
                 // without them; the create failed, so nothing exists yet.
@@ -267,7 +277,7 @@ async fn create(ctx: &Ctx) -> Result<()> {
                         node.container
                     ));
                     let spec = containers::without_host_modules(spec);
-                    ensure_container(ctx, &spec, &files, ready).await
+                    ensure_container(ctx, &spec, &files, &[], ready).await
                 }
                 other => other,
             };
@@ -337,6 +347,21 @@ fn port_is_free(p: &PortMapping) -> bool {
         Protocol::Udp => std::net::UdpSocket::bind(at).is_ok(),
         Protocol::Sctp => true,
     }
+}
+
+/// The dind-nat64 program when the cluster runs it, read before anything is made: a missing
+/// one fails the run with nothing changed.
+fn read_nat64_program(config: &Config, progress: &Progress) -> Result<Option<Vec<u8>>> {
+    if config.ip_mode != IpMode::Ipv6 || config.nat64_engine != Nat64Engine::DindNat64 {
+        return Ok(None);
+    }
+    let (location, bytes) = nat64_program::load()?;
+    progress.note(&format!(
+        "NAT64 engine dind-nat64: {} ({} KiB)",
+        location.path().display(),
+        bytes.len() / 1024
+    ));
+    Ok(Some(bytes))
 }
 
 /// A second `up` must describe the same cluster; anything else needs `down` first.
@@ -436,6 +461,7 @@ async fn ensure_registry(ctx: &Ctx, registry: &plan::RegistryPlan) -> Result<()>
         ctx,
         &spec,
         &[],
+        &[],
         Ready {
             probe: &["curl", "-fsS", "-o", "/dev/null", &probe],
             announces: None,
@@ -506,12 +532,23 @@ async fn ensure_network(ctx: &Ctx) -> Result<()> {
 async fn ensure_nat64(ctx: &Ctx) -> Result<()> {
     let nat64 = ctx.plan.nat64.as_ref().expect("planned in ipv6 mode");
     let spec = containers::nat64(&ctx.plan, &ctx.record, nat64, &ctx.images.nat64);
-    let probe = nat64_probe(&nat64.tun_device);
+    let probe = nat64_probe(nat64.engine, &nat64.tun_device);
     let probe: Vec<&str> = probe.iter().map(String::as_str).collect();
+    let programs: Vec<_> = node_files::nat64_program(nat64)
+        .map(|program| {
+            let bytes = ctx
+                .nat64_program
+                .as_deref()
+                .expect("read before anything is made");
+            (program, bytes)
+        })
+        .into_iter()
+        .collect();
     ensure_container(
         ctx,
         &spec,
         &node_files::nat64_files(nat64),
+        &programs,
         Ready {
             probe: &probe,
             announces: None,
@@ -527,6 +564,7 @@ async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
         ctx,
         &spec,
         &node_files::dns64_files(dns64),
+        &[],
         Ready {
             probe: DNS64_PROBE,
             announces: None,
@@ -536,11 +574,13 @@ async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
 }
 
 /// Creates, configures and starts a container unless it runs already, then waits until
-/// `probe` succeeds in it.
+/// `probe` succeeds in it. `files` and `programs` are placed in a new container only: an
+/// existing one keeps what its own `up` gave it.
 async fn ensure_container(
     ctx: &Ctx,
     spec: &ContainerSpec,
     files: &[FileSpec],
+    programs: &[(ProgramFile, &[u8])],
     ready: Ready<'_>,
 ) -> Result<()> {
     let name = spec.name.as_deref().expect("cluster containers are named");
@@ -572,7 +612,9 @@ async fn ensure_container(
             ctx.engine.create(spec).await?;
             ctx.journal
                 .note(|made| made.containers.push(name.to_string()));
-            ctx.engine.upload_files(name, files).await?;
+            ctx.engine
+                .upload_files_and_programs(name, files, programs)
+                .await?;
             interrupt::check()?;
             ctx.engine.start(name).await?;
             true

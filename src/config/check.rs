@@ -3,7 +3,9 @@
 
 use super::cluster_ranges::mgmt_v6_for_cluster;
 use super::table::Basis;
-use super::{defaults, ContainerdPatch, IpMode, KubeVersion, KubeadmPatch, V4Prefix16};
+use super::{
+    defaults, ContainerdPatch, IpMode, KubeVersion, KubeadmPatch, Nat64Engine, V4Prefix16,
+};
 use ipnet::{IpNet, Ipv6Net};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -87,6 +89,10 @@ pub(super) fn nat64_v4_prefix(value: &str, basis: &Basis) -> Result<V4Prefix16, 
         ));
     }
     Ok(prefix)
+}
+
+pub(super) fn nat64_engine(value: &str, _: &Basis) -> Result<Nat64Engine, String> {
+    value.trim().parse()
 }
 
 /// Unset: the Docker host's resolvers, through Docker's embedded DNS.

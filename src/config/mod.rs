@@ -68,6 +68,44 @@ impl fmt::Display for IpMode {
     }
 }
 
+/// The translator the NAT64 container runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Nat64Engine {
+    /// tayga, Debian's package.
+    #[default]
+    Tayga,
+    /// dind's own translator (the `dind-nat64` binary, uploaded into the container).
+    DindNat64,
+}
+
+impl Nat64Engine {
+    pub(crate) const NAMES: &'static str = "tayga or dind-nat64";
+}
+
+impl FromStr for Nat64Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tayga" => Ok(Nat64Engine::Tayga),
+            "dind-nat64" => Ok(Nat64Engine::DindNat64),
+            other => Err(format!(
+                "'{other}' is not a NAT64 engine; use {}",
+                Nat64Engine::NAMES
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Nat64Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Nat64Engine::Tayga => "tayga",
+            Nat64Engine::DindNat64 => "dind-nat64",
+        })
+    }
+}
+
 /// The first two octets of the IPv4 /16 that NAT64 maps IPv6 clients into, before the cluster
 /// id is added to the second one (k-d-c's `NAT64_V4_SUBNET_PREFIX`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +157,9 @@ pub struct Config {
     pub(crate) dns64_prefix: Ipv6Net,
     /// As given; the cluster id is added when planning.
     pub(crate) nat64_v4_prefix: V4Prefix16,
+    /// The NAT64 translator; records written before there was a choice ran tayga.
+    #[serde(default)]
+    pub nat64_engine: Nat64Engine,
     /// The IPv4 resolver the cluster forwards to; None: the Docker host's own resolvers,
     /// reached through Docker's embedded DNS (127.0.0.11).
     pub(crate) upstream_dns: Option<Ipv4Addr>,

@@ -74,6 +74,14 @@ settings_table! {
         fallback: Fallback::Value("172.18"),
         help: "First two octets of NAT64's IPv4 /16; the cluster id is added to the second",
     }
+    nat64_engine: super::Nat64Engine = required check::nat64_engine {
+        name: "--nat64-engine",
+        flag: Flag::Value("ENGINE"),
+        env: Env::Var("DIND_NAT64_ENGINE"),
+        file: File::Text("nat64Engine"),
+        fallback: Fallback::Value("tayga"),
+        help: "NAT64 translator: tayga, or dind-nat64 (dind's own, faster; the dind-nat64 binary beside dind, or DIND_NAT64_BINARY)",
+    }
     upstream_dns: Option<std::net::Ipv4Addr> = optional check::upstream_dns {
         name: "--upstream-dns",
         flag: Flag::Value("IPV4"),

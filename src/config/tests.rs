@@ -2,8 +2,8 @@
 //! every refusal naming the setting, its origin and the fix.
 
 use crate::config::{
-    env_var_names, load_file, validate, Config, IpMode, KubeVersion, KubeadmKind, Layer, Nodes,
-    Origin, Sourced, V4Prefix16,
+    env_var_names, load_file, validate, Config, IpMode, KubeVersion, KubeadmKind, Layer,
+    Nat64Engine, Nodes, Origin, Sourced, V4Prefix16,
 };
 use crate::test_support::{config_from_env, env_layer, flag, valid};
 use ipnet::IpNet;
@@ -53,6 +53,7 @@ fn defaults_are_kdc_ipv6_defaults() {
             allow_aaaa: false,
             dns64_prefix: "fd00:10:64:ff9b::/96".parse().unwrap(),
             nat64_v4_prefix: V4Prefix16(172, 18),
+            nat64_engine: Nat64Engine::Tayga,
             // The Docker host's resolvers, through Docker's embedded DNS.
             upstream_dns: None,
             egress_interface: None,
@@ -300,6 +301,7 @@ fn env_variables_map_to_settings_with_their_names() {
         ("DIND_K8S_VERSION", "v1.35.2"),
         ("FEATURE_GATES", "SidecarContainers=true"),
         ("DIND_REGISTRY", "on"),
+        ("DIND_NAT64_ENGINE", "dind-nat64"),
     ]);
     let env = |value: &str, name: &'static str| Some(Sourced::new(value, Origin::Env(name)));
     pretty_assertions::assert_eq!(
@@ -311,6 +313,7 @@ fn env_variables_map_to_settings_with_their_names() {
             allow_aaaa: env("true", "DIND_ALLOW_AAAA_USE"),
             dns64_prefix: env("fd00:99::/64", "DNS64_PREFIX/DNS64_PREFIX_SIZE"),
             nat64_v4_prefix: env("10.20", "NAT64_V4_SUBNET_PREFIX"),
+            nat64_engine: env("dind-nat64", "DIND_NAT64_ENGINE"),
             upstream_dns: env("1.1.1.1", "REMOTE_DNS64_V4SERVER"),
             egress_interface: env("enp3s0", "DIND_EGRESS_INTERFACE"),
             kubernetes: None,
@@ -333,6 +336,29 @@ fn env_variables_map_to_settings_with_their_names() {
     assert_eq!(config.egress_interface.as_deref(), Some("enp3s0"));
     assert_eq!(config.node_image.as_deref(), Some("example/node:v1"));
     assert!(config.allow_aaaa);
+    assert_eq!(config.nat64_engine, Nat64Engine::DindNat64);
+}
+
+#[test]
+fn the_nat64_engine_comes_from_flag_env_or_file_and_a_bad_one_names_the_choices() {
+    let from_file = valid(file_layer(&format!("{HEADER}nat64Engine: dind-nat64\n")));
+    assert_eq!(from_file.nat64_engine, Nat64Engine::DindNat64);
+    let flag_over_env = valid(
+        Layer {
+            nat64_engine: flag("--nat64-engine", "tayga"),
+            ..Layer::default()
+        }
+        .over(env_layer(&[("DIND_NAT64_ENGINE", "dind-nat64")])),
+    );
+    assert_eq!(flag_over_env.nat64_engine, Nat64Engine::Tayga);
+
+    let (setting, origin, message) = refusal(env_layer(&[("DIND_NAT64_ENGINE", "jool")]));
+    assert_eq!(setting, "--nat64-engine");
+    assert!(origin.contains("DIND_NAT64_ENGINE"), "{origin}");
+    assert!(message.contains("'jool'"), "{message}");
+    assert!(message.contains("tayga or dind-nat64"), "{message}");
+    let (_, origin, _) = refusal(file_layer(&format!("{HEADER}nat64Engine: Tayga\n")));
+    assert!(origin.contains("nat64Engine"), "{origin}");
 }
 
 #[test]

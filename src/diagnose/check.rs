@@ -226,8 +226,7 @@ impl Support<'_> {
                 self.to_dns64(dns64),
             )
             .await;
-        // tayga answers pings to its own IPv4 address through its prefix: the translator
-        // works.
+        // The translator answers pings to its own IPv4 address through its prefix: it works.
         let echo = plan::embed_ipv4(nat64.prefix, nat64.address_v4).to_string();
         let to_nat64 = self
             .gated(
@@ -336,7 +335,10 @@ impl Support<'_> {
             Check::ok(
                 CheckId::NodeToNat64,
                 echo,
-                format!("tayga translates (echo to {} answered)", nat64.address_v4),
+                format!(
+                    "{} translates (echo to {} answered)",
+                    nat64.engine, nat64.address_v4
+                ),
             )
         } else {
             Check::fail(

@@ -5,7 +5,7 @@
 use super::body::{container_body, network_request};
 use super::error::{kind, DockerErrorKind};
 use crate::render::containers::{ContainerSpec, NetworkSpec};
-use crate::render::FileSpec;
+use crate::render::{FileSpec, ProgramFile};
 use anyhow::{anyhow, bail, Context, Result};
 use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
@@ -239,20 +239,31 @@ impl Engine {
 
     /// Places `files` in a (created, maybe not started) container.
     pub(crate) async fn upload_files(&self, container: &str, files: &[FileSpec]) -> Result<()> {
+        self.upload_files_and_programs(container, files, &[]).await
+    }
+
+    /// Places `files` and `programs` (their bytes as read from this machine) in a
+    /// (created, maybe not started) container, in one archive.
+    pub(crate) async fn upload_files_and_programs(
+        &self,
+        container: &str,
+        files: &[FileSpec],
+        programs: &[(ProgramFile, &[u8])],
+    ) -> Result<()> {
+        let entries = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.mode, f.contents.as_bytes()))
+            .chain(programs.iter().map(|(p, bytes)| (p.path, p.mode, *bytes)));
         let mut archive = tar::Builder::new(Vec::new());
-        for file in files {
+        for (path, mode, contents) in entries {
             let mut header = tar::Header::new_gnu();
-            header.set_size(file.contents.len() as u64);
-            header.set_mode(file.mode);
+            header.set_size(contents.len() as u64);
+            header.set_mode(mode);
             header.set_mtime(0);
             header.set_cksum();
             archive
-                .append_data(
-                    &mut header,
-                    file.path.trim_start_matches('/'),
-                    file.contents.as_bytes(),
-                )
-                .with_context(|| format!("cannot pack {}", file.path))?;
+                .append_data(&mut header, path.trim_start_matches('/'), contents)
+                .with_context(|| format!("cannot pack {path}"))?;
         }
         let bytes = archive
             .into_inner()

@@ -52,6 +52,20 @@ fn a_record_without_a_version_reads_as_version_one() {
 }
 
 #[test]
+fn a_record_from_before_the_nat64_engine_ran_tayga_and_a_new_one_keeps_its_engine() {
+    let own = record(&[("DIND_NAT64_ENGINE", "dind-nat64")]);
+    assert_eq!(written(&own)["config"]["nat64Engine"], json!("dind-nat64"));
+    assert_eq!(decode(&written(&own)), Ok(Some(own)));
+
+    let tayga = record(&[]);
+    let mut old = written(&tayga);
+    old["config"].as_object_mut().unwrap().remove("nat64Engine");
+    let read = decode(&old).unwrap().unwrap();
+    assert_eq!(read.config.nat64_engine, crate::config::Nat64Engine::Tayga);
+    assert_eq!(read, tayga);
+}
+
+#[test]
 fn an_old_record_with_a_single_service_cidr_still_reads() {
     let record = record(&[]);
     let mut old = serde_json::to_value(&record).unwrap();

@@ -103,7 +103,8 @@ impl fmt::Display for Finding {
     }
 }
 
-const TUN_MISSING: &str = "NAT64 (tayga) needs /dev/net/tun, and the Docker host has none";
+const TUN_MISSING: &str =
+    "NAT64 (tayga or dind-nat64) needs /dev/net/tun, and the Docker host has none";
 const TUN_HINT: &str = "load the tun module on the Docker host: `modprobe tun`";
 
 /// The findings for `facts`, in a fixed order; no I/O.

@@ -3,9 +3,10 @@
 //! least-privilege settings are unit-tested here, and the engine turns a spec into Docker's
 //! request in one place (engine/body.rs).
 
-use crate::config::{Config, Protocol};
+use crate::config::{Config, Nat64Engine, Protocol};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan, Dns64Plan, Nat64Plan, NodePlan, RegistryPlan, Role};
+use crate::render::node_files;
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -284,9 +285,15 @@ pub(crate) fn nat64(
     nat64: &Nat64Plan,
     image: &str,
 ) -> ContainerSpec {
+    // The image runs tayga unless told otherwise: a tayga container stays as it always was.
+    let env = match nat64.engine {
+        Nat64Engine::Tayga => Vec::new(),
+        engine => vec![format!("{}={engine}", node_files::NAT64_ENGINE_ENV)],
+    };
     ContainerSpec {
-        // NET_ADMIN: create and route the tun device tayga translates on.
+        // NET_ADMIN: create and route the tun device the translator works on.
         cap_add: strings(&["NET_ADMIN"]),
+        env,
         devices: strings(&["/dev/net/tun"]),
         sysctls: sysctls(true),
         network: attached(

@@ -27,5 +27,13 @@ impl FileSpec {
     }
 }
 
+/// A program placed in a container before it starts, copied as is from the machine dind
+/// runs on (its bytes are read by `up`, not rendered).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ProgramFile {
+    pub(crate) path: &'static str,
+    pub(crate) mode: u32,
+}
+
 #[cfg(test)]
 mod tests;

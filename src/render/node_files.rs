@@ -1,7 +1,8 @@
 //! The files dind places in support and node containers before they start; the images'
 //! `dind-net-setup` applies them at every start (see images/common/dind-net-setup).
 
-use super::{cni, named, tayga, FileSpec};
+use super::{cni, named, tayga, FileSpec, ProgramFile};
+use crate::config::Nat64Engine;
 use crate::plan::{Dns64Plan, Masquerade, Nat64Plan, NodePlan, Route};
 use std::net::Ipv4Addr;
 
@@ -74,6 +75,23 @@ pub(crate) fn dns64_files(dns64: &Dns64Plan) -> Vec<FileSpec> {
         files.push(drop_ipv4_marker());
     }
     files
+}
+
+/// Where dind places its own translator in the NAT64 container (engine dind-nat64).
+pub(crate) const NAT64_PROGRAM_PATH: &str = "/usr/local/bin/dind-nat64";
+/// The variable the NAT64 image's entrypoint picks the translator by.
+pub(crate) const NAT64_ENGINE_ENV: &str = "DIND_NAT64_ENGINE";
+
+/// The program `up` copies into the NAT64 container from the machine dind runs on, for an
+/// engine the image does not carry; None for tayga.
+pub(crate) fn nat64_program(nat64: &Nat64Plan) -> Option<ProgramFile> {
+    match nat64.engine {
+        Nat64Engine::Tayga => None,
+        Nat64Engine::DindNat64 => Some(ProgramFile {
+            path: NAT64_PROGRAM_PATH,
+            mode: 0o755,
+        }),
+    }
 }
 
 pub(crate) fn nat64_files(nat64: &Nat64Plan) -> Vec<FileSpec> {

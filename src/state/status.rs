@@ -2,7 +2,7 @@
 //! installed, read from Docker labels and the host itself.
 
 use super::{list_clusters, read_record};
-use crate::config::IpMode;
+use crate::config::{IpMode, Nat64Engine};
 use crate::engine::docker::{container_name, Engine};
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
@@ -39,6 +39,8 @@ pub(crate) struct ClusterStatus {
     pub(crate) aaaa_policy: Option<AaaaPolicy>,
     pub(crate) dns64_prefix: Option<String>,
     pub(crate) nat64_pool: Option<String>,
+    /// The translator the NAT64 container runs (ipv6 mode).
+    pub(crate) nat64_engine: Option<Nat64Engine>,
     pub(crate) egress_interface: Option<String>,
     pub(crate) containers: Vec<ContainerStatus>,
     /// None when not read: dind's helper image is absent, or `up` reports a cluster that
@@ -249,6 +251,10 @@ pub(crate) async fn report(
                 .as_ref()
                 .and_then(|p| p.nat64.as_ref())
                 .map(|n| n.pool.to_string()),
+            nat64_engine: cluster_plan
+                .as_ref()
+                .and_then(|p| p.nat64.as_ref())
+                .map(|n| n.engine),
             egress_interface: record
                 .as_ref()
                 .and_then(|r| r.config.egress_interface.clone()),
@@ -297,8 +303,9 @@ pub(crate) fn render_table(clusters: &[ClusterStatus]) -> String {
         if let Some(prefix) = &c.dns64_prefix {
             let _ = writeln!(
                 text,
-                "  DNS64 prefix {prefix}  NAT64 pool {}",
-                c.nat64_pool.as_ref().unwrap_or(&dash)
+                "  DNS64 prefix {prefix}  NAT64 pool {}  NAT64 engine {}",
+                c.nat64_pool.as_ref().unwrap_or(&dash),
+                or_dash(c.nat64_engine.map(|e| e.to_string()))
             );
         }
         let _ = writeln!(
@@ -381,6 +388,7 @@ mod tests {
             aaaa_policy: Some(AaaaPolicy::PassRealAaaa),
             dns64_prefix: None,
             nat64_pool: None,
+            nat64_engine: None,
             egress_interface: None,
             containers: vec![ContainerStatus {
                 name: "kube-master-cluster-3".into(),

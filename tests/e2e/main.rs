@@ -19,6 +19,7 @@ mod faults;
 mod load;
 mod lock;
 mod nat64;
+mod nat64_engine;
 mod network_plane;
 mod node_image;
 mod nodes;

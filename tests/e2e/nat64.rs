@@ -46,9 +46,9 @@ macro_rules! per_engine {
 }
 
 per_engine! {
-    tayga: [];
-    // TODO(issue 12): enable once `--nat64-engine dind-nat64` exists.
-    // dind_nat64: ["--nat64-engine", "dind-nat64"];
+    // Named, so that DIND_E2E_NAT64_ENGINE leaves this module on tayga.
+    tayga: ["--nat64-engine", "tayga"];
+    dind_nat64: ["--nat64-engine", "dind-nat64"];
 }
 
 const NAT64_V4_PREFIX: &str = "10.100";

@@ -219,8 +219,9 @@ fn judge_name(
         ))
     } else if !r.tcp_connected && via_nat64 {
         Some(format!(
-            "through NAT64: is tayga running, does the host route {} exist, does the host masquerade IPv4? \
+            "through NAT64: is {} running, does the host route {} exist, does the host masquerade IPv4? \
              `dind up --cluster-id {id}` repairs the first two",
+            plan.nat64.as_ref().map(|n| n.engine.to_string()).unwrap_or_default(),
             plan.nat64.as_ref().map(|n| n.pool.to_string()).unwrap_or_default()
         ))
     } else if !r.tcp_connected {

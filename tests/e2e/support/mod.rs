@@ -409,8 +409,65 @@ fn dind_command(args: &[&str], env: &[(&str, &str)]) -> Command {
         cmd.env_remove(var);
     }
     cmd.env_remove(dind::engine::lock::LOCK_TIMEOUT_ENV);
+    // The suites' NAT64 engine: every `up` (and `doctor`, `--dry-run`) picks it from the
+    // environment, so a second `up` matches the record; a test's own value wins.
+    if let Some(engine) = nat64_engine() {
+        cmd.env("DIND_NAT64_ENGINE", engine);
+    }
     cmd.envs(env.iter().copied());
     cmd
+}
+
+/// Runs the suites with this NAT64 engine (`dind-nat64`); unset: dind's default, tayga.
+pub const NAT64_ENGINE_ENV: &str = "DIND_E2E_NAT64_ENGINE";
+
+/// The engine `DIND_E2E_NAT64_ENGINE` names, if any.
+pub fn nat64_engine() -> Option<String> {
+    std::env::var(NAT64_ENGINE_ENV)
+        .ok()
+        .filter(|engine| !engine.trim().is_empty())
+}
+
+/// The dind-nat64 program that the dind under test copies into NAT64 containers: the one
+/// beside it. It belongs to another package of the workspace, which `cargo test --test e2e`
+/// and `cargo bench --bench X` do not build; a stale or missing one fails here, with the
+/// command that builds it, rather than testing an old translator.
+pub fn dind_nat64_beside_dind() -> Result<std::path::PathBuf> {
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_dind")).with_file_name("dind-nat64");
+    let profile = if cfg!(debug_assertions) {
+        ""
+    } else {
+        " --release"
+    };
+    let build = format!("cargo build{profile} -p dind-nat64");
+    let built = std::fs::metadata(&program)
+        .and_then(|m| m.modified())
+        .map_err(|e| anyhow::anyhow!("{} is missing ({e}): run `{build}`", program.display()))?;
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dind-nat64");
+    let mut stack = vec![crate_dir];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::metadata(&path)?;
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                stack.push(entry?.path());
+            }
+        } else if meta.modified()? > built {
+            bail!(
+                "{} is older than {}: run `{build}`",
+                program.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(program)
+}
+
+/// Whether an `up` with these arguments runs dind-nat64 (its flag, else the suites' engine).
+fn runs_dind_nat64(args: &[&str]) -> bool {
+    match args.iter().position(|a| *a == "--nat64-engine") {
+        Some(i) => args.get(i + 1) == Some(&"dind-nat64"),
+        None => nat64_engine().as_deref() == Some("dind-nat64"),
+    }
 }
 
 /// Starts the dind binary, its output piped, and returns at once.
@@ -491,6 +548,11 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn up(id: u8, extra: &[&str]) -> Result<Cluster> {
+        let id_text = id.to_string();
+        let args = up_args(&id_text, extra);
+        if runs_dind_nat64(&args) {
+            dind_nat64_beside_dind()?;
+        }
         // The guard exists before `up` so that a half-made cluster is taken down too.
         let cluster = Cluster {
             id,
@@ -500,8 +562,7 @@ impl Cluster {
                 format!("-cluster-{id}")
             },
         };
-        let id_text = id.to_string();
-        let out = dind(&up_args(&id_text, extra), &[]);
+        let out = dind(&args, &[]);
         if !out.status.success() {
             bail!("dind up failed:\n{}", stderr(&out));
         }
