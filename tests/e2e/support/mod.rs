@@ -358,7 +358,15 @@ impl Drop for HostRoute {
 /// kernel tears a removed container's namespace down in the background, and the next test's
 /// snapshot of the host must not see the veth's routes.
 async fn remove_wan(engine: &Engine) {
-    let _ = engine.remove_container(WAN_CONTAINER).await;
+    // Docker answers a removal already under way with 409, which remove_container takes as
+    // done: ask until the container is not there, so the next start can make it again.
+    for _ in 0..100 {
+        let _ = engine.remove_container(WAN_CONTAINER).await;
+        if matches!(engine.inspect_container(WAN_CONTAINER).await, Ok(None)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let gone = wait_for(
         &format!("{HOST_IF} to be gone"),
         Duration::from_secs(10),
