@@ -451,8 +451,10 @@ pub fn dind_nat64_beside_dind() -> Result<std::path::PathBuf> {
     let built = std::fs::metadata(&program)
         .and_then(|m| m.modified())
         .map_err(|e| anyhow::anyhow!("{} is missing ({e}): run `{build}`", program.display()))?;
+    // What the binary is built from: its sources and manifest (not its tests, whose edits
+    // leave the binary as it is).
     let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dind-nat64");
-    let mut stack = vec![crate_dir];
+    let mut stack = vec![crate_dir.join("src"), crate_dir.join("Cargo.toml")];
     while let Some(path) = stack.pop() {
         let meta = std::fs::metadata(&path)?;
         if meta.is_dir() {
