@@ -14,6 +14,21 @@ fn dind_nat64(args: &[&str]) -> (i32, String) {
     )
 }
 
+/// Runs dind-nat64 on a config file holding `text`, in a directory of its own.
+fn dind_nat64_with_config(text: &str) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "dind-nat64-cli-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("tayga.conf");
+    std::fs::write(&conf, text).unwrap();
+    let outcome = dind_nat64(&["--config", conf.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    outcome
+}
+
 #[test]
 fn a_missing_config_is_named() {
     let (code, stderr) = dind_nat64(&["--config", "/nonexistent/tayga.conf"]);
@@ -26,12 +41,7 @@ fn a_missing_config_is_named() {
 
 #[test]
 fn a_bad_config_line_is_named() {
-    let dir = std::env::temp_dir().join(format!("dind-nat64-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("tayga.conf");
-    std::fs::write(&conf, "tun-device nat64\nprefix fd00::/33\n").unwrap();
-    let (code, stderr) = dind_nat64(&["--config", conf.to_str().unwrap()]);
-    std::fs::remove_dir_all(&dir).unwrap();
+    let (code, stderr) = dind_nat64_with_config("tun-device nat64\nprefix fd00::/33\n");
     assert_eq!(code, 1);
     assert!(stderr.contains("line 2: prefix `fd00::/33`"), "{stderr}");
     assert!(stderr.contains("RFC 6052"), "{stderr}");
@@ -49,14 +59,9 @@ fn an_unknown_argument_shows_the_usage() {
 
 #[test]
 fn a_tun_device_that_does_not_exist_is_named() {
-    let dir = std::env::temp_dir().join(format!("dind-nat64-tun-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("tayga.conf");
     let text = "tun-device dind-absent0\nipv4-addr 10.1.0.200\n\
                 prefix fd00:10:64:ff9b::/96\ndynamic-pool 10.1.128.0/17\n";
-    std::fs::write(&conf, text).unwrap();
-    let (code, stderr) = dind_nat64(&["--config", conf.to_str().unwrap()]);
-    std::fs::remove_dir_all(&dir).unwrap();
+    let (code, stderr) = dind_nat64_with_config(text);
     assert_eq!(code, 1);
     assert!(stderr.contains("no tun device dind-absent0"), "{stderr}");
 }

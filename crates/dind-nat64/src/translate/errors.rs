@@ -25,17 +25,8 @@ pub(super) fn to_v6_sender(t: &Translator, offending: &[u8], message: Message, o
     {
         return out.drop(super::Dropped::Untranslatable);
     }
-    let (kind, code, rest) = message;
-    let own = t.own_v6.octets();
     let to: [u8; 16] = offending[8..24].try_into().expect("16 bytes");
-    let mut body = vec![kind, code, 0, 0];
-    body.extend_from_slice(&rest);
-    body.extend_from_slice(&offending[..offending.len().min(IPV6_MIN_MTU - 48)]);
-    let checksum = finish(pseudo(&[&own, &to], ICMP6, body.len()) + sum(&body));
-    put16(&mut body, 2, checksum);
-    let mut packet = Vec::with_capacity(40 + body.len());
-    push_v6_header(&mut packet, 0, body.len() as u16, ICMP6, 64, (own, to));
-    packet.extend_from_slice(&body);
+    let packet = icmpv6_packet(message, offending, (0, 64), (t.own_v6.octets(), to));
     out.emit_whole(&packet);
 }
 
@@ -52,19 +43,55 @@ pub(super) fn to_v4_sender(t: &Translator, offending: &[u8], message: Message, o
     {
         return out.drop(super::Dropped::Untranslatable);
     }
-    let (kind, code, rest) = message;
-    let to = v4_at(offending, 12);
-    let mut body = vec![kind, code, 0, 0];
-    body.extend_from_slice(&rest);
-    body.extend_from_slice(&offending[..offending.len().min(IPV4_ERROR_MAX - 28)]);
-    let checksum = finish(sum(&body));
-    put16(&mut body, 2, checksum);
-    let mut packet = Vec::with_capacity(20 + body.len());
-    let total = (20 + body.len()) as u16;
-    let addresses = (t.own_v4.octets(), to);
-    push_v4_header(&mut packet, 0, total, t.fresh_id(), 0, 64, ICMP, addresses);
-    packet.extend_from_slice(&body);
+    let addresses = (t.own_v4.octets(), v4_at(offending, 12));
+    let packet = icmpv4_packet(message, offending, (0, 64, t.fresh_id()), addresses);
     out.emit_whole(&packet);
+}
+
+/// An ICMPv6 message quoting as much of `quoted` as fits in IPv6's minimum MTU.
+pub(super) fn icmpv6_packet(
+    (kind, code, rest): Message,
+    quoted: &[u8],
+    (traffic_class, hop_limit): (u8, u8),
+    addresses: ([u8; 16], [u8; 16]),
+) -> Vec<u8> {
+    let mut message = vec![kind, code, 0, 0];
+    message.extend_from_slice(&rest);
+    message.extend_from_slice(&quoted[..quoted.len().min(IPV6_MIN_MTU - 48)]);
+    let pseudo_sum = pseudo(&[&addresses.0, &addresses.1], ICMP6, message.len());
+    let checksum = finish(pseudo_sum + sum(&message));
+    put16(&mut message, 2, checksum);
+    let mut packet = Vec::with_capacity(40 + message.len());
+    let length = message.len() as u16;
+    push_v6_header(
+        &mut packet,
+        traffic_class,
+        length,
+        ICMP6,
+        hop_limit,
+        addresses,
+    );
+    packet.extend_from_slice(&message);
+    packet
+}
+
+/// An ICMPv4 message quoting as much of `quoted` as fits in 576 bytes.
+pub(super) fn icmpv4_packet(
+    (kind, code, rest): Message,
+    quoted: &[u8],
+    (tos, ttl, id): (u8, u8, u16),
+    addresses: ([u8; 4], [u8; 4]),
+) -> Vec<u8> {
+    let mut message = vec![kind, code, 0, 0];
+    message.extend_from_slice(&rest);
+    message.extend_from_slice(&quoted[..quoted.len().min(IPV4_ERROR_MAX - 28)]);
+    let checksum = finish(sum(&message));
+    put16(&mut message, 2, checksum);
+    let mut packet = Vec::with_capacity(20 + message.len());
+    let total = (20 + message.len()) as u16;
+    push_v4_header(&mut packet, tos, total, id, 0, ttl, ICMP, addresses);
+    packet.extend_from_slice(&message);
+    packet
 }
 
 /// An IPv6 address in a quoted packet, in IPv4: one under the prefix is the IPv4 host's,

@@ -4,7 +4,7 @@ use super::errors;
 use super::{
     be16, push_v4_header, put16, v6_at, Dropped, Emitted, Out, Translator, ICMP, ICMP6, TCP, UDP,
 };
-use crate::checksum::{self, adjust, finish, pseudo, sum};
+use crate::checksum::{adjust, finish, pseudo, sum};
 use crate::icmp::{self, Rest};
 use crate::vnet::{self, VnetHdr, GSO_TCPV4};
 use std::net::Ipv6Addr;
@@ -264,25 +264,8 @@ fn icmp_to_v4(
         Rest::Pointer(p) => [p, 0, 0, 0],
         Rest::Echo | Rest::Unused => [0; 4],
     };
-    let mut message = vec![mapped.kind, mapped.code, 0, 0];
-    message.extend_from_slice(&rest);
-    message.extend_from_slice(&quoted);
-    message.truncate(super::IPV4_ERROR_MAX - 20);
-    let checksum = checksum::finish(sum(&message));
-    put16(&mut message, 2, checksum);
-    let mut packet = Vec::with_capacity(20 + message.len());
-    let total = (20 + message.len()) as u16;
-    push_v4_header(
-        &mut packet,
-        tos,
-        total,
-        t.fresh_id(),
-        0,
-        ttl,
-        ICMP,
-        addresses,
-    );
-    packet.extend_from_slice(&message);
+    let message = (mapped.kind, mapped.code, rest);
+    let packet = errors::icmpv4_packet(message, &quoted, (tos, ttl, t.fresh_id()), addresses);
     out.emit_whole(&packet);
 }
 

@@ -248,21 +248,7 @@ fn icmp_to_v6(
     let Some(quoted) = errors::quoted_v4_to_v6(t, &msg[8..]) else {
         return out.drop(Dropped::Untranslatable);
     };
-    let mut message = vec![mapped.kind, mapped.code, 0, 0];
-    message.extend_from_slice(&rest);
-    message.extend_from_slice(&quoted);
-    message.truncate(super::IPV6_MIN_MTU - 40);
-    let checksum = finish(pseudo_sum(message.len()) + sum(&message));
-    put16(&mut message, 2, checksum);
-    let mut packet = Vec::with_capacity(40 + message.len());
-    push_v6_header(
-        &mut packet,
-        h.tos,
-        message.len() as u16,
-        ICMP6,
-        hop_limit,
-        addresses,
-    );
-    packet.extend_from_slice(&message);
+    let message = (mapped.kind, mapped.code, rest);
+    let packet = errors::icmpv6_packet(message, &quoted, (h.tos, hop_limit), addresses);
     out.emit_whole(&packet);
 }
