@@ -209,6 +209,11 @@ struct BuildArgs {
     /// Only the network-plane images (DNS64, NAT64, the node's base target)
     #[arg(long)]
     no_kubernetes: bool,
+    /// Build the node image from this Kubernetes instead of the Internet's: the directory
+    /// .ci/kubernetes-kit prints, or kubernetes-server-linux-amd64.tar.gz (or the directory
+    /// it unpacks to) [env: DIND_KUBERNETES_FROM]
+    #[arg(long, value_name = "PATH")]
+    kubernetes_from: Option<String>,
 }
 
 /// Settings of a cluster. Precedence: flag > environment > config file > default. The
@@ -438,7 +443,8 @@ pub async fn run() -> Result<ExitCode> {
                 let images = dry_run::ImageTags {
                     dns64: ImageKind::Dns64.spec().tag,
                     nat64: ImageKind::Nat64.spec().tag,
-                    node: ImageKind::node_tag(&config),
+                    node: tokio::task::block_in_place(|| images::NodeImage::for_config(&config))?
+                        .tag,
                     registry: ImageKind::Registry.spec().tag,
                 };
                 let run = dry_run::dry_run(&config, &images, env_var)?;
@@ -632,17 +638,17 @@ pub async fn run() -> Result<ExitCode> {
                         .kubernetes_version
                         .map(|v| flag(&v, "--kubernetes-version")),
                     kubernetes: args.no_kubernetes.then(|| flag("false", "--no-kubernetes")),
+                    kubernetes_from: args.kubernetes_from.map(|v| flag(&v, "--kubernetes-from")),
                     ..Layer::default()
                 },
             }
             .resolve(env_var)?;
+            let node = tokio::task::block_in_place(|| images::NodeImage::for_config(&config))?;
             let engine = Engine::connect().await?;
-            let mut kinds = ImageKind::NETWORK_PLANE.to_vec();
-            if config.kubernetes {
-                kinds.push(ImageKind::NodeKubernetes(config.kubernetes_version));
-            }
-            for kind in kinds {
-                let spec = kind.spec();
+            let mut specs: Vec<_> = ImageKind::NETWORK_PLANE.map(ImageKind::spec).to_vec();
+            let own_node = node.build.clone();
+            specs.extend(own_node.filter(|own| specs.iter().all(|s| s.tag != own.tag)));
+            for spec in specs {
                 progress
                     .run(&format!("Building {}", spec.tag), async |phase| {
                         images::build(&engine, &spec, phase).await?;

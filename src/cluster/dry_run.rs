@@ -709,7 +709,11 @@ nodes:
             .files
             .iter()
             .any(|f| f.contents.contains("kind: JoinConfiguration")));
-        assert!(master.privileged);
+        assert!(!master.privileged);
+        assert_eq!(
+            master.capabilities,
+            ["SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_BOOT"]
+        );
         assert_eq!(master.restart.as_deref(), Some("on-failure:1"));
         assert_eq!(master.ports, ["[::1]:(picked by up) -> 6443/tcp"]);
         let tayga = &run.containers[0];

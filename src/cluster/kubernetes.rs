@@ -13,6 +13,7 @@ use crate::plan::{self, ClusterPlan, NodePlan, Role};
 use crate::progress::{Phase, Progress};
 use crate::render::containers::{kubeadm_probe, tcp_port_key};
 use crate::render::kubeadm::{self, KUBEADM_CONFIG_PATH};
+use crate::render::storage;
 use crate::render::FileSpec;
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::future::join_all;
@@ -79,6 +80,8 @@ pub(crate) struct Kube<'a> {
     pub(crate) record: &'a Record,
     /// The node image's own kubeadm version.
     pub(crate) version: KubeVersion,
+    /// The storage provisioner's image, when the node image carries it.
+    pub(crate) storage: Option<&'a str>,
     /// None: do not wait for readiness.
     pub(crate) wait: Option<Duration>,
 }
@@ -139,7 +142,7 @@ pub(crate) async fn bring_up(kube: &Kube<'_>) -> Result<()> {
     let nodes = kube.plan.nodes.len();
     kube.progress
         .step(
-            &format!("Waiting for containerd on {nodes} node(s)"),
+            &format!("Waiting for containerd and its images on {nodes} node(s)"),
             wait_for_containerd(kube),
         )
         .await?;
@@ -152,7 +155,23 @@ pub(crate) async fn bring_up(kube: &Kube<'_>) -> Result<()> {
             configure_coredns(kube),
         )
         .await?;
+    if let Some(image) = kube.storage {
+        kube.progress
+            .step(
+                "Installing the default StorageClass (local-path-provisioner)",
+                install_storage(kube, image),
+            )
+            .await?;
+    }
     let workers = kube.workers().count();
+    if workers == 0 {
+        kube.progress
+            .step(
+                "Letting the master take load balancer traffic (a single node)",
+                include_master_in_load_balancers(kube),
+            )
+            .await?;
+    }
     if workers > 0 {
         kube.progress
             .step(
@@ -185,8 +204,19 @@ pub(crate) async fn bring_up(kube: &Kube<'_>) -> Result<()> {
     Ok(())
 }
 
+/// containerd runs and, in a node image that carries its images, they are imported (the
+/// preloader's unit is active once it has exited). Says what it waits for.
+const RUNTIME_READY: &str = r#"state=$(systemctl is-active containerd)
+[ "$state" = active ] || { echo "containerd is $state"; exit 1; }
+systemctl cat dind-preload-images >/dev/null 2>&1 || exit 0
+state=$(systemctl is-active dind-preload-images)
+[ "$state" = active ] && exit 0
+echo "dind-preload-images is $state"
+[ "$state" != failed ] || journalctl -u dind-preload-images -n 5 --no-pager
+exit 1"#;
+
 async fn wait_for_containerd(kube: &Kube<'_>) -> Result<()> {
-    let probe = ["systemctl", "is-active", "--quiet", "containerd"];
+    let probe = ["sh", "-c", RUNTIME_READY];
     let waits = kube.plan.nodes.iter().map(|node| {
         kube.engine
             .wait_ready(&node.container, &probe, CONTAINERD_TIMEOUT)
@@ -271,6 +301,29 @@ async fn configure_coredns(kube: &Kube<'_>) -> Result<()> {
         "restart",
         "deployment",
         "coredns",
+    ])
+    .await?;
+    Ok(())
+}
+
+async fn install_storage(kube: &Kube<'_>, image: &str) -> Result<()> {
+    let manifest = FileSpec::new(storage::MANIFEST_PATH, storage::manifest(image));
+    kube.engine
+        .upload_files(&kube.master().container, &[manifest])
+        .await?;
+    kube.kubectl(&["apply", "-f", storage::MANIFEST_PATH])
+        .await?;
+    Ok(())
+}
+
+/// kubeadm labels a control-plane node to be left out of external load balancers; in a
+/// cluster of one node that leaves none (kind removes the label there too).
+async fn include_master_in_load_balancers(kube: &Kube<'_>) -> Result<()> {
+    kube.kubectl(&[
+        "label",
+        "node",
+        &kube.master().container,
+        "node.kubernetes.io/exclude-from-external-load-balancers-",
     ])
     .await?;
     Ok(())

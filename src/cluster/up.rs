@@ -9,7 +9,7 @@ use crate::config::{Config, IpMode, KubeVersion, Nat64Engine, PortMapping, Proto
 use crate::engine::docker::Engine;
 use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
-use crate::engine::images::{self, ImageKind};
+use crate::engine::images::{self, ImageKind, NodeImage};
 use crate::interrupt::{self, Graceful};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
@@ -67,6 +67,8 @@ struct Images {
     registry: String,
     /// The node image's kubeadm version; None without Kubernetes.
     kubeadm: Option<KubeVersion>,
+    /// The storage provisioner's image, when the node image carries it.
+    storage: Option<String>,
     /// The node image's containerd configuration with the registry's `config_path` and the
     /// user's patches merged in; None: the image's own stays.
     containerd_config: Option<String>,
@@ -176,6 +178,7 @@ pub(crate) async fn up(
                 plan: &ctx.plan,
                 record: &ctx.record,
                 version,
+                storage: ctx.images.storage.as_deref(),
                 wait: options.wait,
             };
             // Commands in the nodes and waits: what they change goes with the nodes.
@@ -283,10 +286,12 @@ async fn create(ctx: &Ctx) -> Result<()> {
             };
             result.map_err(|err| {
                 if ctx.record.config.kubernetes && is_privilege_refused(&err) {
-                    err.context(
-                        "this Docker host refuses privileged containers, and Kubernetes nodes need them \
-                         (as kind's do); `--no-kubernetes` runs the network plane with explicit capabilities",
-                    )
+                    err.context(format!(
+                        "this Docker host refuses a capability Kubernetes nodes need ({}): the \
+                         daemon's bounding set lacks it; `--no-kubernetes` runs the network plane \
+                         with NET_ADMIN and SYS_ADMIN only",
+                        containers::KUBERNETES_NODE_CAPS.join(", ")
+                    ))
                 } else {
                     err
                 }
@@ -405,19 +410,16 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
     if config.registry {
         kinds.push(ImageKind::Registry);
     }
-    let own_node = ImageKind::own_node(config);
-    if config.node_image.is_none() && own_node != ImageKind::NodeBase {
-        kinds.push(own_node);
-    }
-    let node = ImageKind::node_tag(config);
+    let node_image = tokio::task::block_in_place(|| NodeImage::for_config(config))?;
+    let node = node_image.tag.clone();
     let kubeadm = progress
         .run("Preparing images", async |phase| {
-            if let Some(image) = &config.node_image {
-                if !images::exists(engine, image).await? {
-                    bail!("node image {image} (--node-image / DIND_IMAGE) is not present on the Docker host; build or pull it first");
-                }
+            if node_image.build.is_none() && !images::exists(engine, &node).await? {
+                bail!("node image {node} (--node-image / DIND_IMAGE) is not present on the Docker host; build or pull it first");
             }
-            let specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
+            let mut specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
+            let own_node = node_image.build.clone();
+            specs.extend(own_node.filter(|own| specs.iter().all(|s| s.tag != own.tag)));
             try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, phase))).await?;
             let containerd_config = containerd_config(engine, config, &node).await?;
             if !config.kubernetes {
@@ -429,6 +431,18 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
         })
         .await?;
     let (kubeadm, containerd_config) = kubeadm;
+    let recorded = match kubeadm {
+        Some(_) => images::recorded_versions(engine, &node).await?,
+        None => Default::default(),
+    };
+    if let Some(missing) = recorded.get(images::NOT_PRELOADED) {
+        progress.note(&format!(
+            "node image {node} carries no {}: containerd pulls them from their registry \
+             when a pod needs them (on a machine without the Internet, put `docker save` \
+             archives of them in the images/ directory of --kubernetes-from)",
+            missing.replace(',', ", ")
+        ));
+    }
     Ok(Images {
         dns64: ImageKind::Dns64.spec().tag,
         nat64: ImageKind::Nat64.spec().tag,
@@ -436,6 +450,7 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
         helper: ImageKind::NodeBase.spec().tag,
         registry: ImageKind::Registry.spec().tag,
         kubeadm,
+        storage: recorded.get(images::STORAGE_IMAGE).cloned(),
         containerd_config,
     })
 }

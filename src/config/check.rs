@@ -9,6 +9,7 @@ use super::{
 use ipnet::{IpNet, Ipv6Net};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 
 pub(super) fn ip_mode(value: &str, _: &Basis) -> Result<IpMode, String> {
     value.trim().parse()
@@ -251,6 +252,21 @@ pub(super) fn service_cidrs(value: &str, basis: &Basis) -> Result<Vec<IpNet>, St
 pub(super) fn node_image(value: &str, _: &Basis) -> Result<Option<String>, String> {
     let image = value.trim();
     Ok((!image.is_empty()).then(|| image.to_string()))
+}
+
+/// A path that exists on this machine, made absolute (the record keeps it; a later `up` may
+/// run elsewhere). What it holds is read when the node image is built.
+pub(super) fn kubernetes_from(value: &str, _: &Basis) -> Result<Option<PathBuf>, String> {
+    let given = value.trim();
+    if given.is_empty() {
+        return Ok(None);
+    }
+    std::fs::canonicalize(given).map(Some).map_err(|e| {
+        format!(
+            "cannot read it ({e}); give the directory .ci/kubernetes-kit printed, or \
+             kubernetes-server-linux-amd64.tar.gz (or the directory it unpacks to)"
+        )
+    })
 }
 
 /// Host names, comma- or space-separated.

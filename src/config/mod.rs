@@ -174,6 +174,9 @@ pub struct Config {
     pub(crate) service_cidrs: Vec<IpNet>,
     /// None: the node image that dind builds itself.
     pub(crate) node_image: Option<String>,
+    /// Kubernetes as files (an absolute path): dind's node image is built from them.
+    #[serde(default)]
+    pub(crate) kubernetes_from: Option<std::path::PathBuf>,
     /// Names `dind check network` probes when given none; the first is also the external
     /// name `up --wait` looks up through CoreDNS.
     #[serde(default)]

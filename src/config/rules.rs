@@ -117,3 +117,43 @@ pub(super) fn check_registry_mirrors(config: &Config, layer: &Layer, refusals: &
         }
     }
 }
+
+/// `--kubernetes-from` builds dind's own node image from files: it needs Kubernetes, it
+/// cannot stand beside a node image of the user's, and the version is the files' own.
+pub(super) fn check_kubernetes_from(config: &Config, layer: &Layer, refusals: &mut Vec<Refusal>) {
+    let (Some(from), Some(_)) = (&layer.kubernetes_from, &config.kubernetes_from) else {
+        return;
+    };
+    let conflicts: [(Option<&Sourced>, &Setting, &str); 3] = [
+        (
+            layer
+                .node_image
+                .as_ref()
+                .filter(|_| config.node_image.is_some()),
+            &ROWS.node_image,
+            "runs an image of yours while --kubernetes-from builds dind's own; give one of them",
+        ),
+        (
+            layer.kubernetes_version.as_ref(),
+            &ROWS.kubernetes_version,
+            "names a version while the files have their own; leave the version out",
+        ),
+        (
+            layer.kubernetes.as_ref().filter(|_| !config.kubernetes),
+            &ROWS.kubernetes,
+            "leaves Kubernetes out; drop one of the two",
+        ),
+    ];
+    for (given, other, why) in conflicts {
+        if let Some(raw) = given {
+            refusals.push(Refusal::new(
+                ROWS.kubernetes_from.name,
+                from,
+                format!(
+                    "cannot go with {} (from {}), which {why}",
+                    other.name, raw.origin
+                ),
+            ));
+        }
+    }
+}

@@ -144,6 +144,15 @@ settings_table! {
         fallback: Fallback::Absent(""),
         help: "Node image to run instead of dind's own",
     }
+    /// Kubernetes given as files, instead of pkgs.k8s.io and registry.k8s.io.
+    kubernetes_from: Option<std::path::PathBuf> = optional check::kubernetes_from {
+        name: "--kubernetes-from",
+        flag: Flag::Value("PATH"),
+        env: Env::Var("DIND_KUBERNETES_FROM"),
+        file: File::Text("kubernetesFrom"),
+        fallback: Fallback::Absent(""),
+        help: "Build the node image from this Kubernetes instead of the Internet's: the directory .ci/kubernetes-kit prints, or kubernetes-server-linux-amd64.tar.gz (or the directory it unpacks to)",
+    }
     /// Names `dind check network` probes when given none (config file only).
     probes: Vec<String> = optional check::probes {
         name: "probes",

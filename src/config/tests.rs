@@ -62,6 +62,7 @@ fn defaults_are_kdc_ipv6_defaults() {
             pod_cidrs: nets(&["fd00:40::/72"]),
             service_cidrs: nets(&["fd00:30::/110"]),
             node_image: None,
+            kubernetes_from: None,
             probes: Vec::new(),
             kubernetes_version: KubeVersion {
                 minor: 36,
@@ -321,6 +322,7 @@ fn env_variables_map_to_settings_with_their_names() {
             pod_cidrs: env("fd00:41::/72", "POD_NETWORK_CIDR"),
             service_cidrs: env("fd00:31::/110", "SERVICE_CIDR"),
             node_image: env("example/node:v1", "DIND_IMAGE"),
+            kubernetes_from: None,
             probes: None,
             kubernetes_version: env("v1.35.2", "DIND_K8S_VERSION"),
             feature_gates: env("SidecarContainers=true", "FEATURE_GATES"),
@@ -2166,4 +2168,80 @@ fn a_mirror_patch_is_refused_beside_the_registry() {
         message.contains("drop the mirrors or the registry"),
         "{message}"
     );
+}
+
+// ---------------------------------------------------------------- kubernetes from files
+
+#[test]
+fn kubernetes_from_is_a_path_made_absolute_from_flag_env_or_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let kit = dir.path().join("kit");
+    std::fs::create_dir(&kit).unwrap();
+    let absolute = std::fs::canonicalize(&kit).unwrap();
+    let from_flag = valid(Layer {
+        kubernetes_from: flag("--kubernetes-from", kit.to_str().unwrap()),
+        ..Layer::default()
+    });
+    assert_eq!(
+        from_flag.kubernetes_from.as_deref(),
+        Some(absolute.as_path())
+    );
+    let from_env = config_from_env(&[("DIND_KUBERNETES_FROM", kit.to_str().unwrap())]);
+    assert_eq!(
+        from_env.kubernetes_from.as_deref(),
+        Some(absolute.as_path())
+    );
+    let from_file = valid(file_layer(&format!(
+        "{HEADER}kubernetesFrom: {}\n",
+        kit.display()
+    )));
+    assert_eq!(
+        from_file.kubernetes_from.as_deref(),
+        Some(absolute.as_path())
+    );
+    assert_eq!(valid(Layer::default()).kubernetes_from, None);
+}
+
+#[test]
+fn a_missing_kubernetes_from_path_is_refused_with_what_to_give() {
+    let (setting, origin, text) = refusal(Layer {
+        kubernetes_from: flag("--kubernetes-from", "/nonexistent/kit"),
+        ..Layer::default()
+    });
+    assert_eq!(setting, "--kubernetes-from");
+    assert_eq!(origin, "flag --kubernetes-from");
+    assert!(text.contains("cannot read it"), "{text}");
+    assert!(text.contains(".ci/kubernetes-kit"), "{text}");
+}
+
+#[test]
+fn kubernetes_from_refuses_a_node_image_a_version_and_no_kubernetes_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let kit = dir.path().to_str().unwrap();
+    let with = |layer: Layer| {
+        let (setting, _, text) = refusal(Layer {
+            kubernetes_from: flag("--kubernetes-from", kit),
+            ..layer
+        });
+        assert_eq!(setting, "--kubernetes-from", "{text}");
+        text
+    };
+    let text = with(Layer {
+        node_image: flag("--node-image", "mine:1"),
+        ..Layer::default()
+    });
+    assert!(
+        text.contains("cannot go with --node-image (from flag --node-image)"),
+        "{text}"
+    );
+    let text = with(Layer {
+        kubernetes_version: flag("--kubernetes-version", "v1.34"),
+        ..Layer::default()
+    });
+    assert!(text.contains("leave the version out"), "{text}");
+    let text = with(Layer {
+        kubernetes: flag("--no-kubernetes", "false"),
+        ..Layer::default()
+    });
+    assert!(text.contains("leaves Kubernetes out"), "{text}");
 }

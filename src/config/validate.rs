@@ -97,6 +97,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     if let (Some(config), true) = (&config, refusals.is_empty()) {
         rules::check_overlaps(config, &layer, &mut refusals);
         rules::check_registry_mirrors(config, &layer, &mut refusals);
+        rules::check_kubernetes_from(config, &layer, &mut refusals);
     }
     match config {
         Some(config) if refusals.is_empty() => Ok(config),

@@ -118,6 +118,8 @@ mod tests {
         }
         let never_fail = [
             Check::Daemon,
+            Check::Cgroup,
+            Check::NodePrivilege,
             Check::IptablesBackend,
             Check::DaemonIpv6Nat,
             Check::Ipv6Forwarding,

@@ -61,7 +61,7 @@ pub(crate) fn is_conflict(err: &anyhow::Error) -> bool {
     answer(err).is_some_and(|(kind, _)| kind == DockerErrorKind::Conflict)
 }
 
-/// runc could not grant a privileged container every capability (the daemon itself runs
+/// runc could not grant a container the capabilities it asks for (the daemon itself runs
 /// with a reduced bounding set, as in some CI sandboxes). Docker answers this with a plain
 /// server error, which only the message tells apart.
 pub(crate) fn is_privilege_refused(err: &anyhow::Error) -> bool {

@@ -4,6 +4,8 @@
 
 use crate::config::KubeVersion;
 use crate::engine::docker::{indent, is_not_found, Engine};
+use crate::engine::kit::Kit;
+use crate::exit::InvalidInput;
 use crate::labels;
 use crate::progress::Phase;
 use crate::render::containers::image_file_probe;
@@ -16,6 +18,7 @@ use futures_util::StreamExt;
 use include_dir::{include_dir, Dir};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 static IMAGES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/images");
 
@@ -41,14 +44,6 @@ impl ImageKind {
             true => ImageKind::NodeKubernetes(config.kubernetes_version),
             false => ImageKind::NodeBase,
         }
-    }
-
-    /// The node image a cluster runs: the one given, else dind's own.
-    pub(crate) fn node_tag(config: &crate::config::Config) -> String {
-        config
-            .node_image
-            .clone()
-            .unwrap_or_else(|| ImageKind::own_node(config).spec().tag)
     }
 
     /// The images that need nothing from outside Debian's mirror.
@@ -99,25 +94,88 @@ impl ImageKind {
     }
 
     pub fn spec(self) -> ImageSpec {
-        let mut files = Vec::new();
-        for dir in [self.dir(), COMMON_DIR] {
-            let dir = IMAGES.get_dir(dir).expect("image directories are embedded");
-            for file in dir.files() {
-                let name = file
-                    .path()
-                    .file_name()
-                    .expect("files have names")
-                    .to_string_lossy()
-                    .into_owned();
-                files.push((name, file.contents().to_vec()));
-            }
-        }
+        let files = embedded_context(self.dir());
         let mut spec = ImageSpec::new(self.name(), files, self.target(), self.build_args());
         if let ImageKind::NodeKubernetes(version) = self {
             // The version in the tag tells images apart at a glance.
             spec.tag = spec.tag.replacen(':', &format!(":{version}-"), 1);
         }
         spec
+    }
+}
+
+/// The files of `images/DIR` and `images/common`, by name.
+fn embedded_context(dir: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for dir in [dir, COMMON_DIR] {
+        let dir = IMAGES.get_dir(dir).expect("image directories are embedded");
+        for file in dir.files() {
+            let name = file
+                .path()
+                .file_name()
+                .expect("files have names")
+                .to_string_lossy()
+                .into_owned();
+            files.push((name, file.contents().to_vec()));
+        }
+    }
+    files
+}
+
+/// The node image's target that takes Kubernetes from the build context's `kit/`.
+const KIT_TARGET: &str = "kubernetes-from";
+
+/// dind's node image with the Kubernetes of `kit` (`--kubernetes-from`), tagged
+/// `dind/node:VERSION-from-HASH`: the hash covers the kit's files, so another kit of the
+/// same version is another image.
+pub fn kit_node(kit: &Kit) -> Result<ImageSpec> {
+    let name = ImageKind::NodeBase.name();
+    let mut spec = ImageSpec::with_disk_files(
+        "node",
+        embedded_context(ImageKind::NodeBase.dir()),
+        kit.files.clone(),
+        Some(KIT_TARGET),
+        Vec::new(),
+    )
+    .with_context(|| format!("cannot read the files of --kubernetes-from for the {name} image"))?;
+    spec.tag = spec
+        .tag
+        .replacen(':', &format!(":{}-from-", kit.version), 1);
+    Ok(spec)
+}
+
+/// The node image a cluster runs, and how dind gets it.
+pub struct NodeImage {
+    pub tag: String,
+    /// What to build when the tag is absent; None for the user's own (--node-image).
+    pub build: Option<ImageSpec>,
+    /// The files `build` reads (a tarball unpacked for it), kept until it is built.
+    _kit: Option<Kit>,
+}
+
+impl NodeImage {
+    /// The one `config` names, else dind's own: from `--kubernetes-from`'s files (read
+    /// here, every byte of them, for the tag), from the Internet, or the base target.
+    pub fn for_config(config: &crate::config::Config) -> Result<NodeImage> {
+        if let Some(image) = &config.node_image {
+            return Ok(NodeImage {
+                tag: image.clone(),
+                build: None,
+                _kit: None,
+            });
+        }
+        let (spec, kit) = match &config.kubernetes_from {
+            Some(path) => {
+                let kit = Kit::open(path).map_err(InvalidInput::wrap)?;
+                (kit_node(&kit)?, Some(kit))
+            }
+            None => (ImageKind::own_node(config).spec(), None),
+        };
+        Ok(NodeImage {
+            tag: spec.tag.clone(),
+            build: Some(spec),
+            _kit: kit,
+        })
     }
 }
 
@@ -129,22 +187,42 @@ pub struct ImageSpec {
     pub(crate) target: Option<String>,
     pub(crate) build_args: Vec<(String, String)>,
     files: Vec<(String, Vec<u8>)>,
+    /// Files of this machine, read when the context is sent (a kit's programs and image
+    /// archives, too big to hold in memory), by context path.
+    disk_files: Vec<(String, PathBuf)>,
 }
 
 impl ImageSpec {
     pub fn new(
         kind: &str,
-        mut files: Vec<(String, Vec<u8>)>,
+        files: Vec<(String, Vec<u8>)>,
         target: Option<&str>,
         build_args: Vec<(String, String)>,
     ) -> ImageSpec {
+        ImageSpec::with_disk_files(kind, files, Vec::new(), target, build_args)
+            .expect("no file of this machine to read")
+    }
+
+    /// A spec whose context also holds files of this machine; their contents make the tag
+    /// as the embedded files' do, so reading them can fail.
+    pub(crate) fn with_disk_files(
+        kind: &str,
+        mut files: Vec<(String, Vec<u8>)>,
+        mut disk_files: Vec<(String, PathBuf)>,
+        target: Option<&str>,
+        build_args: Vec<(String, String)>,
+    ) -> std::io::Result<ImageSpec> {
         files.sort();
+        disk_files.sort();
         let mut hash = Sha256::new();
         for (name, contents) in &files {
-            hash.update(name.as_bytes());
-            hash.update([0]);
-            hash.update((contents.len() as u64).to_le_bytes());
+            hash_file_header(&mut hash, name, contents.len() as u64);
             hash.update(contents);
+        }
+        for (name, path) in &disk_files {
+            let mut file = std::fs::File::open(path)?;
+            hash_file_header(&mut hash, name, file.metadata()?.len());
+            std::io::copy(&mut file, &mut hash)?;
         }
         hash.update(target.unwrap_or("").as_bytes());
         for (name, value) in &build_args {
@@ -155,35 +233,110 @@ impl ImageSpec {
         }
         let digest = hash.finalize();
         let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-        ImageSpec {
+        Ok(ImageSpec {
             kind: kind.to_string(),
             tag: format!("dind/{kind}:{short}"),
             target: target.map(str::to_string),
             build_args,
             files,
-        }
+            disk_files,
+        })
     }
 
-    /// The Kubernetes node image writes VERSIONS_PATH; its labels carry them.
+    /// The Kubernetes node images write VERSIONS_PATH; their labels carry them.
     fn records_versions(&self) -> bool {
-        self.target.as_deref() == Some("kubernetes")
+        matches!(self.target.as_deref(), Some("kubernetes" | KIT_TARGET))
     }
 
-    fn context_tar(&self) -> Result<Vec<u8>> {
-        let mut archive = tar::Builder::new(Vec::new());
-        for (name, contents) in &self.files {
+    /// Writes the build context as a tar archive: fixed times and modes, so the same files
+    /// make the same context. Scripts and programs are executable.
+    fn write_context(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut archive = tar::Builder::new(out);
+        let header = |size: u64, executable: bool| {
             let mut header = tar::Header::new_gnu();
-            header.set_size(contents.len() as u64);
-            header.set_mode(if contents.starts_with(b"#!") {
-                0o755
-            } else {
-                0o644
-            });
+            header.set_size(size);
+            header.set_mode(if executable { 0o755 } else { 0o644 });
             header.set_mtime(0);
             header.set_cksum();
+            header
+        };
+        for (name, contents) in &self.files {
+            let mut header = header(contents.len() as u64, contents.starts_with(b"#!"));
             archive.append_data(&mut header, name, contents.as_slice())?;
         }
-        Ok(archive.into_inner()?)
+        for (name, path) in &self.disk_files {
+            let file = std::fs::File::open(path)?;
+            let executable = !name.ends_with(".tar");
+            let mut header = header(file.metadata()?.len(), executable);
+            archive.append_data(&mut header, name, file)?;
+        }
+        archive.into_inner()?.flush()
+    }
+
+    /// The build context as a stream, written by a thread of its own as Docker reads it.
+    fn context_stream(
+        &self,
+    ) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let spec = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = ChunkSender::new(sender.clone());
+            if let Err(e) = spec.write_context(&mut out) {
+                let _ = sender.blocking_send(Err(e));
+            }
+        });
+        futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|chunk| (chunk, receiver))
+        })
+    }
+}
+
+fn hash_file_header(hash: &mut Sha256, name: &str, size: u64) {
+    hash.update(name.as_bytes());
+    hash.update([0]);
+    hash.update(size.to_le_bytes());
+}
+
+/// Sends what is written in chunks of up to [`ChunkSender::CHUNK`] bytes.
+struct ChunkSender {
+    sender: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChunkSender {
+    const CHUNK: usize = 1 << 20;
+
+    fn new(sender: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>) -> ChunkSender {
+        ChunkSender {
+            sender,
+            buffer: Vec::with_capacity(Self::CHUNK),
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(Self::CHUNK));
+        self.sender
+            .blocking_send(Ok(chunk.into()))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the build ended"))
+    }
+}
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let room = Self::CHUNK - self.buffer.len();
+        let taken = data.len().min(room);
+        self.buffer.extend_from_slice(&data[..taken]);
+        if self.buffer.len() == Self::CHUNK {
+            self.send()?;
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
     }
 }
 
@@ -283,7 +436,7 @@ pub(crate) fn parse_versions(text: &str) -> Vec<(String, String)> {
             let valid = |s: &str| {
                 !s.is_empty()
                     && s.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"+-.:_~/".contains(&b))
+                        .all(|b| b.is_ascii_alphanumeric() || b"+-.:_~/,".contains(&b))
             };
             (valid(name) && valid(version)).then(|| (name.to_string(), version.to_string()))
         })
@@ -298,6 +451,20 @@ fn label_dockerfile(base: &str, versions: &[(String, String)]) -> String {
         ));
     }
     text
+}
+
+/// What a Kubernetes node image's versions name besides versions: the storage
+/// provisioner's image it carries, and the images kubeadm names that it does not.
+pub(crate) const STORAGE_IMAGE: &str = "storage";
+pub(crate) const NOT_PRELOADED: &str = "not-preloaded";
+
+/// The versions image `tag` records in its labels; none when it records none.
+pub(crate) async fn recorded_versions(
+    engine: &Engine,
+    tag: &str,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let labels = image_labels(engine, tag).await?.unwrap_or_default();
+    Ok(versions_from_labels(&labels).into_iter().collect())
 }
 
 /// The versions an image's labels carry, in name order.
@@ -324,9 +491,6 @@ pub(crate) async fn read_image_file(
 
 /// Builds `spec`'s context and tags the result `tag`.
 async fn build_as(engine: &Engine, spec: &ImageSpec, tag: &str, phase: &Phase) -> Result<()> {
-    let context = spec
-        .context_tar()
-        .context("cannot pack the build context")?;
     let labels = HashMap::from([(labels::IMAGE.to_string(), spec.kind.clone())]);
     let build_args: HashMap<String, String> = spec.build_args.iter().cloned().collect();
     let mut options = BuildImageOptionsBuilder::default()
@@ -343,12 +507,12 @@ async fn build_as(engine: &Engine, spec: &ImageSpec, tag: &str, phase: &Phase) -
     let mut stream = engine.api().build_image(
         options.build(),
         None,
-        Some(bollard::body_full(context.into())),
+        Some(bollard::body_try_stream(spec.context_stream())),
     );
     let mut log: Vec<String> = Vec::new();
     let failed = |log: &[String], error: &str| {
         let mut text = build_failure(&spec.tag, log, error);
-        if spec.records_versions() {
+        if spec.target.as_deref() == Some("kubernetes") {
             text.push_str(OFFLINE_WAYS_ON);
         }
         anyhow::anyhow!(text)
@@ -396,8 +560,10 @@ const INSTRUCTION_SHOWN: usize = 72;
 /// What to do when the Kubernetes node image cannot be built (no Internet, most often).
 const OFFLINE_WAYS_ON: &str =
     "\nThe Kubernetes node image needs the Internet (download.docker.com, \
-     pkgs.k8s.io). Without it, `dind up --no-kubernetes` brings up the network plane and \
-     plain nodes, or `--node-image IMAGE` runs a node image you have.";
+     pkgs.k8s.io). Without it, `--kubernetes-from PATH` builds it from Kubernetes as files \
+     (the kit `.ci/kubernetes-kit` builds from Go modules, or the official server tarball), \
+     `dind up --no-kubernetes` brings up the network plane and plain nodes, or \
+     `--node-image IMAGE` runs a node image you have.";
 
 /// The error of a failed build, from the classic builder's output (`log`, its `stream`
 /// lines) and its error: the step that failed, its instruction cut short, its exit code,
@@ -576,13 +742,13 @@ mod tests {
         String::from_utf8(file.contents().to_vec()).expect("UTF-8")
     }
 
-    /// The Kubernetes target's choices that cannot be run here (no Kubernetes packages):
-    /// containerd from a written configuration, pinned; crictl and the CNI plugins named;
-    /// the kubelet in kubelet.slice, as kind runs it.
+    /// The Internet target's choices that cannot be run here (no pkgs.k8s.io): containerd
+    /// from a written configuration, pinned; crictl and the CNI plugins named; the kubelet
+    /// in kubelet.slice, as kind runs it. (The kubernetes-from target runs in tests/e2e.)
     #[test]
     fn the_kubernetes_node_image_is_built_as_kind_builds_its_own() {
         let dockerfile = node_file("Dockerfile");
-        let kubernetes = &dockerfile[dockerfile.find("AS kubernetes").expect("the target")..];
+        let kubernetes = &dockerfile[dockerfile.find("AS systemd").expect("the target")..];
         // Not generated at build time (its output differs between containerd releases).
         assert!(!kubernetes.contains("containerd config default >"));
         assert!(kubernetes.contains("ARG CONTAINERD_MINOR=2.2"));
@@ -594,12 +760,12 @@ mod tests {
         for copied in [
             "COPY containerd-config.toml /etc/containerd/config.toml",
             "COPY crictl.yaml /etc/crictl.yaml",
-            "COPY kubelet.slice /etc/systemd/system/kubelet.slice",
+            "COPY kubelet.slice kubelet.service dind-preload-images.service /etc/systemd/system/",
             "COPY kubelet.default /etc/default/kubelet",
         ] {
             assert!(kubernetes.contains(copied), "{copied}");
         }
-        assert!(kubernetes.contains(VERSIONS_PATH));
+        assert!(node_file("dind-node-versions").contains(VERSIONS_PATH));
 
         let containerd = node_file("containerd-config.toml");
         assert!(containerd.contains("SystemdCgroup = true"));

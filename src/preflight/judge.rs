@@ -6,6 +6,7 @@ use super::routes::{has_default, HostRoute};
 use crate::config::{Config, IpMode};
 use crate::engine::host::{daemon_masquerades, Backend};
 use crate::plan::ClusterPlan;
+use crate::render::containers::KUBERNETES_NODE_CAPS;
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -41,6 +42,7 @@ checks! {
     DaemonIpv6Nat => "daemon-ipv6-nat",
     Tun => "tun",
     Cgroup => "cgroup",
+    NodePrivilege => "node-privilege",
     NetworkName => "network-name",
     SubnetOverlap => "subnet-overlap",
     EgressInterface => "egress-interface",
@@ -161,6 +163,7 @@ pub(crate) fn judge(
     }
     if config.kubernetes {
         findings.push(cgroup_finding(facts.cgroup_version));
+        findings.push(node_privilege_finding());
     }
     findings.push(network_name_finding(cluster_plan, facts));
     findings.push(overlap_finding(cluster_plan, facts, host));
@@ -238,28 +241,29 @@ fn daemon_nat_finding(facts: &HostFacts, host: &HostNetFacts) -> Finding {
     Finding::pass(Check::DaemonIpv6Nat, detail)
 }
 
-/// The Kubernetes nodes' kubelet runs in a cgroup v2 subtree of its own (as kind's does).
+/// Kubernetes nodes run on either cgroup version; on v1 they make their own hierarchies
+/// writable and the kubelet is told to accept v1 (failCgroupV1: false).
 fn cgroup_finding(version: Option<u8>) -> Finding {
-    match version {
-        Some(1) => Finding::new(
-            Check::Cgroup,
-            Level::Fail,
-            "the Docker host uses cgroup v1; dind's Kubernetes nodes need cgroup v2 (the unified \
-             hierarchy, default since Debian 11, Ubuntu 21.10 and Docker 20.10)",
-        )
-        .hint(
-            "boot the host with systemd.unified_cgroup_hierarchy=1, or pass --no-kubernetes for \
-             the network plane only",
+    let detail = match version {
+        Some(1) => "cgroup v1: the nodes make their cgroup hierarchies writable in their own \
+                    namespace, and the kubelet runs with failCgroupV1: false"
+            .to_string(),
+        Some(v) => format!("cgroup v{v}"),
+        None => "the daemon does not say its cgroup version".to_string(),
+    };
+    Finding::pass(Check::Cgroup, detail)
+}
+
+/// How Kubernetes nodes run: the same on every host.
+fn node_privilege_finding() -> Finding {
+    Finding::pass(
+        Check::NodePrivilege,
+        format!(
+            "Kubernetes nodes run without --privileged: capabilities {}, seccomp unconfined, \
+             a cgroup namespace of their own",
+            KUBERNETES_NODE_CAPS.join(", ")
         ),
-        Some(v) => Finding::pass(
-            Check::Cgroup,
-            format!("cgroup v{v} (Kubernetes nodes need v2)"),
-        ),
-        None => Finding::pass(
-            Check::Cgroup,
-            "the daemon does not say its cgroup version; Kubernetes nodes need v2",
-        ),
-    }
+    )
 }
 
 fn is_ours(cluster_plan: &ClusterPlan, network: &DockerNetwork) -> bool {

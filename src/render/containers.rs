@@ -446,11 +446,22 @@ pub(crate) fn without_host_modules(mut spec: ContainerSpec) -> ContainerSpec {
     spec
 }
 
-/// A node that runs systemd, containerd and the kubelet, as kind runs its nodes: privileged
-/// (the kubelet manages cgroups, mounts and iptables), seccomp and AppArmor unconfined, tmpfs
-/// /run and /tmp, an anonymous /var volume (containerd's overlay snapshots need a real
-/// filesystem under them), /lib/modules read-only, a private cgroup namespace. The master
-/// publishes the API server on the host's loopback only, on the port `up` picked.
+/// What a Kubernetes node may do, instead of `--privileged` (which some hosts refuse, and
+/// which would also hand it every device and kernel setting of the host): mounts,
+/// namespaces and cgroups for systemd, containerd and runc (SYS_ADMIN); its pods' network,
+/// routes and rules (NET_ADMIN); containerd's and runc's look into the processes of its
+/// pods (SYS_PTRACE); systemd's halt, which makes a node stopped by the daemon exit
+/// non-zero, so that `on-failure` brings it back (SYS_BOOT).
+pub(crate) const KUBERNETES_NODE_CAPS: [&str; 4] =
+    ["SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_BOOT"];
+
+/// A node that runs systemd, containerd and the kubelet, as kind runs its nodes but with
+/// explicit capabilities ([`KUBERNETES_NODE_CAPS`]) rather than privileged: seccomp and
+/// AppArmor unconfined, tmpfs /run and /tmp, an anonymous /var volume (containerd's overlay
+/// snapshots need a real filesystem under them), /lib/modules read-only, a private cgroup
+/// namespace (its entrypoint makes the cgroups writable there, and shows the kubelet the
+/// kernel settings it wants without changing the host's). The master publishes the API
+/// server on the host's loopback only, on the port `up` picked.
 fn kubernetes_node(
     plan: &ClusterPlan,
     record: &Record,
@@ -487,7 +498,7 @@ fn kubernetes_node(
             .chain(proxy_env(record))
             .collect(),
         tty: true,
-        privileged: true,
+        cap_add: strings(&KUBERNETES_NODE_CAPS),
         security_opt: strings(&["seccomp=unconfined", "apparmor=unconfined"]),
         tmpfs: BTreeMap::from([
             ("/run".to_string(), "rw".to_string()),
@@ -499,10 +510,10 @@ fn kubernetes_node(
         // As kind: back after a daemon restart, and a crash is retried once only. It exits
         // non-zero when the daemon stops it: systemd halts on SIGRTMIN+3 (the image's stop
         // signal) with reboot(), which in a container's PID namespace kills it by SIGINT
-        // (130) when it holds CAP_SYS_BOOT, as a privileged node does; one slower than the
-        // stop timeout is killed (137). (Exit 0, which would stay down, comes only without
-        // CAP_SYS_BOOT.) Unlike `unless-stopped`, a node stopped by hand comes back at the
-        // next daemon restart, as kind's does.
+        // (130) as it holds CAP_SYS_BOOT; one slower than the stop timeout is killed (137).
+        // (Exit 0, which would stay down, comes only without CAP_SYS_BOOT.) Unlike
+        // `unless-stopped`, a node stopped by hand comes back at the next daemon restart,
+        // as kind's does.
         restart: Some(Restart::OnFailure { max_retries: 1 }),
         published,
         sysctls: node_sysctls(node),

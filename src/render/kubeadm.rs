@@ -299,6 +299,16 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
             ]),
         ),
         ("featureGates", feature_gate_map(config)),
+        // From 1.35 the kubelet refuses a cgroup v1 host unless told otherwise (the field
+        // exists from 1.31; on cgroup v2 it changes nothing). Nodes run on both.
+        (
+            "failCgroupV1",
+            if version.minor >= 31 {
+                Value::Bool(false)
+            } else {
+                Value::Null
+            },
+        ),
     ]);
     let proxy = map([
         ("apiVersion", string("kubeproxy.config.k8s.io/v1alpha1")),
@@ -312,8 +322,17 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         // masqueraded to the node instead and its reply is routed back through conntrack
         // (k-d-c's choice; kind avoids the bridge with ptp links).
         ("iptables", map([("masqueradeAll", Value::Bool(true))])),
-        // A container may not write nf_conntrack_max; 0 leaves the host's value alone.
-        ("conntrack", map([("maxPerCore", Value::from(0))])),
+        // A container may not write nf_conntrack_max; 0 leaves the host's value alone, and
+        // the two timeouts left at 0s keep kube-proxy from writing sysctls at all (as kind's
+        // rootless nodes do).
+        (
+            "conntrack",
+            map([
+                ("maxPerCore", Value::from(0)),
+                ("tcpEstablishedTimeout", string("0s")),
+                ("tcpCloseWaitTimeout", string("0s")),
+            ]),
+        ),
         ("featureGates", feature_gate_map(config)),
     ]);
     render(

@@ -7,6 +7,7 @@ pub(crate) mod host_rules;
 pub mod kubeadm;
 pub(crate) mod named;
 pub(crate) mod node_files;
+pub(crate) mod storage;
 pub(crate) mod tayga;
 
 /// A file to place in a container before it starts.

@@ -192,13 +192,13 @@ pub(crate) fn cases() -> Vec<Case> {
             vec![(Tun, Some(Fail))],
         ),
         (
-            "cgroup v1 with Kubernetes",
+            "cgroup v1 with Kubernetes: nodes run there too",
             vec![],
             HostFacts {
                 cgroup_version: Some(1),
                 ..facts(host())
             },
-            vec![(Cgroup, Some(Fail))],
+            vec![(Cgroup, Some(Pass)), (NodePrivilege, Some(Pass))],
         ),
         (
             "cgroup v1 does not matter without Kubernetes",
@@ -207,7 +207,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 cgroup_version: Some(1),
                 ..facts(host())
             },
-            vec![(Cgroup, None)],
+            vec![(Cgroup, None), (NodePrivilege, None)],
         ),
         (
             "a daemon that does not say its cgroup version",

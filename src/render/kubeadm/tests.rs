@@ -486,7 +486,13 @@ fn record_of(config: &Config) -> Record {
 fn kubernetes_nodes_run_as_kinds_do_and_only_the_master_publishes_the_api() {
     let (p, record) = kubernetes_record(&[]);
     let master = containers::node(&p, &record, &p.nodes[0], "img");
-    assert!(master.privileged);
+    // Not privileged: the capabilities systemd, containerd, runc and the kubelet need.
+    assert!(!master.privileged);
+    assert_eq!(
+        master.cap_add,
+        ["SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_BOOT"]
+    );
+    assert!(master.cap_drop.is_empty() && master.devices.is_empty());
     let security = master.security_opt.clone();
     assert!(security.contains(&"seccomp=unconfined".to_string()));
     assert!(security.contains(&"apparmor=unconfined".to_string()));
