@@ -265,9 +265,11 @@ async fn create(ctx: &Ctx) -> Result<()> {
                 kubeadm::kubelet_resolv_conf(&ctx.plan),
             ));
         }
+        // A Kubernetes node's entrypoint hands its terminal to systemd, which flushes what
+        // nobody has read yet: its readiness line can be lost, its marker file cannot.
         let ready = Ready {
             probe: NODE_PROBE,
-            announces: Some(NODE_READY_LINE),
+            announces: (!ctx.record.config.kubernetes).then_some(NODE_READY_LINE),
         };
         async move {
             let result = match ensure_container(ctx, &spec, &files, &[], ready).await {

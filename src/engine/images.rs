@@ -124,15 +124,39 @@ fn embedded_context(dir: &str) -> Vec<(String, Vec<u8>)> {
 
 /// The node image's target that takes Kubernetes from the build context's `kit/`.
 const KIT_TARGET: &str = "kubernetes-from";
+/// Its stage, kept apart from the node's Dockerfile: the classic builder builds every stage
+/// before the one it is asked for, and the Internet's `kubernetes` stage must not be one.
+const KIT_DOCKERFILE: &str = "Dockerfile.kubernetes-from";
+/// Where the node's Dockerfile starts the Internet's stage.
+const INTERNET_STAGE: &str = "FROM systemd AS kubernetes\n";
+
+/// The node's stages up to `systemd`, then the kit's.
+fn kit_dockerfile(node: &str, kit_stage: &str) -> String {
+    let end = node
+        .find(INTERNET_STAGE)
+        .expect("the node's Dockerfile has the Internet's stage");
+    format!("{}\n{kit_stage}", node[..end].trim_end())
+}
 
 /// dind's node image with the Kubernetes of `kit` (`--kubernetes-from`), tagged
 /// `dind/node:VERSION-from-HASH`: the hash covers the kit's files, so another kit of the
 /// same version is another image.
 pub fn kit_node(kit: &Kit) -> Result<ImageSpec> {
     let name = ImageKind::NodeBase.name();
+    let mut files = embedded_context(ImageKind::NodeBase.dir());
+    let stages = |name: &str| {
+        let (_, text) = files
+            .iter()
+            .find(|(file, _)| file == name)
+            .expect("the node image's Dockerfiles are embedded");
+        String::from_utf8_lossy(text).into_owned()
+    };
+    let dockerfile = kit_dockerfile(&stages("Dockerfile"), &stages(KIT_DOCKERFILE));
+    files.retain(|(file, _)| file != "Dockerfile");
+    files.push(("Dockerfile".to_string(), dockerfile.into_bytes()));
     let mut spec = ImageSpec::with_disk_files(
         "node",
-        embedded_context(ImageKind::NodeBase.dir()),
+        files,
         kit.files.clone(),
         Some(KIT_TARGET),
         Vec::new(),

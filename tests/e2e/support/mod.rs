@@ -4,6 +4,7 @@
 //! also when a test fails.
 #![allow(dead_code)]
 
+pub mod kube;
 #[cfg(test)]
 mod tests;
 mod wait;

@@ -1,0 +1,4 @@
+# CoreDNS: kubeadm's Deployment passes arguments only.
+FROM scratch
+COPY bin/coredns /coredns
+ENTRYPOINT ["/coredns"]
