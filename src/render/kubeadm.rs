@@ -299,6 +299,13 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
             ]),
         ),
         ("featureGates", feature_gate_map(config)),
+        (
+            "imagePullCredentialsVerificationPolicy",
+            match verifies_pulled_images(config, version) {
+                true => string("NeverVerify"),
+                false => Value::Null,
+            },
+        ),
         // From 1.35 the kubelet refuses a cgroup v1 host unless told otherwise (the field
         // exists from 1.31; on cgroup v2 it changes nothing). Nodes run on both.
         (
@@ -339,6 +346,20 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         vec![init, cluster, kubelet, proxy],
         &config.kubeadm_config_patches,
     )
+}
+
+/// Whether the kubelet checks the credentials of pulled images (KubeletEnsureSecretPulledImages,
+/// on by default from 1.35). It then treats an image that a pod once pulled under one name
+/// as pulled, and refuses it under another name with `imagePullPolicy: Never`, as an image
+/// that `dind load` put in is used (seen on 1.35.4: ErrImageNeverPull). A test cluster has
+/// no tenants to keep apart: dind turns the check off where it is on.
+fn verifies_pulled_images(config: &Config, version: KubeVersion) -> bool {
+    const GATE: &str = "KubeletEnsureSecretPulledImages";
+    config
+        .feature_gates
+        .get(GATE)
+        .copied()
+        .unwrap_or(version.minor >= 35)
 }
 
 fn kubelet_address(primary_is_v6: bool) -> Value {

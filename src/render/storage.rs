@@ -142,7 +142,7 @@ spec:
       - name: local-path-provisioner
         image: {image}
         imagePullPolicy: IfNotPresent
-        command: [local-path-provisioner, --debug, start, --helper-image, "{image}", --config, /etc/config/config.json]
+        command: [local-path-provisioner, --debug, start, --helper-image, "{image}", --service-account-name, {ACCOUNT}, --config, /etc/config/config.json]
         env:
         - name: POD_NAMESPACE
           valueFrom:
@@ -207,6 +207,17 @@ mod tests {
         );
         let container = &docs[7]["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(container["image"].as_str(), Some(image));
+        // Its helper pods run as its own account, which it names.
+        let command: Vec<&str> = container["command"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let named = command
+            .windows(2)
+            .find(|w| w[0] == "--service-account-name");
+        assert_eq!(named.map(|w| w[1]), docs[1]["metadata"]["name"].as_str());
         let helper: yaml_serde::Value =
             yaml_serde::from_str(docs[6]["data"]["helperPod.yaml"].as_str().unwrap()).unwrap();
         assert_eq!(

@@ -16,6 +16,7 @@ mod cli_output;
 mod diagnostics;
 mod examples;
 mod faults;
+mod kubernetes;
 mod load;
 mod lock;
 mod nat64;

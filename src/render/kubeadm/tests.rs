@@ -761,3 +761,24 @@ fn kubernetes_nodes_publish_and_mount_what_the_node_list_says() {
     let without = containers::without_host_modules(worker);
     assert!(without.mounts.iter().any(|m| m.target() == "/data"));
 }
+
+#[test]
+fn the_kubelet_checks_no_credentials_of_pulled_images_where_it_would() {
+    let policy = |config: &Config, v: &str| {
+        let rendered = docs(&render_init(config, v));
+        doc(&rendered, "KubeletConfiguration")["imagePullCredentialsVerificationPolicy"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let plain = config_from_env(&[]);
+    assert_eq!(policy(&plain, "v1.35.4").as_deref(), Some("NeverVerify"));
+    assert_eq!(
+        policy(&plain, "v1.34.4"),
+        None,
+        "the check is off before 1.35"
+    );
+    let gate_off = config_from_env(&[("FEATURE_GATES", "KubeletEnsureSecretPulledImages=false")]);
+    assert_eq!(policy(&gate_off, "v1.35.4"), None);
+    let gate_on = config_from_env(&[("FEATURE_GATES", "KubeletEnsureSecretPulledImages=true")]);
+    assert_eq!(policy(&gate_on, "v1.34.4").as_deref(), Some("NeverVerify"));
+}
