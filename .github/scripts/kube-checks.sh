@@ -25,7 +25,6 @@ set -euo pipefail
 
 NS=dind-ci
 AGNHOST=registry.k8s.io/e2e-test-images/agnhost:2.53
-CURL_IMAGE=mirror.gcr.io/curlimages/curl:8.11.1
 NAT64_PREFIX=fd00:10:64:ff9b::/96
 POD_CIDR6=fd00:40::/72
 POD_CIDR4=10.244.0.0/16
@@ -325,8 +324,15 @@ YAML
 
 check_egress() {
   ensure_namespace
+  # An image the job already has, with curl: dind's own node-base image, put into the nodes
+  # with `dind load` (no registry is asked for it).
+  local image
+  image=$(docker images --filter label=io.github.dind.image=node-base \
+    --format '{{.Repository}}:{{.Tag}}' | head -n 1)
+  [ -n "$image" ] || { fail "no dind/node-base image on the runner's Docker"; exit 1; }
+  dind load docker-image "$image"
   kubectl -n "$NS" delete pod fetch --ignore-not-found --wait=true >/dev/null
-  kubectl -n "$NS" run fetch --image="$CURL_IMAGE" --restart=Never --command -- \
+  kubectl -n "$NS" run fetch --image="$image" --image-pull-policy=Never --restart=Never --command -- \
     curl -sS -o /dev/null -w '%{remote_ip} %{http_code}' --max-time 30 \
     --retry 3 --retry-all-errors --retry-delay 2 https://github.com
   if ! kubectl -n "$NS" wait --for=jsonpath='{.status.phase}'=Succeeded pod/fetch --timeout=4m; then
