@@ -1,47 +1,99 @@
-//! Who switched the Docker host's IPv6 forwarding on. Docker switches it on when it creates
-//! an IPv6 network, so a cluster's `up` cannot tell afterwards whether it was on before
-//! dind: two `up`s of different clusters at once would each see the other's switch. One
-//! host-wide marker, a labelled volume made before the first cluster's network, says that
-//! dind switched it on; whichever `down` or rollback finds no IPv6 network left switches it
-//! back off and removes the marker.
+//! Who switched the Docker host's IPv6 forwarding on, and what the ip6tables FORWARD policy
+//! was before. Docker switches forwarding on when it creates an IPv6 network (and Docker 28
+//! and later set the FORWARD policy to DROP as they do), so a cluster's `up` cannot tell
+//! afterwards what the host was like before dind: two `up`s of different clusters at once
+//! would each see the other's switch. One host-wide marker, a labelled volume made before the
+//! first cluster's network, says that dind switched forwarding on and carries the policy
+//! found before; whichever `down` or rollback finds no IPv6 network left switches forwarding
+//! back off, puts that policy back and removes the marker.
 
 use crate::engine::docker::Engine;
-use crate::engine::host;
-use crate::labels;
-use anyhow::Result;
+use crate::engine::host::{self, HostNet};
+use crate::labels::{self, ForwardPolicy};
+use anyhow::{Context, Result};
 
 /// The marker volume; it holds nothing.
 const MARKER: &str = "dind-ipv6-forwarding";
 const MARKER_VALUE: &str = "switched-on-by-dind";
 
+/// The marker, when it exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Marker {
+    /// The FORWARD policy before dind's first cluster; None on a marker of an older dind.
+    pub(crate) policy: Option<ForwardPolicy>,
+}
+
 pub(crate) async fn switched_on_by_dind(engine: &Engine) -> Result<bool> {
-    Ok(!engine
-        .volumes_with(&[(labels::IPV6_FORWARDING, MARKER_VALUE)])
-        .await?
-        .is_empty())
+    Ok(marker(engine).await?.is_some())
 }
 
-/// Says that dind switches forwarding on; before the change, so a concurrent `up` that
-/// finds it on also finds the marker.
-pub(crate) async fn mark_switched_on(engine: &Engine) -> Result<()> {
-    engine
-        .create_volume(MARKER, &[(labels::IPV6_FORWARDING, MARKER_VALUE)])
-        .await
+pub(crate) async fn marker(engine: &Engine) -> Result<Option<Marker>> {
+    let Some(labels) = engine.volume_labels(MARKER).await? else {
+        return Ok(None);
+    };
+    if labels.get(labels::IPV6_FORWARDING).map(String::as_str) != Some(MARKER_VALUE) {
+        return Ok(None);
+    }
+    Ok(Some(Marker {
+        policy: labels
+            .get(labels::IP6_FORWARD_POLICY)
+            .and_then(|p| p.parse().ok()),
+    }))
 }
 
-/// Switches forwarding dind switched on back off once no IPv6 network is left, and removes
-/// the marker (a concurrent `down` may have removed it first). True when it did.
+/// Says that dind switches forwarding on, with the FORWARD policy found before; before the
+/// change, so a concurrent `up` that finds it on also finds the marker. A marker that exists
+/// already keeps the policy it carries (the first cluster's).
+pub(crate) async fn mark_switched_on(engine: &Engine, policy: Option<ForwardPolicy>) -> Result<()> {
+    let mut marker_labels = vec![(labels::IPV6_FORWARDING, MARKER_VALUE)];
+    if let Some(policy) = policy {
+        marker_labels.push((labels::IP6_FORWARD_POLICY, policy.as_str()));
+    }
+    engine.create_volume(MARKER, &marker_labels).await
+}
+
+/// What [`restore_when_unused`] put back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Restored {
+    /// Forwarding switched back off.
+    pub(crate) forwarding: bool,
+    /// The FORWARD policy set back to this (it was another).
+    pub(crate) policy: Option<ForwardPolicy>,
+}
+
+/// Once no IPv6 network is left: switches forwarding dind switched on back off, puts the
+/// FORWARD policy from before back (the marker's, else `recorded`, the cluster record's),
+/// and removes the marker (a concurrent `down` may have removed it first).
 pub(crate) async fn restore_when_unused(
     engine: &Engine,
     helper_image: &str,
     cluster_id: u8,
-) -> Result<bool> {
+    recorded: Option<ForwardPolicy>,
+) -> Result<Restored> {
     if ipv6_network_left(engine).await? {
-        return Ok(false);
+        return Ok(Restored::default());
     }
+    let policy = marker(engine).await?.and_then(|m| m.policy).or(recorded);
     host::set_ipv6_forwarding(engine, helper_image, cluster_id, false).await?;
+    let mut restored = Restored {
+        forwarding: true,
+        policy: None,
+    };
+    if let Some(policy) = policy {
+        restored.policy = HostNet::with(engine, helper_image, cluster_id, async |host| {
+            let now = host.ip6_forward_policy().await?;
+            // No filter table filters nothing: as ACCEPT.
+            if now.unwrap_or(ForwardPolicy::Accept) == policy {
+                return Ok(None);
+            }
+            host.set_ip6_forward_policy(policy).await?;
+            Ok(Some(policy))
+        })
+        .await
+        .context("cannot put the host's ip6tables FORWARD policy back")?;
+    }
     engine.remove_volume(MARKER).await?;
-    Ok(true)
+    Ok(restored)
 }
 
 /// Any IPv6 network, a cluster's or not: switching forwarding off would cut it off.

@@ -423,9 +423,9 @@ async fn check_host(host: Host<'_>, plan: &ClusterPlan, record: &Record) -> Vec<
 
 /// The direct path's rules, compared with what the host's ip6tables-save shows.
 fn host_rules_check(save: &str, plan: &ClusterPlan, record: &Record) -> Check {
-    let daemon_nats = host::daemon_masqueraded(save, &plan.host.direct_ipv6_sources);
+    let daemon = host::daemon_rules(save, &plan.network.bridge, &plan.host.direct_ipv6_sources);
     let present = host::tagged_rules(save, &plan.host.rule_tag);
-    let wanted = host_rules::direct_ipv6_rules(&plan.host, &plan.network.bridge, &daemon_nats);
+    let wanted = host_rules::direct_ipv6_rules(&plan.host, &plan.network.bridge, &daemon);
     let missing: Vec<String> = wanted
         .iter()
         .filter(|w| !present.iter().any(|p| same_rule(p, w)))

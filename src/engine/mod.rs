@@ -7,5 +7,6 @@ pub mod docker;
 pub mod error;
 pub mod host;
 pub mod images;
+pub mod info;
 pub mod lock;
 pub(crate) mod transfer;

@@ -555,6 +555,7 @@ fn record_json(id: u8) -> serde_json::Value {
     let record = dind::labels::Record {
         config,
         enabled_ipv6_forwarding: false,
+        ip6_forward_policy: None,
         kubeconfig: None,
         api_server_port: None,
         proxy: Default::default(),
