@@ -52,6 +52,27 @@ pub(crate) async fn mark_switched_on(engine: &Engine, policy: Option<ForwardPoli
     engine.create_volume(MARKER, &marker_labels).await
 }
 
+/// The FORWARD policy a new cluster's record keeps: none when it does not switch forwarding
+/// on; else the marker's, which another cluster's `up` found before any network of dind
+/// existed; else `found`, read from the host before this `up` changed anything (no filter
+/// table is as ACCEPT).
+pub(crate) fn policy_before(
+    switches_forwarding: bool,
+    marker: Option<Marker>,
+    found: Option<Option<ForwardPolicy>>,
+) -> Option<ForwardPolicy> {
+    if !switches_forwarding {
+        return None;
+    }
+    let found = found.map(|p| p.unwrap_or(ForwardPolicy::Accept));
+    marker.and_then(|m| m.policy).or(found)
+}
+
+/// The policy to set when forwarding goes back off: `want`, unless the host has it already.
+fn to_set(now: Option<ForwardPolicy>, want: ForwardPolicy) -> Option<ForwardPolicy> {
+    (now.unwrap_or(ForwardPolicy::Accept) != want).then_some(want)
+}
+
 /// What [`restore_when_unused`] put back.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Restored {
@@ -81,13 +102,11 @@ pub(crate) async fn restore_when_unused(
     };
     if let Some(policy) = policy {
         restored.policy = HostNet::with(engine, helper_image, cluster_id, async |host| {
-            let now = host.ip6_forward_policy().await?;
-            // No filter table filters nothing: as ACCEPT.
-            if now.unwrap_or(ForwardPolicy::Accept) == policy {
-                return Ok(None);
+            let set = to_set(host.ip6_forward_policy().await?, policy);
+            if let Some(policy) = set {
+                host.set_ip6_forward_policy(policy).await?;
             }
-            host.set_ip6_forward_policy(policy).await?;
-            Ok(Some(policy))
+            Ok(set)
         })
         .await
         .context("cannot put the host's ip6tables FORWARD policy back")?;
@@ -103,4 +122,39 @@ async fn ipv6_network_left(engine: &Engine) -> Result<bool> {
         .await?
         .into_iter()
         .any(|n| n.enable_ipv6 == Some(true)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ForwardPolicy::{Accept, Drop};
+
+    #[test]
+    fn the_policy_before_dind_is_the_first_clusters() {
+        let marker = |policy| Some(Marker { policy });
+        // Forwarding on before dind: Docker leaves the policy alone, nothing to put back.
+        assert_eq!(policy_before(false, None, Some(Some(Drop))), None);
+        // The first cluster: what it found.
+        assert_eq!(policy_before(true, None, Some(Some(Accept))), Some(Accept));
+        assert_eq!(policy_before(true, None, Some(None)), Some(Accept));
+        // A later one found Docker's DROP, set for the first cluster's network: the marker's.
+        assert_eq!(
+            policy_before(true, marker(Some(Accept)), Some(Some(Drop))),
+            Some(Accept)
+        );
+        // A marker of an older dind carries none; an unreadable host gives none.
+        assert_eq!(
+            policy_before(true, marker(None), Some(Some(Drop))),
+            Some(Drop)
+        );
+        assert_eq!(policy_before(true, None, None), None);
+    }
+
+    #[test]
+    fn the_policy_is_set_only_when_the_host_has_another() {
+        assert_eq!(to_set(Some(Drop), Accept), Some(Accept));
+        assert_eq!(to_set(Some(Accept), Accept), None);
+        assert_eq!(to_set(None, Accept), None);
+        assert_eq!(to_set(None, Drop), Some(Drop));
+    }
 }

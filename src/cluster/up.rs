@@ -11,7 +11,7 @@ use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
 use crate::interrupt::{self, Graceful};
-use crate::labels::{self, ForwardPolicy, Record};
+use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, HostFacts};
 use crate::progress::Progress;
@@ -492,15 +492,8 @@ async fn new_record(
     let marker = forwarding::marker(engine).await?;
     let enabled_ipv6_forwarding =
         cluster_plan.network.ipv6 && (!host.ipv6_forwarding || marker.is_some());
-    let found_policy = host.ip6tables.as_deref().map(|save| {
-        // No filter table filters nothing: as ACCEPT.
-        host::forward_policy(save).unwrap_or(ForwardPolicy::Accept)
-    });
-    let ip6_forward_policy = match (enabled_ipv6_forwarding, marker) {
-        (false, _) => None,
-        (true, Some(marker)) => marker.policy.or(found_policy),
-        (true, None) => found_policy,
-    };
+    let found = host.ip6tables.as_deref().map(host::forward_policy);
+    let ip6_forward_policy = forwarding::policy_before(enabled_ipv6_forwarding, marker, found);
     Ok(Record {
         config,
         enabled_ipv6_forwarding,
