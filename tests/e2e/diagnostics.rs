@@ -311,6 +311,9 @@ async fn doctor_passes_for_an_unused_cluster_id_and_reports_the_hosts_uplink() {
         "ipv6",
         "iptables-backend",
         "daemon-ipv6-nat",
+        "daemon-firewall",
+        "forward-policy",
+        "userland-proxy",
         "tun",
         "subnet-overlap",
     ] {
