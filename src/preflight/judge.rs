@@ -273,44 +273,7 @@ fn daemon_firewall_finding(
         None => "no firewall backend named (Docker says it from 28.2; before, iptables)".into(),
     };
     if facts.daemon.nftables() {
-        let mut off = Vec::new();
-        if cluster_plan.network.ipv6 && !host.ipv6_forwarding {
-            off.push("net.ipv6.conf.all.forwarding");
-        }
-        if cluster_plan.network.ipv6 && !host.ipv6_default_forwarding {
-            off.push("net.ipv6.conf.default.forwarding");
-        }
-        let has_ipv4 = cluster_plan
-            .network
-            .subnets
-            .iter()
-            .any(|s| s.cidr.addr().is_ipv4());
-        if has_ipv4 && !host.ipv4_forwarding {
-            off.push("net.ipv4.ip_forward");
-        }
-        if off.is_empty() {
-            return Finding::pass(
-                Check::DaemonFirewall,
-                format!("{backend}: Docker's rules are in nft tables of its own; forwarding is on"),
-            );
-        }
-        let sysctls = off.join(", ");
-        let set: Vec<String> = off.iter().map(|s| format!("{s}=1")).collect();
-        return Finding::new(
-            Check::DaemonFirewall,
-            Level::Fail,
-            format!(
-                "{backend}: with nftables Docker does not switch forwarding on, and refuses to \
-                 create the cluster's network while it is off; on the Docker host {sysctls} \
-                 must be 1"
-            ),
-        )
-        .hint(format!(
-            "`sysctl -w {}` on the Docker host first (its firewall must then filter what it \
-             forwards), or run the daemon with the iptables backend (\"firewall-backend\": \
-             \"iptables\" in daemon.json, the default)",
-            set.join(" ")
-        ));
+        return nftables_finding(cluster_plan, host, &backend);
     }
     let ip6 = match &host.ip6tables {
         None => "its ip6tables rules could not be read".to_string(),
@@ -327,6 +290,70 @@ fn daemon_firewall_finding(
         }
     };
     Finding::pass(Check::DaemonFirewall, format!("{backend}; {ip6}"))
+}
+
+/// Docker's nftables backend: it never switches forwarding on and refuses to create a
+/// network while it is off; and it sets up its embedded DNS in each container with nft rules
+/// (table `ip docker-dns`), not the iptables DOCKER_OUTPUT chain from which dind's nodes
+/// learn where to hand their pods' DNS (dual-stack and ipv4 modes).
+fn nftables_finding(cluster_plan: &ClusterPlan, host: &HostNetFacts, backend: &str) -> Finding {
+    let mut off = Vec::new();
+    if cluster_plan.network.ipv6 && !host.ipv6_forwarding {
+        off.push("net.ipv6.conf.all.forwarding");
+    }
+    if cluster_plan.network.ipv6 && !host.ipv6_default_forwarding {
+        off.push("net.ipv6.conf.default.forwarding");
+    }
+    let has_ipv4 = cluster_plan
+        .network
+        .subnets
+        .iter()
+        .any(|s| s.cidr.addr().is_ipv4());
+    if has_ipv4 && !host.ipv4_forwarding {
+        off.push("net.ipv4.ip_forward");
+    }
+    let docker_dns = cluster_plan.nodes.iter().any(|n| n.docker_dns_at.is_some());
+    let mut details = Vec::new();
+    let mut hints = Vec::new();
+    if !off.is_empty() {
+        let set: Vec<String> = off.iter().map(|s| format!("{s}=1")).collect();
+        details.push(format!(
+            "with nftables Docker does not switch forwarding on, and refuses to create the \
+             cluster's network while it is off; on the Docker host {} must be 1",
+            off.join(", ")
+        ));
+        hints.push(format!(
+            "`sysctl -w {}` on the Docker host first (its firewall must then filter what it \
+             forwards)",
+            set.join(" ")
+        ));
+    }
+    if docker_dns {
+        details.push(
+            "with nftables Docker sets up its embedded DNS in each container with nft rules, \
+             not the iptables DOCKER_OUTPUT chain from which the nodes of a dual-stack or ipv4 \
+             cluster learn where to hand their pods' DNS"
+                .to_string(),
+        );
+        hints.push("use --ip-mode ipv6 (its pods resolve through DNS64)".to_string());
+    }
+    if details.is_empty() {
+        return Finding::pass(
+            Check::DaemonFirewall,
+            format!("{backend}: Docker's rules are in nft tables of its own; forwarding is on"),
+        );
+    }
+    hints.push(
+        "run the daemon with the iptables backend (\"firewall-backend\": \"iptables\" in \
+         daemon.json, the default)"
+            .to_string(),
+    );
+    Finding::new(
+        Check::DaemonFirewall,
+        Level::Fail,
+        format!("{backend}: {}", details.join("; ")),
+    )
+    .hint(hints.join("; or "))
 }
 
 /// The ip6tables FORWARD policy now, and what happens to it: Docker 28 and later set it to

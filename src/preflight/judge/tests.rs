@@ -471,13 +471,14 @@ pub(crate) fn cases() -> Vec<Case> {
             vec![(DaemonFirewall, Some(Pass))],
         ),
         (
-            "nftables with IPv6 forwarding off does not matter in ipv4 mode",
+            // Its nodes hand DNS to Docker's embedded DNS, which nftables sets up unseen.
+            "nftables in ipv4 mode, forwarding on",
             vec![("ip-mode", "ipv4")],
             HostFacts {
                 tun: None,
                 ..nftables(host_without_forwarding())
             },
-            vec![(DaemonFirewall, Some(Pass))],
+            vec![(DaemonFirewall, Some(Fail))],
         ),
         (
             "Docker 29 without its userland proxy: the API server on [::1] needs it",
@@ -572,10 +573,30 @@ fn the_nftables_refusal_names_the_settings_and_the_fix() {
         finding.hint.as_deref(),
         Some(
             "`sysctl -w net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1` on \
-             the Docker host first (its firewall must then filter what it forwards), or run the \
+             the Docker host first (its firewall must then filter what it forwards); or run the \
              daemon with the iptables backend (\"firewall-backend\": \"iptables\" in \
              daemon.json, the default)"
         )
+    );
+    // Seen with Docker 29.8.1 in dual-stack: "no DOCKER_OUTPUT chain" in every node.
+    let dual = config(&[("ip-mode", "dual-stack")]);
+    let findings = judged(
+        &dual,
+        &nftables(HostNetFacts {
+            ipv6_default_forwarding: true,
+            ..host()
+        }),
+    );
+    let finding = find(&findings, Check::DaemonFirewall).unwrap();
+    assert_eq!(finding.level, Fail);
+    assert!(finding.detail.contains("DOCKER_OUTPUT"), "{finding:?}");
+    assert!(
+        finding
+            .hint
+            .as_deref()
+            .unwrap()
+            .starts_with("use --ip-mode ipv6"),
+        "{finding:?}"
     );
 }
 
