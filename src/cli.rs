@@ -713,7 +713,7 @@ fn lines<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
 
 fn print_down(id: u8, report: &down::DownReport) {
     println!(
-        "cluster {id}: removed {} container(s), network {}, {} host rule(s), {} host route(s){}{}",
+        "cluster {id}: removed {} container(s), network {}, {} host rule(s), {} host route(s){}{}{}",
         report.containers.len(),
         report.network.as_deref().unwrap_or("(none)"),
         report.rules.len(),
@@ -722,6 +722,10 @@ fn print_down(id: u8, report: &down::DownReport) {
             ", IPv6 forwarding switched back off"
         } else {
             ""
+        },
+        match report.restored_ip6_forward_policy {
+            Some(policy) => format!(", ip6tables FORWARD policy back to {policy}"),
+            None => String::new(),
         },
         match &report.kubeconfig {
             Some(path) => format!(

@@ -27,6 +27,47 @@ pub const IMAGE: &str = "io.github.dind.image";
 pub const OWNER: &str = "io.github.dind.owner";
 /// On the host-wide volume that says dind switched IPv6 forwarding on.
 pub(crate) const IPV6_FORWARDING: &str = "io.github.dind.ipv6-forwarding";
+/// On that volume too: the host's ip6tables FORWARD policy before the first cluster that
+/// switched forwarding on (Docker 28 and later set it to DROP as they do), to put back with
+/// forwarding.
+pub(crate) const IP6_FORWARD_POLICY: &str = "io.github.dind.ip6-forward-policy";
+
+/// The policy of a built-in iptables chain: what a packet no rule decided meets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ForwardPolicy {
+    Accept,
+    Drop,
+}
+
+impl ForwardPolicy {
+    /// As iptables prints and takes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ForwardPolicy::Accept => "ACCEPT",
+            ForwardPolicy::Drop => "DROP",
+        }
+    }
+}
+
+impl fmt::Display for ForwardPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ForwardPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "ACCEPT" => Ok(ForwardPolicy::Accept),
+            "DROP" => Ok(ForwardPolicy::Drop),
+            other => Err(format!(
+                "'{other}' is not a FORWARD policy (ACCEPT or DROP)"
+            )),
+        }
+    }
+}
 
 /// What a dind container or network is for, as its [`ROLE`] label says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -133,6 +174,12 @@ pub struct Record {
     /// net.ipv6.conf.all.forwarding was 0 on the Docker host before `up`, which switched it on
     /// (Docker does so for an IPv6 network; `--allow-aaaa` needs it); `down` switches it off.
     pub enabled_ipv6_forwarding: bool,
+    /// With `enabled_ipv6_forwarding`: the host's ip6tables FORWARD policy before dind's
+    /// first cluster switched forwarding on. Docker 28 and later set it to DROP when they
+    /// switch forwarding on for a network; the `down` that switches forwarding back off puts
+    /// it back. None: forwarding was on already, or a record of an older dind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6_forward_policy: Option<ForwardPolicy>,
     /// The kubeconfig file `up` merged the cluster's context into; `down` removes it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubeconfig: Option<std::path::PathBuf>,

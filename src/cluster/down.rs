@@ -7,7 +7,7 @@ use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
 use crate::interrupt::Graceful;
 use crate::kube::kubeconfig;
-use crate::labels::{self, Holder, Record};
+use crate::labels::{self, ForwardPolicy, Holder, Record};
 use crate::plan::{self, Route};
 use crate::progress::Progress;
 use crate::render::host_rules::Ip6Rule;
@@ -23,6 +23,8 @@ pub struct DownReport {
     pub(crate) rules: Vec<Ip6Rule>,
     pub(crate) routes: Vec<Route>,
     pub(crate) restored_ipv6_forwarding: bool,
+    /// The ip6tables FORWARD policy set back to what it was before dind.
+    pub(crate) restored_ip6_forward_policy: Option<ForwardPolicy>,
     /// The kubeconfig file the cluster's context was removed from.
     pub(crate) kubeconfig: Option<std::path::PathBuf>,
 }
@@ -116,8 +118,12 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
                 })
                 .await?;
         }
-        report.restored_ipv6_forwarding =
-            forwarding::restore_when_unused(engine, &helper_image, cluster_id).await?;
+        let recorded_policy = record.as_ref().and_then(|r| r.ip6_forward_policy);
+        let restored =
+            forwarding::restore_when_unused(engine, &helper_image, cluster_id, recorded_policy)
+                .await?;
+        report.restored_ipv6_forwarding = restored.forwarding;
+        report.restored_ip6_forward_policy = restored.policy;
     }
 
     if let Some(path) = record.as_ref().and_then(|r| r.kubeconfig.clone()) {

@@ -88,6 +88,7 @@ pub(crate) fn dry_run(
     let record = Record {
         config: config.clone(),
         enabled_ipv6_forwarding: false,
+        ip6_forward_policy: None,
         kubeconfig: None,
         api_server_port: None,
         proxy: if config.kubernetes {
@@ -206,8 +207,9 @@ fn notes(config: &Config, plan: &ClusterPlan) -> Vec<String> {
             ));
         }
         notes.push(
-            "`up` leaves out the MASQUERADE rule of a prefix the Docker daemon already \
-             masquerades (Docker 27+), and switches IPv6 forwarding on if it is off"
+            "`up` leaves out the rules the Docker daemon already provides: the MASQUERADE \
+             of a prefix it masquerades (Docker 27+), the FORWARD rules when it accepts the \
+             bridge's traffic both ways (28+); and switches IPv6 forwarding on if it is off"
                 .to_string(),
         );
     }
@@ -220,7 +222,11 @@ fn host_view(plan: &ClusterPlan) -> HostView {
     if host.egress_interface.is_none() {
         host.egress_interface = Some(EGRESS_PLACEHOLDER.to_string());
     }
-    let rules = host_rules::direct_ipv6_rules(&host, &plan.network.bridge, &[]);
+    let rules = host_rules::direct_ipv6_rules(
+        &host,
+        &plan.network.bridge,
+        &host_rules::DaemonRules::default(),
+    );
     HostView {
         routes: plan
             .host

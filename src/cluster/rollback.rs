@@ -7,6 +7,7 @@ use super::forwarding;
 use crate::engine::docker::Engine;
 use crate::engine::host::HostNet;
 use crate::kube::kubeconfig;
+use crate::labels::ForwardPolicy;
 use crate::plan::{self, Route};
 use crate::progress::Progress;
 use crate::render::host_rules::Ip6Rule;
@@ -23,6 +24,8 @@ pub(crate) struct Made {
     pub(crate) rules: Vec<Ip6Rule>,
     /// IPv6 forwarding was off before this run (Docker or dind switched it on since).
     pub(crate) ipv6_forwarding: bool,
+    /// The ip6tables FORWARD policy before this run, as its record says.
+    pub(crate) ip6_forward_policy: Option<ForwardPolicy>,
     /// The kubeconfig file this run merged a new context into.
     pub(crate) kubeconfig: Option<PathBuf>,
 }
@@ -108,7 +111,8 @@ pub(crate) async fn roll_back(
     if made.ipv6_forwarding
         || (made.network.is_some() && forwarding::switched_on_by_dind(engine).await?)
     {
-        forwarding::restore_when_unused(engine, helper_image, cluster_id).await?;
+        forwarding::restore_when_unused(engine, helper_image, cluster_id, made.ip6_forward_policy)
+            .await?;
     }
     Ok(())
 }

@@ -503,12 +503,18 @@ async fn new_record(
         }
     }
     // Forwarding that dind switched on for another cluster was off before dind: the last
-    // `down` switches it back off.
-    let enabled_ipv6_forwarding = cluster_plan.network.ipv6
-        && (!host.ipv6_forwarding || forwarding::switched_on_by_dind(engine).await?);
+    // `down` switches it back off, and puts back the FORWARD policy from before the first
+    // cluster (Docker 28 and later set it to DROP as they switch forwarding on). Read after
+    // the host's facts: a marker made meanwhile describes the host before either `up`.
+    let marker = forwarding::marker(engine).await?;
+    let enabled_ipv6_forwarding =
+        cluster_plan.network.ipv6 && (!host.ipv6_forwarding || marker.is_some());
+    let found = host.ip6tables.as_deref().map(host::forward_policy);
+    let ip6_forward_policy = forwarding::policy_before(enabled_ipv6_forwarding, marker, found);
     Ok(Record {
         config,
         enabled_ipv6_forwarding,
+        ip6_forward_policy,
         kubeconfig: None,
         api_server_port: None,
         proxy: Default::default(),
@@ -531,9 +537,13 @@ async fn ensure_network(ctx: &Ctx) -> Result<()> {
     interrupt::check()?;
     // Docker switches forwarding on for an IPv6 network; the record says it was off.
     let switches_forwarding = ctx.record.enabled_ipv6_forwarding;
+    let policy = ctx.record.ip6_forward_policy;
     if switches_forwarding {
-        forwarding::mark_switched_on(&ctx.engine).await?;
-        ctx.journal.note(|made| made.ipv6_forwarding = true);
+        forwarding::mark_switched_on(&ctx.engine, policy).await?;
+        ctx.journal.note(|made| {
+            made.ipv6_forwarding = true;
+            made.ip6_forward_policy = policy;
+        });
     }
     ctx.engine
         .create_network(&containers::network(&ctx.plan, &ctx.record))
@@ -541,7 +551,7 @@ async fn ensure_network(ctx: &Ctx) -> Result<()> {
     ctx.journal.note(|made| made.network = Some(name.clone()));
     if switches_forwarding {
         // Again: a `down` of the last other cluster may have removed it meanwhile.
-        forwarding::mark_switched_on(&ctx.engine).await?;
+        forwarding::mark_switched_on(&ctx.engine, policy).await?;
     }
     Ok(())
 }
@@ -677,17 +687,20 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
                 return Ok(());
             }
             let save = host.ip6tables_save().await?;
-            let daemon_nats = host::daemon_masqueraded(&save, &ctx.plan.host.direct_ipv6_sources);
-            for source in &daemon_nats {
+            let bridge = &ctx.plan.network.bridge;
+            let daemon = host::daemon_rules(&save, bridge, &ctx.plan.host.direct_ipv6_sources);
+            for source in &daemon.masqueraded {
                 ctx.progress.note(&format!(
                     "Docker already masquerades {source}; dind adds no second NAT rule for it"
                 ));
             }
-            for rule in host_rules::direct_ipv6_rules(
-                &ctx.plan.host,
-                &ctx.plan.network.bridge,
-                &daemon_nats,
-            ) {
+            if daemon.forwards {
+                ctx.progress.note(&format!(
+                    "Docker already accepts what leaves {bridge} and its replies; dind adds no \
+                     FORWARD rules"
+                ));
+            }
+            for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, bridge, &daemon) {
                 interrupt::check()?;
                 if host.ensure_rule(&rule).await? {
                     ctx.journal.note(|made| made.rules.push(rule));
@@ -695,7 +708,8 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
             }
             if !host.ipv6_forwarding().await? {
                 interrupt::check()?;
-                forwarding::mark_switched_on(&ctx.engine).await?;
+                let policy = host.ip6_forward_policy().await?;
+                forwarding::mark_switched_on(&ctx.engine, policy).await?;
                 host::set_ipv6_forwarding(
                     &ctx.engine,
                     &ctx.images.helper,
@@ -703,7 +717,10 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
                     true,
                 )
                 .await?;
-                ctx.journal.note(|made| made.ipv6_forwarding = true);
+                ctx.journal.note(|made| {
+                    made.ipv6_forwarding = true;
+                    made.ip6_forward_policy = policy;
+                });
                 ctx.progress.note(
                 "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
             );

@@ -423,20 +423,38 @@ async fn check_host(host: Host<'_>, plan: &ClusterPlan, record: &Record) -> Vec<
 
 /// The direct path's rules, compared with what the host's ip6tables-save shows.
 fn host_rules_check(save: &str, plan: &ClusterPlan, record: &Record) -> Check {
-    let daemon_nats = host::daemon_masqueraded(save, &plan.host.direct_ipv6_sources);
+    let daemon = host::daemon_rules(save, &plan.network.bridge, &plan.host.direct_ipv6_sources);
     let present = host::tagged_rules(save, &plan.host.rule_tag);
-    let wanted = host_rules::direct_ipv6_rules(&plan.host, &plan.network.bridge, &daemon_nats);
+    let wanted = host_rules::direct_ipv6_rules(&plan.host, &plan.network.bridge, &daemon);
     let missing: Vec<String> = wanted
         .iter()
         .filter(|w| !present.iter().any(|p| same_rule(p, w)))
         .map(|r| r.display())
         .collect();
     let egress = record.config.egress_interface.clone().unwrap_or_default();
+    let mut docker = Vec::new();
+    if !daemon.masqueraded.is_empty() {
+        let sources: Vec<String> = daemon.masqueraded.iter().map(|s| s.to_string()).collect();
+        docker.push(format!("masquerades {}", sources.join(", ")));
+    }
+    if daemon.forwards {
+        docker.push(format!(
+            "accepts what {} forwards and the replies",
+            plan.network.bridge
+        ));
+    }
+    let docker = match docker.is_empty() {
+        true => String::new(),
+        false => format!("; Docker itself {}", docker.join(" and ")),
+    };
     if missing.is_empty() {
         Check::ok(
             CheckId::HostRules,
             &plan.host.rule_tag,
-            format!("{} rule(s) for direct IPv6 out of {egress}", wanted.len()),
+            format!(
+                "{} rule(s) for direct IPv6 out of {egress}{docker}",
+                wanted.len()
+            ),
         )
     } else {
         Check::fail(
@@ -499,6 +517,52 @@ mod tests {
         assert!(
             hint.contains("`dind up --cluster-id 7` with the cluster's settings"),
             "{hint}"
+        );
+    }
+
+    /// Docker 29's rules for cluster 0's bridge (`.ci/engine-smoke 29`), which masquerade
+    /// the management /64 and accept the bridge's forwarding: dind's own rule set is the
+    /// NAT of the pod CIDR alone, and deleting Docker's masquerade makes dind's own rule for
+    /// the /64 missing.
+    #[test]
+    fn on_docker_29_the_host_rules_are_docker_s_plus_the_pod_cidr_masquerade() {
+        let config = crate::test_support::config_from_env(&[
+            ("DIND_ALLOW_AAAA_USE", "true"),
+            ("DIND_EGRESS_INTERFACE", "eth0"),
+        ]);
+        let plan = crate::plan::plan(&config);
+        let record = Record {
+            config,
+            enabled_ipv6_forwarding: true,
+            ip6_forward_policy: Some(crate::labels::ForwardPolicy::Accept),
+            kubeconfig: None,
+            api_server_port: None,
+            proxy: Default::default(),
+        };
+        let docker = include_str!("../engine/host/save/docker29.ip6tables-save");
+        let pod_nat = "-A POSTROUTING -s fd00:40::/72 -o eth0 -m comment --comment \
+                       \"dind:cluster=0\" -j MASQUERADE\n";
+        let with_ours = docker.replace(
+            "-A POSTROUTING -s fd00:20::/64 ! -o br-dind0 -j MASQUERADE\n",
+            &format!("-A POSTROUTING -s fd00:20::/64 ! -o br-dind0 -j MASQUERADE\n{pod_nat}"),
+        );
+        let check = host_rules_check(&with_ours, &plan, &record);
+        assert!(check.ok, "{check:?}");
+        assert_eq!(
+            check.detail,
+            "1 rule(s) for direct IPv6 out of eth0; Docker itself masquerades fd00:20::/64 and \
+             accepts what br-dind0 forwards and the replies"
+        );
+        let without_dockers_nat = with_ours.replace(
+            "-A POSTROUTING -s fd00:20::/64 ! -o br-dind0 -j MASQUERADE\n",
+            "",
+        );
+        let check = host_rules_check(&without_dockers_nat, &plan, &record);
+        assert!(!check.ok, "{check:?}");
+        assert_eq!(
+            check.detail,
+            "missing: -t nat -A POSTROUTING -s fd00:20::/64 -o eth0 -m comment --comment \
+             'dind:cluster=0' -j MASQUERADE"
         );
     }
 

@@ -122,6 +122,7 @@ mod tests {
             Check::NodePrivilege,
             Check::IptablesBackend,
             Check::DaemonIpv6Nat,
+            Check::ForwardPolicy,
             Check::Ipv6Forwarding,
         ];
         for check in Check::ALL.iter().filter(|c| !never_fail.contains(c)) {

@@ -10,10 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::models::{
-    ContainerInspectResponse, ContainerSummary, NetworkInspect, PortBinding,
-    SystemInfoCgroupVersionEnum,
-};
+use bollard::models::{ContainerInspectResponse, ContainerSummary, NetworkInspect, PortBinding};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
     ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -363,6 +360,18 @@ impl Engine {
             .collect())
     }
 
+    /// The labels of a volume; None when it does not exist.
+    pub(crate) async fn volume_labels(
+        &self,
+        name: &str,
+    ) -> Result<Option<HashMap<String, String>>> {
+        match self.docker.inspect_volume(name).await {
+            Ok(volume) => Ok(Some(volume.labels)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot inspect volume {name}")),
+        }
+    }
+
     /// Creates a named volume with these labels; one that exists already is kept as it is.
     pub(crate) async fn create_volume(&self, name: &str, labels: &[(&str, &str)]) -> Result<()> {
         let request = bollard::models::VolumeCreateRequest {
@@ -435,20 +444,6 @@ impl Engine {
             .logs(container, Some(options))
             .map(|chunk| Ok(chunk?.into_bytes().to_vec()))
             .boxed()
-    }
-
-    /// The daemon's cgroup version, 1 or 2; None when it does not say.
-    pub(crate) async fn cgroup_version(&self) -> Result<Option<u8>> {
-        let info = self
-            .docker
-            .info()
-            .await
-            .context("cannot ask the Docker daemon for its cgroup version")?;
-        Ok(match info.cgroup_version {
-            Some(SystemInfoCgroupVersionEnum::_1) => Some(1),
-            Some(SystemInfoCgroupVersionEnum::_2) => Some(2),
-            _ => None,
-        })
     }
 
     /// Force-removes a container and its anonymous volumes; true when it existed.

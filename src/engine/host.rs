@@ -8,9 +8,12 @@ mod save;
 pub(crate) use helper::{create_listed, process_alive, remove_listed, this_host};
 pub use helper::{remove_listed_helpers, remove_stray_helpers, removing_helpers};
 pub(crate) use save::Backend;
-pub(crate) use save::{daemon_masqueraded, daemon_masquerades, tagged_rules};
+pub(crate) use save::{
+    daemon_masquerades, daemon_rules, docker_chains, forward_policy, tagged_rules,
+};
 
 use crate::engine::docker::{first_lines, Engine, ExecOutput};
+use crate::labels::ForwardPolicy;
 use crate::plan::Route;
 use crate::render::containers::{self, host_helper};
 use crate::render::host_rules::Ip6Rule;
@@ -284,6 +287,22 @@ impl HostNet {
 
     pub(crate) async fn list_tagged_rules(&self, tag: &str) -> Result<Vec<Ip6Rule>> {
         Ok(tagged_rules(&self.ip6tables_save().await?, tag))
+    }
+
+    /// The ip6tables filter FORWARD policy; None when the host has no filter table.
+    pub(crate) async fn ip6_forward_policy(&self) -> Result<Option<ForwardPolicy>> {
+        Ok(forward_policy(&self.ip6tables_save().await?))
+    }
+
+    /// Sets the ip6tables filter FORWARD policy.
+    pub(crate) async fn set_ip6_forward_policy(&self, policy: ForwardPolicy) -> Result<()> {
+        let args: Vec<String> = ["-w", "-t", "filter", "-P", "FORWARD", policy.as_str()]
+            .map(String::from)
+            .to_vec();
+        self.ip6tables_ok(&args, || {
+            format!("cannot set the host's ip6tables FORWARD policy to {policy}")
+        })
+        .await
     }
 }
 

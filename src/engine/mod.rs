@@ -7,6 +7,7 @@ pub mod docker;
 pub mod error;
 pub mod host;
 pub mod images;
+pub mod info;
 pub mod kit;
 pub mod lock;
 pub(crate) mod transfer;

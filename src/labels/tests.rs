@@ -7,6 +7,7 @@ fn record(vars: &[(&str, &str)]) -> Record {
     Record {
         config: config_from_env(vars),
         enabled_ipv6_forwarding: true,
+        ip6_forward_policy: None,
         kubeconfig: None,
         api_server_port: Some(40123),
         proxy: Default::default(),
@@ -342,4 +343,24 @@ fn a_cluster_label_must_be_an_id() {
         assert_eq!(of(bad), Err(LabelProblem::ClusterId(bad.into())), "{bad}");
     }
     assert_eq!(cluster_id_of(&HashMap::new()), Ok(None));
+}
+
+#[test]
+fn the_forward_policy_before_dind_is_recorded_and_an_older_record_has_none() {
+    let mut with_policy = record(&[]);
+    with_policy.ip6_forward_policy = Some(ForwardPolicy::Accept);
+    assert_eq!(written(&with_policy)["ip6ForwardPolicy"], json!("ACCEPT"));
+    assert_eq!(decode(&written(&with_policy)), Ok(Some(with_policy)));
+
+    let older = record(&[]);
+    assert!(written(&older).get("ip6ForwardPolicy").is_none());
+    assert_eq!(decode(&written(&older)), Ok(Some(older)));
+}
+
+#[test]
+fn forward_policies_read_and_print_as_iptables_does() {
+    for policy in [ForwardPolicy::Accept, ForwardPolicy::Drop] {
+        assert_eq!(policy.to_string().parse::<ForwardPolicy>(), Ok(policy));
+    }
+    assert!("QUEUE".parse::<ForwardPolicy>().is_err());
 }

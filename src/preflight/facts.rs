@@ -7,6 +7,7 @@ use crate::engine::docker::Engine;
 use crate::engine::host::Backend;
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
+use crate::engine::info::DaemonInfo;
 use crate::labels;
 use crate::plan::ClusterPlan;
 use crate::progress::Phase;
@@ -18,8 +19,8 @@ use ipnet::IpNet;
 pub struct HostFacts {
     pub(crate) daemon_version: String,
     pub(crate) api_version: String,
-    /// 1 or 2; None when the daemon does not say.
-    pub(crate) cgroup_version: Option<u8>,
+    /// What `docker info` says: cgroup version, firewall backend, userland proxy.
+    pub(crate) daemon: DaemonInfo,
     pub(crate) networks: Vec<DockerNetwork>,
     /// Only when the cluster has NAT64; Err when the probe itself could not run.
     pub tun: Option<Result<bool, String>>,
@@ -48,6 +49,10 @@ pub struct HostNetFacts {
     pub(crate) routes_v6: Vec<HostRoute>,
     /// net.ipv6.conf.all.forwarding.
     pub(crate) ipv6_forwarding: bool,
+    /// net.ipv6.conf.default.forwarding: Docker's nftables backend wants it on too.
+    pub(crate) ipv6_default_forwarding: bool,
+    /// net.ipv4.ip_forward.
+    pub(crate) ipv4_forwarding: bool,
     /// Only with --allow-aaaa.
     pub(crate) egress: Option<Egress>,
 }
@@ -70,6 +75,8 @@ impl Default for HostNetFacts {
             routes_v4: Vec::new(),
             routes_v6: Vec::new(),
             ipv6_forwarding: false,
+            ipv6_default_forwarding: false,
+            ipv4_forwarding: true,
             egress: None,
         }
     }
@@ -100,7 +107,7 @@ pub async fn gather(
                 .collect(),
         })
         .collect();
-    let cgroup_version = engine.cgroup_version().await?;
+    let daemon = engine.daemon_info().await?;
 
     phase.message("preparing dind's helper image");
     let spec = ImageKind::NodeBase.spec();
@@ -129,7 +136,7 @@ pub async fn gather(
     Ok(HostFacts {
         daemon_version: engine.server_version.clone(),
         api_version: engine.api_version.clone(),
-        cgroup_version,
+        daemon,
         networks,
         tun,
         host,
@@ -155,6 +162,13 @@ async fn read_host(host: &HostNet, config: &Config) -> Result<HostNetFacts> {
     let routes_v4 = parse_routes(&run(&["ip", "-4", "route", "show"]).await?.stdout);
     let routes_v6 = parse_routes(&run(&["ip", "-6", "route", "show"]).await?.stdout);
     let ipv6_forwarding = ipv6_disabled.is_some() && host.ipv6_forwarding().await?;
+    let sysctl_on = async |path: &str| -> Result<bool> {
+        let out = run(&["cat", path]).await?;
+        Ok(out.success() && out.stdout.trim() == "1")
+    };
+    let ipv6_default_forwarding =
+        ipv6_disabled.is_some() && sysctl_on("/proc/sys/net/ipv6/conf/default/forwarding").await?;
+    let ipv4_forwarding = sysctl_on("/proc/sys/net/ipv4/ip_forward").await?;
     let egress = match config.allow_aaaa {
         true => Some(read_egress(host, config, &routes_v4, &routes_v6).await?),
         false => None,
@@ -166,6 +180,8 @@ async fn read_host(host: &HostNet, config: &Config) -> Result<HostNetFacts> {
         routes_v4,
         routes_v6,
         ipv6_forwarding,
+        ipv6_default_forwarding,
+        ipv4_forwarding,
         egress,
     })
 }

@@ -4,8 +4,11 @@
 use super::facts::{DockerNetwork, Egress, HostFacts, HostNetFacts};
 use super::routes::{has_default, HostRoute};
 use crate::config::{Config, IpMode};
-use crate::engine::host::{daemon_masquerades, Backend};
+use crate::engine::host::{daemon_masquerades, docker_chains, forward_policy, Backend};
+use crate::engine::info::major_minor;
+use crate::labels::ForwardPolicy;
 use crate::plan::ClusterPlan;
+use crate::plan::Role;
 use crate::render::containers::KUBERNETES_NODE_CAPS;
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
@@ -40,6 +43,9 @@ checks! {
     Ipv6 => "ipv6",
     IptablesBackend => "iptables-backend",
     DaemonIpv6Nat => "daemon-ipv6-nat",
+    DaemonFirewall => "daemon-firewall",
+    ForwardPolicy => "forward-policy",
+    UserlandProxy => "userland-proxy",
     Tun => "tun",
     Cgroup => "cgroup",
     NodePrivilege => "node-privilege",
@@ -149,7 +155,10 @@ pub(crate) fn judge(
             },
         ));
         findings.push(daemon_nat_finding(facts, host));
+        findings.push(daemon_firewall_finding(cluster_plan, facts, host));
+        findings.push(forward_policy_finding(cluster_plan, facts, host));
     }
+    findings.push(userland_proxy_finding(config, cluster_plan, facts));
     if let Some(tun) = &facts.tun {
         findings.push(match tun {
             Ok(true) => Finding::pass(Check::Tun, "/dev/net/tun is present (NAT64 needs it)"),
@@ -162,7 +171,7 @@ pub(crate) fn judge(
         });
     }
     if config.kubernetes {
-        findings.push(cgroup_finding(facts.cgroup_version));
+        findings.push(cgroup_finding(facts.daemon.cgroup_version));
         findings.push(node_privilege_finding());
     }
     findings.push(network_name_finding(cluster_plan, facts));
@@ -198,18 +207,30 @@ fn ipv6_finding(cluster_plan: &ClusterPlan, host: &HostNetFacts) -> Finding {
     }
 }
 
+/// The daemon's major version; 0 when it cannot be read.
+fn major(facts: &HostFacts) -> u32 {
+    major_minor(&facts.daemon_version).map_or(0, |(major, _)| major)
+}
+
 fn daemon_nat_finding(facts: &HostFacts, host: &HostNetFacts) -> Finding {
-    let major: u32 = facts
-        .daemon_version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
+    let major = major(facts);
     let default = if major >= 27 {
         "ip6tables support is on by default since Docker 27"
     } else {
         "the daemon does not NAT IPv6 by default before Docker 27"
     };
+    if facts.daemon.nftables() {
+        return Finding::pass(
+            Check::DaemonIpv6Nat,
+            format!(
+                "Docker {major}: its nftables firewall backend keeps its rules in nft tables of \
+                 its own (ip6 docker-bridges), which {} does not show: dind cannot see whether \
+                 the daemon masquerades the cluster's prefixes, so with --allow-aaaa it adds its \
+                 own NAT and FORWARD rules, which change nothing beside Docker's",
+                host.backend.ip6tables_save()
+            ),
+        );
+    }
     let Some(save) = &host.ip6tables else {
         return Finding::new(
             Check::DaemonIpv6Nat,
@@ -239,6 +260,209 @@ fn daemon_nat_finding(facts: &HostFacts, host: &HostNetFacts) -> Finding {
         )
     };
     Finding::pass(Check::DaemonIpv6Nat, detail)
+}
+
+/// The daemon's firewall: its backend (`docker info`, API 1.49+) and whether it writes
+/// ip6tables rules of its own (Docker 27+: its chains are in the host's ip6tables). With the
+/// nftables backend Docker never switches forwarding on, and refuses to create a network
+/// while it is off: `up` refuses first.
+fn daemon_firewall_finding(
+    cluster_plan: &ClusterPlan,
+    facts: &HostFacts,
+    host: &HostNetFacts,
+) -> Finding {
+    let backend = match &facts.daemon.firewall_backend {
+        Some(backend) => format!("firewall backend {backend}"),
+        None => "no firewall backend named (Docker says it from 28.2; before, iptables)".into(),
+    };
+    if facts.daemon.nftables() {
+        return nftables_finding(cluster_plan, host, &backend);
+    }
+    let ip6 = match &host.ip6tables {
+        None => "its ip6tables rules could not be read".to_string(),
+        Some(save) => {
+            let chains = docker_chains(save);
+            if chains.is_empty() {
+                "it writes no ip6tables rules (Docker before 27, or ip6tables off)".into()
+            } else {
+                format!(
+                    "it writes its own ip6tables rules (chains {})",
+                    chains.join(", ")
+                )
+            }
+        }
+    };
+    Finding::pass(Check::DaemonFirewall, format!("{backend}; {ip6}"))
+}
+
+/// Docker's nftables backend: it never switches forwarding on and refuses to create a
+/// network while it is off; and it sets up its embedded DNS in each container with nft rules
+/// (table `ip docker-dns`), not the iptables DOCKER_OUTPUT chain from which dind's nodes
+/// learn where to hand their pods' DNS (dual-stack and ipv4 modes).
+fn nftables_finding(cluster_plan: &ClusterPlan, host: &HostNetFacts, backend: &str) -> Finding {
+    let mut off = Vec::new();
+    if cluster_plan.network.ipv6 && !host.ipv6_forwarding {
+        off.push("net.ipv6.conf.all.forwarding");
+    }
+    if cluster_plan.network.ipv6 && !host.ipv6_default_forwarding {
+        off.push("net.ipv6.conf.default.forwarding");
+    }
+    let has_ipv4 = cluster_plan
+        .network
+        .subnets
+        .iter()
+        .any(|s| s.cidr.addr().is_ipv4());
+    if has_ipv4 && !host.ipv4_forwarding {
+        off.push("net.ipv4.ip_forward");
+    }
+    let docker_dns = cluster_plan.nodes.iter().any(|n| n.docker_dns_at.is_some());
+    let mut details = Vec::new();
+    let mut hints = Vec::new();
+    if !off.is_empty() {
+        let set: Vec<String> = off.iter().map(|s| format!("{s}=1")).collect();
+        details.push(format!(
+            "with nftables Docker does not switch forwarding on, and refuses to create the \
+             cluster's network while it is off; on the Docker host {} must be 1",
+            off.join(", ")
+        ));
+        hints.push(format!(
+            "`sysctl -w {}` on the Docker host first (its firewall must then filter what it \
+             forwards)",
+            set.join(" ")
+        ));
+    }
+    if docker_dns {
+        details.push(
+            "with nftables Docker sets up its embedded DNS in each container with nft rules, \
+             not the iptables DOCKER_OUTPUT chain from which the nodes of a dual-stack or ipv4 \
+             cluster learn where to hand their pods' DNS"
+                .to_string(),
+        );
+        hints.push("use --ip-mode ipv6 (its pods resolve through DNS64)".to_string());
+    }
+    if details.is_empty() {
+        return Finding::pass(
+            Check::DaemonFirewall,
+            format!("{backend}: Docker's rules are in nft tables of its own; forwarding is on"),
+        );
+    }
+    hints.push(
+        "run the daemon with the iptables backend (\"firewall-backend\": \"iptables\" in \
+         daemon.json, the default)"
+            .to_string(),
+    );
+    Finding::new(
+        Check::DaemonFirewall,
+        Level::Fail,
+        format!("{backend}: {}", details.join("; ")),
+    )
+    .hint(hints.join("; or "))
+}
+
+/// The ip6tables FORWARD policy now, and what happens to it: Docker 28 and later set it to
+/// DROP when they switch IPv6 forwarding on for a network; dind records it and `down` puts
+/// it back.
+fn forward_policy_finding(
+    cluster_plan: &ClusterPlan,
+    facts: &HostFacts,
+    host: &HostNetFacts,
+) -> Finding {
+    let Some(save) = &host.ip6tables else {
+        return Finding::pass(
+            Check::ForwardPolicy,
+            "cannot read the host's ip6tables FORWARD policy",
+        );
+    };
+    let (now, shown) = match forward_policy(save) {
+        Some(policy) => (policy, policy.to_string()),
+        None => (
+            ForwardPolicy::Accept,
+            "ACCEPT (no filter table)".to_string(),
+        ),
+    };
+    let switches = cluster_plan.network.ipv6 && !host.ipv6_forwarding;
+    let drops = major(facts) >= 28 && !docker_chains(save).is_empty() && !facts.daemon.nftables();
+    let detail = if switches && drops && now == ForwardPolicy::Accept {
+        format!(
+            "ip6tables FORWARD policy {shown}; Docker {} sets it to DROP when it switches IPv6 \
+             forwarding on for the cluster's network (its own rules let the cluster's traffic \
+             through); `dind down` puts {now} back with forwarding",
+            facts.daemon_version
+        )
+    } else if switches {
+        format!("ip6tables FORWARD policy {shown}; `dind down` keeps or puts back {now}")
+    } else {
+        format!("ip6tables FORWARD policy {shown}; IPv6 forwarding is on already, dind leaves it")
+    };
+    Finding::pass(Check::ForwardPolicy, detail)
+}
+
+/// What the cluster publishes where Docker reaches it only through its userland proxy:
+/// Docker 28 and later never DNAT `[::1]` (their OUTPUT rule skips `::1/128`), so a port on
+/// `[::1]`, or on `[::]` when reached at `[::1]`, answers only through docker-proxy.
+pub(crate) fn published_on_ipv6_loopback(
+    config: &Config,
+    cluster_plan: &ClusterPlan,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let api = crate::plan::kubernetes::published_loopback(config.ip_mode);
+    for node in &cluster_plan.nodes {
+        if node.role == Role::Master && api.is_ipv6() {
+            found.push(format!("{}: the API server on [{api}]", node.container));
+        }
+        for port in &node.port_mappings {
+            let at = port.listen_address;
+            if at.is_ipv6() && (at.is_loopback() || at.is_unspecified()) {
+                found.push(format!(
+                    "{}: {} port {} on [{at}] (extraPortMappings)",
+                    node.container, port.protocol, port.host_port
+                ));
+            }
+        }
+    }
+    found
+}
+
+fn userland_proxy_finding(
+    config: &Config,
+    cluster_plan: &ClusterPlan,
+    facts: &HostFacts,
+) -> Finding {
+    let needs = published_on_ipv6_loopback(config, cluster_plan);
+    let state = match facts.daemon.userland_proxy {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "not said by the daemon (Docker says it from 29.5; on by default)",
+    };
+    if needs.is_empty() {
+        return Finding::pass(
+            Check::UserlandProxy,
+            format!("{state}; the cluster publishes nothing on [::1]"),
+        );
+    }
+    if facts.daemon.userland_proxy == Some(false) {
+        return Finding::new(
+            Check::UserlandProxy,
+            Level::Fail,
+            format!(
+                "Docker runs without its userland proxy, and reaches ports published on [::1] \
+                 only through it: {}",
+                needs.join("; ")
+            ),
+        )
+        .hint(
+            "run the daemon with its userland proxy (drop \"userland-proxy\": false from \
+             daemon.json, or --userland-proxy=true); or, for the API server, --ip-mode \
+             dual-stack, which publishes it on 127.0.0.1",
+        );
+    }
+    Finding::pass(
+        Check::UserlandProxy,
+        format!(
+            "{state}; it serves what the cluster publishes on [::1] ({})",
+            needs.join("; ")
+        ),
+    )
 }
 
 /// Kubernetes nodes run on either cgroup version; on v1 they make their own hierarchies

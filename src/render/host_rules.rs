@@ -67,12 +67,25 @@ impl Ip6Rule {
     }
 }
 
-/// The rules that let the cluster's IPv6 sources reach IPv6 sites directly. NAT rules are
-/// left out for sources the Docker daemon already masquerades (Docker 27+).
+/// What the Docker daemon's own ip6tables rules already do for the cluster's bridge, as
+/// read from the host (Docker 27 and later write IPv6 rules; 20.10 writes none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DaemonRules {
+    /// Sources the daemon masquerades (`-s <subnet> ! -o <bridge> -j MASQUERADE`).
+    pub(crate) masqueraded: Vec<Ipv6Net>,
+    /// The daemon accepts what leaves the bridge and the replies coming back (28 and
+    /// later: `DOCKER-FORWARD -i <bridge> -j ACCEPT` and `DOCKER-CT -o <bridge> ...
+    /// RELATED,ESTABLISHED -j ACCEPT`), ahead of its own DROP policy.
+    pub(crate) forwards: bool,
+}
+
+/// The rules that let the cluster's IPv6 sources reach IPv6 sites directly: only those the
+/// daemon does not already provide. NAT rules are left out for sources the daemon
+/// masquerades, FORWARD rules when it accepts the bridge's traffic both ways.
 pub(crate) fn direct_ipv6_rules(
     host: &HostPlan,
     bridge: &str,
-    daemon_nats: &[Ipv6Net],
+    daemon: &DaemonRules,
 ) -> Vec<Ip6Rule> {
     let Some(egress) = host.egress_interface.as_deref() else {
         return Vec::new();
@@ -92,20 +105,22 @@ pub(crate) fn direct_ipv6_rules(
     let mut rules = Vec::new();
     for source in &host.direct_ipv6_sources {
         let src = source.to_string();
-        rules.push(rule(
-            "filter",
-            "FORWARD",
-            &["-s", &src, "-i", bridge, "-o", egress],
-            "ACCEPT",
-        ));
-        let established = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"];
-        let back = [
-            &["-d", src.as_str(), "-i", egress, "-o", bridge][..],
-            &established[..],
-        ]
-        .concat();
-        rules.push(rule("filter", "FORWARD", &back, "ACCEPT"));
-        if !daemon_nats.contains(source) {
+        if !daemon.forwards {
+            rules.push(rule(
+                "filter",
+                "FORWARD",
+                &["-s", &src, "-i", bridge, "-o", egress],
+                "ACCEPT",
+            ));
+            let established = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"];
+            let back = [
+                &["-d", src.as_str(), "-i", egress, "-o", bridge][..],
+                &established[..],
+            ]
+            .concat();
+            rules.push(rule("filter", "FORWARD", &back, "ACCEPT"));
+        }
+        if !daemon.masqueraded.contains(source) {
             rules.push(rule(
                 "nat",
                 "POSTROUTING",

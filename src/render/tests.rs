@@ -2,7 +2,7 @@
 //! host rules.
 
 use crate::plan::{plan, ClusterPlan, HostPlan, NodePlan};
-use crate::render::host_rules::{direct_ipv6_rules, Ip6Rule};
+use crate::render::host_rules::{direct_ipv6_rules, DaemonRules, Ip6Rule};
 use crate::render::node_files::{
     dns64_files, masquerade_file, nat64_files, node_files, resolv_conf, routes_file,
     DOCKER_DNS_PATH, DROP_IPV4_PATH, MASQUERADE_PATH, RESOLV_PATH, ROUTES_PATH,
@@ -396,7 +396,7 @@ fn allow_aaaa_plan() -> ClusterPlan {
 #[test]
 fn golden_host_rules_allow_aaaa_eth0() {
     let p = allow_aaaa_plan();
-    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &[]);
+    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &DaemonRules::default());
     let mut text = String::from(
         "# direct_ipv6_rules: --allow-aaaa, egress eth0, bridge br-dind0, cluster 0\n# display()\n",
     );
@@ -421,7 +421,7 @@ fn golden_host_rules_allow_aaaa_eth0() {
 #[test]
 fn direct_rules_per_source() {
     let p = allow_aaaa_plan();
-    let rules = direct_ipv6_rules(&p.host, "br-dind0", &[]);
+    let rules = direct_ipv6_rules(&p.host, "br-dind0", &DaemonRules::default());
     let tag = "dind:cluster=0";
     let mut expected = Vec::new();
     for src in ["fd00:20::/64", "fd00:40::/72"] {
@@ -485,10 +485,17 @@ fn direct_rules_per_source() {
     pretty_assertions::assert_eq!(rules, expected);
 }
 
+fn masqueraded(subnet: &str) -> DaemonRules {
+    DaemonRules {
+        masqueraded: vec![v6net(subnet)],
+        forwards: false,
+    }
+}
+
 #[test]
 fn direct_rules_skip_nat_for_daemon_masqueraded_sources() {
     let p = allow_aaaa_plan();
-    let rules = direct_ipv6_rules(&p.host, "br-dind0", &[v6net("fd00:20::/64")]);
+    let rules = direct_ipv6_rules(&p.host, "br-dind0", &masqueraded("fd00:20::/64"));
     let nat_sources: Vec<&str> = rules
         .iter()
         .filter(|r| r.table == "nat")
@@ -497,18 +504,49 @@ fn direct_rules_skip_nat_for_daemon_masqueraded_sources() {
     assert_eq!(nat_sources, ["fd00:40::/72"]);
     assert_eq!(rules.iter().filter(|r| r.table == "filter").count(), 4);
     // An unrelated daemon-NATed network changes nothing.
-    let rules = direct_ipv6_rules(&p.host, "br-dind0", &[v6net("fd00:99::/64")]);
+    let rules = direct_ipv6_rules(&p.host, "br-dind0", &masqueraded("fd00:99::/64"));
     assert_eq!(rules.len(), 6);
+}
+
+/// Docker 28 and later: the daemon masquerades the management subnet and accepts the
+/// bridge's traffic both ways, so dind adds only the NAT of the pod CIDR.
+#[test]
+fn direct_rules_leave_out_what_docker_28_provides() {
+    let p = allow_aaaa_plan();
+    let daemon = DaemonRules {
+        masqueraded: vec![v6net("fd00:20::/64")],
+        forwards: true,
+    };
+    let rules = direct_ipv6_rules(&p.host, "br-dind0", &daemon);
+    let shown: Vec<String> = rules.iter().map(Ip6Rule::display).collect();
+    assert_eq!(
+        shown,
+        ["-t nat -A POSTROUTING -s fd00:40::/72 -o eth0 -m comment --comment 'dind:cluster=0' -j MASQUERADE"]
+    );
+    // Forwarding accepted but nothing masqueraded: every NAT rule, no FORWARD rule.
+    let forwards_only = DaemonRules {
+        masqueraded: vec![],
+        forwards: true,
+    };
+    let rules = direct_ipv6_rules(&p.host, "br-dind0", &forwards_only);
+    assert!(rules.iter().all(|r| r.table == "nat"), "{rules:?}");
+    assert_eq!(rules.len(), 2);
 }
 
 #[test]
 fn direct_rules_need_an_egress_interface_and_sources() {
     let no_egress = plan_from_env(&[("DIND_ALLOW_AAAA_USE", "true")]);
     assert_eq!(no_egress.host.egress_interface, None);
-    assert_eq!(direct_ipv6_rules(&no_egress.host, "br-dind0", &[]), vec![]);
+    assert_eq!(
+        direct_ipv6_rules(&no_egress.host, "br-dind0", &DaemonRules::default()),
+        vec![]
+    );
 
     let no_aaaa = plan_from_env(&[("DIND_EGRESS_INTERFACE", "eth0")]);
-    assert_eq!(direct_ipv6_rules(&no_aaaa.host, "br-dind0", &[]), vec![]);
+    assert_eq!(
+        direct_ipv6_rules(&no_aaaa.host, "br-dind0", &DaemonRules::default()),
+        vec![]
+    );
 }
 
 #[test]
@@ -518,7 +556,7 @@ fn direct_rules_carry_the_cluster_tag_and_bridge() {
         ("DIND_EGRESS_INTERFACE", "wlan0"),
         ("CLUSTER_ID", "10"),
     ]);
-    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &[]);
+    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &DaemonRules::default());
     assert_eq!(rules.len(), 6);
     assert_eq!(rules[0].spec[1], "fd00:20:10::/64");
     for rule in &rules {
@@ -544,7 +582,7 @@ fn rule_argument_vectors() {
         egress_interface: Some("eth0".into()),
         rule_tag: "dind:cluster=0".into(),
     };
-    let rules = direct_ipv6_rules(&host, "br-dind0", &[]);
+    let rules = direct_ipv6_rules(&host, "br-dind0", &DaemonRules::default());
     let forward = &rules[0];
     let nat = &rules[2];
     let tail = "-s fd00:20::/64 -i br-dind0 -o eth0 -m comment --comment dind:cluster=0 -j ACCEPT";

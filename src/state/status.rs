@@ -4,9 +4,9 @@
 use super::{list_clusters, read_record};
 use crate::config::{IpMode, Nat64Engine};
 use crate::engine::docker::{container_name, Engine};
-use crate::engine::host::HostNet;
+use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
-use crate::labels::{self, LabelError, Role};
+use crate::labels::{self, ForwardPolicy, LabelError, Role};
 use crate::plan;
 use anyhow::Result;
 use serde::Serialize;
@@ -47,6 +47,16 @@ pub(crate) struct ClusterStatus {
     /// has no host rules without starting a helper.
     pub(crate) host_rules: Option<Vec<String>>,
     pub(crate) host_routes: Vec<String>,
+    /// The Docker daemon the cluster runs on, as it is now.
+    pub(crate) docker: DockerStatus,
+    /// What the daemon's own ip6tables rules do for the cluster; None when not read (as
+    /// `host_rules`).
+    pub(crate) daemon_rules: Option<DaemonRulesStatus>,
+    /// The host's ip6tables FORWARD policy now; None when not read, or no filter table.
+    pub(crate) ip6_forward_policy: Option<ForwardPolicy>,
+    /// The policy before dind switched IPv6 forwarding on, which the last `down` puts back
+    /// (the cluster's record); None when dind did not switch forwarding on.
+    pub(crate) ip6_forward_policy_before: Option<ForwardPolicy>,
     /// The API server as the Docker host reaches it (Kubernetes clusters only).
     pub(crate) api_server: Option<String>,
     /// The local registry's name on the Docker host and in the nodes, `localhost:5001`.
@@ -58,6 +68,29 @@ pub(crate) struct ClusterStatus {
     /// The master's image and the package versions its build resolved (its labels).
     pub(crate) node_image: Option<String>,
     pub(crate) node_image_versions: std::collections::BTreeMap<String, String>,
+}
+
+/// The Docker daemon: version, API, firewall backend.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DockerStatus {
+    pub(crate) version: String,
+    pub(crate) api_version: String,
+    /// As `docker info` names it (Docker 28.2 and later); None: not said.
+    pub(crate) firewall_backend: Option<String>,
+}
+
+/// What the daemon's own ip6tables rules provide for a cluster (Docker 27 and later write
+/// IPv6 rules; 20.10 none; with the nftables backend they are not in ip6tables at all).
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DaemonRulesStatus {
+    /// Docker's own chains are in the host's ip6tables.
+    pub(crate) manages_ip6tables: bool,
+    /// The cluster's IPv6 sources the daemon masquerades itself.
+    pub(crate) masquerades: Vec<String>,
+    /// The daemon accepts the bridge's forwarded traffic both ways.
+    pub(crate) forwards: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -143,6 +176,12 @@ pub(crate) async fn report(
     };
     let helper_image = ImageKind::NodeBase.spec().tag;
     let helper_present = images::exists(engine, &helper_image).await?;
+    let daemon = engine.daemon_info().await?;
+    let docker = DockerStatus {
+        version: engine.server_version.clone(),
+        api_version: engine.api_version.clone(),
+        firewall_backend: daemon.firewall_backend.clone(),
+    };
     for id in ids {
         let record = match read_record(engine, id).await? {
             Ok(record) => record,
@@ -220,15 +259,34 @@ pub(crate) async fn report(
                 .unwrap_or_default(),
             None => Default::default(),
         };
-        let host_rules = if helper_present && read_host_rules {
-            let rules = HostNet::with(engine, &helper_image, id, async |host| {
-                host.list_tagged_rules(&plan::rule_tag(id)).await
-            })
-            .await?;
-            Some(rules.iter().map(|r| r.display()).collect())
+        let save = if helper_present && read_host_rules {
+            Some(
+                HostNet::with(engine, &helper_image, id, async |host| {
+                    host.ip6tables_save().await
+                })
+                .await?,
+            )
         } else {
             None
         };
+        let host_rules = save.as_deref().map(|save| {
+            host::tagged_rules(save, &plan::rule_tag(id))
+                .iter()
+                .map(|r| r.display())
+                .collect()
+        });
+        let daemon_rules = save.as_deref().zip(cluster_plan.as_ref()).map(|(save, p)| {
+            let provided = host::daemon_rules(save, &p.network.bridge, &ipv6_sources(p));
+            DaemonRulesStatus {
+                manages_ip6tables: !host::docker_chains(save).is_empty(),
+                masquerades: provided
+                    .masqueraded
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                forwards: provided.forwards,
+            }
+        });
         out.clusters.push(ClusterStatus {
             cluster_id: id,
             network: cluster_plan.as_ref().map(|p| p.network.name.clone()),
@@ -279,9 +337,28 @@ pub(crate) async fn report(
                 .map(|p| p.display().to_string()),
             node_image,
             node_image_versions,
+            docker: docker.clone(),
+            daemon_rules,
+            ip6_forward_policy: save.as_deref().and_then(host::forward_policy),
+            ip6_forward_policy_before: record.as_ref().and_then(|r| r.ip6_forward_policy),
         });
     }
     Ok(out)
+}
+
+/// The cluster network's IPv6 subnets: what the daemon would masquerade.
+fn ipv6_sources(p: &plan::ClusterPlan) -> Vec<ipnet::Ipv6Net> {
+    p.network
+        .subnets
+        .iter()
+        .filter_map(|s| match s.cidr {
+            ipnet::IpNet::V6(v6) => Some(v6),
+            ipnet::IpNet::V4(_) => None,
+        })
+        .chain(p.host.direct_ipv6_sources.iter().copied())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 pub(crate) fn render_table(clusters: &[ClusterStatus]) -> String {
@@ -348,6 +425,7 @@ pub(crate) fn render_table(clusters: &[ClusterStatus]) -> String {
         for route in &c.host_routes {
             let _ = writeln!(text, "  host route: {route}");
         }
+        let _ = writeln!(text, "  {}", docker_line(c));
         match &c.host_rules {
             Some(rules) if rules.is_empty() => text.push_str("  host rules: none\n"),
             Some(rules) => {
@@ -364,6 +442,55 @@ pub(crate) fn render_table(clusters: &[ClusterStatus]) -> String {
         }
     }
     text
+}
+
+/// The daemon and what its rules do for the cluster, in one line: `Docker 29.8.1 (API 1.56),
+/// firewall iptables: it masquerades fd00:20::/64 itself and accepts the bridge's
+/// forwarding; ip6tables FORWARD policy DROP (ACCEPT before dind, put back by the last
+/// `dind down`)`.
+fn docker_line(c: &ClusterStatus) -> String {
+    let d = &c.docker;
+    let mut line = format!(
+        "Docker {} (API {}), firewall {}",
+        d.version,
+        d.api_version,
+        d.firewall_backend.as_deref().unwrap_or("not named")
+    );
+    match &c.daemon_rules {
+        None => {}
+        Some(_)
+            if d.firewall_backend
+                .as_deref()
+                .is_some_and(|b| b.starts_with("nftables")) =>
+        {
+            line.push_str(": its rules are in nft tables, not in ip6tables");
+        }
+        Some(r) if !r.manages_ip6tables => line.push_str(": it writes no ip6tables rules"),
+        Some(r) => {
+            let mut does = Vec::new();
+            if !r.masquerades.is_empty() {
+                does.push(format!("masquerades {} itself", r.masquerades.join(", ")));
+            }
+            if r.forwards {
+                does.push("accepts the bridge's forwarding both ways".to_string());
+            }
+            if does.is_empty() {
+                line.push_str(": it writes ip6tables rules, none for this cluster");
+            } else {
+                line.push_str(&format!(": it {}", does.join(" and ")));
+            }
+        }
+    }
+    if let Some(now) = c.ip6_forward_policy {
+        line.push_str(&format!("; ip6tables FORWARD policy {now}"));
+        match c.ip6_forward_policy_before {
+            Some(before) if before != now => line.push_str(&format!(
+                " ({before} before dind, put back by the last `dind down`)"
+            )),
+            _ => {}
+        }
+    }
+    line
 }
 
 #[cfg(test)]
@@ -404,7 +531,56 @@ mod tests {
             kubeconfig: None,
             node_image: None,
             node_image_versions: Default::default(),
+            docker: DockerStatus {
+                version: "20.10.24+dfsg1".into(),
+                api_version: "1.41".into(),
+                firewall_backend: None,
+            },
+            daemon_rules: None,
+            ip6_forward_policy: None,
+            ip6_forward_policy_before: None,
         }
+    }
+
+    #[test]
+    fn the_docker_line_says_what_the_daemon_does_for_the_cluster() {
+        let mut c = cluster(3);
+        assert_eq!(
+            docker_line(&c),
+            "Docker 20.10.24+dfsg1 (API 1.41), firewall not named"
+        );
+        c.daemon_rules = Some(DaemonRulesStatus::default());
+        c.ip6_forward_policy = Some(ForwardPolicy::Accept);
+        assert_eq!(
+            docker_line(&c),
+            "Docker 20.10.24+dfsg1 (API 1.41), firewall not named: it writes no ip6tables \
+             rules; ip6tables FORWARD policy ACCEPT"
+        );
+        c.docker = DockerStatus {
+            version: "29.8.1".into(),
+            api_version: "1.56".into(),
+            firewall_backend: Some("iptables".into()),
+        };
+        c.daemon_rules = Some(DaemonRulesStatus {
+            manages_ip6tables: true,
+            masquerades: vec!["fd00:20:3::/64".into()],
+            forwards: true,
+        });
+        c.ip6_forward_policy = Some(ForwardPolicy::Drop);
+        c.ip6_forward_policy_before = Some(ForwardPolicy::Accept);
+        assert_eq!(
+            docker_line(&c),
+            "Docker 29.8.1 (API 1.56), firewall iptables: it masquerades fd00:20:3::/64 itself \
+             and accepts the bridge's forwarding both ways; ip6tables FORWARD policy DROP \
+             (ACCEPT before dind, put back by the last `dind down`)"
+        );
+        c.docker.firewall_backend = Some("nftables".into());
+        assert!(docker_line(&c).contains("firewall nftables: its rules are in nft tables"));
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["docker"]["firewallBackend"], "nftables");
+        assert_eq!(json["daemonRules"]["masquerades"][0], "fd00:20:3::/64");
+        assert_eq!(json["ip6ForwardPolicy"], "DROP");
+        assert_eq!(json["ip6ForwardPolicyBefore"], "ACCEPT");
     }
 
     #[test]

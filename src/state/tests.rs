@@ -42,6 +42,7 @@ fn a_record_of_another_cluster_is_refused() {
     let record = Record {
         config: config_from_env(&[("CLUSTER_ID", "3")]),
         enabled_ipv6_forwarding: false,
+        ip6_forward_policy: None,
         kubeconfig: None,
         api_server_port: None,
         proxy: Default::default(),

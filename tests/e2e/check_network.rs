@@ -354,23 +354,60 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
         "nat64"
     );
 
-    // The MASQUERADE rule for the management prefix deleted: the direct path fails.
-    let masquerade = [
-        "-t",
-        "nat",
-        "-D",
-        "POSTROUTING",
-        "-s",
-        "fd00:20:44::/64",
-        "-o",
-        HOST_IF,
-        "-m",
-        "comment",
-        "--comment",
-        "dind:cluster=44",
-        "-j",
-        "MASQUERADE",
-    ];
+    // The MASQUERADE of the management prefix deleted, whoever wrote it: the direct path
+    // fails. Docker 20.10 writes no IPv6 rules, so that MASQUERADE is dind's own. Docker 27
+    // and later masquerade the network's prefix themselves, and dind adds no second rule;
+    // then it is Docker's that goes, and dind's check wants its own in its place.
+    let prefix = "fd00:20:44::/64";
+    let ours: Vec<String> = ip6tables_lines_with("dind:cluster=44")
+        .into_iter()
+        .filter(|r| r.contains(&format!("-s {prefix} ")) && r.contains("MASQUERADE"))
+        .collect();
+    let masquerade: Vec<&str> = if docker_writes_ipv6_rules() {
+        assert!(
+            ours.is_empty(),
+            "Docker masquerades {prefix} itself; dind must add no rule of its own: {ours:#?}"
+        );
+        let dockers = format!("-A POSTROUTING -s {prefix} ! -o br-dind44 -j MASQUERADE");
+        assert!(
+            sh(&["ip6tables-save", "-t", "nat"])
+                .unwrap()
+                .lines()
+                .any(|l| l == dockers),
+            "Docker's own `{dockers}` is missing"
+        );
+        vec![
+            "-t",
+            "nat",
+            "-D",
+            "POSTROUTING",
+            "-s",
+            prefix,
+            "!",
+            "-o",
+            "br-dind44",
+            "-j",
+            "MASQUERADE",
+        ]
+    } else {
+        assert_eq!(ours.len(), 1, "dind's MASQUERADE of {prefix}: {ours:#?}");
+        vec![
+            "-t",
+            "nat",
+            "-D",
+            "POSTROUTING",
+            "-s",
+            prefix,
+            "-o",
+            HOST_IF,
+            "-m",
+            "comment",
+            "--comment",
+            "dind:cluster=44",
+            "-j",
+            "MASQUERADE",
+        ]
+    };
     sh(&[&["ip6tables"][..], &masquerade[..]].concat()).unwrap();
     let outcome = check(ALLOW_AAAA_ID, &names);
     assert_fails_exactly(
@@ -383,9 +420,20 @@ async fn allow_aaaa_passes_and_each_breakage_is_named_then_repaired_by_up() {
     );
     let rules = find(&outcome.checks, "host-rules", "dind:cluster=44");
     assert!(detail(rules).contains("MASQUERADE"), "{rules}");
+    assert!(detail(rules).contains(prefix), "{rules}");
     let dual = find(&outcome.checks, "reach", "dual.example.test");
     assert!(hint(dual).contains("dind:cluster=44"), "{dual}");
+    // `up` adds dind's own MASQUERADE of the prefix (Docker writes its rule again only when
+    // it makes the network again).
     repaired_by_up(ALLOW_AAAA_ID, &extra, &names, "the rule is back after up");
+    assert_eq!(
+        ip6tables_lines_with("dind:cluster=44")
+            .iter()
+            .filter(|r| r.contains(&format!("-s {prefix} ")) && r.contains("MASQUERADE"))
+            .count(),
+        1,
+        "dind's own MASQUERADE of {prefix} after up"
+    );
 
     // The probe node's resolv.conf pointed elsewhere: no name resolves from its pods.
     let node = cluster.name("kube-node-1");

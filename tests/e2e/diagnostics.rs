@@ -311,6 +311,9 @@ async fn doctor_passes_for_an_unused_cluster_id_and_reports_the_hosts_uplink() {
         "ipv6",
         "iptables-backend",
         "daemon-ipv6-nat",
+        "daemon-firewall",
+        "forward-policy",
+        "userland-proxy",
         "tun",
         "subnet-overlap",
     ] {
@@ -555,6 +558,7 @@ fn record_json(id: u8) -> serde_json::Value {
     let record = dind::labels::Record {
         config,
         enabled_ipv6_forwarding: false,
+        ip6_forward_policy: None,
         kubeconfig: None,
         api_server_port: None,
         proxy: Default::default(),

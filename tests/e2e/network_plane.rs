@@ -100,7 +100,9 @@ async fn allow_aaaa_reaches_ipv6_sites_directly_and_ipv4_only_sites_through_nat6
     let cluster = Cluster::up(1, &["--allow-aaaa", "--egress-interface", HOST_IF])
         .expect("dind up --allow-aaaa");
     // Fence: drop everything else the cluster bridge forwards out of the host, so the test
-    // only passes through dind's own ACCEPT rules (they are inserted ahead of it).
+    // only passes through dind's own ACCEPT rules (they are inserted ahead of it). On Docker
+    // 28 and later, Docker's jumps come first in FORWARD and its DOCKER-FORWARD accepts the
+    // bridge's traffic, so the fence sees none: there the path is Docker's.
     let fence = HostRule::append_forward(&[
         "-i",
         "br-dind1",
@@ -149,16 +151,43 @@ async fn allow_aaaa_reaches_ipv6_sites_directly_and_ipv4_only_sites_through_nat6
         .contains(&format!("client={HOST_V6}")));
 
     let rules = ip6tables_lines_with("dind:cluster=1");
-    for expected in [
-        "-s fd00:20:1::/64",
-        "-s fd00:40::/72",
-        "MASQUERADE",
-        "RELATED,ESTABLISHED",
-    ] {
+    if docker_writes_ipv6_rules() {
+        // Docker masquerades the management prefix itself, and (28+) accepts the bridge's
+        // traffic both ways: dind adds only the NAT of the pod CIDR.
+        let nat = sh(&["ip6tables-save", "-t", "nat"]).unwrap();
         assert!(
-            rules.iter().any(|r| r.contains(expected)),
-            "no dind rule with {expected}: {rules:#?}"
+            nat.lines()
+                .any(|l| l == "-A POSTROUTING -s fd00:20:1::/64 ! -o br-dind1 -j MASQUERADE"),
+            "Docker's own MASQUERADE of the management prefix: {nat}"
         );
+        assert!(
+            !rules.iter().any(|r| r.contains("-s fd00:20:1::/64")),
+            "dind adds nothing Docker provides: {rules:#?}"
+        );
+        assert!(
+            rules
+                .iter()
+                .any(|r| r.contains("-s fd00:40::/72") && r.contains("MASQUERADE")),
+            "dind's NAT of the pod CIDR: {rules:#?}"
+        );
+        if docker_major() >= 28 {
+            assert!(
+                !rules.iter().any(|r| r.contains("RELATED,ESTABLISHED")),
+                "Docker 28+ accepts the replies itself (DOCKER-CT): {rules:#?}"
+            );
+        }
+    } else {
+        for expected in [
+            "-s fd00:20:1::/64",
+            "-s fd00:40::/72",
+            "MASQUERADE",
+            "RELATED,ESTABLISHED",
+        ] {
+            assert!(
+                rules.iter().any(|r| r.contains(expected)),
+                "no dind rule with {expected}: {rules:#?}"
+            );
+        }
     }
     assert!(
         rules.iter().all(|r| r.contains(HOST_IF)),
@@ -388,7 +417,8 @@ async fn ipv4_mode_runs_no_dns64_and_touches_no_ipv6_rule() {
 
 /// Forwarding that was on before dind stays on after `down`; forwarding that dind's `up`
 /// switched on (through its IPv6 network) is switched back off, and the host-wide marker
-/// that says so exists exactly while a cluster needs it.
+/// that says so exists exactly while a cluster needs it. The ip6tables FORWARD policy, which
+/// Docker 28 and later set to DROP as they switch forwarding on, is what it was after `down`.
 #[tokio::test(flavor = "multi_thread")]
 async fn down_restores_ipv6_forwarding_to_what_it_was_before_dind() {
     let _serial = serial().await;
@@ -400,14 +430,28 @@ async fn down_restores_ipv6_forwarding_to_what_it_was_before_dind() {
             .any(|v| v == "dind-ipv6-forwarding")
     };
     let was = read();
+    let policy_was = ip6_forward_policy();
     let args = ["--nodes", "0", "--nat64-v4-prefix", "10.100"];
     for before in ["0", "1"] {
         std::fs::write(IPV6_FORWARDING, before).unwrap();
+        let policy_before = ip6_forward_policy();
         let cluster = Cluster::up(70, &args).expect("dind up");
         assert_eq!(
             read().trim(),
             "1",
             "an IPv6 cluster runs with forwarding on"
+        );
+        // Docker 28 and later set the FORWARD policy to DROP when they switch forwarding on
+        // for a network; 20.10, and any engine that finds forwarding on, leave it alone.
+        let drops = before == "0" && docker_writes_ipv6_rules() && docker_major() >= 28;
+        assert_eq!(
+            ip6_forward_policy(),
+            if drops {
+                "DROP"
+            } else {
+                policy_before.as_str()
+            },
+            "the FORWARD policy while the cluster runs (forwarding was {before})"
         );
         assert_eq!(
             marker().await,
@@ -421,8 +465,23 @@ async fn down_restores_ipv6_forwarding_to_what_it_was_before_dind() {
             before,
             "forwarding after down (it was {before})"
         );
+        assert_eq!(
+            ip6_forward_policy(),
+            policy_before,
+            "the FORWARD policy after down (forwarding was {before})"
+        );
+        if drops {
+            assert!(
+                stdout(&out).contains(&format!("ip6tables FORWARD policy back to {policy_before}")),
+                "down says it put the policy back: {}",
+                stdout(&out)
+            );
+        }
         assert!(!marker().await, "the marker is gone after the last down");
         drop(cluster);
     }
     std::fs::write(IPV6_FORWARDING, was).unwrap();
+    if ip6_forward_policy() != policy_was {
+        sh(&["ip6tables", "-w", "-P", "FORWARD", &policy_was]).unwrap();
+    }
 }

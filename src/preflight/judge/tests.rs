@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::Layer;
+use crate::engine::info::DaemonInfo;
 use crate::preflight::routes::parse_routes;
 use crate::test_support::{flag, valid};
 use Level::{Fail, Pass, Warn};
@@ -36,7 +37,10 @@ pub(crate) fn facts(host: HostNetFacts) -> HostFacts {
     HostFacts {
         daemon_version: "20.10.24".into(),
         api_version: "1.41".into(),
-        cgroup_version: Some(2),
+        daemon: DaemonInfo {
+            cgroup_version: Some(2),
+            ..DaemonInfo::default()
+        },
         networks: vec![DockerNetwork {
             name: "bridge".into(),
             cluster: None,
@@ -195,7 +199,10 @@ pub(crate) fn cases() -> Vec<Case> {
             "cgroup v1 with Kubernetes: nodes run there too",
             vec![],
             HostFacts {
-                cgroup_version: Some(1),
+                daemon: DaemonInfo {
+                    cgroup_version: Some(1),
+                    ..DaemonInfo::default()
+                },
                 ..facts(host())
             },
             vec![(Cgroup, Some(Pass)), (NodePrivilege, Some(Pass))],
@@ -204,7 +211,10 @@ pub(crate) fn cases() -> Vec<Case> {
             "cgroup v1 does not matter without Kubernetes",
             vec![("kubernetes", "false")],
             HostFacts {
-                cgroup_version: Some(1),
+                daemon: DaemonInfo {
+                    cgroup_version: Some(1),
+                    ..DaemonInfo::default()
+                },
                 ..facts(host())
             },
             vec![(Cgroup, None), (NodePrivilege, None)],
@@ -213,7 +223,10 @@ pub(crate) fn cases() -> Vec<Case> {
             "a daemon that does not say its cgroup version",
             vec![],
             HostFacts {
-                cgroup_version: None,
+                daemon: DaemonInfo {
+                    cgroup_version: None,
+                    ..DaemonInfo::default()
+                },
                 ..facts(host())
             },
             vec![(Cgroup, Some(Pass))],
@@ -419,7 +432,217 @@ pub(crate) fn cases() -> Vec<Case> {
             }),
             vec![(Ipv6DefaultRoute, Some(Warn))],
         ),
+        (
+            "Docker 28 with its own ip6tables rules, forwarding off",
+            vec![],
+            docker28(host_without_forwarding()),
+            vec![
+                (DaemonFirewall, Some(Pass)),
+                (ForwardPolicy, Some(Pass)),
+                (DaemonIpv6Nat, Some(Pass)),
+                (UserlandProxy, Some(Pass)),
+            ],
+        ),
+        (
+            "Docker 29, nftables backend, IPv6 forwarding off",
+            vec![],
+            nftables(host_without_forwarding()),
+            vec![(DaemonFirewall, Some(Fail)), (DaemonIpv6Nat, Some(Pass))],
+        ),
+        (
+            "Docker 29, nftables backend, IPv4 forwarding off in ipv4 mode",
+            vec![("ip-mode", "ipv4")],
+            HostFacts {
+                tun: None,
+                ..nftables(HostNetFacts {
+                    ipv4_forwarding: false,
+                    ..host_without_forwarding()
+                })
+            },
+            vec![(DaemonFirewall, Some(Fail))],
+        ),
+        (
+            "Docker 29, nftables backend, forwarding on",
+            vec![],
+            nftables(HostNetFacts {
+                ipv6_default_forwarding: true,
+                ..host()
+            }),
+            vec![(DaemonFirewall, Some(Pass))],
+        ),
+        (
+            // Its nodes hand DNS to Docker's embedded DNS, which nftables sets up unseen.
+            "nftables in ipv4 mode, forwarding on",
+            vec![("ip-mode", "ipv4")],
+            HostFacts {
+                tun: None,
+                ..nftables(host_without_forwarding())
+            },
+            vec![(DaemonFirewall, Some(Fail))],
+        ),
+        (
+            "Docker 29 without its userland proxy: the API server on [::1] needs it",
+            vec![],
+            without_proxy(facts(host())),
+            vec![(UserlandProxy, Some(Fail))],
+        ),
+        (
+            "without the userland proxy in dual-stack: the API server is on 127.0.0.1",
+            vec![("ip-mode", "dual-stack")],
+            without_proxy(facts(host())),
+            vec![(UserlandProxy, Some(Pass))],
+        ),
+        (
+            "a daemon that does not say whether its proxy runs",
+            vec![],
+            docker28(host()),
+            vec![(UserlandProxy, Some(Pass))],
+        ),
     ]
+}
+
+/// A host where Docker has switched nothing on yet.
+fn host_without_forwarding() -> HostNetFacts {
+    HostNetFacts {
+        ipv6_forwarding: false,
+        ipv6_default_forwarding: false,
+        ..host()
+    }
+}
+
+/// What Docker 28.5.2 shows right after its start: its chains, FORWARD still ACCEPT.
+const DOCKER28_STARTED: &str = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n\
+    :OUTPUT ACCEPT [0:0]\n:DOCKER - [0:0]\n:DOCKER-FORWARD - [0:0]\n:DOCKER-USER - [0:0]\n\
+    -A FORWARD -j DOCKER-USER\n-A FORWARD -j DOCKER-FORWARD\nCOMMIT\n";
+
+fn docker28(host: HostNetFacts) -> HostFacts {
+    HostFacts {
+        daemon_version: "28.5.2+dfsg4".into(),
+        api_version: "1.51".into(),
+        daemon: DaemonInfo {
+            cgroup_version: Some(2),
+            firewall_backend: Some("iptables".into()),
+            userland_proxy: None,
+        },
+        ..facts(HostNetFacts {
+            ip6tables: Some(DOCKER28_STARTED.into()),
+            ..host
+        })
+    }
+}
+
+fn nftables(host: HostNetFacts) -> HostFacts {
+    HostFacts {
+        daemon_version: "29.8.1".into(),
+        api_version: "1.56".into(),
+        daemon: DaemonInfo {
+            cgroup_version: Some(2),
+            firewall_backend: Some("nftables".into()),
+            userland_proxy: Some(true),
+        },
+        ..facts(HostNetFacts {
+            ip6tables: Some(String::new()),
+            ..host
+        })
+    }
+}
+
+fn without_proxy(facts: HostFacts) -> HostFacts {
+    HostFacts {
+        daemon_version: "29.8.1".into(),
+        daemon: DaemonInfo {
+            firewall_backend: Some("iptables".into()),
+            userland_proxy: Some(false),
+            ..facts.daemon.clone()
+        },
+        ..facts
+    }
+}
+
+#[test]
+fn the_nftables_refusal_names_the_settings_and_the_fix() {
+    let findings = judged(&config(&[]), &nftables(host_without_forwarding()));
+    let finding = find(&findings, Check::DaemonFirewall).unwrap();
+    assert_eq!(
+        finding.detail,
+        "firewall backend nftables: with nftables Docker does not switch forwarding on, and \
+         refuses to create the cluster's network while it is off; on the Docker host \
+         net.ipv6.conf.all.forwarding, net.ipv6.conf.default.forwarding must be 1"
+    );
+    assert_eq!(
+        finding.hint.as_deref(),
+        Some(
+            "`sysctl -w net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1` on \
+             the Docker host first (its firewall must then filter what it forwards); or run the \
+             daemon with the iptables backend (\"firewall-backend\": \"iptables\" in \
+             daemon.json, the default)"
+        )
+    );
+    // Seen with Docker 29.8.1 in dual-stack: "no DOCKER_OUTPUT chain" in every node.
+    let dual = config(&[("ip-mode", "dual-stack")]);
+    let findings = judged(
+        &dual,
+        &nftables(HostNetFacts {
+            ipv6_default_forwarding: true,
+            ..host()
+        }),
+    );
+    let finding = find(&findings, Check::DaemonFirewall).unwrap();
+    assert_eq!(finding.level, Fail);
+    assert!(finding.detail.contains("DOCKER_OUTPUT"), "{finding:?}");
+    assert!(
+        finding
+            .hint
+            .as_deref()
+            .unwrap()
+            .starts_with("use --ip-mode ipv6"),
+        "{finding:?}"
+    );
+}
+
+#[test]
+fn the_proxy_refusal_names_what_is_published_on_the_ipv6_loopback() {
+    let findings = judged(&config(&[]), &without_proxy(facts(host())));
+    let finding = find(&findings, Check::UserlandProxy).unwrap();
+    assert_eq!(
+        finding.detail,
+        "Docker runs without its userland proxy, and reaches ports published on [::1] only \
+         through it: kube-master: the API server on [::1]"
+    );
+    assert!(finding
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("\"userland-proxy\": false"));
+}
+
+#[test]
+fn docker_28_is_said_to_write_its_own_rules_and_set_the_policy_to_drop() {
+    let findings = judged(&config(&[]), &docker28(host_without_forwarding()));
+    let firewall = find(&findings, Check::DaemonFirewall).unwrap();
+    assert_eq!(
+        firewall.detail,
+        "firewall backend iptables; it writes its own ip6tables rules (chains DOCKER, \
+         DOCKER-FORWARD, DOCKER-USER)"
+    );
+    let policy = find(&findings, Check::ForwardPolicy).unwrap();
+    assert_eq!(
+        policy.detail,
+        "ip6tables FORWARD policy ACCEPT; Docker 28.5.2+dfsg4 sets it to DROP when it switches \
+         IPv6 forwarding on for the cluster's network (its own rules let the cluster's traffic \
+         through); `dind down` puts ACCEPT back with forwarding"
+    );
+    // Debian's 20.10: no rules of its own, and no policy change to announce.
+    let findings = judged(&config(&[]), &facts(host_without_forwarding()));
+    assert_eq!(
+        find(&findings, Check::DaemonFirewall).unwrap().detail,
+        "no firewall backend named (Docker says it from 28.2; before, iptables); it writes no \
+         ip6tables rules (Docker before 27, or ip6tables off)"
+    );
+    assert_eq!(
+        find(&findings, Check::ForwardPolicy).unwrap().detail,
+        "ip6tables FORWARD policy ACCEPT (no filter table); `dind down` keeps or puts back ACCEPT"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ fn record(vars: &[(&str, &str)]) -> (ClusterPlan, Record) {
     let record = Record {
         config: config.clone(),
         enabled_ipv6_forwarding: false,
+        ip6_forward_policy: None,
         kubeconfig: None,
         api_server_port: None,
         proxy: Default::default(),

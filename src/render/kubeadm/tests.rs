@@ -476,6 +476,7 @@ fn record_of(config: &Config) -> Record {
     Record {
         config: config.clone(),
         enabled_ipv6_forwarding: false,
+        ip6_forward_policy: None,
         kubeconfig: None,
         api_server_port: Some(40123),
         proxy: Default::default(),

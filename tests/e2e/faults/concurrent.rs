@@ -109,13 +109,18 @@ async fn ups_of_two_clusters(engine: &Engine, before: &HostState) -> Result<()> 
     }
     drop(clusters);
     let now = HostState::capture();
-    if now.ipv6_forwarding != before.ipv6_forwarding {
+    if now.ipv6_forwarding != before.ipv6_forwarding
+        || now.ip6_forward_policy() != before.ip6_forward_policy()
+    {
         // Restored so that the other scenarios start from the host as it was.
-        std::fs::write(IPV6_FORWARDING, &before.ipv6_forwarding)?;
+        restore_forwarding(before)?;
         bail!(
-            "IPv6 forwarding left {} after two clusters made and removed at once (was {})",
+            "IPv6 forwarding left {} and the ip6tables FORWARD policy {} after two clusters \
+             made and removed at once (were {} and {})",
             now.ipv6_forwarding.trim(),
-            before.ipv6_forwarding.trim()
+            now.ip6_forward_policy(),
+            before.ipv6_forwarding.trim(),
+            before.ip6_forward_policy()
         );
     }
     same_host(before, "down of both left the host changed")

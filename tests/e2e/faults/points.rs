@@ -215,14 +215,14 @@ fn interrupt_down(policy: &Policy) -> Result<(Option<i32>, String)> {
     Ok((status.code(), seen))
 }
 
-/// Fails when the host or Docker differs from `before`. The forwarding switch is then put
-/// back, so that one failure does not show again in every later run (a cluster's `up`
+/// Fails when the host or Docker differs from `before`. The forwarding switch and the
+/// ip6tables FORWARD policy are then put back, so that one failure does not show again in every later run (a cluster's `up`
 /// records whether it found forwarding off).
 async fn same_as(before: &Snapshot, what: &str) -> Result<()> {
     let Some(diff) = differences(before, &snapshot().await) else {
         return Ok(());
     };
-    std::fs::write(IPV6_FORWARDING, &before.host.ipv6_forwarding)?;
+    restore_forwarding(&before.host)?;
     bail!("the host differs from before {what}:\n{diff}")
 }
 

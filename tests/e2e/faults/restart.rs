@@ -85,7 +85,9 @@ pub async fn daemon_restarts() -> Tally {
             }
         }
         // Dropped before the clusters, whose `down` needs a daemon.
-        let _daemon_up = DaemonUp;
+        let _daemon_up = DaemonUp {
+            engine: daemon.engine.clone(),
+        };
         for (probe, cluster) in PROBES.iter().zip(&clusters) {
             let passed = match passes_by(probe, Instant::now() + RECOVERY).await {
                 Ok(_) => ipv4_dropped(cluster).await,
@@ -257,7 +259,7 @@ async fn restart(daemon: &RecordedDaemon) -> Result<(RecordedDaemon, Instant)> {
     )
     .await?;
     let started = Instant::now();
-    start_daemon()?;
+    start_daemon(&daemon.engine)?;
     wait_for(
         "the Docker daemon to answer",
         Duration::from_secs(60),
@@ -273,9 +275,12 @@ async fn restart(daemon: &RecordedDaemon) -> Result<(RecordedDaemon, Instant)> {
     Ok((next, started))
 }
 
-fn start_daemon() -> Result<()> {
+/// Runs .ci/setup for the engine the record names, so that it starts that one again (with
+/// the same command line) rather than the default.
+fn start_daemon(engine: &str) -> Result<()> {
     let out = Command::new("bash")
         .arg(SETUP)
+        .env("DIND_DOCKER_ENGINE", engine)
         .output()
         .with_context(|| format!("cannot run {SETUP}"))?;
     if !out.status.success() {
@@ -286,16 +291,19 @@ fn start_daemon() -> Result<()> {
 
 /// However the scenario ends, the daemon answers afterwards: the clusters' `down` and every
 /// later test need it.
-struct DaemonUp;
+struct DaemonUp {
+    engine: String,
+}
 
 impl Drop for DaemonUp {
     fn drop(&mut self) {
-        block_on_thread(async {
+        let engine = self.engine.clone();
+        block_on_thread(async move {
             if Engine::connect().await.is_ok() {
                 return;
             }
             eprintln!("[faults] the Docker daemon does not answer; starting it with {SETUP}");
-            if let Err(err) = start_daemon() {
+            if let Err(err) = start_daemon(&engine) {
                 eprintln!("[faults] {err:#}");
             }
         });
@@ -385,6 +393,9 @@ struct RecordedDaemon {
     pid: u32,
     command: String,
     log: String,
+    /// DIND_DOCKER_ENGINE of the .ci/setup run that started it; records from before
+    /// .ci/setup knew engines are 20.10's.
+    engine: String,
 }
 
 impl RecordedDaemon {
@@ -403,6 +414,7 @@ impl RecordedDaemon {
                 .with_context(|| format!("{MARKER}: pid {pid:?} is not a number"))?,
             command: value("command")?.to_string(),
             log: value("log")?.to_string(),
+            engine: value("engine").unwrap_or("20.10").to_string(),
         })
     }
 
@@ -488,8 +500,12 @@ mod tests {
                 pid: 17266,
                 command: "dockerd --debug".into(),
                 log: "/var/log/dockerd.log".into(),
+                engine: "20.10".into(),
             }
         );
+        let text = "pid=42\ncommand=/var/cache/dind/engines/29.8.1/bin/dockerd --data-root /x\n\
+                    log=/var/log/dockerd-29.8.1.log\nengine=29\nbefore.ip6tables.FORWARD=ACCEPT\n";
+        assert_eq!(RecordedDaemon::parse(text).unwrap().engine, "29");
         let err = RecordedDaemon::parse("command=dockerd\nlog=/l\n").unwrap_err();
         assert!(err.to_string().contains("no `pid=` line"), "{err}");
         let err = RecordedDaemon::parse("pid=x\ncommand=dockerd\nlog=/l\n").unwrap_err();

@@ -851,12 +851,81 @@ fn without_empty_tables(lines: &[String]) -> Vec<String> {
     kept
 }
 
+/// The filter table's FORWARD policy in ip6tables-save text; "ACCEPT" without a filter
+/// table (which filters nothing).
+fn forward_policy_in(save: &str) -> String {
+    let mut table = "";
+    for line in save.lines() {
+        if let Some(name) = line.strip_prefix('*') {
+            table = name.trim();
+        } else if table == "filter" {
+            if let Some(rest) = line.strip_prefix(":FORWARD ") {
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("ACCEPT")
+                    .to_string();
+            }
+        }
+    }
+    "ACCEPT".to_string()
+}
+
+/// The host's ip6tables FORWARD policy now. Docker 28 and later set it to DROP when they
+/// switch IPv6 forwarding on for a network; 20.10 never touches it.
+pub fn ip6_forward_policy() -> String {
+    forward_policy_in(
+        &sh(&["ip6tables-save"])
+            .unwrap_or_else(|err| panic!("cannot list the host's ip6tables rules: {err:#}")),
+    )
+}
+
+/// Docker writes ip6tables rules of its own: its chains are in the host's ip6tables (Docker
+/// 27 and later, whose ip6tables support is on by default). Debian 12's 20.10 writes none.
+/// Then Docker masquerades each IPv6 network's subnet itself, and (28 and later) accepts
+/// what the network's bridge forwards, so dind adds neither.
+pub fn docker_writes_ipv6_rules() -> bool {
+    sh(&["ip6tables-save", "-t", "filter"])
+        .unwrap_or_else(|err| panic!("cannot list the host's ip6tables rules: {err:#}"))
+        .lines()
+        .any(|l| l.starts_with(":DOCKER-USER ") || l.starts_with(":DOCKER-FORWARD "))
+}
+
+/// The Docker daemon's major version (20 for 20.10, 28, 29...).
+pub fn docker_major() -> u32 {
+    let version = sh(&["docker", "version", "--format", "{{.Server.Version}}"])
+        .unwrap_or_else(|err| panic!("cannot ask Docker for its version: {err:#}"));
+    version
+        .trim()
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or_else(|| panic!("not a Docker version: {version:?}"))
+}
+
+/// Puts IPv6 forwarding and the ip6tables FORWARD policy back as `before` had them, after a
+/// scenario failed with them changed, so that one failure does not show again in every
+/// later scenario (a cluster's `up` records what it found).
+pub fn restore_forwarding(before: &HostState) -> Result<()> {
+    std::fs::write(IPV6_FORWARDING, before.ipv6_forwarding.trim())?;
+    let policy = before.ip6_forward_policy();
+    if ip6_forward_policy() != policy {
+        sh(&["ip6tables", "-w", "-t", "filter", "-P", "FORWARD", &policy])?;
+    }
+    Ok(())
+}
+
 /// "linkdown" only says whether some container sits on that bridge right now.
 fn without_linkdown(routes: &str) -> String {
     routes.replace(" linkdown", "")
 }
 
 impl HostState {
+    /// The ip6tables FORWARD policy of the snapshot.
+    pub fn ip6_forward_policy(&self) -> String {
+        forward_policy_in(&self.ipv6_rules)
+    }
+
     /// Fails the test when a tool is missing or fails, or when a part that is never empty
     /// on a Docker host comes back empty: two empty snapshots compare equal and prove
     /// nothing.
@@ -989,11 +1058,13 @@ impl Drop for HostRule {
 }
 
 /// A Docker network that dind did not make, removed on drop. Docker switches the host's
-/// IPv6 forwarding on for it; the drop puts the previous value back.
+/// IPv6 forwarding on for it (and 28 and later set the ip6tables FORWARD policy to DROP as
+/// they do); the drop puts both back.
 pub struct ForeignNetwork {
     engine: Engine,
     name: String,
     forwarding_before: String,
+    policy_before: String,
 }
 
 pub const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
@@ -1006,6 +1077,7 @@ impl ForeignNetwork {
             name: name.to_string(),
             forwarding_before: std::fs::read_to_string(IPV6_FORWARDING)
                 .unwrap_or_else(|err| panic!("cannot read {IPV6_FORWARDING}: {err}")),
+            policy_before: ip6_forward_policy(),
         };
         let _ = engine.remove_network(name).await;
         docker()
@@ -1039,6 +1111,10 @@ impl Drop for ForeignNetwork {
         });
         if let Err(err) = std::fs::write(IPV6_FORWARDING, self.forwarding_before.trim()) {
             eprintln!("cannot put {IPV6_FORWARDING} back: {err}");
+        }
+        let policy = &self.policy_before;
+        if let Err(err) = sh(&["ip6tables", "-w", "-t", "filter", "-P", "FORWARD", policy]) {
+            eprintln!("cannot put the ip6tables FORWARD policy back to {policy}: {err:#}");
         }
     }
 }

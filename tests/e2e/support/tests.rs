@@ -178,3 +178,24 @@ async fn a_wait_stops_at_the_first_error() {
     assert_eq!(err.to_string(), "the container is gone");
     assert_eq!(looks, 1);
 }
+
+#[test]
+fn the_forward_policy_is_read_from_the_filter_table_of_a_snapshot() {
+    let docker28 = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [4:240]\n:OUTPUT ACCEPT [0:0]\n\
+                    :DOCKER-USER - [0:0]\n-A FORWARD -j DOCKER-USER\nCOMMIT\n";
+    let mut outputs = healthy();
+    outputs.retain(|(t, _)| *t != "ip6tables-save");
+    outputs.push(("ip6tables-save", docker28));
+    let state = HostState::capture_with(&host(&outputs), &forwarding).unwrap();
+    assert_eq!(state.ip6_forward_policy(), "DROP");
+    let empty = HostState::capture_with(&host(&healthy()), &forwarding).unwrap();
+    assert_eq!(
+        empty.ip6_forward_policy(),
+        "ACCEPT",
+        "no filter table filters nothing"
+    );
+    assert_eq!(
+        forward_policy_in("*mangle\n:FORWARD DROP [0:0]\nCOMMIT\n"),
+        "ACCEPT"
+    );
+}

@@ -1,8 +1,12 @@
 //! ip6tables-save parsing and backend choice.
 
-use super::{choose_backend, daemon_masquerades, tagged_rules, Backend};
+use super::{
+    choose_backend, daemon_forwards, daemon_masquerades, daemon_rules, docker_chains,
+    forward_policy, tagged_rules, Backend,
+};
+use crate::labels::ForwardPolicy;
 use crate::plan::plan;
-use crate::render::host_rules::{direct_ipv6_rules, Ip6Rule};
+use crate::render::host_rules::{direct_ipv6_rules, DaemonRules, Ip6Rule};
 use crate::test_support::config_from_env;
 use ipnet::Ipv6Net;
 
@@ -175,7 +179,7 @@ fn rules_dind_adds_are_found_again_in_save_output() {
         ("DIND_EGRESS_INTERFACE", "eth0"),
         ("CLUSTER_ID", "3"),
     ]));
-    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &[]);
+    let rules = direct_ipv6_rules(&p.host, &p.network.bridge, &DaemonRules::default());
     let mut save = String::new();
     for table in ["filter", "nat"] {
         save.push_str(&format!("*{table}\n"));
@@ -272,4 +276,97 @@ fn backend_tool_names() {
     assert_eq!(Backend::Nft.ip6tables_save(), "ip6tables-nft-save");
     assert_eq!(Backend::Legacy.ip6tables(), "ip6tables-legacy");
     assert_eq!(Backend::Legacy.ip6tables_save(), "ip6tables-legacy-save");
+}
+
+/// `ip6tables-save` in a network namespace of its own after Debian sid's Docker 28.5.2
+/// created an IPv6 network (fd00:20::/64, its bridge renamed br-dind0) and a container on
+/// it published [::1]:18080 (`.ci/engine-smoke 28`, 2026-12-05).
+const DOCKER28: &str = include_str!("docker28.ip6tables-save");
+/// The same with Docker 29.8.1 built from github.com/moby/moby/v2 v2.0.0-beta.24.
+const DOCKER29: &str = include_str!("docker29.ip6tables-save");
+
+#[test]
+fn the_forward_policy_is_read_from_the_filter_table() {
+    assert_eq!(forward_policy(DOCKER28), Some(ForwardPolicy::Drop));
+    assert_eq!(forward_policy(DOCKER29), Some(ForwardPolicy::Drop));
+    assert_eq!(forward_policy(SAVE), Some(ForwardPolicy::Drop));
+    let accept =
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [5:300]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+    assert_eq!(forward_policy(accept), Some(ForwardPolicy::Accept));
+    // Docker 20.10 with no rules of its own: ip6tables-save of nft prints no table at all.
+    assert_eq!(forward_policy(""), None);
+    // A FORWARD chain of another table is not the filter table's.
+    assert_eq!(
+        forward_policy("*mangle\n:FORWARD DROP [0:0]\nCOMMIT\n"),
+        None
+    );
+}
+
+#[test]
+fn dockers_own_ip6tables_chains_say_it_manages_ip6tables() {
+    assert_eq!(
+        docker_chains(DOCKER28),
+        [
+            "DOCKER",
+            "DOCKER-BRIDGE",
+            "DOCKER-CT",
+            "DOCKER-FORWARD",
+            "DOCKER-ISOLATION-STAGE-1",
+            "DOCKER-ISOLATION-STAGE-2",
+            "DOCKER-USER"
+        ]
+    );
+    assert!(docker_chains(DOCKER29).contains(&"DOCKER-INTERNAL".to_string()));
+    // SAVE's DOCKER chains are in filter and nat; only filter's are listed.
+    assert_eq!(docker_chains(SAVE), ["DOCKER", "DOCKER-USER"]);
+    assert!(docker_chains("").is_empty());
+}
+
+#[test]
+fn docker_28_and_29_accept_the_bridges_traffic_both_ways() {
+    assert!(daemon_forwards(DOCKER28, "br-dind0"));
+    assert!(daemon_forwards(DOCKER29, "br-dind0"));
+    assert!(!daemon_forwards(DOCKER29, "br-dind1"));
+    // Docker 27's rules, in FORWARD itself.
+    let docker27 = "*filter\n:FORWARD DROP [0:0]\n\
+        -A FORWARD -o br-x -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+        -A FORWARD -i br-x ! -o br-x -j ACCEPT\nCOMMIT\n";
+    assert!(daemon_forwards(docker27, "br-x"));
+    // Out without the replies back is not enough.
+    let out_only = DOCKER29
+        .lines()
+        .filter(|l| !l.starts_with("-A DOCKER-CT "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!daemon_forwards(&out_only, "br-dind0"));
+    // Rules in a chain FORWARD never jumps to do not count.
+    let unreachable = DOCKER29.replace("-A FORWARD -j DOCKER-FORWARD\n", "");
+    assert!(!daemon_forwards(&unreachable, "br-dind0"));
+    // Nor do dind's own rules, nor rules scoped to a source or an output interface.
+    let dind = "*filter\n:FORWARD ACCEPT [0:0]\n\
+        -A FORWARD -i br-x -m comment --comment \"dind:cluster=0\" -j ACCEPT\n\
+        -A FORWARD -o br-x -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"dind:cluster=0\" -j ACCEPT\nCOMMIT\n";
+    assert!(!daemon_forwards(dind, "br-x"));
+    let scoped = "*filter\n:FORWARD ACCEPT [0:0]\n\
+        -A FORWARD -s fd00:20::/64 -i br-x -o eth0 -j ACCEPT\n\
+        -A FORWARD -o br-x -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\nCOMMIT\n";
+    assert!(!daemon_forwards(scoped, "br-x"));
+    // Docker 20.10 writes no IPv6 rules.
+    assert!(!daemon_forwards("", "br-x"));
+}
+
+#[test]
+fn what_docker_29_provides_for_a_cluster_bridge() {
+    let sources = [v6net("fd00:20::/64"), v6net("fd00:40::/72")];
+    assert_eq!(
+        daemon_rules(DOCKER29, "br-dind0", &sources),
+        DaemonRules {
+            masqueraded: vec![v6net("fd00:20::/64")],
+            forwards: true,
+        }
+    );
+    assert_eq!(
+        daemon_rules("", "br-dind0", &sources),
+        DaemonRules::default()
+    );
 }
