@@ -286,8 +286,9 @@ struct UpArgs {
     /// Keep what a failed `up` created, for debugging
     #[arg(long)]
     retain: bool,
-    /// Wait this long for all nodes Ready, kube-system pods running and CoreDNS resolving an
-    /// external name; 0 does not wait
+    /// Wait this long for all nodes Ready, kube-system pods running and CoreDNS resolving
+    /// the cluster's names (and the config's first probe, when it names probes; without,
+    /// an external name that fails only draws a note); 0 does not wait
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_wait)]
     wait: Duration,
     /// Kubeconfig file to merge the cluster's context into

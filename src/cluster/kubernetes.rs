@@ -434,9 +434,38 @@ pub(crate) async fn cluster_kubeconfig(
     )
 }
 
-/// Polls until every node is Ready, every kube-system pod runs, and CoreDNS resolves an
-/// external name (through DNS64 in an ipv6 cluster); on timeout, names what was not ready.
+/// How long `--wait` tries the default external name once the cluster is Ready.
+const EXTERNAL_LOOKUP_GRACE: Duration = Duration::from_secs(15);
+
+/// Polls until every node is Ready, every kube-system pod runs, and CoreDNS resolves the
+/// cluster's own name and, when the config names probes, the first of them (through DNS64
+/// in an ipv6 cluster); on timeout, names what was not ready. Without probes the default
+/// external name is tried for a while afterwards: a machine without the Internet still gets
+/// its cluster, with a note that pods resolve no outside name.
 async fn wait_ready(kube: &Kube<'_>, timeout: Duration, phase: &Phase) -> Result<()> {
+    wait_until_ready(kube, timeout, phase).await?;
+    if !kube.config().probes.is_empty() {
+        return Ok(());
+    }
+    let start = Instant::now();
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
+    loop {
+        let Err(reason) = lookup_external(kube).await else {
+            return Ok(());
+        };
+        if start.elapsed() >= EXTERNAL_LOOKUP_GRACE {
+            kube.progress.note(&format!(
+                "the cluster is ready, but {reason}: its pods resolve no name outside the \
+                 cluster (no Internet here?); `dind check network` shows where the path ends"
+            ));
+            return Ok(());
+        }
+        phase.message(&reason);
+        backoff.wait().await;
+    }
+}
+
+async fn wait_until_ready(kube: &Kube<'_>, timeout: Duration, phase: &Phase) -> Result<()> {
     let start = Instant::now();
     let expected: Vec<String> = kube
         .plan
@@ -475,7 +504,12 @@ async fn pending_readiness(kube: &Kube<'_>, expected: &[String]) -> Result<Vec<S
         .await?;
     let mut pending = readiness::not_ready(expected, &nodes, &pods)?;
     if pending.is_empty() {
-        if let Err(reason) = lookup_through_coredns(kube).await {
+        if let Err(reason) = lookup_cluster_name(kube).await {
+            pending.push(reason);
+        }
+    }
+    if pending.is_empty() && !kube.config().probes.is_empty() {
+        if let Err(reason) = lookup_external(kube).await {
             pending.push(reason);
         }
     }
@@ -491,14 +525,41 @@ pub(crate) fn wait_lookup_name(config: &Config) -> &str {
         .unwrap_or(crate::config::defaults::WAIT_LOOKUP)
 }
 
-async fn lookup_through_coredns(kube: &Kube<'_>) -> Result<(), String> {
+/// The API server's Service name through CoreDNS: its address, of the primary family.
+async fn lookup_cluster_name(kube: &Kube<'_>) -> Result<(), String> {
     let config = kube.config();
-    let name = wait_lookup_name(config);
-    let dns = plan::kubernetes::dns_service_ip(config);
+    let expected = plan::kubernetes::api_service_ip(config);
+    let record_type = if expected.is_ipv6() { "AAAA" } else { "A" };
+    let name = format!("kubernetes.default.svc.{}", kubeadm::DNS_DOMAIN);
+    let answer = dig_through_coredns(kube, record_type, &name).await?;
+    readiness::judge_lookup(&answer, None)
+        .and_then(|addresses| match addresses.contains(&expected) {
+            true => Ok(()),
+            false => Err(format!("answered {addresses:?}, not {expected}")),
+        })
+        .map_err(|reason| format!("CoreDNS lookup of {record_type} {name}: {reason}"))
+}
+
+/// The external name `--wait` looks up, through DNS64 in an ipv6 cluster.
+async fn lookup_external(kube: &Kube<'_>) -> Result<(), String> {
+    let name = wait_lookup_name(kube.config());
     let readiness::LookupQuery {
         record_type,
         synthesized_under,
     } = readiness::wait_lookup_query(kube.plan);
+    let answer = dig_through_coredns(kube, record_type, name).await?;
+    readiness::judge_lookup(&answer, synthesized_under)
+        .map(|_| ())
+        .map_err(|reason| format!("CoreDNS lookup of {record_type} {name}: {reason}"))
+}
+
+/// `dig +short` of `name` at CoreDNS's Service address, run on the master; its output.
+async fn dig_through_coredns(
+    kube: &Kube<'_>,
+    record_type: &str,
+    name: &str,
+) -> Result<String, String> {
+    let dns = plan::kubernetes::dns_service_ip(kube.config());
     let server = format!("@{dns}");
     let argv = [
         "dig",
@@ -513,10 +574,8 @@ async fn lookup_through_coredns(kube: &Kube<'_>) -> Result<(), String> {
         .engine
         .exec(&kube.master().container, &argv)
         .await
-        .map_err(|e| format!("CoreDNS lookup of {name}: {e:#}"))?;
-    readiness::judge_lookup(&format!("{}{}", out.stdout, out.stderr), synthesized_under)
-        .map(|_| ())
-        .map_err(|reason| format!("CoreDNS ({dns}) lookup of {record_type} {name}: {reason}"))
+        .map_err(|e| format!("CoreDNS ({dns}) lookup of {name}: {e:#}"))?;
+    Ok(format!("{}{}", out.stdout, out.stderr))
 }
 
 fn summary(pending: &[String]) -> String {

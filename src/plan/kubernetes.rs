@@ -39,6 +39,15 @@ pub(crate) fn dns_service_ip(config: &Config) -> IpAddr {
     }
 }
 
+/// The API server's Service (`kubernetes.default`): the primary service CIDR's first
+/// address, as the API server takes it.
+pub(crate) fn api_service_ip(config: &Config) -> IpAddr {
+    match config.primary_service_cidr() {
+        IpNet::V4(n) => IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) + 1)),
+        IpNet::V6(n) => IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) + 1)),
+    }
+}
+
 /// The resolvers pods' DNS (CoreDNS) forwards to: the nodes' own, which is DNS64 in ipv6
 /// mode and elsewhere the address each node hands to Docker's embedded DNS (127.0.0.11 is
 /// unreachable from a pod).

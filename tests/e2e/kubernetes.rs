@@ -582,3 +582,119 @@ async fn a_dual_stack_cluster_has_both_families_and_its_services_answer() {
 async fn an_ipv4_cluster_has_ipv4_nodes_and_its_services_answer() {
     a_cluster_of_mode_works(83, "ipv4", IPV4_ONLY).await;
 }
+
+/// `up` killed with SIGKILL while kubeadm init runs (no rollback can run), then `down`: the
+/// host is exactly as before, and nothing of the cluster is left in Docker.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_up_killed_during_kubeadm_init_is_undone_by_down() {
+    use std::io::{BufRead, BufReader};
+    let _serial = serial().await;
+    let engine = engine().await;
+    let id = 84;
+    let guard = KubeCluster::guard(id);
+    let before = (
+        HostState::capture(),
+        docker_objects(&engine).await,
+        docker_volumes().await,
+    );
+    let up = guard.up_args(&args(&["--nodes", "1"]));
+    let up: Vec<&str> = up.iter().map(String::as_str).collect();
+    let mut child = spawn_dind(&up, &[]);
+    let progress = child.stderr.take().expect("piped");
+    let mut seen = Vec::new();
+    for line in BufReader::new(progress).lines() {
+        let line = line.expect("dind's stderr");
+        let init = line.starts_with("Initializing the control plane (kubeadm init)");
+        seen.push(line);
+        if init {
+            break;
+        }
+    }
+    assert!(
+        seen.last().is_some_and(|l| l.contains("kubeadm init")),
+        "up ended before kubeadm init: {seen:#?}"
+    );
+    // Well into kubeadm init: its certificates, manifests and the kubelet are being made.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "up ended before it was killed"
+    );
+    sh(&["kill", "-KILL", &child.id().to_string()]).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+
+    let out = guard.down();
+    assert!(out.status.success(), "down: {}", stderr(&out));
+    assert_eq!(labelled(&engine, id).await, (vec![], vec![]));
+    let after = (
+        HostState::capture(),
+        docker_objects(&engine).await,
+        docker_volumes().await,
+    );
+    assert_eq!(after, before);
+}
+
+/// A single-node cluster (kind's single-node label rule) survives a restart of the Docker
+/// daemon: Ready again, its pods running, without `dind up`. Only a daemon that .ci/setup
+/// started is restarted; on a GitHub runner, whose daemon is the runner's, this is said and
+/// not run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_is_ready_again_after_the_docker_daemon_restarts() {
+    use crate::faults::restart::{restart, DaemonUp, RecordedDaemon};
+    let _serial = serial().await;
+    let daemon = match RecordedDaemon::read() {
+        Ok(daemon) => daemon,
+        Err(_) if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") => {
+            eprintln!("NOT RUN on a GitHub runner: its Docker daemon is the runner's own");
+            return;
+        }
+        Err(err) => panic!("the daemon .ci/setup started: {err:#}"),
+    };
+    let _daemon_up = DaemonUp {
+        engine: daemon.engine.clone(),
+    };
+    let cluster = KubeCluster::up(85, &args(&["--nodes", "0"])).unwrap_or_else(|e| panic!("{e:#}"));
+    let master = cluster.node("kube-master");
+    let labels = cluster.get_json(&["node", &master]).unwrap()["metadata"]["labels"].clone();
+    assert!(
+        labels
+            .get("node.kubernetes.io/exclude-from-external-load-balancers")
+            .is_none(),
+        "a single node keeps kubeadm's exclusion from load balancers: {labels}"
+    );
+    assert_nodes_ready_with(&cluster, 1, IPV6_ONLY);
+
+    let (_daemon, started) = restart(&daemon).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let ready = wait_for(
+        "the cluster to be Ready again after the daemon's restart",
+        Duration::from_secs(180),
+        async || {
+            let nodes = match cluster.get_json(&["nodes"]) {
+                Ok(nodes) => nodes,
+                Err(err) => return Ok(Check::NotYet(format!("{err:#}"))),
+            };
+            let ready = nodes["items"][0]["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| {
+                    c.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                });
+            let pods = system_pods(&cluster);
+            let running = !pods.is_empty() && pods.iter().all(|(_, phase)| phase == "Running");
+            Ok(if ready && running {
+                Check::Done(started.elapsed())
+            } else {
+                Check::NotYet(format!("node Ready {ready}, pods {pods:?}"))
+            })
+        },
+    )
+    .await
+    .unwrap();
+    eprintln!("Ready again {ready:.1?} after the daemon started");
+    // The API server restarted: its kube-system pods answer through the same port.
+    assert_nodes_ready_with(&cluster, 1, IPV6_ONLY);
+}

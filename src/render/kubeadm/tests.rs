@@ -3,7 +3,9 @@
 
 use crate::config::{load_file, Config, KubeVersion, KubeadmPatch, Layer};
 use crate::labels::Record;
-use crate::plan::kubernetes::{dns_service_ip, published_loopback, upstream_resolvers};
+use crate::plan::kubernetes::{
+    api_service_ip, dns_service_ip, published_loopback, upstream_resolvers,
+};
 use crate::plan::{plan, ClusterPlan};
 use crate::render::containers::{self, Mount, Restart};
 use crate::render::kubeadm::{
@@ -462,6 +464,16 @@ fn the_dns_service_is_the_tenth_service_address() {
         dns_service_ip(&config_from_env(&[("IP_MODE", "ipv4")])).to_string(),
         "10.96.0.10"
     );
+}
+
+/// What `--wait` expects CoreDNS to answer for kubernetes.default (seen on live clusters:
+/// fd00:30::1 in ipv6 mode).
+#[test]
+fn the_api_service_is_the_first_service_address_of_the_primary_family() {
+    let api = |vars: &[(&str, &str)]| api_service_ip(&config_from_env(vars)).to_string();
+    assert_eq!(api(&[]), "fd00:30::1");
+    assert_eq!(api(&[("IP_MODE", "ipv4")]), "10.96.0.1");
+    assert_eq!(api(&[("IP_MODE", "dual-stack")]), "fd00:30::1");
 }
 
 // ------------------------------------------------------------ the node container

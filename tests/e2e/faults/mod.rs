@@ -5,7 +5,7 @@
 
 mod concurrent;
 mod points;
-mod restart;
+pub(crate) mod restart;
 
 use crate::support::*;
 use std::fmt;

@@ -244,7 +244,7 @@ async fn stopped_by_hand_stays_down(daemon: &RecordedDaemon, cluster: &Cluster) 
 /// Stops the recorded daemon as a service manager would (SIGTERM, then waits until it is
 /// gone), starts it again with .ci/setup, and waits until it answers. Returns the new record
 /// and when the start began.
-async fn restart(daemon: &RecordedDaemon) -> Result<(RecordedDaemon, Instant)> {
+pub(crate) async fn restart(daemon: &RecordedDaemon) -> Result<(RecordedDaemon, Instant)> {
     sh(&["kill", "-TERM", &daemon.pid.to_string()])?;
     wait_for(
         &format!("dockerd (pid {}) to exit", daemon.pid),
@@ -291,8 +291,8 @@ fn start_daemon(engine: &str) -> Result<()> {
 
 /// However the scenario ends, the daemon answers afterwards: the clusters' `down` and every
 /// later test need it.
-struct DaemonUp {
-    engine: String,
+pub(crate) struct DaemonUp {
+    pub(crate) engine: String,
 }
 
 impl Drop for DaemonUp {
@@ -389,13 +389,13 @@ impl ClusterHostState {
 
 /// The dockerd that .ci/setup started, as its record says.
 #[derive(Debug, PartialEq, Eq)]
-struct RecordedDaemon {
+pub(crate) struct RecordedDaemon {
     pid: u32,
     command: String,
     log: String,
     /// DIND_DOCKER_ENGINE of the .ci/setup run that started it; records from before
     /// .ci/setup knew engines are 20.10's.
-    engine: String,
+    pub(crate) engine: String,
 }
 
 impl RecordedDaemon {
@@ -419,7 +419,7 @@ impl RecordedDaemon {
     }
 
     /// The record, when it names the dockerd running now.
-    fn read() -> Result<RecordedDaemon> {
+    pub(crate) fn read() -> Result<RecordedDaemon> {
         let text = match std::fs::read_to_string(MARKER) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {

@@ -57,18 +57,24 @@ impl KubeCluster {
     /// `dind up` of cluster `id` with `extra` arguments; fails the test's step when `up`
     /// does (the guard takes down what it left).
     pub fn up(id: u8, extra: &[&str]) -> Result<KubeCluster> {
-        let dir = tempfile::tempdir()?;
-        let cluster = KubeCluster {
-            id,
-            kubeconfig: dir.path().join("kubeconfig"),
-            dir,
-        };
+        let cluster = KubeCluster::guard(id);
         let out = cluster.dind_up(extra);
         if !out.status.success() {
             bail!("dind up failed:\n{}", stderr(&out));
         }
         cluster.write_kubeconfig()?;
         Ok(cluster)
+    }
+
+    /// The guard of cluster `id` alone, for a test that runs `up` itself: it takes down
+    /// whatever that left.
+    pub fn guard(id: u8) -> KubeCluster {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        KubeCluster {
+            id,
+            kubeconfig: dir.path().join("kubeconfig"),
+            dir,
+        }
     }
 
     /// The arguments of this cluster's `up`, with `extra`.
