@@ -9,8 +9,8 @@
 pub mod addr;
 pub(crate) mod checksum;
 pub mod conf;
-pub mod icmp;
 pub mod pool;
 pub mod translate;
 pub mod tun;
 pub mod vnet;
+pub(crate) mod wire;

@@ -8,6 +8,12 @@
 //! itself (ICMP errors, echo replies, translated ICMP errors) are all head.
 
 mod errors;
+mod fragment;
+mod icmp_map;
+mod icmp_packets;
+mod ipv6_headers;
+mod l4;
+mod quoted;
 mod to_v4;
 mod to_v6;
 
@@ -17,20 +23,20 @@ mod tests;
 use super::addr::Prefix;
 use super::pool::{Assigned, Pool};
 use super::vnet::{self, VnetHdr};
+use super::wire;
 use ipnet::Ipv4Net;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::RwLock;
 
-pub(crate) const TCP: u8 = 6;
-pub(crate) const UDP: u8 = 17;
-pub(crate) const ICMP: u8 = 1;
-pub(crate) const ICMP6: u8 = 58;
-pub(crate) const FRAGMENT: u8 = 44;
-
 /// IPv6's minimum MTU: translated ICMPv6 errors fit in it (RFC 4443 section 2.4 (c)).
 pub(crate) const IPV6_MIN_MTU: usize = 1280;
+/// IPv4's minimum MTU (RFC 791).
+pub(crate) const IPV4_MIN_MTU: usize = 68;
+/// How much longer an IPv6 header is than an IPv4 one without options: what an MTU loses
+/// or gains in translation (RFC 7915 sections 4.2 and 5.2).
+pub(crate) const HEADER_GROWTH: usize = wire::ipv6::HEADER_LEN - wire::ipv4::HEADER_LEN;
 /// The size ICMPv4 errors are kept to (RFC 1812 section 4.3.2.3).
 pub(crate) const IPV4_ERROR_MAX: usize = 576;
 
@@ -121,7 +127,7 @@ impl Translator {
         let Some(vnet) = VnetHdr::parse(frame) else {
             return out.drop(Dropped::Malformed);
         };
-        match frame.get(vnet::LEN).map(|b| b >> 4) {
+        match wire::ip_version(&frame[vnet::LEN..]) {
             Some(6) => to_v4::translate(self, vnet, frame, out),
             Some(4) => to_v6::translate(self, vnet, frame, out),
             _ => out.drop(Dropped::Malformed),
@@ -159,73 +165,17 @@ impl Translator {
     fn fresh_id(&self) -> u16 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
-}
 
-pub(crate) fn be16(bytes: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([bytes[at], bytes[at + 1]])
-}
+    /// An IPv6 address in a quoted packet, in IPv4: one under the prefix is the IPv4
+    /// host's, another a pool host's.
+    fn quoted_v4_address(&self, v6: &Ipv6Addr) -> Option<Ipv4Addr> {
+        self.prefix.extract(v6).or_else(|| self.pool_v4_of(v6))
+    }
 
-pub(crate) fn put16(bytes: &mut [u8], at: usize, value: u16) {
-    bytes[at..at + 2].copy_from_slice(&value.to_be_bytes());
-}
-
-pub(crate) fn v6_at(bytes: &[u8], at: usize) -> [u8; 16] {
-    bytes[at..at + 16].try_into().expect("16 bytes")
-}
-
-pub(crate) fn v4_at(bytes: &[u8], at: usize) -> [u8; 4] {
-    bytes[at..at + 4].try_into().expect("4 bytes")
-}
-
-/// Appends an IPv4 header without options, its checksum computed.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn push_v4_header(
-    out: &mut Vec<u8>,
-    tos: u8,
-    total: u16,
-    id: u16,
-    flags_offset: u16,
-    ttl: u8,
-    protocol: u8,
-    (src, dst): ([u8; 4], [u8; 4]),
-) {
-    let start = out.len();
-    out.extend_from_slice(&[0x45, tos]);
-    out.extend_from_slice(&total.to_be_bytes());
-    out.extend_from_slice(&id.to_be_bytes());
-    out.extend_from_slice(&flags_offset.to_be_bytes());
-    out.extend_from_slice(&[ttl, protocol, 0, 0]);
-    out.extend_from_slice(&src);
-    out.extend_from_slice(&dst);
-    let checksum = super::checksum::finish(super::checksum::sum(&out[start..]));
-    put16(out, start + 10, checksum);
-}
-
-/// Appends an IPv6 header; the flow label is zero (RFC 7915 section 4.1).
-pub(crate) fn push_v6_header(
-    out: &mut Vec<u8>,
-    traffic_class: u8,
-    payload_len: u16,
-    next_header: u8,
-    hop_limit: u8,
-    (src, dst): ([u8; 16], [u8; 16]),
-) {
-    out.extend_from_slice(&[0x60 | (traffic_class >> 4), traffic_class << 4, 0, 0]);
-    out.extend_from_slice(&payload_len.to_be_bytes());
-    out.extend_from_slice(&[next_header, hop_limit]);
-    out.extend_from_slice(&src);
-    out.extend_from_slice(&dst);
-}
-
-/// Appends an IPv6 fragment header: `offset` in 8-byte units.
-pub(crate) fn push_fragment_header(
-    out: &mut Vec<u8>,
-    next_header: u8,
-    offset: u16,
-    more: bool,
-    id: u32,
-) {
-    out.extend_from_slice(&[next_header, 0]);
-    out.extend_from_slice(&((offset << 3) | u16::from(more)).to_be_bytes());
-    out.extend_from_slice(&id.to_be_bytes());
+    /// An IPv4 address in a quoted packet, in IPv6: a pool address is its IPv6 host's,
+    /// another is the IPv4 host's under the prefix.
+    fn quoted_v6_address(&self, v4: Ipv4Addr) -> Ipv6Addr {
+        self.pool_v6_of(&v4)
+            .unwrap_or_else(|| self.prefix.embed(v4))
+    }
 }

@@ -2,9 +2,13 @@
 //! by etherparse (an independent implementation of the headers and their checksums).
 
 use super::*;
+use crate::checksum;
 use crate::vnet::{F_NEEDS_CSUM, GSO_TCPV4, GSO_TCPV6};
-use crate::{checksum, icmp};
-use etherparse::{IpNumber, Ipv4Header, NetSlice, PacketBuilder, SlicedPacket, TransportSlice};
+use crate::wire::icmpv6;
+use crate::wire::protocol::{FRAGMENT, TCP};
+use etherparse::{
+    Icmpv4Type, IpNumber, Ipv4Header, NetSlice, PacketBuilder, SlicedPacket, TransportSlice,
+};
 
 const PREFIX: &str = "fd00:10:64:ff9b::/96";
 const OWN_V4: [u8; 4] = [10, 149, 0, 200];
@@ -21,6 +25,10 @@ fn translator() -> Translator {
         pool: "10.149.128.0/25".parse().unwrap(),
         mtu: MTU,
     })
+}
+
+fn be16(bytes: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([bytes[at], bytes[at + 1]])
 }
 
 fn embedded(v4: [u8; 4]) -> [u8; 16] {
@@ -398,23 +406,16 @@ fn an_expiring_hop_limit_or_ttl_gets_time_exceeded_from_the_translator() {
 /// An ICMPv4 error from `from` about `quoted` (a packet the translator sent), to the pool
 /// address.
 fn icmpv4_error(from: [u8; 4], kind: u8, code: u8, rest: [u8; 4], quoted: &[u8]) -> Vec<u8> {
-    let mut message = vec![kind, code, 0, 0];
-    message.extend_from_slice(&rest);
-    message.extend_from_slice(quoted);
-    let c = checksum::finish(checksum::sum(&message));
-    message[2..4].copy_from_slice(&c.to_be_bytes());
+    let message = Icmpv4Type::Unknown {
+        type_u8: kind,
+        code_u8: code,
+        bytes5to8: rest,
+    };
     let mut packet = Vec::new();
-    push_v4_header(
-        &mut packet,
-        0,
-        (20 + message.len()) as u16,
-        1,
-        0,
-        60,
-        ICMP,
-        (from, POOL_FIRST),
-    );
-    packet.extend_from_slice(&message);
+    PacketBuilder::ipv4(from, POOL_FIRST, 60)
+        .icmpv4(message)
+        .write(&mut packet, quoted)
+        .unwrap();
     packet
 }
 
@@ -436,7 +437,7 @@ fn fragmentation_needed_becomes_packet_too_big_with_the_quoted_packet_translated
     };
     assert_eq!(
         (icmp.type_u8(), icmp.code_u8()),
-        (icmp::V6_PACKET_TOO_BIG, 0)
+        (icmpv6::PACKET_TOO_BIG, 0)
     );
     assert_eq!(
         u32::from_be_bytes(icmp.bytes5to8()),

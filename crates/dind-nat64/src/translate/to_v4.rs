@@ -1,119 +1,74 @@
 //! IPv6 -> IPv4 (RFC 7915 section 5).
 
-use super::errors;
-use super::{
-    be16, push_v4_header, put16, v6_at, Dropped, Emitted, Out, Translator, ICMP, ICMP6, TCP, UDP,
-};
-use crate::checksum::{adjust, finish, pseudo, sum};
-use crate::icmp::{self, Rest};
+use super::icmp_map::{self, Rest};
+use super::ipv6_headers::{Extent, Ipv6Headers};
+use super::{errors, icmp_packets, l4, quoted};
+use super::{Dropped, Emitted, Out, Translator, HEADER_GROWTH, IPV4_MIN_MTU};
+use crate::checksum::sum;
 use crate::vnet::{self, VnetHdr, GSO_TCPV4};
-use std::net::Ipv6Addr;
-
-const HOP_BY_HOP: u8 = 0;
-const ROUTING: u8 = 43;
-const DESTINATION_OPTIONS: u8 = 60;
+use crate::wire::protocol::{ICMP, ICMPV6, TCP, UDP};
+use crate::wire::{icmpv4, icmpv6, ipv4};
+use std::net::Ipv4Addr;
+use std::ops::Range;
 
 /// Translated IPv4 packets up to this size may be fragmented on the IPv4 side (DF clear),
 /// so that IPv6 hosts that never see a Packet Too Big below 1280 still get through (RFC
 /// 7915 section 5.1).
 const DF_FROM: usize = 1260;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Fragment {
-    /// In 8-byte units.
-    pub(super) offset: u16,
-    pub(super) more: bool,
-    pub(super) id: u32,
+/// The IPv4 header's identification and fragment fields (RFC 7915 section 5.1).
+struct V4Fragmenting {
+    ident: u16,
+    dont_fragment: bool,
+    more_fragments: bool,
+    offset: u16,
 }
 
-/// An IPv6 header and the extension headers RFC 7915 translates through.
-#[derive(Debug)]
-pub(super) struct V6Header {
-    pub(super) traffic_class: u8,
-    pub(super) hop_limit: u8,
-    pub(super) src: [u8; 16],
-    pub(super) dst: [u8; 16],
-    /// The upper-layer protocol and where it starts.
-    pub(super) upper: u8,
-    pub(super) upper_at: usize,
-    /// 40 + payload length: past the bytes at hand in a quoted (truncated) packet.
-    pub(super) end: usize,
-    pub(super) fragment: Option<Fragment>,
-    /// Where a routing header with segments left has them: the packet is not translated.
-    pub(super) segments_left_at: Option<usize>,
+impl V4Fragmenting {
+    fn of(h: &Ipv6Headers, total: usize, fresh_id: impl FnOnce() -> u16) -> V4Fragmenting {
+        match h.fragment {
+            Some(f) => V4Fragmenting {
+                ident: f.ident as u16,
+                dont_fragment: false,
+                more_fragments: f.more,
+                offset: f.offset,
+            },
+            None => V4Fragmenting {
+                ident: if total <= DF_FROM { fresh_id() } else { 0 },
+                dont_fragment: total > DF_FROM,
+                more_fragments: false,
+                offset: 0,
+            },
+        }
+    }
 }
 
-/// Parses the header at the start of `packet`; a `quoted` one may be cut short.
-pub(super) fn parse(packet: &[u8], quoted: bool) -> Option<V6Header> {
-    if packet.len() < 40 || packet[0] >> 4 != 6 {
-        return None;
-    }
-    let payload_len = usize::from(be16(packet, 4));
-    let end = 40 + payload_len;
-    if payload_len == 0 && packet[6] != 59 || (!quoted && end > packet.len()) {
-        return None;
-    }
-    let mut header = V6Header {
-        traffic_class: (packet[0] << 4) | (packet[1] >> 4),
-        hop_limit: packet[7],
-        src: v6_at(packet, 8),
-        dst: v6_at(packet, 24),
-        upper: packet[6],
-        upper_at: 40,
-        end,
-        fragment: None,
-        segments_left_at: None,
-    };
-    let available = end.min(packet.len());
-    loop {
-        let at = header.upper_at;
-        match header.upper {
-            HOP_BY_HOP | ROUTING | DESTINATION_OPTIONS if header.fragment.is_none() => {
-                let ext = packet.get(at..at + 8)?;
-                if header.upper == ROUTING && ext[3] != 0 {
-                    header.segments_left_at = Some(at + 3);
-                }
-                header.upper = ext[0];
-                header.upper_at = at + (usize::from(ext[1]) + 1) * 8;
-            }
-            super::FRAGMENT if header.fragment.is_none() => {
-                let ext = packet.get(at..at + 8)?;
-                let offset_flags = be16(ext, 2);
-                header.fragment = Some(Fragment {
-                    offset: offset_flags >> 3,
-                    more: offset_flags & 1 != 0,
-                    id: u32::from_be_bytes([ext[4], ext[5], ext[6], ext[7]]),
-                });
-                header.upper = ext[0];
-                header.upper_at = at + 8;
-            }
-            _ => break,
-        }
-        if header.upper_at > available {
-            return None;
-        }
-    }
-    Some(header)
-}
-
-impl V6Header {
-    fn first_fragment(&self) -> bool {
-        self.fragment.is_none_or(|f| f.offset == 0)
-    }
-
-    /// The IPv4 identification and flags/offset word (RFC 7915 section 5.1).
-    fn v4_id_flags(&self, total: usize, fresh_id: impl FnOnce() -> u16) -> (u16, u16) {
-        match self.fragment {
-            Some(f) => (f.id as u16, (u16::from(f.more) << 13) | f.offset),
-            None if total <= DF_FROM => (fresh_id(), 0),
-            None => (0, 0x4000),
-        }
+/// The IPv4 header of a translated packet of `total` bytes.
+fn v4_header(
+    t: &Translator,
+    h: &Ipv6Headers,
+    total: usize,
+    protocol: u8,
+    (src, dst): (Ipv4Addr, Ipv4Addr),
+) -> ipv4::Repr {
+    let fragmenting = V4Fragmenting::of(h, total, || t.fresh_id());
+    ipv4::Repr {
+        tos: h.traffic_class,
+        total_len: total as u16,
+        ident: fragmenting.ident,
+        dont_fragment: fragmenting.dont_fragment,
+        more_fragments: fragmenting.more_fragments,
+        fragment_offset: fragmenting.offset,
+        ttl: h.hop_limit - 1,
+        protocol,
+        src,
+        dst,
     }
 }
 
 pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &mut Out) {
     let ip = vnet::LEN;
-    let Some(h) = parse(&frame[ip..], false) else {
+    let Ok(h) = Ipv6Headers::parse(&frame[ip..], Extent::Whole) else {
         return out.drop(Dropped::Malformed);
     };
     if vnet.segmented() {
@@ -126,138 +81,91 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
     let packet = &frame[ip..ip + h.end];
     if let Some(pointer) = h.segments_left_at {
         let rest = (pointer as u32).to_be_bytes();
-        return errors::to_v6_sender(t, packet, (icmp::V6_PARAMETER_PROBLEM, 0, rest), out);
+        let problem = (
+            icmpv6::PARAMETER_PROBLEM,
+            icmpv6::ERRONEOUS_HEADER_FIELD,
+            rest,
+        );
+        return errors::to_v6_sender(t, &h, packet, problem, out);
     }
     if dst4 == t.own_v4 {
         return answer_echo(t, &h, packet, out);
     }
     if h.hop_limit <= 1 {
-        let time_exceeded = (icmp::V6_TIME_EXCEEDED, 0, [0; 4]);
-        return errors::to_v6_sender(t, packet, time_exceeded, out);
+        let time_exceeded = (icmpv6::TIME_EXCEEDED, 0, [0; 4]);
+        return errors::to_v6_sender(t, &h, packet, time_exceeded, out);
     }
-    let Some(src4) = t.assign(Ipv6Addr::from(h.src), out) else {
+    let Some(src4) = t.assign(h.src, out) else {
         return out.drop(Dropped::PoolExhausted);
     };
-    let addresses = (src4.octets(), dst4.octets());
+    let addresses = (src4, dst4);
     let l4 = ip + h.upper_at..ip + h.end;
     let protocol = match h.upper {
-        ICMP6 if h.fragment.is_some() => return out.drop(Dropped::Untranslatable),
-        ICMP6 => return icmp_to_v4(t, &h, vnet, frame, l4, addresses, out),
+        ICMPV6 if h.fragment.is_some() => return out.drop(Dropped::Untranslatable),
+        ICMPV6 => return icmp_to_v4(t, &h, vnet, frame, l4, addresses, out),
         TCP | UDP if h.first_fragment() => {
-            let old = sum(&h.src) + sum(&h.dst);
-            let new = sum(&addresses.0) + sum(&addresses.1);
-            if !adjust_l4(
-                &mut frame[l4.clone()],
-                h.upper,
-                old,
-                new,
-                vnet.partial_checksum(),
-            ) {
+            let old = sum(&h.src.octets()) + sum(&h.dst.octets());
+            let new = sum(&src4.octets()) + sum(&dst4.octets());
+            let segment = &mut frame[l4.clone()];
+            if l4::readdress(segment, h.upper, (old, new), vnet.partial_checksum()).is_err() {
                 return out.drop(Dropped::Malformed);
             }
             h.upper
         }
         other => other,
     };
-    let total = 20 + l4.len();
-    if total > 0xffff {
+    let total = ipv4::HEADER_LEN + l4.len();
+    if total > usize::from(u16::MAX) {
         return out.drop(Dropped::Malformed);
     }
-    let (id, flags) = h.v4_id_flags(total, || t.fresh_id());
-    let mut head = Vec::with_capacity(vnet::LEN + 20);
-    vnet.translated(20 - h.upper_at as i32, GSO_TCPV4)
+    let mut head = Vec::with_capacity(vnet::LEN + ipv4::HEADER_LEN);
+    vnet.translated(ipv4::HEADER_LEN as i32 - h.upper_at as i32, GSO_TCPV4)
         .write(&mut head);
-    let hop_limit = h.hop_limit - 1;
-    let tc = h.traffic_class;
-    push_v4_header(
-        &mut head,
-        tc,
-        total as u16,
-        id,
-        flags,
-        hop_limit,
-        protocol,
-        addresses,
-    );
+    v4_header(t, &h, total, protocol, addresses).emit(&mut head);
     out.packets.push(Emitted { head, body: l4 });
-}
-
-/// Adjusts a TCP or UDP checksum in `segment` for new pseudo-header addresses; false when
-/// the segment is too short to hold it. A quoted segment may end before it: left alone.
-pub(super) fn adjust_l4(
-    segment: &mut [u8],
-    protocol: u8,
-    old: u32,
-    new: u32,
-    partial: bool,
-) -> bool {
-    let at = if protocol == TCP { 16 } else { 6 };
-    if segment.len() < at + 2 {
-        return false;
-    }
-    let field = be16(segment, at);
-    if protocol == UDP && field == 0 && !partial {
-        return true;
-    }
-    let mut checksum = adjust(field, old, new, partial);
-    if protocol == UDP && checksum == 0 && !partial {
-        checksum = 0xffff;
-    }
-    put16(segment, at, checksum);
-    true
 }
 
 /// ICMPv6 -> ICMPv4: echo in place, errors rebuilt with the packet they quote translated.
 fn icmp_to_v4(
     t: &Translator,
-    h: &V6Header,
+    h: &Ipv6Headers,
     vnet: VnetHdr,
     frame: &mut [u8],
-    l4: std::ops::Range<usize>,
-    addresses: ([u8; 4], [u8; 4]),
+    l4: Range<usize>,
+    addresses: (Ipv4Addr, Ipv4Addr),
     out: &mut Out,
 ) {
-    let msg = &mut frame[l4.clone()];
-    if msg.len() < 8 {
+    let Ok(message) = icmpv6::Message::new_checked(&frame[l4.clone()]) else {
         return out.drop(Dropped::Malformed);
-    }
-    let pointer = u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]);
-    let Some(mapped) = icmp::v6_to_v4(msg[0], msg[1], pointer) else {
+    };
+    let rest = message.rest_u32();
+    let Some(mapped) = icmp_map::v6_to_v4(message.msg_type(), message.code(), rest) else {
         return out.drop(Dropped::Untranslatable);
     };
-    let (tos, ttl) = (h.traffic_class, h.hop_limit - 1);
     if mapped.rest == Rest::Echo {
-        msg[0] = mapped.kind;
-        msg[1] = mapped.code;
-        put16(msg, 2, 0);
-        let checksum = finish(sum(msg));
-        put16(msg, 2, checksum);
-        let total = 20 + msg.len();
-        let (id, flags) = h.v4_id_flags(total, || t.fresh_id());
-        let mut head = Vec::with_capacity(vnet::LEN + 20);
+        let mut echo = icmpv4::Message::new_checked(&mut frame[l4.clone()]).expect("8 bytes");
+        echo.set_msg_type(mapped.kind);
+        echo.set_code(mapped.code);
+        echo.fill_checksum();
+        let total = ipv4::HEADER_LEN + l4.len();
+        let mut head = Vec::with_capacity(vnet::LEN + ipv4::HEADER_LEN);
         VnetHdr {
             flags: 0,
-            ..vnet.translated(20 - h.upper_at as i32, GSO_TCPV4)
+            ..vnet.translated(ipv4::HEADER_LEN as i32 - h.upper_at as i32, GSO_TCPV4)
         }
         .write(&mut head);
-        push_v4_header(
-            &mut head,
-            tos,
-            total as u16,
-            id,
-            flags,
-            ttl,
-            ICMP,
-            addresses,
-        );
+        v4_header(t, h, total, ICMP, addresses).emit(&mut head);
         return out.packets.push(Emitted { head, body: l4 });
     }
-    let Some(quoted) = errors::quoted_v6_to_v4(t, &msg[8..]) else {
+    let Some(quoted) = quoted::v6_to_v4(t, message.payload()) else {
         return out.drop(Dropped::Untranslatable);
     };
     let rest = match mapped.rest {
         Rest::Mtu => {
-            let mtu = pointer.saturating_sub(20).min(t.mtu as u32).max(68) as u16;
+            let mtu = (rest as usize)
+                .saturating_sub(HEADER_GROWTH)
+                .min(t.mtu)
+                .max(IPV4_MIN_MTU) as u16;
             let [hi, lo] = mtu.to_be_bytes();
             [0, 0, hi, lo]
         }
@@ -265,26 +173,22 @@ fn icmp_to_v4(
         Rest::Echo | Rest::Unused => [0; 4],
     };
     let message = (mapped.kind, mapped.code, rest);
-    let packet = errors::icmpv4_packet(message, &quoted, (tos, ttl, t.fresh_id()), addresses);
+    let header = (h.traffic_class, h.hop_limit - 1, t.fresh_id());
+    let packet = icmp_packets::icmpv4(message, &quoted, header, addresses);
     out.emit_whole(&packet);
 }
 
 /// An echo request to the translator's own address under the prefix gets its reply: that
 /// is how `dind check network` sees the translator work.
-fn answer_echo(t: &Translator, h: &V6Header, packet: &[u8], out: &mut Out) {
-    let msg = &packet[h.upper_at..];
-    let is_request = h.upper == ICMP6 && msg.len() >= 8 && msg[0] == icmp::V6_ECHO_REQUEST;
-    if !is_request || h.fragment.is_some() {
+fn answer_echo(t: &Translator, h: &Ipv6Headers, packet: &[u8], out: &mut Out) {
+    let request = icmpv6::Message::new_checked(h.upper_bytes(packet))
+        .ok()
+        .filter(|m| h.upper == ICMPV6 && m.msg_type() == icmpv6::ECHO_REQUEST);
+    let Some(request) = request.filter(|_| h.fragment.is_none()) else {
         return out.drop(Dropped::NotRouted);
-    }
-    let mut reply = msg.to_vec();
-    reply[0] = icmp::V6_ECHO_REPLY;
-    put16(&mut reply, 2, 0);
-    let own = t.own_v6.octets();
-    let checksum = finish(pseudo(&[&own, &h.src], ICMP6, reply.len()) + sum(&reply));
-    put16(&mut reply, 2, checksum);
-    let mut whole = Vec::with_capacity(40 + reply.len());
-    super::push_v6_header(&mut whole, 0, reply.len() as u16, ICMP6, 64, (own, h.src));
-    whole.extend_from_slice(&reply);
-    out.emit_whole(&whole);
+    };
+    let reply = (icmpv6::ECHO_REPLY, 0, request.rest());
+    let addresses = (t.own_v6, h.src);
+    let packet = icmp_packets::icmpv6_echo(reply, request.payload(), addresses);
+    out.emit_whole(&packet);
 }

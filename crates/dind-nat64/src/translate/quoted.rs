@@ -1,0 +1,137 @@
+//! The packet an ICMP error quotes, translated with the error so that the sender's stack
+//! can match it to its socket (RFC 7915 sections 4.2 and 5.2, "the translation of the inner
+//! IP header"). A quoted packet is usually cut short: lengths come from its headers, bytes
+//! from what was quoted.
+
+use super::icmp_map::{self, Mapped, Rest};
+use super::ipv6_headers::{Extent, Ipv6Headers};
+use super::l4;
+use super::Translator;
+use crate::checksum::{adjust, sum};
+use crate::wire::ipv6_ext::{self, FragmentRepr};
+use crate::wire::protocol::{FRAGMENT, ICMP, ICMPV6, TCP, UDP};
+use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};
+
+/// The IPv6 packet an ICMPv6 error quotes, as the IPv4 packet it was translated from or
+/// to: header, then as much of the rest as was quoted.
+pub(crate) fn v6_to_v4(t: &Translator, quoted: &[u8]) -> Option<Vec<u8>> {
+    let h = Ipv6Headers::parse(quoted, Extent::Quoted).ok()?;
+    let src = t.quoted_v4_address(&h.src)?;
+    let dst = t.quoted_v4_address(&h.dst)?;
+    let upper_len = h.end.checked_sub(h.upper_at)?;
+    let mut upper = h.upper_bytes(quoted).to_vec();
+    let protocol = match h.upper {
+        ICMPV6 => {
+            let removed = ipv6::pseudo_sum(&h.src, &h.dst, ICMPV6, upper_len);
+            if let Ok(mut message) = icmpv6::Message::new_checked(&mut upper[..]) {
+                let (kind, code) = (message.msg_type(), message.code());
+                let echo = icmp_map::v6_to_v4(kind, code, 0).filter(is_echo);
+                if let Some(mapped) = echo {
+                    let old = removed + type_code_word(kind, code);
+                    message.set_msg_type(mapped.kind);
+                    let new = type_code_word(mapped.kind, code);
+                    let checksum = adjust(message.checksum(), old, new, false);
+                    message.set_checksum(checksum);
+                }
+            }
+            ICMP
+        }
+        TCP | UDP if h.first_fragment() => {
+            let old = sum(&h.src.octets()) + sum(&h.dst.octets());
+            let new = sum(&src.octets()) + sum(&dst.octets());
+            // Too short to hold the checksum: left as it is.
+            let _ = l4::readdress(&mut upper, h.upper, (old, new), false);
+            h.upper
+        }
+        other => other,
+    };
+    let total_len = u16::try_from(ipv4::HEADER_LEN + upper_len).ok()?;
+    let fragment = h.fragment;
+    let mut packet = Vec::with_capacity(ipv4::HEADER_LEN + upper.len());
+    ipv4::Repr {
+        tos: h.traffic_class,
+        total_len,
+        ident: fragment.map_or(0, |f| f.ident as u16),
+        dont_fragment: false,
+        more_fragments: fragment.is_some_and(|f| f.more),
+        fragment_offset: fragment.map_or(0, |f| f.offset),
+        ttl: h.hop_limit,
+        protocol,
+        src,
+        dst,
+    }
+    .emit(&mut packet);
+    packet.extend_from_slice(&upper);
+    Some(packet)
+}
+
+/// The IPv4 packet an ICMPv4 error quotes, in IPv6.
+pub(crate) fn v4_to_v6(t: &Translator, quoted: &[u8]) -> Option<Vec<u8>> {
+    let header = ipv4::Packet::new_checked(quoted).ok()?;
+    let upper_len = header.total_len().checked_sub(header.header_len())?;
+    let src = t.quoted_v6_address(header.src_addr());
+    let dst = t.quoted_v6_address(header.dst_addr());
+    let upper_end = header.total_len().min(quoted.len());
+    let mut upper = quoted.get(header.header_len()..upper_end)?.to_vec();
+    let next = match header.protocol() {
+        ICMP => {
+            let added = ipv6::pseudo_sum(&src, &dst, ICMPV6, upper_len);
+            if let Ok(mut message) = icmpv4::Message::new_checked(&mut upper[..]) {
+                let (kind, code) = (message.msg_type(), message.code());
+                let echo = icmp_map::v4_to_v6(kind, code, 0).filter(is_echo);
+                if let Some(mapped) = echo {
+                    let old = type_code_word(kind, code);
+                    message.set_msg_type(mapped.kind);
+                    let new = added + type_code_word(mapped.kind, code);
+                    let checksum = adjust(message.checksum(), old, new, false);
+                    message.set_checksum(checksum);
+                }
+            }
+            ICMPV6
+        }
+        TCP | UDP if header.fragment_offset() == 0 => {
+            let old = header.addresses_sum();
+            let new = sum(&src.octets()) + sum(&dst.octets());
+            let _ = l4::readdress(&mut upper, header.protocol(), (old, new), false);
+            header.protocol()
+        }
+        other => other,
+    };
+    let fragmented = header.is_fragment();
+    let fragment_len = if fragmented {
+        ipv6_ext::FRAGMENT_LEN
+    } else {
+        0
+    };
+    let payload_len = u16::try_from(fragment_len + upper_len).ok()?;
+    let mut packet = Vec::with_capacity(ipv6::HEADER_LEN + fragment_len + upper.len());
+    ipv6::Repr {
+        traffic_class: header.tos(),
+        payload_len,
+        next_header: if fragmented { FRAGMENT } else { next },
+        hop_limit: header.ttl(),
+        src,
+        dst,
+    }
+    .emit(&mut packet);
+    if fragmented {
+        FragmentRepr {
+            next_header: next,
+            offset: header.fragment_offset(),
+            more_fragments: header.more_fragments(),
+            ident: u32::from(header.ident()),
+        }
+        .emit(&mut packet);
+    }
+    packet.extend_from_slice(&upper);
+    Some(packet)
+}
+
+fn is_echo(mapped: &Mapped) -> bool {
+    mapped.rest == Rest::Echo
+}
+
+/// An ICMP message's first word, as its checksum sums it.
+fn type_code_word(kind: u8, code: u8) -> u32 {
+    u32::from(u16::from_be_bytes([kind, code]))
+}
