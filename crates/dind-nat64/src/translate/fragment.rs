@@ -11,7 +11,7 @@ use std::net::Ipv6Addr;
 use std::ops::Range;
 
 /// Writes `upper` (the packet's upper-layer bytes in the frame, already translated) as
-/// fragments that fit the IPv6 side.
+/// fragments of at most the lowest IPv6 MTU (or tayga's `offlink-mtu`).
 pub(crate) fn into_v6_fragments(
     t: &Translator,
     h: &V4Fields,
@@ -20,7 +20,7 @@ pub(crate) fn into_v6_fragments(
     (src, dst): (Ipv6Addr, Ipv6Addr),
     out: &mut Out,
 ) {
-    let piece = (t.mtu - ipv6::HEADER_LEN - ipv6_ext::FRAGMENT_LEN) / 8 * 8;
+    let piece = (t.fragment_above - ipv6::HEADER_LEN - ipv6_ext::FRAGMENT_LEN) / 8 * 8;
     let mut start = upper.start;
     while start < upper.end {
         let end = (start + piece).min(upper.end);

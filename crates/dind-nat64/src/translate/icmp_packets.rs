@@ -52,15 +52,34 @@ fn icmpv6_message(
     packet
 }
 
-/// An ICMPv4 message quoting as much of `quoted` as fits in 576 bytes.
+/// An ICMPv4 error quoting as much of `quoted` as fits in 576 bytes.
 pub(crate) fn icmpv4(
     message: Message,
     quoted: &[u8],
+    header: (u8, u8, u16),
+    addresses: (Ipv4Addr, Ipv4Addr),
+) -> Vec<u8> {
+    let quoted = &quoted[..quoted.len().min(V4_QUOTE_MAX)];
+    icmpv4_message(message, quoted, header, addresses)
+}
+
+/// The translator's echo reply: the request's data, whole.
+pub(crate) fn icmpv4_echo(
+    reply: Message,
+    data: &[u8],
+    header: (u8, u8, u16),
+    addresses: (Ipv4Addr, Ipv4Addr),
+) -> Vec<u8> {
+    icmpv4_message(reply, data, header, addresses)
+}
+
+fn icmpv4_message(
+    message: Message,
+    body: &[u8],
     (tos, ttl, ident): (u8, u8, u16),
     (src, dst): (Ipv4Addr, Ipv4Addr),
 ) -> Vec<u8> {
-    let quoted = &quoted[..quoted.len().min(V4_QUOTE_MAX)];
-    let total = ipv4::HEADER_LEN + icmpv4::HEADER_LEN + quoted.len();
+    let total = ipv4::HEADER_LEN + icmpv4::HEADER_LEN + body.len();
     let mut packet = Vec::with_capacity(total);
     ipv4::Repr {
         tos,
@@ -75,6 +94,6 @@ pub(crate) fn icmpv4(
         dst,
     }
     .emit(&mut packet);
-    icmpv4::emit(&mut packet, message, quoted);
+    icmpv4::emit(&mut packet, message, body);
     packet
 }

@@ -43,10 +43,15 @@ impl Ipv6Headers {
     /// length; a jumbogram (payload length 0) is refused.
     pub(crate) fn parse(packet: &[u8], extent: Extent) -> Result<Ipv6Headers> {
         let fixed = ipv6::Packet::new_checked(packet)?;
-        let end = ipv6::HEADER_LEN + fixed.payload_len();
-        if fixed.payload_len() == 0 && fixed.next_header() != NO_NEXT_HEADER {
-            return Err(Error::Malformed);
-        }
+        let end = match (extent, fixed.payload_len()) {
+            // A quoted header may have lost its length (a jumbogram's, or a sender's that
+            // cleared it): the packet is what was quoted.
+            (Extent::Quoted, 0) => packet.len(),
+            (Extent::Whole, 0) if fixed.next_header() != NO_NEXT_HEADER => {
+                return Err(Error::Malformed)
+            }
+            (_, payload_len) => ipv6::HEADER_LEN + payload_len,
+        };
         if extent == Extent::Whole && end > packet.len() {
             return Err(Error::Truncated);
         }

@@ -6,18 +6,26 @@
 use super::icmp_map::{self, Mapped, Rest};
 use super::ipv6_headers::{Extent, Ipv6Headers};
 use super::l4;
-use super::Translator;
+use super::{Seconds, Translator};
 use crate::checksum::{adjust, sum};
 use crate::wire::ipv6_ext::{self, FragmentRepr};
-use crate::wire::protocol::{FRAGMENT, ICMP, ICMPV6, TCP, UDP};
+use crate::wire::protocol::{self, FRAGMENT, ICMP, ICMPV6, TCP, UDP};
 use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};
 
 /// The IPv6 packet an ICMPv6 error quotes, as the IPv4 packet it was translated from or
 /// to: header, then as much of the rest as was quoted.
-pub(crate) fn v6_to_v4(t: &Translator, quoted: &[u8]) -> Option<Vec<u8>> {
+/// None when it cannot be: the error is dropped.
+pub(crate) fn v6_to_v4(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Vec<u8>> {
     let h = Ipv6Headers::parse(quoted, Extent::Quoted).ok()?;
-    let src = t.quoted_v4_address(&h.src)?;
-    let dst = t.quoted_v4_address(&h.dst)?;
+    if h.upper == ICMP || (h.upper != ICMPV6 && protocol::is_ipv6_only(h.upper)) {
+        return None;
+    }
+    if h.upper == ICMPV6 && h.first_fragment() && quotes_icmpv6_error(h.upper_bytes(quoted)) {
+        // RFC 7915 section 5.3: an error about an error is dropped.
+        return None;
+    }
+    let src = t.addressing.quoted_v4(&h.src, now)?;
+    let dst = t.addressing.quoted_v4(&h.dst, now)?;
     let upper_len = h.end.checked_sub(h.upper_at)?;
     let mut upper = h.upper_bytes(quoted).to_vec();
     let protocol = match h.upper {
@@ -66,13 +74,21 @@ pub(crate) fn v6_to_v4(t: &Translator, quoted: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The IPv4 packet an ICMPv4 error quotes, in IPv6.
-pub(crate) fn v4_to_v6(t: &Translator, quoted: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn v4_to_v6(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Vec<u8>> {
     let header = ipv4::Packet::new_checked(quoted).ok()?;
     let upper_len = header.total_len().checked_sub(header.header_len())?;
-    let src = t.quoted_v6_address(header.src_addr());
-    let dst = t.quoted_v6_address(header.dst_addr());
     let upper_end = header.total_len().min(quoted.len());
     let mut upper = quoted.get(header.header_len()..upper_end)?.to_vec();
+    if protocol::is_ipv6_only(header.protocol()) {
+        return None;
+    }
+    let first = header.fragment_offset() == 0;
+    if header.protocol() == ICMP && first && quotes_icmpv4_error(&upper) {
+        // RFC 7915 section 4.3: an error about an error is dropped.
+        return None;
+    }
+    let src = t.addressing.quoted_v6(header.src_addr(), now);
+    let dst = t.addressing.quoted_v6(header.dst_addr(), now);
     let next = match header.protocol() {
         ICMP => {
             let added = ipv6::pseudo_sum(&src, &dst, ICMPV6, upper_len);
@@ -125,6 +141,14 @@ pub(crate) fn v4_to_v6(t: &Translator, quoted: &[u8]) -> Option<Vec<u8>> {
     }
     packet.extend_from_slice(&upper);
     Some(packet)
+}
+
+fn quotes_icmpv6_error(message: &[u8]) -> bool {
+    icmpv6::Message::new_checked(message).is_ok_and(|m| icmpv6::is_error(m.msg_type()))
+}
+
+fn quotes_icmpv4_error(message: &[u8]) -> bool {
+    icmpv4::Message::new_checked(message).is_ok_and(|m| icmpv4::is_error(m.msg_type()))
 }
 
 fn is_echo(mapped: &Mapped) -> bool {

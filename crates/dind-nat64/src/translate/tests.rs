@@ -1,6 +1,8 @@
 //! Each translation rule of RFC 7915 the translator applies, on packets built and checked
 //! by etherparse (an independent implementation of the headers and their checksums).
 
+mod gaps;
+
 use super::*;
 use crate::checksum;
 use crate::vnet::{F_NEEDS_CSUM, GSO_TCPV4, GSO_TCPV6};
@@ -18,13 +20,17 @@ const SERVER: [u8; 4] = [198, 18, 0, 10];
 const ROUTER: [u8; 4] = [198, 18, 0, 1];
 const MTU: usize = 1500;
 
+fn settings(pool: &str) -> Settings {
+    Settings::new(
+        Prefix::new(PREFIX.parse().unwrap()).unwrap(),
+        Ipv4Addr::from(OWN_V4),
+        pool.parse().unwrap(),
+        MTU,
+    )
+}
+
 fn translator() -> Translator {
-    Translator::new(Settings {
-        prefix: Prefix::new(PREFIX.parse().unwrap()).unwrap(),
-        own_v4: Ipv4Addr::from(OWN_V4),
-        pool: "10.149.128.0/25".parse().unwrap(),
-        mtu: MTU,
-    })
+    Translator::new(settings("10.149.128.0/25"))
 }
 
 fn be16(bytes: &[u8], at: usize) -> u16 {
@@ -245,8 +251,8 @@ fn ipv4_to_ipv6_returns_to_the_pool_addresss_host() {
 #[test]
 fn what_is_not_for_the_translator_is_dropped() {
     let t = translator();
-    // To a pool address no host holds.
-    let (packets, out) = run(&t, &v4_tcp(SERVER, [10, 149, 128, 9], 64, b""));
+    // To an IPv4 address outside the pool.
+    let (packets, out) = run(&t, &v4_tcp(SERVER, [10, 149, 200, 9], 64, b""));
     assert!(packets.is_empty());
     assert_eq!(out.dropped, Some(Dropped::NotRouted));
     // IPv6 outside the prefix.
@@ -260,12 +266,7 @@ fn what_is_not_for_the_translator_is_dropped() {
 
 #[test]
 fn a_full_pool_takes_no_new_host() {
-    let t = Translator::new(Settings {
-        prefix: Prefix::new(PREFIX.parse().unwrap()).unwrap(),
-        own_v4: Ipv4Addr::from(OWN_V4),
-        pool: "10.149.128.0/30".parse().unwrap(),
-        mtu: MTU,
-    });
+    let t = Translator::new(settings("10.149.128.0/30"));
     let mut other = CLIENT;
     for last in 1..=2 {
         other[15] = last;

@@ -1,12 +1,13 @@
 //! IPv6 -> IPv4 (RFC 7915 section 5).
 
+use super::addressing::Unmapped;
 use super::icmp_map::{self, Rest};
 use super::ipv6_headers::{Extent, Ipv6Headers};
 use super::{errors, icmp_packets, l4, quoted};
-use super::{Dropped, Emitted, Out, Translator, HEADER_GROWTH, IPV4_MIN_MTU};
+use super::{Dropped, Emitted, Out, Seconds, Translator, HEADER_GROWTH, IPV4_MIN_MTU};
 use crate::checksum::sum;
 use crate::vnet::{self, VnetHdr, GSO_TCPV4};
-use crate::wire::protocol::{ICMP, ICMPV6, TCP, UDP};
+use crate::wire::protocol::{self, ICMP, ICMPV6, TCP, UDP};
 use crate::wire::{icmpv4, icmpv6, ipv4};
 use std::net::Ipv4Addr;
 use std::ops::Range;
@@ -16,57 +17,21 @@ use std::ops::Range;
 /// 7915 section 5.1).
 const DF_FROM: usize = 1260;
 
-/// The IPv4 header's identification and fragment fields (RFC 7915 section 5.1).
-struct V4Fragmenting {
-    ident: u16,
-    dont_fragment: bool,
-    more_fragments: bool,
-    offset: u16,
+/// What became of an ICMPv6 message.
+enum IcmpOutcome {
+    /// An echo, translated in place: sent on as the packet's body.
+    InPlace,
+    /// An error, sent rebuilt, or a message dropped.
+    Handled,
 }
 
-impl V4Fragmenting {
-    fn of(h: &Ipv6Headers, total: usize, fresh_id: impl FnOnce() -> u16) -> V4Fragmenting {
-        match h.fragment {
-            Some(f) => V4Fragmenting {
-                ident: f.ident as u16,
-                dont_fragment: false,
-                more_fragments: f.more,
-                offset: f.offset,
-            },
-            None => V4Fragmenting {
-                ident: if total <= DF_FROM { fresh_id() } else { 0 },
-                dont_fragment: total > DF_FROM,
-                more_fragments: false,
-                offset: 0,
-            },
-        }
-    }
-}
-
-/// The IPv4 header of a translated packet of `total` bytes.
-fn v4_header(
+pub(super) fn translate(
     t: &Translator,
-    h: &Ipv6Headers,
-    total: usize,
-    protocol: u8,
-    (src, dst): (Ipv4Addr, Ipv4Addr),
-) -> ipv4::Repr {
-    let fragmenting = V4Fragmenting::of(h, total, || t.fresh_id());
-    ipv4::Repr {
-        tos: h.traffic_class,
-        total_len: total as u16,
-        ident: fragmenting.ident,
-        dont_fragment: fragmenting.dont_fragment,
-        more_fragments: fragmenting.more_fragments,
-        fragment_offset: fragmenting.offset,
-        ttl: h.hop_limit - 1,
-        protocol,
-        src,
-        dst,
-    }
-}
-
-pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &mut Out) {
+    vnet: VnetHdr,
+    frame: &mut [u8],
+    out: &mut Out,
+    now: Seconds,
+) {
     let ip = vnet::LEN;
     let Ok(h) = Ipv6Headers::parse(&frame[ip..], Extent::Whole) else {
         return out.drop(Dropped::Malformed);
@@ -75,10 +40,17 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
         // Only TSO for IPv4 is offered: IPv6 super-packets never come.
         return out.drop(Dropped::Untranslatable);
     }
-    let Some(dst4) = t.prefix.extract(&h.dst) else {
-        return out.drop(Dropped::NotRouted);
-    };
     let packet = &frame[ip..ip + h.end];
+    let to_translator = t.addressing.prefix().extract(&h.dst) == Some(t.own_v4);
+    if h.dst == t.own_v6 || to_translator {
+        return answer_echo(&h, packet, out);
+    }
+    let dst4 = match t.addressing.v4_destination(&h.dst) {
+        Ok(v4) => Ok(v4),
+        Err(Unmapped::Martian) => return out.drop(Dropped::Martian),
+        Err(Unmapped::NonGlobal) => Err(()),
+        Err(_) => return out.drop(Dropped::NotRouted),
+    };
     if let Some(pointer) = h.segments_left_at {
         let rest = (pointer as u32).to_be_bytes();
         let problem = (
@@ -88,21 +60,36 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
         );
         return errors::to_v6_sender(t, &h, packet, problem, out);
     }
-    if dst4 == t.own_v4 {
-        return answer_echo(t, &h, packet, out);
-    }
+    let Ok(dst4) = dst4 else {
+        // RFC 6052 section 3.1: not under the well-known prefix.
+        let refused = (icmpv6::DEST_UNREACHABLE, icmpv6::NO_ROUTE, [0; 4]);
+        return errors::to_v6_sender(t, &h, packet, refused, out);
+    };
     if h.hop_limit <= 1 {
         let time_exceeded = (icmpv6::TIME_EXCEEDED, 0, [0; 4]);
         return errors::to_v6_sender(t, &h, packet, time_exceeded, out);
     }
-    let Some(src4) = t.assign(h.src, out) else {
-        return out.drop(Dropped::PoolExhausted);
+    if h.upper == ICMP || (h.upper != ICMPV6 && protocol::is_ipv6_only(h.upper)) {
+        // ICMPv4 in IPv6, or an extension header where RFC 7915 translates through none.
+        return out.drop(Dropped::Untranslatable);
+    }
+    let src4 = if is_icmpv6_error(&h, packet) {
+        // RFC 6791: an IPv6 router gets no pool address for its errors.
+        t.addressing.v4_of_host(&h.src, now).unwrap_or(t.own_v4)
+    } else {
+        match t.addressing.v4_source(&h.src, now, out) {
+            Ok(v4) => v4,
+            Err(_) => return out.drop(Dropped::PoolExhausted),
+        }
     };
     let addresses = (src4, dst4);
     let l4 = ip + h.upper_at..ip + h.end;
-    let protocol = match h.upper {
+    let (protocol, vnet) = match h.upper {
         ICMPV6 if h.fragment.is_some() => return out.drop(Dropped::Untranslatable),
-        ICMPV6 => return icmp_to_v4(t, &h, vnet, frame, l4, addresses, out),
+        ICMPV6 => match icmp_to_v4(t, &h, frame, l4.clone(), addresses, out, now) {
+            IcmpOutcome::InPlace => (ICMP, VnetHdr { flags: 0, ..vnet }),
+            IcmpOutcome::Handled => return,
+        },
         TCP | UDP if h.first_fragment() => {
             let old = sum(&h.src.octets()) + sum(&h.dst.octets());
             let new = sum(&src4.octets()) + sum(&dst4.octets());
@@ -110,9 +97,9 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
             if l4::readdress(segment, h.upper, (old, new), vnet.partial_checksum()).is_err() {
                 return out.drop(Dropped::Malformed);
             }
-            h.upper
+            (h.upper, vnet)
         }
-        other => other,
+        other => (other, vnet),
     };
     let total = ipv4::HEADER_LEN + l4.len();
     if total > usize::from(u16::MAX) {
@@ -125,40 +112,69 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
     out.packets.push(Emitted { head, body: l4 });
 }
 
+fn is_icmpv6_error(h: &Ipv6Headers, packet: &[u8]) -> bool {
+    h.upper == ICMPV6
+        && icmpv6::Message::new_checked(h.upper_bytes(packet))
+            .is_ok_and(|message| icmpv6::is_error(message.msg_type()))
+}
+
+/// The IPv4 header of a translated packet of `total` bytes: identification and fragment
+/// fields from the fragment header, else DF above 1260 bytes (RFC 7915 section 5.1).
+fn v4_header(
+    t: &Translator,
+    h: &Ipv6Headers,
+    total: usize,
+    protocol: u8,
+    (src, dst): (Ipv4Addr, Ipv4Addr),
+) -> ipv4::Repr {
+    let (ident, dont_fragment, more_fragments, fragment_offset) = match h.fragment {
+        Some(f) => (f.ident as u16, false, f.more, f.offset),
+        None if total <= DF_FROM => (t.fresh_id(), false, false, 0),
+        None => (0, true, false, 0),
+    };
+    ipv4::Repr {
+        tos: h.traffic_class,
+        total_len: total as u16,
+        ident,
+        dont_fragment,
+        more_fragments,
+        fragment_offset,
+        ttl: h.hop_limit - 1,
+        protocol,
+        src,
+        dst,
+    }
+}
+
 /// ICMPv6 -> ICMPv4: echo in place, errors rebuilt with the packet they quote translated.
 fn icmp_to_v4(
     t: &Translator,
     h: &Ipv6Headers,
-    vnet: VnetHdr,
     frame: &mut [u8],
     l4: Range<usize>,
     addresses: (Ipv4Addr, Ipv4Addr),
     out: &mut Out,
-) {
+    now: Seconds,
+) -> IcmpOutcome {
     let Ok(message) = icmpv6::Message::new_checked(&frame[l4.clone()]) else {
-        return out.drop(Dropped::Malformed);
+        out.drop(Dropped::Malformed);
+        return IcmpOutcome::Handled;
     };
     let rest = message.rest_u32();
     let Some(mapped) = icmp_map::v6_to_v4(message.msg_type(), message.code(), rest) else {
-        return out.drop(Dropped::Untranslatable);
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
     };
     if mapped.rest == Rest::Echo {
-        let mut echo = icmpv4::Message::new_checked(&mut frame[l4.clone()]).expect("8 bytes");
+        let mut echo = icmpv4::Message::new_checked(&mut frame[l4]).expect("8 bytes");
         echo.set_msg_type(mapped.kind);
         echo.set_code(mapped.code);
         echo.fill_checksum();
-        let total = ipv4::HEADER_LEN + l4.len();
-        let mut head = Vec::with_capacity(vnet::LEN + ipv4::HEADER_LEN);
-        VnetHdr {
-            flags: 0,
-            ..vnet.translated(ipv4::HEADER_LEN as i32 - h.upper_at as i32, GSO_TCPV4)
-        }
-        .write(&mut head);
-        v4_header(t, h, total, ICMP, addresses).emit(&mut head);
-        return out.packets.push(Emitted { head, body: l4 });
+        return IcmpOutcome::InPlace;
     }
-    let Some(quoted) = quoted::v6_to_v4(t, message.payload()) else {
-        return out.drop(Dropped::Untranslatable);
+    let Some(quoted) = quoted::v6_to_v4(t, message.payload(), now) else {
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
     };
     let rest = match mapped.rest {
         Rest::Mtu => {
@@ -176,11 +192,12 @@ fn icmp_to_v4(
     let header = (h.traffic_class, h.hop_limit - 1, t.fresh_id());
     let packet = icmp_packets::icmpv4(message, &quoted, header, addresses);
     out.emit_whole(&packet);
+    IcmpOutcome::Handled
 }
 
-/// An echo request to the translator's own address under the prefix gets its reply: that
-/// is how `dind check network` sees the translator work.
-fn answer_echo(t: &Translator, h: &Ipv6Headers, packet: &[u8], out: &mut Out) {
+/// An echo request to the translator's own address gets its reply: that is how `dind
+/// check network` sees the translator work.
+fn answer_echo(h: &Ipv6Headers, packet: &[u8], out: &mut Out) {
     let request = icmpv6::Message::new_checked(h.upper_bytes(packet))
         .ok()
         .filter(|m| h.upper == ICMPV6 && m.msg_type() == icmpv6::ECHO_REQUEST);
@@ -188,7 +205,6 @@ fn answer_echo(t: &Translator, h: &Ipv6Headers, packet: &[u8], out: &mut Out) {
         return out.drop(Dropped::NotRouted);
     };
     let reply = (icmpv6::ECHO_REPLY, 0, request.rest());
-    let addresses = (t.own_v6, h.src);
-    let packet = icmp_packets::icmpv6_echo(reply, request.payload(), addresses);
+    let packet = icmp_packets::icmpv6_echo(reply, request.payload(), (h.dst, h.src));
     out.emit_whole(&packet);
 }

@@ -1,12 +1,15 @@
 //! IPv4 -> IPv6 (RFC 7915 section 4).
 
+use super::addressing::Unmapped;
 use super::icmp_map::{self, Rest};
 use super::{errors, fragment, icmp_packets, l4, quoted};
-use super::{Dropped, Emitted, Out, Translator, HEADER_GROWTH, IPV6_MIN_MTU};
+use super::{Dropped, Emitted, Out, Seconds, Translator, UdpZeroChecksum};
+use super::{HEADER_GROWTH, IPV6_MIN_MTU};
 use crate::checksum::sum;
+use crate::v4_scope;
 use crate::vnet::{self, VnetHdr, GSO_TCPV6};
 use crate::wire::ipv6_ext::{self, FragmentRepr};
-use crate::wire::protocol::{FRAGMENT, ICMP, ICMPV6, TCP, UDP};
+use crate::wire::protocol::{self, FRAGMENT, ICMP, ICMPV6, TCP, UDP};
 use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
@@ -63,20 +66,58 @@ impl V4Fields {
     }
 }
 
-pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &mut Out) {
+/// What became of an ICMPv4 message.
+enum IcmpOutcome {
+    /// An echo, translated in place: sent on as the packet's body.
+    InPlace,
+    /// An error, sent rebuilt, or a message dropped.
+    Handled,
+}
+
+pub(super) fn translate(
+    t: &Translator,
+    vnet: VnetHdr,
+    frame: &mut [u8],
+    out: &mut Out,
+    now: Seconds,
+) {
     let ip = vnet::LEN;
     let Some(h) = V4Fields::read(&frame[ip..], &vnet) else {
         return out.drop(Dropped::Malformed);
     };
-    let Some(dst6) = t.pool_v6_of(&h.dst) else {
-        return out.drop(Dropped::NotRouted);
-    };
+    if v4_scope::is_martian(h.src) || v4_scope::is_martian(h.dst) {
+        return out.drop(Dropped::Martian);
+    }
     let packet = ip..ip + h.total;
+    if h.dst == t.own_v4 {
+        return answer_echo(t, &h, &frame[packet], out);
+    }
+    let dst6 = match t.addressing.v6_destination(h.dst, now) {
+        Ok(v6) => v6,
+        Err(Unmapped::NoMapping) => {
+            // RFC 7915 section 4.4: a pool address no one holds is unreachable.
+            let unreachable = (icmpv4::DEST_UNREACHABLE, icmpv4::HOST_UNREACHABLE, [0; 4]);
+            return errors::to_v4_sender(t, &frame[packet], unreachable, out);
+        }
+        Err(_) => return out.drop(Dropped::NotRouted),
+    };
     if h.ttl <= 1 {
         let time_exceeded = (icmpv4::TIME_EXCEEDED, 0, [0; 4]);
         return errors::to_v4_sender(t, &frame[packet], time_exceeded, out);
     }
-    let addresses = (t.prefix.embed(h.src), dst6);
+    let src6 = match t.addressing.v6_source(h.src) {
+        Ok(v6) => v6,
+        Err(Unmapped::NonGlobal) => {
+            // RFC 6052 section 3.1: not under the well-known prefix.
+            let refused = (icmpv4::DEST_UNREACHABLE, icmpv4::HOST_PROHIBITED, [0; 4]);
+            return errors::to_v4_sender(t, &frame[packet], refused, out);
+        }
+        Err(_) => return out.drop(Dropped::Martian),
+    };
+    if protocol::is_ipv6_only(h.protocol) {
+        return out.drop(Dropped::Untranslatable);
+    }
+    let addresses = (src6, dst6);
     let l4 = ip + h.header_len..ip + h.total;
     let upper_len = l4.len();
     let fragment_len = if h.is_fragment() {
@@ -84,8 +125,8 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
     } else {
         0
     };
-    let too_big = !vnet.segmented() && ipv6::HEADER_LEN + fragment_len + upper_len > t.mtu;
-    if too_big && h.dont_fragment {
+    let v6_len = ipv6::HEADER_LEN + fragment_len + upper_len;
+    if !vnet.segmented() && v6_len > t.mtu && h.dont_fragment {
         let [hi, lo] = ((t.mtu - HEADER_GROWTH) as u16).to_be_bytes();
         let needed = (
             icmpv4::DEST_UNREACHABLE,
@@ -94,32 +135,41 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
         );
         return errors::to_v4_sender(t, &frame[packet], needed, out);
     }
+    let fragmenting = !vnet.segmented() && !h.dont_fragment && v6_len > t.fragment_above;
     let partial = vnet.partial_checksum();
     let pseudo_addresses = sum(&addresses.0.octets()) + sum(&addresses.1.octets());
     let segment = &mut frame[l4.clone()];
-    let protocol = match h.protocol {
+    let (protocol, vnet) = match h.protocol {
         ICMP if h.is_fragment() => return out.drop(Dropped::Untranslatable),
-        ICMP => return icmp_to_v6(t, &h, frame, l4, addresses, out),
+        ICMP => match icmp_to_v6(t, &h, frame, l4.clone(), addresses, out, now) {
+            IcmpOutcome::InPlace => (ICMPV6, VnetHdr::default()),
+            IcmpOutcome::Handled => return,
+        },
         UDP if h.offset == 0 && !partial && l4::udp_without_checksum(segment) => {
             // IPv4 allows UDP without a checksum, IPv6 does not (RFC 7915 section 4.5).
-            if h.is_fragment() {
-                return out.drop(Dropped::Untranslatable);
+            match t.udp_zero_checksum {
+                UdpZeroChecksum::Forward => {}
+                UdpZeroChecksum::Calculate if !h.is_fragment() => {
+                    let pseudo_sum = ipv6::pseudo_sum(&src6, &dst6, UDP, upper_len);
+                    l4::fill_udp_checksum(segment, pseudo_sum).expect("a UDP header");
+                }
+                UdpZeroChecksum::Calculate | UdpZeroChecksum::Drop => {
+                    return out.drop(Dropped::Untranslatable)
+                }
             }
-            let pseudo_sum = ipv6::pseudo_sum(&addresses.0, &addresses.1, UDP, upper_len);
-            l4::fill_udp_checksum(segment, pseudo_sum).expect("a UDP header");
-            UDP
+            (UDP, vnet)
         }
         TCP | UDP if h.offset == 0 => {
             let change = (h.addresses_sum(), pseudo_addresses);
             if l4::readdress(segment, h.protocol, change, partial).is_err() {
                 return out.drop(Dropped::Malformed);
             }
-            h.protocol
+            (h.protocol, vnet)
         }
-        other => other,
+        other => (other, vnet),
     };
-    if too_big {
-        if partial {
+    if fragmenting {
+        if vnet.partial_checksum() {
             l4::complete_partial(&mut frame[packet], &vnet);
         }
         return fragment::into_v6_fragments(t, &h, protocol, l4, addresses, out);
@@ -132,8 +182,8 @@ pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &m
         payload_len: (fragment_len + upper_len) as u16,
         next_header: if h.is_fragment() { FRAGMENT } else { protocol },
         hop_limit: h.ttl - 1,
-        src: addresses.0,
-        dst: addresses.1,
+        src: src6,
+        dst: dst6,
     }
     .emit(&mut head);
     if h.is_fragment() {
@@ -154,40 +204,26 @@ fn icmp_to_v6(
     h: &V4Fields,
     frame: &mut [u8],
     l4: Range<usize>,
-    addresses: (Ipv6Addr, Ipv6Addr),
+    (src, dst): (Ipv6Addr, Ipv6Addr),
     out: &mut Out,
-) {
+    now: Seconds,
+) -> IcmpOutcome {
     let Ok(message) = icmpv4::Message::new_checked(&frame[l4.clone()]) else {
-        return out.drop(Dropped::Malformed);
+        out.drop(Dropped::Malformed);
+        return IcmpOutcome::Handled;
     };
     let Some(mapped) = icmp_map::v4_to_v6(message.msg_type(), message.code(), message.pointer())
     else {
-        return out.drop(Dropped::Untranslatable);
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
     };
-    let hop_limit = h.ttl - 1;
     if mapped.rest == Rest::Echo {
-        if ipv6::HEADER_LEN + l4.len() > t.mtu {
-            // Without DF (with it, fragmentation needed went back): ICMPv6 is not
-            // fragmented here.
-            return out.drop(Dropped::Untranslatable);
-        }
         let length = l4.len();
-        let mut echo = icmpv6::Message::new_checked(&mut frame[l4.clone()]).expect("8 bytes");
+        let mut echo = icmpv6::Message::new_checked(&mut frame[l4]).expect("8 bytes");
         echo.set_msg_type(mapped.kind);
         echo.set_code(mapped.code);
-        echo.fill_checksum(ipv6::pseudo_sum(&addresses.0, &addresses.1, ICMPV6, length));
-        let mut head = Vec::with_capacity(vnet::LEN + ipv6::HEADER_LEN);
-        VnetHdr::default().write(&mut head);
-        ipv6::Repr {
-            traffic_class: h.tos,
-            payload_len: length as u16,
-            next_header: ICMPV6,
-            hop_limit,
-            src: addresses.0,
-            dst: addresses.1,
-        }
-        .emit(&mut head);
-        return out.packets.push(Emitted { head, body: l4 });
+        echo.fill_checksum(ipv6::pseudo_sum(&src, &dst, ICMPV6, length));
+        return IcmpOutcome::InPlace;
     }
     let quoted_total = ipv4::Packet::new_checked(message.payload()).map_or(0, |q| q.total_len());
     let rest = match mapped.rest {
@@ -204,10 +240,28 @@ fn icmp_to_v6(
         Rest::Pointer(p) => [0, 0, 0, p],
         Rest::Echo | Rest::Unused => [0; 4],
     };
-    let Some(quoted) = quoted::v4_to_v6(t, message.payload()) else {
-        return out.drop(Dropped::Untranslatable);
+    let Some(quoted) = quoted::v4_to_v6(t, message.payload(), now) else {
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
     };
     let message = (mapped.kind, mapped.code, rest);
-    let packet = icmp_packets::icmpv6(message, &quoted, (h.tos, hop_limit), addresses);
+    let packet = icmp_packets::icmpv6(message, &quoted, (h.tos, h.ttl - 1), (src, dst));
+    out.emit_whole(&packet);
+    IcmpOutcome::Handled
+}
+
+/// An echo request to the translator's own IPv4 address gets its reply, as from tayga.
+fn answer_echo(t: &Translator, h: &V4Fields, packet: &[u8], out: &mut Out) {
+    let message = icmpv4::Message::new_checked(&packet[h.header_len..]);
+    let request = message
+        .ok()
+        .filter(|_| h.protocol == ICMP && !h.is_fragment())
+        .filter(|m| m.msg_type() == icmpv4::ECHO_REQUEST);
+    let Some(request) = request else {
+        return out.drop(Dropped::NotRouted);
+    };
+    let reply = (icmpv4::ECHO_REPLY, 0, request.rest());
+    let header = (0, 64, t.fresh_id());
+    let packet = icmp_packets::icmpv4_echo(reply, request.payload(), header, (h.dst, h.src));
     out.emit_whole(&packet);
 }

@@ -25,8 +25,10 @@ pub(crate) const ECHO_REQUEST: u8 = 8;
 pub(crate) const TIME_EXCEEDED: u8 = 11;
 pub(crate) const PARAMETER_PROBLEM: u8 = 12;
 
-/// Destination unreachable's code for "fragmentation needed and DF set".
+/// Destination unreachable codes (RFC 792, RFC 1812 section 5.2.7.1).
+pub(crate) const HOST_UNREACHABLE: u8 = 1;
 pub(crate) const FRAGMENTATION_NEEDED: u8 = 4;
+pub(crate) const HOST_PROHIBITED: u8 = 10;
 
 /// Is a message of this type an error, whose body quotes a packet?
 pub(crate) fn is_error(msg_type: u8) -> bool {
@@ -64,6 +66,11 @@ impl<T: AsRef<[u8]>> Message<T> {
 
     pub(crate) fn checksum(&self) -> u16 {
         read_u16(self.data(), field::CHECKSUM)
+    }
+
+    /// The four bytes after the checksum.
+    pub(crate) fn rest(&self) -> [u8; 4] {
+        self.data()[field::REST].try_into().expect("4 bytes")
     }
 
     pub(crate) fn pointer(&self) -> u8 {

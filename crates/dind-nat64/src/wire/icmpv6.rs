@@ -22,6 +22,8 @@ pub(crate) const PARAMETER_PROBLEM: u8 = 4;
 pub(crate) const ECHO_REQUEST: u8 = 128;
 pub(crate) const ECHO_REPLY: u8 = 129;
 
+/// Destination unreachable's code for "no route to destination".
+pub(crate) const NO_ROUTE: u8 = 0;
 /// Parameter problem's code for "erroneous header field encountered".
 pub(crate) const ERRONEOUS_HEADER_FIELD: u8 = 0;
 
