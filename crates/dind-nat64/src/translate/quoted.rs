@@ -5,7 +5,7 @@
 
 use super::icmp_map::{self, Mapped, Rest};
 use super::ipv6_headers::{Extent, Ipv6Headers};
-use super::l4;
+use super::l4::{self, Held};
 use super::{Seconds, Translator};
 use crate::checksum::{adjust, sum};
 use crate::wire::ipv6_ext::{self, FragmentRepr};
@@ -48,7 +48,7 @@ pub(crate) fn v6_to_v4(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Ve
             let old = sum(&h.src.octets()) + sum(&h.dst.octets());
             let new = sum(&src.octets()) + sum(&dst.octets());
             // Too short to hold the checksum: left as it is.
-            let _ = l4::readdress(&mut upper, h.upper, (old, new), false);
+            let _ = l4::readdress(&mut upper, h.upper, (old, new), false, Held::Start);
             h.upper
         }
         other => other,
@@ -108,7 +108,13 @@ pub(crate) fn v4_to_v6(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Ve
         TCP | UDP if header.fragment_offset() == 0 => {
             let old = header.addresses_sum();
             let new = sum(&src.octets()) + sum(&dst.octets());
-            let _ = l4::readdress(&mut upper, header.protocol(), (old, new), false);
+            let _ = l4::readdress(
+                &mut upper,
+                header.protocol(),
+                (old, new),
+                false,
+                Held::Start,
+            );
             header.protocol()
         }
         other => other,

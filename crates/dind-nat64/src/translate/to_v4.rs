@@ -3,7 +3,8 @@
 use super::addressing::Unmapped;
 use super::icmp_map::{self, Rest};
 use super::ipv6_headers::{Extent, Ipv6Headers};
-use super::{errors, icmp_packets, l4, quoted};
+use super::l4::{self, Held};
+use super::{errors, icmp_packets, quoted};
 use super::{Dropped, Emitted, Out, Seconds, Translator, HEADER_GROWTH, IPV4_MIN_MTU};
 use crate::checksum::sum;
 use crate::vnet::{self, VnetHdr, GSO_TCPV4};
@@ -94,7 +95,13 @@ pub(super) fn translate(
             let old = sum(&h.src.octets()) + sum(&h.dst.octets());
             let new = sum(&src4.octets()) + sum(&dst4.octets());
             let segment = &mut frame[l4.clone()];
-            if l4::readdress(segment, h.upper, (old, new), vnet.partial_checksum()).is_err() {
+            let held = if h.fragment.is_none() {
+                Held::Whole
+            } else {
+                Held::Start
+            };
+            let partial = vnet.partial_checksum();
+            if l4::readdress(segment, h.upper, (old, new), partial, held).is_err() {
                 return out.drop(Dropped::Malformed);
             }
             (h.upper, vnet)

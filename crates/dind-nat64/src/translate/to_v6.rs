@@ -2,7 +2,8 @@
 
 use super::addressing::Unmapped;
 use super::icmp_map::{self, Rest};
-use super::{errors, fragment, icmp_packets, l4, quoted};
+use super::l4::{self, Held};
+use super::{errors, fragment, icmp_packets, quoted};
 use super::{Dropped, Emitted, Out, Seconds, Translator, UdpZeroChecksum};
 use super::{HEADER_GROWTH, IPV6_MIN_MTU};
 use crate::checksum::sum;
@@ -147,11 +148,15 @@ pub(super) fn translate(
         },
         UDP if h.offset == 0 && !partial && l4::udp_without_checksum(segment) => {
             // IPv4 allows UDP without a checksum, IPv6 does not (RFC 7915 section 4.5).
+            if !h.is_fragment() && !l4::udp_is_whole(segment) {
+                return out.drop(Dropped::Malformed);
+            }
             match t.udp_zero_checksum {
                 UdpZeroChecksum::Forward => {}
                 UdpZeroChecksum::Calculate if !h.is_fragment() => {
-                    let pseudo_sum = ipv6::pseudo_sum(&src6, &dst6, UDP, upper_len);
-                    l4::fill_udp_checksum(segment, pseudo_sum).expect("a UDP header");
+                    if l4::fill_udp_checksum(segment, addresses).is_err() {
+                        return out.drop(Dropped::Malformed);
+                    }
                 }
                 UdpZeroChecksum::Calculate | UdpZeroChecksum::Drop => {
                     return out.drop(Dropped::Untranslatable)
@@ -161,7 +166,12 @@ pub(super) fn translate(
         }
         TCP | UDP if h.offset == 0 => {
             let change = (h.addresses_sum(), pseudo_addresses);
-            if l4::readdress(segment, h.protocol, change, partial).is_err() {
+            let held = if h.is_fragment() {
+                Held::Start
+            } else {
+                Held::Whole
+            };
+            if l4::readdress(segment, h.protocol, change, partial, held).is_err() {
                 return out.drop(Dropped::Malformed);
             }
             (h.protocol, vnet)

@@ -4,6 +4,7 @@ use super::{read_u16, write_u16, Error, Field, Result};
 
 mod field {
     use super::Field;
+    pub(super) const LENGTH: Field = 4..6;
     pub(super) const CHECKSUM: Field = 6..8;
 }
 
@@ -21,6 +22,23 @@ impl<T: AsRef<[u8]>> Datagram<T> {
             return Err(Error::Truncated);
         }
         Ok(Datagram { buffer })
+    }
+
+    /// Header and data, as the length field says.
+    pub(crate) fn len(&self) -> usize {
+        usize::from(read_u16(self.buffer.as_ref(), field::LENGTH))
+    }
+
+    /// For a whole datagram (not a quoted one or a first fragment): its length is at least
+    /// the header's and at most the bytes at hand.
+    pub(crate) fn check_whole(&self) -> Result<()> {
+        if self.len() < HEADER_LEN {
+            return Err(Error::Malformed);
+        }
+        if self.len() > self.buffer.as_ref().len() {
+            return Err(Error::Truncated);
+        }
+        Ok(())
     }
 
     /// Zero: none was computed (IPv4 allows that, IPv6 does not).
@@ -43,9 +61,17 @@ mod tests {
     fn fields_read_back() {
         let mut bytes = [0x14, 0xe9, 0, 53, 0, 13, 0xab, 0xcd, b'q'];
         let mut datagram = Datagram::new_checked(&mut bytes[..]).unwrap();
-        assert_eq!(datagram.checksum(), 0xabcd);
+        assert_eq!((datagram.len(), datagram.checksum()), (13, 0xabcd));
+        assert_eq!(
+            datagram.check_whole(),
+            Err(Error::Truncated),
+            "9 bytes of 13"
+        );
         datagram.set_checksum(0xffff);
         assert_eq!(datagram.checksum(), 0xffff);
         assert!(Datagram::new_checked(&bytes[..7]).is_err());
+        bytes[5] = 7;
+        let datagram = Datagram::new_checked(&bytes[..]).unwrap();
+        assert_eq!(datagram.check_whole(), Err(Error::Malformed));
     }
 }
