@@ -4,7 +4,7 @@
 
 use super::icmp_packets::{self, Message};
 use super::ipv6_headers::Ipv6Headers;
-use super::{Dropped, Out, Translator};
+use super::{Dropped, Out, Translator, OWN_HOP_LIMIT};
 use crate::wire::protocol::{ICMP, ICMPV6};
 use crate::wire::{icmpv4, icmpv6, ipv4};
 
@@ -22,7 +22,7 @@ pub(crate) fn to_v6_sender(
     if about_an_error {
         return out.drop(Dropped::Untranslatable);
     }
-    let packet = icmp_packets::icmpv6(message, offending, (0, 64), (t.own_v6, h.src));
+    let packet = icmp_packets::icmpv6(message, offending, (0, OWN_HOP_LIMIT), (t.own_v6, h.src));
     out.emit_whole(&packet);
 }
 
@@ -39,6 +39,11 @@ pub(crate) fn to_v4_sender(t: &Translator, offending: &[u8], message: Message, o
         }
     }
     let addresses = (t.own_v4, packet.src_addr());
-    let error = icmp_packets::icmpv4(message, offending, (0, 64, t.fresh_id()), addresses);
+    let error = icmp_packets::icmpv4(
+        message,
+        offending,
+        (0, OWN_HOP_LIMIT, t.fresh_id()),
+        addresses,
+    );
     out.emit_whole(&error);
 }

@@ -1,7 +1,7 @@
 //! Whole ICMP packets the translator writes: its own errors and echo replies, and the
 //! errors it translates, rebuilt around the packet they quote.
 
-use super::{IPV4_ERROR_MAX, IPV6_MIN_MTU};
+use super::{IPV4_ERROR_MAX, IPV6_MIN_MTU, OWN_HOP_LIMIT};
 use crate::wire::protocol::{ICMP, ICMPV6};
 use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -27,7 +27,7 @@ pub(crate) fn icmpv6(
 
 /// The translator's echo reply: the request's data, whole.
 pub(crate) fn icmpv6_echo(reply: Message, data: &[u8], addresses: (Ipv6Addr, Ipv6Addr)) -> Vec<u8> {
-    icmpv6_message(reply, data, (0, 64), addresses)
+    icmpv6_message(reply, data, (0, OWN_HOP_LIMIT), addresses)
 }
 
 fn icmpv6_message(

@@ -42,6 +42,8 @@ pub(crate) const IPV4_MIN_MTU: usize = 68;
 /// How much longer an IPv6 header is than an IPv4 one without options: what an MTU loses
 /// or gains in translation (RFC 7915 sections 4.2 and 5.2).
 pub(crate) const HEADER_GROWTH: usize = wire::ipv6::HEADER_LEN - wire::ipv4::HEADER_LEN;
+/// The hop limit (TTL) of the messages the translator sends itself.
+pub(crate) const OWN_HOP_LIMIT: u8 = 64;
 /// The size ICMPv4 errors are kept to (RFC 1812 section 4.3.2.3).
 pub(crate) const IPV4_ERROR_MAX: usize = 576;
 

@@ -53,7 +53,7 @@ pub(super) fn translate(
         Err(_) => return out.drop(Dropped::NotRouted),
     };
     if let Some(pointer) = h.segments_left_at {
-        let rest = (pointer as u32).to_be_bytes();
+        let rest = icmpv6::rest_with(pointer as u32);
         let problem = (
             icmpv6::PARAMETER_PROBLEM,
             icmpv6::ERRONEOUS_HEADER_FIELD,
@@ -189,10 +189,9 @@ fn icmp_to_v4(
                 .saturating_sub(HEADER_GROWTH)
                 .min(t.mtu)
                 .max(IPV4_MIN_MTU) as u16;
-            let [hi, lo] = mtu.to_be_bytes();
-            [0, 0, hi, lo]
+            icmpv4::rest_with_next_hop_mtu(mtu)
         }
-        Rest::Pointer(p) => [p, 0, 0, 0],
+        Rest::Pointer(p) => icmpv4::rest_with_pointer(p),
         Rest::Echo | Rest::Unused => [0; 4],
     };
     let message = (mapped.kind, mapped.code, rest);

@@ -5,7 +5,7 @@ use super::icmp_map::{self, Rest};
 use super::l4::{self, Held};
 use super::{errors, fragment, icmp_packets, quoted};
 use super::{Dropped, Emitted, Out, Seconds, Translator, UdpZeroChecksum};
-use super::{HEADER_GROWTH, IPV6_MIN_MTU};
+use super::{HEADER_GROWTH, IPV6_MIN_MTU, OWN_HOP_LIMIT};
 use crate::checksum::sum;
 use crate::v4_scope;
 use crate::vnet::{self, VnetHdr, GSO_TCPV6};
@@ -128,11 +128,11 @@ pub(super) fn translate(
     };
     let v6_len = ipv6::HEADER_LEN + fragment_len + upper_len;
     if !vnet.segmented() && v6_len > t.mtu && h.dont_fragment {
-        let [hi, lo] = ((t.mtu - HEADER_GROWTH) as u16).to_be_bytes();
+        let mtu = (t.mtu - HEADER_GROWTH) as u16;
         let needed = (
             icmpv4::DEST_UNREACHABLE,
             icmpv4::FRAGMENTATION_NEEDED,
-            [0, 0, hi, lo],
+            icmpv4::rest_with_next_hop_mtu(mtu),
         );
         return errors::to_v4_sender(t, &frame[packet], needed, out);
     }
@@ -245,9 +245,9 @@ fn icmp_to_v6(
             let mtu = (usize::from(advertised) + HEADER_GROWTH)
                 .min(t.mtu)
                 .max(IPV6_MIN_MTU);
-            (mtu as u32).to_be_bytes()
+            icmpv6::rest_with(mtu as u32)
         }
-        Rest::Pointer(p) => [0, 0, 0, p],
+        Rest::Pointer(p) => icmpv6::rest_with(u32::from(p)),
         Rest::Echo | Rest::Unused => [0; 4],
     };
     let Some(quoted) = quoted::v4_to_v6(t, message.payload(), now) else {
@@ -271,7 +271,7 @@ fn answer_echo(t: &Translator, h: &V4Fields, packet: &[u8], out: &mut Out) {
         return out.drop(Dropped::NotRouted);
     };
     let reply = (icmpv4::ECHO_REPLY, 0, request.rest());
-    let header = (0, 64, t.fresh_id());
+    let header = (0, OWN_HOP_LIMIT, t.fresh_id());
     let packet = icmp_packets::icmpv4_echo(reply, request.payload(), header, (h.dst, h.src));
     out.emit_whole(&packet);
 }

@@ -30,6 +30,21 @@ pub(crate) const HOST_UNREACHABLE: u8 = 1;
 pub(crate) const FRAGMENTATION_NEEDED: u8 = 4;
 pub(crate) const HOST_PROHIBITED: u8 = 10;
 
+/// The four bytes after the checksum of a fragmentation needed: unused, next-hop MTU (RFC
+/// 1191).
+pub(crate) fn rest_with_next_hop_mtu(mtu: u16) -> [u8; 4] {
+    let mut rest = [0; 4];
+    rest[field::NEXT_HOP_MTU.start - field::REST.start..].copy_from_slice(&mtu.to_be_bytes());
+    rest
+}
+
+/// The four bytes after the checksum of a parameter problem: the pointer, then unused.
+pub(crate) fn rest_with_pointer(pointer: u8) -> [u8; 4] {
+    let mut rest = [0; 4];
+    rest[field::POINTER - field::REST.start] = pointer;
+    rest
+}
+
 /// Is a message of this type an error, whose body quotes a packet?
 pub(crate) fn is_error(msg_type: u8) -> bool {
     matches!(
@@ -138,6 +153,12 @@ mod tests {
         assert_eq!((message.next_hop_mtu(), message.pointer()), (1480, 0));
         assert_eq!(message.payload(), b"quoted");
         assert!(Message::new_checked(&bytes[..7]).is_err());
+    }
+
+    #[test]
+    fn the_rest_of_the_header_holds_an_mtu_or_a_pointer_where_they_belong() {
+        assert_eq!(rest_with_next_hop_mtu(1480), [0, 0, 0x05, 0xc8]);
+        assert_eq!(rest_with_pointer(9), [9, 0, 0, 0]);
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub(crate) const NO_ROUTE: u8 = 0;
 /// Parameter problem's code for "erroneous header field encountered".
 pub(crate) const ERRONEOUS_HEADER_FIELD: u8 = 0;
 
+/// The four bytes after the checksum holding one number: a Packet Too Big's MTU, a
+/// parameter problem's pointer.
+pub(crate) fn rest_with(value: u32) -> [u8; 4] {
+    value.to_be_bytes()
+}
+
 /// Error messages have types below 128 (RFC 4443 section 2.1).
 pub(crate) fn is_error(msg_type: u8) -> bool {
     msg_type < 128
