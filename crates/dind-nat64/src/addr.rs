@@ -60,11 +60,12 @@ impl Prefix {
 
     /// The IPv4 address embedded in `v6`, if `v6` is under the prefix with a zero "u"
     /// octet.
-    pub fn extract(&self, v6: &[u8; 16]) -> Option<Ipv4Addr> {
-        if !self.net.contains(&Ipv6Addr::from(*v6)) || v6[8] != 0 {
+    pub fn extract(&self, v6: &Ipv6Addr) -> Option<Ipv4Addr> {
+        let octets = v6.octets();
+        if !self.net.contains(v6) || octets[8] != 0 {
             return None;
         }
-        Some(Ipv4Addr::from(self.slots.map(|slot| v6[slot])))
+        Some(Ipv4Addr::from(self.slots.map(|slot| octets[slot])))
     }
 }
 
@@ -90,7 +91,7 @@ mod tests {
             let prefix = Prefix::new(net.parse().unwrap()).unwrap();
             let embedded: Ipv6Addr = embedded.parse().unwrap();
             assert_eq!(prefix.embed(v4), embedded, "{net}");
-            assert_eq!(prefix.extract(&embedded.octets()), Some(v4), "{net}");
+            assert_eq!(prefix.extract(&embedded), Some(v4), "{net}");
         }
     }
 
@@ -108,9 +109,9 @@ mod tests {
     fn an_address_outside_the_prefix_or_with_a_u_octet_embeds_nothing() {
         let prefix = Prefix::new("2001:db8:122:344::/64".parse().unwrap()).unwrap();
         let outside: Ipv6Addr = "2001:db8:122:345:c0:2:2100:0".parse().unwrap();
-        assert_eq!(prefix.extract(&outside.octets()), None);
+        assert_eq!(prefix.extract(&outside), None);
         let u_octet: Ipv6Addr = "2001:db8:122:344:ffc0:2:2100:0".parse().unwrap();
-        assert_eq!(prefix.extract(&u_octet.octets()), None);
+        assert_eq!(prefix.extract(&u_octet), None);
     }
 
     #[test]

@@ -6,11 +6,18 @@
 //!
 //! A crate of its own so that the binary stays small: it is uploaded into the container.
 
+#![deny(unsafe_code)]
+
 pub mod addr;
 pub(crate) mod checksum;
 pub mod conf;
-pub mod icmp;
+pub mod dynamic_map;
 pub mod pool;
+pub mod process;
+pub mod static_map;
 pub mod translate;
+#[allow(unsafe_code)] // the system calls of the TUN device and of signals
 pub mod tun;
+pub(crate) mod v4_scope;
 pub mod vnet;
+pub(crate) mod wire;

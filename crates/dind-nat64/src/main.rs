@@ -5,20 +5,31 @@
 //!
 //! The TUN device named by the config must exist with virtio-net headers and multiple
 //! queues (`ip tuntap add dev NAME mode tun vnet_hdr multi_queue`); one thread serves each
-//! queue it attaches, up to one per CPU (DIND_NAT64_QUEUES=N sets another count).
+//! queue it attaches, up to one per CPU (DIND_NAT64_QUEUES=N sets another count). A panic
+//! in any of them ends the process.
+
+#![forbid(unsafe_code)]
 
 use dind_nat64::conf::Conf;
-use dind_nat64::translate::{Dropped, Out, Settings, Translator};
+use dind_nat64::dynamic_map;
+use dind_nat64::translate::{Dropped, Out, Translator};
 use dind_nat64::tun::{self, Queue};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 const DEFAULT_CONFIG: &str = "/etc/tayga.conf";
 const MAX_QUEUES: usize = 4;
 /// A virtio-net header and the largest IPv4 packet.
 const BUFFER: usize = dind_nat64::vnet::LEN + 65535;
+/// How often the pool is looked at for new mappings to save, and how often it is saved
+/// regardless (for the times of last use).
+const SAVE_CHECK: Duration = Duration::from_secs(10);
+const SAVE_ANYWAY: Duration = Duration::from_secs(15 * 60);
 
 fn main() -> ExitCode {
+    dind_nat64::process::exit_on_panic();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -63,13 +74,13 @@ fn run() -> Result<(), String> {
             Err(_) => break,
         }
     }
-    let translator = Arc::new(Translator::new(Settings {
-        prefix: conf.prefix,
-        own_v4: conf.ipv4_addr,
-        pool: conf.dynamic_pool,
-        mtu,
-    }));
-    exit_on_termination();
+    let translator = Arc::new(Translator::new(conf.settings(mtu)));
+    if let Some(dir) = &conf.data_dir {
+        restore_mappings(dir, &translator);
+        let (dir, translator) = (dir.clone(), Arc::clone(&translator));
+        std::thread::spawn(move || save_mappings(&dir, &translator));
+    }
+    tun::exit_on_termination();
     eprintln!(
         "dind-nat64: translating {} <-> pool {} (own address {}) on {device}: {} queues, MTU {mtu}",
         conf.prefix.net(),
@@ -85,10 +96,9 @@ fn run() -> Result<(), String> {
         })
         .collect();
     for thread in threads {
-        match thread.join() {
-            Ok(Err(err)) => return Err(err),
-            Ok(Ok(())) => {}
-            Err(_) => return Err("a queue's thread panicked".into()),
+        // A panicking thread has ended the process already (exit_on_panic).
+        if let Ok(Err(err)) = thread.join() {
+            return Err(err);
         }
     }
     Ok(())
@@ -103,6 +113,49 @@ fn queue_count() -> Result<usize, String> {
             )),
         },
         Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_QUEUES))),
+    }
+}
+
+/// The pool mappings of the previous run (tayga's dynamic.map in data-dir).
+fn restore_mappings(dir: &Path, translator: &Translator) {
+    let file = dir.join(dynamic_map::FILE_NAME);
+    match dynamic_map::load(dir) {
+        Ok((mappings, malformed)) => {
+            let restored = translator.restore(&mappings);
+            if restored + malformed > 0 {
+                eprintln!(
+                    "dind-nat64: restored {restored} pool mappings from {} ({} refused, {malformed} bad lines)",
+                    file.display(),
+                    mappings.len() - restored
+                );
+            }
+        }
+        Err(err) => eprintln!("dind-nat64: cannot read {}: {err}", file.display()),
+    }
+}
+
+/// Saves the pool's mappings in `dir` when they change, and every quarter hour.
+fn save_mappings(dir: &Path, translator: &Translator) {
+    let mut saved = Vec::new();
+    let mut saved_at: Option<Instant> = None;
+    let mut failed = Counter::default();
+    loop {
+        std::thread::sleep(SAVE_CHECK);
+        let mappings = translator.pool_mappings();
+        let pairs: Vec<_> = mappings.iter().map(|m| (m.v4, m.v6)).collect();
+        let stale = saved_at.is_none_or(|at| at.elapsed() >= SAVE_ANYWAY);
+        if pairs == saved && !stale {
+            continue;
+        }
+        match dynamic_map::save(dir, &mappings) {
+            Ok(()) => (saved, saved_at) = (pairs, Some(Instant::now())),
+            Err(err) => failed.bump(|n| {
+                format!(
+                    "{n} saves of {} failed so far, the last one: {err}",
+                    dir.display()
+                )
+            }),
+        }
     }
 }
 
@@ -145,18 +198,7 @@ fn reason(why: Dropped) -> &'static str {
         Dropped::Malformed => "malformed",
         Dropped::NotRouted => "not to the prefix or a pool address in use",
         Dropped::PoolExhausted => "the dynamic pool is exhausted",
+        Dropped::Martian => "a martian IPv4 source or destination",
         Dropped::Untranslatable => "nothing to translate it to (RFC 7915)",
-    }
-}
-
-/// As PID 1 of its container, the process gets SIGTERM only if it handles it.
-fn exit_on_termination() {
-    extern "C" fn exit_now(_: libc::c_int) {
-        // SAFETY: _exit is async-signal-safe.
-        unsafe { libc::_exit(0) }
-    }
-    for signal in [libc::SIGTERM, libc::SIGINT] {
-        // SAFETY: installs a handler that only calls _exit.
-        unsafe { libc::signal(signal, exit_now as *const () as libc::sighandler_t) };
     }
 }

@@ -3,6 +3,9 @@
 //!
 //! Written against the kernel's ioctls directly: the TUN crates do not offer attaching
 //! queues with IFF_VNET_HDR and an IPv4-only TSO offload.
+//!
+//! The crate's one module with `unsafe` code: also where the process, PID 1 of its
+//! container, learns to exit on SIGTERM.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -122,4 +125,17 @@ pub fn mtu(name: &str) -> io::Result<usize> {
         return Err(io::Error::last_os_error());
     }
     Ok(req.value as usize)
+}
+
+/// As PID 1 of its container, the process gets SIGTERM (and SIGINT) only if it handles
+/// them: it exits at once.
+pub fn exit_on_termination() {
+    extern "C" fn exit_now(_: libc::c_int) {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(0) }
+    }
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: installs a handler that only calls _exit.
+        unsafe { libc::signal(signal, exit_now as *const () as libc::sighandler_t) };
+    }
 }

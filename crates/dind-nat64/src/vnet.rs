@@ -1,7 +1,17 @@
 //! The virtio-net header a TUN with IFF_VNET_HDR puts before each packet (legacy layout,
 //! native byte order): how the packet's checksum is left and how it is segmented.
 
-pub const LEN: usize = 10;
+mod field {
+    use std::ops::Range;
+    pub(super) const FLAGS: usize = 0;
+    pub(super) const GSO_TYPE: usize = 1;
+    pub(super) const HDR_LEN: Range<usize> = 2..4;
+    pub(super) const GSO_SIZE: Range<usize> = 4..6;
+    pub(super) const CSUM_START: Range<usize> = 6..8;
+    pub(super) const CSUM_OFFSET: Range<usize> = 8..10;
+}
+
+pub const LEN: usize = field::CSUM_OFFSET.end;
 
 /// The L4 checksum is partial: the field holds the pseudo-header sum, the sum of the rest
 /// is still to be added (from `csum_start`).
@@ -23,28 +33,33 @@ pub struct VnetHdr {
 
 impl VnetHdr {
     pub fn parse(bytes: &[u8]) -> Option<VnetHdr> {
-        let b: &[u8; LEN] = bytes.get(..LEN)?.try_into().ok()?;
-        let word = |at: usize| u16::from_ne_bytes([b[at], b[at + 1]]);
+        let header = bytes.get(..LEN)?;
+        let word = |field: std::ops::Range<usize>| {
+            u16::from_ne_bytes(header[field].try_into().expect("2 bytes"))
+        };
         Some(VnetHdr {
-            flags: b[0],
-            gso_type: b[1],
-            hdr_len: word(2),
-            gso_size: word(4),
-            csum_start: word(6),
-            csum_offset: word(8),
+            flags: header[field::FLAGS],
+            gso_type: header[field::GSO_TYPE],
+            hdr_len: word(field::HDR_LEN),
+            gso_size: word(field::GSO_SIZE),
+            csum_start: word(field::CSUM_START),
+            csum_offset: word(field::CSUM_OFFSET),
         })
     }
 
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.push(self.flags);
-        out.push(self.gso_type);
-        for word in [
-            self.hdr_len,
-            self.gso_size,
-            self.csum_start,
-            self.csum_offset,
+        let start = out.len();
+        out.resize(start + LEN, 0);
+        let header = &mut out[start..];
+        header[field::FLAGS] = self.flags;
+        header[field::GSO_TYPE] = self.gso_type;
+        for (field, word) in [
+            (field::HDR_LEN, self.hdr_len),
+            (field::GSO_SIZE, self.gso_size),
+            (field::CSUM_START, self.csum_start),
+            (field::CSUM_OFFSET, self.csum_offset),
         ] {
-            out.extend_from_slice(&word.to_ne_bytes());
+            header[field].copy_from_slice(&word.to_ne_bytes());
         }
     }
 

@@ -7,7 +7,14 @@
 //! the translation changed in place (checksums, ICMP types). Messages the translator makes
 //! itself (ICMP errors, echo replies, translated ICMP errors) are all head.
 
+mod addressing;
 mod errors;
+mod fragment;
+mod icmp_map;
+mod icmp_packets;
+mod ipv6_headers;
+mod l4;
+mod quoted;
 mod to_v4;
 mod to_v6;
 
@@ -15,41 +22,90 @@ mod to_v6;
 mod tests;
 
 use super::addr::Prefix;
-use super::pool::{Assigned, Pool};
+use super::pool::{self, Mapping, Seconds};
+use super::static_map::StaticMap;
 use super::vnet::{self, VnetHdr};
+use super::wire;
+use addressing::Addressing;
 use ipnet::Ipv4Net;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::RwLock;
+use std::time::{Duration, SystemTime};
 
-pub(crate) const TCP: u8 = 6;
-pub(crate) const UDP: u8 = 17;
-pub(crate) const ICMP: u8 = 1;
-pub(crate) const ICMP6: u8 = 58;
-pub(crate) const FRAGMENT: u8 = 44;
-
-/// IPv6's minimum MTU: translated ICMPv6 errors fit in it (RFC 4443 section 2.4 (c)).
-pub(crate) const IPV6_MIN_MTU: usize = 1280;
+/// IPv6's minimum MTU: translated ICMPv6 errors fit in it (RFC 4443 section 2.4 (c)), and
+/// IPv4 packets without DF are fragmented for it unless told otherwise (tayga's
+/// `offlink-mtu`).
+pub const IPV6_MIN_MTU: usize = 1280;
+/// IPv4's minimum MTU (RFC 791).
+pub(crate) const IPV4_MIN_MTU: usize = 68;
+/// How much longer an IPv6 header is than an IPv4 one without options: what an MTU loses
+/// or gains in translation (RFC 7915 sections 4.2 and 5.2).
+pub(crate) const HEADER_GROWTH: usize = wire::ipv6::HEADER_LEN - wire::ipv4::HEADER_LEN;
+/// The hop limit (TTL) of the messages the translator sends itself.
+pub(crate) const OWN_HOP_LIMIT: u8 = 64;
 /// The size ICMPv4 errors are kept to (RFC 1812 section 4.3.2.3).
 pub(crate) const IPV4_ERROR_MAX: usize = 576;
 
+/// What an IPv4 UDP datagram without a checksum becomes (tayga's `udp-cksum-mode`; RFC
+/// 7915 section 4.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UdpZeroChecksum {
+    /// Computed, but for fragments, which are dropped (they cannot be summed whole).
+    #[default]
+    Calculate,
+    Drop,
+    /// Sent on with none, which IPv6 hosts may refuse.
+    Forward,
+}
+
 pub struct Settings {
     pub prefix: Prefix,
-    /// The translator's own IPv4 address (tayga's ipv4-addr); under the prefix, its IPv6
-    /// address.
+    /// The translator's own IPv4 address (tayga's ipv4-addr): the source of its ICMPv4
+    /// errors and of ICMPv6 errors from IPv6 routers without a mapping (RFC 6791).
     pub own_v4: Ipv4Addr,
+    /// Its own IPv6 address (tayga's ipv6-addr): by default `own_v4` under the prefix.
+    pub own_v6: Ipv6Addr,
     pub pool: Ipv4Net,
     /// The TUN's MTU: the largest IPv6 packet written (GSO super-packets aside).
     pub mtu: usize,
+    /// IPv4 packets without DF are fragmented to fit this (tayga's `offlink-mtu`).
+    pub offlink_mtu: usize,
+    /// With the well-known prefix, non-global IPv4 addresses are refused (tayga's
+    /// `wkpf-strict`, on by default).
+    pub wkpf_strict: bool,
+    pub static_maps: Vec<StaticMap>,
+    pub udp_zero_checksum: UdpZeroChecksum,
+    /// How long a pool mapping lives without traffic.
+    pub pool_lease: Duration,
+}
+
+impl Settings {
+    /// tayga's defaults for what a config may leave out.
+    pub fn new(prefix: Prefix, own_v4: Ipv4Addr, pool: Ipv4Net, mtu: usize) -> Settings {
+        Settings {
+            prefix,
+            own_v4,
+            own_v6: prefix.embed(own_v4),
+            pool,
+            mtu,
+            offlink_mtu: IPV6_MIN_MTU,
+            wkpf_strict: true,
+            static_maps: Vec::new(),
+            udp_zero_checksum: UdpZeroChecksum::default(),
+            pool_lease: pool::DEFAULT_LEASE,
+        }
+    }
 }
 
 pub struct Translator {
-    prefix: Prefix,
+    addressing: Addressing,
     own_v4: Ipv4Addr,
     own_v6: Ipv6Addr,
     mtu: usize,
-    pool: RwLock<Pool>,
+    /// The largest IPv6 packet an IPv4 one without DF becomes, unfragmented.
+    fragment_above: usize,
+    udp_zero_checksum: UdpZeroChecksum,
     next_id: AtomicU16,
 }
 
@@ -69,8 +125,10 @@ pub enum Dropped {
     NotRouted,
     /// The pool has no free address for a new IPv6 host.
     PoolExhausted,
+    /// A martian IPv4 source or destination (RFC 1812 section 5.3.7).
+    Martian,
     /// What RFC 7915 says to drop: ICMP types without a counterpart, fragmented ICMP,
-    /// fragmented UDP with a zero checksum, ...
+    /// ICMP errors about ICMP errors, protocol numbers of the other family, ...
     Untranslatable,
 }
 
@@ -103,129 +161,66 @@ impl Out {
     }
 }
 
+/// The wall clock in seconds, as pool mappings are dated.
+pub fn now() -> Seconds {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
 impl Translator {
     pub fn new(settings: Settings) -> Translator {
+        let pool = (settings.pool, settings.own_v4, settings.pool_lease);
         Translator {
-            prefix: settings.prefix,
+            addressing: Addressing::new(
+                settings.prefix,
+                settings.wkpf_strict,
+                settings.static_maps,
+                pool,
+            ),
             own_v4: settings.own_v4,
-            own_v6: settings.prefix.embed(settings.own_v4),
+            own_v6: settings.own_v6,
             mtu: settings.mtu,
-            pool: RwLock::new(Pool::new(settings.pool, settings.own_v4)),
+            fragment_above: settings.offlink_mtu.min(settings.mtu),
+            udp_zero_checksum: settings.udp_zero_checksum,
             next_id: AtomicU16::new(1),
         }
     }
 
     /// Translates `frame` (a virtio-net header, then an IPv4 or IPv6 packet) into `out`.
     pub fn translate(&self, frame: &mut [u8], out: &mut Out) {
+        self.translate_at(frame, out, now());
+    }
+
+    /// `translate`, the clock reading `now`.
+    pub fn translate_at(&self, frame: &mut [u8], out: &mut Out, now: Seconds) {
         out.clear();
         let Some(vnet) = VnetHdr::parse(frame) else {
             return out.drop(Dropped::Malformed);
         };
-        match frame.get(vnet::LEN).map(|b| b >> 4) {
-            Some(6) => to_v4::translate(self, vnet, frame, out),
-            Some(4) => to_v6::translate(self, vnet, frame, out),
+        match wire::ip_version(&frame[vnet::LEN..]) {
+            Some(6) => to_v4::translate(self, vnet, frame, out, now),
+            Some(4) => to_v6::translate(self, vnet, frame, out, now),
             _ => out.drop(Dropped::Malformed),
         }
     }
 
-    /// The pool addresses in use.
+    /// The pool mappings with traffic within the lease.
     pub fn mappings(&self) -> usize {
-        self.pool.read().map(|pool| pool.len()).unwrap_or(0)
+        self.addressing.live_mappings(now())
     }
 
-    fn pool_v4_of(&self, v6: &Ipv6Addr) -> Option<Ipv4Addr> {
-        self.pool.read().ok()?.v4_of(v6)
+    /// Every pool mapping, as dynamic.map lists them.
+    pub fn pool_mappings(&self) -> Vec<Mapping> {
+        self.addressing.pool_mappings()
     }
 
-    fn pool_v6_of(&self, v4: &Ipv4Addr) -> Option<Ipv6Addr> {
-        self.pool.read().ok()?.v6_of(v4)
-    }
-
-    /// The IPv4 address of IPv6 host `v6`, handing out the next free one to a new host.
-    fn assign(&self, v6: Ipv6Addr, out: &mut Out) -> Option<Ipv4Addr> {
-        if let Some(v4) = self.pool_v4_of(&v6) {
-            return Some(v4);
-        }
-        match self.pool.write().ok()?.assign(v6) {
-            Assigned::Known(v4) => Some(v4),
-            Assigned::New(v4) => {
-                out.mapped.push((v4, v6));
-                Some(v4)
-            }
-            Assigned::Exhausted => None,
-        }
+    /// Takes back mappings saved earlier; how many the pool took.
+    pub fn restore(&self, mappings: &[Mapping]) -> usize {
+        self.addressing.restore(mappings)
     }
 
     fn fresh_id(&self) -> u16 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
-}
-
-pub(crate) fn be16(bytes: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([bytes[at], bytes[at + 1]])
-}
-
-pub(crate) fn put16(bytes: &mut [u8], at: usize, value: u16) {
-    bytes[at..at + 2].copy_from_slice(&value.to_be_bytes());
-}
-
-pub(crate) fn v6_at(bytes: &[u8], at: usize) -> [u8; 16] {
-    bytes[at..at + 16].try_into().expect("16 bytes")
-}
-
-pub(crate) fn v4_at(bytes: &[u8], at: usize) -> [u8; 4] {
-    bytes[at..at + 4].try_into().expect("4 bytes")
-}
-
-/// Appends an IPv4 header without options, its checksum computed.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn push_v4_header(
-    out: &mut Vec<u8>,
-    tos: u8,
-    total: u16,
-    id: u16,
-    flags_offset: u16,
-    ttl: u8,
-    protocol: u8,
-    (src, dst): ([u8; 4], [u8; 4]),
-) {
-    let start = out.len();
-    out.extend_from_slice(&[0x45, tos]);
-    out.extend_from_slice(&total.to_be_bytes());
-    out.extend_from_slice(&id.to_be_bytes());
-    out.extend_from_slice(&flags_offset.to_be_bytes());
-    out.extend_from_slice(&[ttl, protocol, 0, 0]);
-    out.extend_from_slice(&src);
-    out.extend_from_slice(&dst);
-    let checksum = super::checksum::finish(super::checksum::sum(&out[start..]));
-    put16(out, start + 10, checksum);
-}
-
-/// Appends an IPv6 header; the flow label is zero (RFC 7915 section 4.1).
-pub(crate) fn push_v6_header(
-    out: &mut Vec<u8>,
-    traffic_class: u8,
-    payload_len: u16,
-    next_header: u8,
-    hop_limit: u8,
-    (src, dst): ([u8; 16], [u8; 16]),
-) {
-    out.extend_from_slice(&[0x60 | (traffic_class >> 4), traffic_class << 4, 0, 0]);
-    out.extend_from_slice(&payload_len.to_be_bytes());
-    out.extend_from_slice(&[next_header, hop_limit]);
-    out.extend_from_slice(&src);
-    out.extend_from_slice(&dst);
-}
-
-/// Appends an IPv6 fragment header: `offset` in 8-byte units.
-pub(crate) fn push_fragment_header(
-    out: &mut Vec<u8>,
-    next_header: u8,
-    offset: u16,
-    more: bool,
-    id: u32,
-) {
-    out.extend_from_slice(&[next_header, 0]);
-    out.extend_from_slice(&((offset << 3) | u16::from(more)).to_be_bytes());
-    out.extend_from_slice(&id.to_be_bytes());
 }

@@ -1,10 +1,16 @@
 //! Each translation rule of RFC 7915 the translator applies, on packets built and checked
 //! by etherparse (an independent implementation of the headers and their checksums).
 
+mod gaps;
+
 use super::*;
+use crate::checksum;
 use crate::vnet::{F_NEEDS_CSUM, GSO_TCPV4, GSO_TCPV6};
-use crate::{checksum, icmp};
-use etherparse::{IpNumber, Ipv4Header, NetSlice, PacketBuilder, SlicedPacket, TransportSlice};
+use crate::wire::icmpv6;
+use crate::wire::protocol::{FRAGMENT, TCP};
+use etherparse::{
+    Icmpv4Type, IpNumber, Ipv4Header, NetSlice, PacketBuilder, SlicedPacket, TransportSlice,
+};
 
 const PREFIX: &str = "fd00:10:64:ff9b::/96";
 const OWN_V4: [u8; 4] = [10, 149, 0, 200];
@@ -14,13 +20,21 @@ const SERVER: [u8; 4] = [198, 18, 0, 10];
 const ROUTER: [u8; 4] = [198, 18, 0, 1];
 const MTU: usize = 1500;
 
+fn settings(pool: &str) -> Settings {
+    Settings::new(
+        Prefix::new(PREFIX.parse().unwrap()).unwrap(),
+        Ipv4Addr::from(OWN_V4),
+        pool.parse().unwrap(),
+        MTU,
+    )
+}
+
 fn translator() -> Translator {
-    Translator::new(Settings {
-        prefix: Prefix::new(PREFIX.parse().unwrap()).unwrap(),
-        own_v4: Ipv4Addr::from(OWN_V4),
-        pool: "10.149.128.0/25".parse().unwrap(),
-        mtu: MTU,
-    })
+    Translator::new(settings("10.149.128.0/25"))
+}
+
+fn be16(bytes: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([bytes[at], bytes[at + 1]])
 }
 
 fn embedded(v4: [u8; 4]) -> [u8; 16] {
@@ -237,8 +251,8 @@ fn ipv4_to_ipv6_returns_to_the_pool_addresss_host() {
 #[test]
 fn what_is_not_for_the_translator_is_dropped() {
     let t = translator();
-    // To a pool address no host holds.
-    let (packets, out) = run(&t, &v4_tcp(SERVER, [10, 149, 128, 9], 64, b""));
+    // To an IPv4 address outside the pool.
+    let (packets, out) = run(&t, &v4_tcp(SERVER, [10, 149, 200, 9], 64, b""));
     assert!(packets.is_empty());
     assert_eq!(out.dropped, Some(Dropped::NotRouted));
     // IPv6 outside the prefix.
@@ -252,12 +266,7 @@ fn what_is_not_for_the_translator_is_dropped() {
 
 #[test]
 fn a_full_pool_takes_no_new_host() {
-    let t = Translator::new(Settings {
-        prefix: Prefix::new(PREFIX.parse().unwrap()).unwrap(),
-        own_v4: Ipv4Addr::from(OWN_V4),
-        pool: "10.149.128.0/30".parse().unwrap(),
-        mtu: MTU,
-    });
+    let t = Translator::new(settings("10.149.128.0/30"));
     let mut other = CLIENT;
     for last in 1..=2 {
         other[15] = last;
@@ -398,23 +407,16 @@ fn an_expiring_hop_limit_or_ttl_gets_time_exceeded_from_the_translator() {
 /// An ICMPv4 error from `from` about `quoted` (a packet the translator sent), to the pool
 /// address.
 fn icmpv4_error(from: [u8; 4], kind: u8, code: u8, rest: [u8; 4], quoted: &[u8]) -> Vec<u8> {
-    let mut message = vec![kind, code, 0, 0];
-    message.extend_from_slice(&rest);
-    message.extend_from_slice(quoted);
-    let c = checksum::finish(checksum::sum(&message));
-    message[2..4].copy_from_slice(&c.to_be_bytes());
+    let message = Icmpv4Type::Unknown {
+        type_u8: kind,
+        code_u8: code,
+        bytes5to8: rest,
+    };
     let mut packet = Vec::new();
-    push_v4_header(
-        &mut packet,
-        0,
-        (20 + message.len()) as u16,
-        1,
-        0,
-        60,
-        ICMP,
-        (from, POOL_FIRST),
-    );
-    packet.extend_from_slice(&message);
+    PacketBuilder::ipv4(from, POOL_FIRST, 60)
+        .icmpv4(message)
+        .write(&mut packet, quoted)
+        .unwrap();
     packet
 }
 
@@ -436,7 +438,7 @@ fn fragmentation_needed_becomes_packet_too_big_with_the_quoted_packet_translated
     };
     assert_eq!(
         (icmp.type_u8(), icmp.code_u8()),
-        (icmp::V6_PACKET_TOO_BIG, 0)
+        (icmpv6::PACKET_TOO_BIG, 0)
     );
     assert_eq!(
         u32::from_be_bytes(icmp.bytes5to8()),

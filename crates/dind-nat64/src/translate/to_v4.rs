@@ -1,290 +1,216 @@
 //! IPv6 -> IPv4 (RFC 7915 section 5).
 
-use super::errors;
-use super::{
-    be16, push_v4_header, put16, v6_at, Dropped, Emitted, Out, Translator, ICMP, ICMP6, TCP, UDP,
-};
-use crate::checksum::{adjust, finish, pseudo, sum};
-use crate::icmp::{self, Rest};
+use super::addressing::Unmapped;
+use super::icmp_map::{self, Rest};
+use super::ipv6_headers::{Extent, Ipv6Headers};
+use super::l4::{self, Held};
+use super::{errors, icmp_packets, quoted};
+use super::{Dropped, Emitted, Out, Seconds, Translator, HEADER_GROWTH, IPV4_MIN_MTU};
+use crate::checksum::sum;
 use crate::vnet::{self, VnetHdr, GSO_TCPV4};
-use std::net::Ipv6Addr;
-
-const HOP_BY_HOP: u8 = 0;
-const ROUTING: u8 = 43;
-const DESTINATION_OPTIONS: u8 = 60;
+use crate::wire::protocol::{self, ICMP, ICMPV6, TCP, UDP};
+use crate::wire::{icmpv4, icmpv6, ipv4};
+use std::net::Ipv4Addr;
+use std::ops::Range;
 
 /// Translated IPv4 packets up to this size may be fragmented on the IPv4 side (DF clear),
 /// so that IPv6 hosts that never see a Packet Too Big below 1280 still get through (RFC
 /// 7915 section 5.1).
 const DF_FROM: usize = 1260;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Fragment {
-    /// In 8-byte units.
-    pub(super) offset: u16,
-    pub(super) more: bool,
-    pub(super) id: u32,
+/// What became of an ICMPv6 message.
+enum IcmpOutcome {
+    /// An echo, translated in place: sent on as the packet's body.
+    InPlace,
+    /// An error, sent rebuilt, or a message dropped.
+    Handled,
 }
 
-/// An IPv6 header and the extension headers RFC 7915 translates through.
-#[derive(Debug)]
-pub(super) struct V6Header {
-    pub(super) traffic_class: u8,
-    pub(super) hop_limit: u8,
-    pub(super) src: [u8; 16],
-    pub(super) dst: [u8; 16],
-    /// The upper-layer protocol and where it starts.
-    pub(super) upper: u8,
-    pub(super) upper_at: usize,
-    /// 40 + payload length: past the bytes at hand in a quoted (truncated) packet.
-    pub(super) end: usize,
-    pub(super) fragment: Option<Fragment>,
-    /// Where a routing header with segments left has them: the packet is not translated.
-    pub(super) segments_left_at: Option<usize>,
-}
-
-/// Parses the header at the start of `packet`; a `quoted` one may be cut short.
-pub(super) fn parse(packet: &[u8], quoted: bool) -> Option<V6Header> {
-    if packet.len() < 40 || packet[0] >> 4 != 6 {
-        return None;
-    }
-    let payload_len = usize::from(be16(packet, 4));
-    let end = 40 + payload_len;
-    if payload_len == 0 && packet[6] != 59 || (!quoted && end > packet.len()) {
-        return None;
-    }
-    let mut header = V6Header {
-        traffic_class: (packet[0] << 4) | (packet[1] >> 4),
-        hop_limit: packet[7],
-        src: v6_at(packet, 8),
-        dst: v6_at(packet, 24),
-        upper: packet[6],
-        upper_at: 40,
-        end,
-        fragment: None,
-        segments_left_at: None,
-    };
-    let available = end.min(packet.len());
-    loop {
-        let at = header.upper_at;
-        match header.upper {
-            HOP_BY_HOP | ROUTING | DESTINATION_OPTIONS if header.fragment.is_none() => {
-                let ext = packet.get(at..at + 8)?;
-                if header.upper == ROUTING && ext[3] != 0 {
-                    header.segments_left_at = Some(at + 3);
-                }
-                header.upper = ext[0];
-                header.upper_at = at + (usize::from(ext[1]) + 1) * 8;
-            }
-            super::FRAGMENT if header.fragment.is_none() => {
-                let ext = packet.get(at..at + 8)?;
-                let offset_flags = be16(ext, 2);
-                header.fragment = Some(Fragment {
-                    offset: offset_flags >> 3,
-                    more: offset_flags & 1 != 0,
-                    id: u32::from_be_bytes([ext[4], ext[5], ext[6], ext[7]]),
-                });
-                header.upper = ext[0];
-                header.upper_at = at + 8;
-            }
-            _ => break,
-        }
-        if header.upper_at > available {
-            return None;
-        }
-    }
-    Some(header)
-}
-
-impl V6Header {
-    fn first_fragment(&self) -> bool {
-        self.fragment.is_none_or(|f| f.offset == 0)
-    }
-
-    /// The IPv4 identification and flags/offset word (RFC 7915 section 5.1).
-    fn v4_id_flags(&self, total: usize, fresh_id: impl FnOnce() -> u16) -> (u16, u16) {
-        match self.fragment {
-            Some(f) => (f.id as u16, (u16::from(f.more) << 13) | f.offset),
-            None if total <= DF_FROM => (fresh_id(), 0),
-            None => (0, 0x4000),
-        }
-    }
-}
-
-pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &mut Out) {
+pub(super) fn translate(
+    t: &Translator,
+    vnet: VnetHdr,
+    frame: &mut [u8],
+    out: &mut Out,
+    now: Seconds,
+) {
     let ip = vnet::LEN;
-    let Some(h) = parse(&frame[ip..], false) else {
+    let Ok(h) = Ipv6Headers::parse(&frame[ip..], Extent::Whole) else {
         return out.drop(Dropped::Malformed);
     };
     if vnet.segmented() {
         // Only TSO for IPv4 is offered: IPv6 super-packets never come.
         return out.drop(Dropped::Untranslatable);
     }
-    let Some(dst4) = t.prefix.extract(&h.dst) else {
-        return out.drop(Dropped::NotRouted);
-    };
     let packet = &frame[ip..ip + h.end];
-    if let Some(pointer) = h.segments_left_at {
-        let rest = (pointer as u32).to_be_bytes();
-        return errors::to_v6_sender(t, packet, (icmp::V6_PARAMETER_PROBLEM, 0, rest), out);
+    let to_translator = t.addressing.prefix().extract(&h.dst) == Some(t.own_v4);
+    if h.dst == t.own_v6 || to_translator {
+        return answer_echo(&h, packet, out);
     }
-    if dst4 == t.own_v4 {
-        return answer_echo(t, &h, packet, out);
-    }
-    if h.hop_limit <= 1 {
-        let time_exceeded = (icmp::V6_TIME_EXCEEDED, 0, [0; 4]);
-        return errors::to_v6_sender(t, packet, time_exceeded, out);
-    }
-    let Some(src4) = t.assign(Ipv6Addr::from(h.src), out) else {
-        return out.drop(Dropped::PoolExhausted);
+    let dst4 = match t.addressing.v4_destination(&h.dst) {
+        Ok(v4) => Ok(v4),
+        Err(Unmapped::Martian) => return out.drop(Dropped::Martian),
+        Err(Unmapped::NonGlobal) => Err(()),
+        Err(_) => return out.drop(Dropped::NotRouted),
     };
-    let addresses = (src4.octets(), dst4.octets());
+    if let Some(pointer) = h.segments_left_at {
+        let rest = icmpv6::rest_with(pointer as u32);
+        let problem = (
+            icmpv6::PARAMETER_PROBLEM,
+            icmpv6::ERRONEOUS_HEADER_FIELD,
+            rest,
+        );
+        return errors::to_v6_sender(t, &h, packet, problem, out);
+    }
+    let Ok(dst4) = dst4 else {
+        // RFC 6052 section 3.1: not under the well-known prefix.
+        let refused = (icmpv6::DEST_UNREACHABLE, icmpv6::NO_ROUTE, [0; 4]);
+        return errors::to_v6_sender(t, &h, packet, refused, out);
+    };
+    if h.hop_limit <= 1 {
+        let time_exceeded = (icmpv6::TIME_EXCEEDED, 0, [0; 4]);
+        return errors::to_v6_sender(t, &h, packet, time_exceeded, out);
+    }
+    if h.upper == ICMP || (h.upper != ICMPV6 && protocol::is_ipv6_only(h.upper)) {
+        // ICMPv4 in IPv6, or an extension header where RFC 7915 translates through none.
+        return out.drop(Dropped::Untranslatable);
+    }
+    let src4 = if is_icmpv6_error(&h, packet) {
+        // RFC 6791: an IPv6 router gets no pool address for its errors.
+        t.addressing.v4_of_host(&h.src, now).unwrap_or(t.own_v4)
+    } else {
+        match t.addressing.v4_source(&h.src, now, out) {
+            Ok(v4) => v4,
+            Err(_) => return out.drop(Dropped::PoolExhausted),
+        }
+    };
+    let addresses = (src4, dst4);
     let l4 = ip + h.upper_at..ip + h.end;
-    let protocol = match h.upper {
-        ICMP6 if h.fragment.is_some() => return out.drop(Dropped::Untranslatable),
-        ICMP6 => return icmp_to_v4(t, &h, vnet, frame, l4, addresses, out),
+    let (protocol, vnet) = match h.upper {
+        ICMPV6 if h.fragment.is_some() => return out.drop(Dropped::Untranslatable),
+        ICMPV6 => match icmp_to_v4(t, &h, frame, l4.clone(), addresses, out, now) {
+            IcmpOutcome::InPlace => (ICMP, VnetHdr { flags: 0, ..vnet }),
+            IcmpOutcome::Handled => return,
+        },
         TCP | UDP if h.first_fragment() => {
-            let old = sum(&h.src) + sum(&h.dst);
-            let new = sum(&addresses.0) + sum(&addresses.1);
-            if !adjust_l4(
-                &mut frame[l4.clone()],
-                h.upper,
-                old,
-                new,
-                vnet.partial_checksum(),
-            ) {
+            let old = sum(&h.src.octets()) + sum(&h.dst.octets());
+            let new = sum(&src4.octets()) + sum(&dst4.octets());
+            let segment = &mut frame[l4.clone()];
+            let held = if h.fragment.is_none() {
+                Held::Whole
+            } else {
+                Held::Start
+            };
+            let partial = vnet.partial_checksum();
+            if l4::readdress(segment, h.upper, (old, new), partial, held).is_err() {
                 return out.drop(Dropped::Malformed);
             }
-            h.upper
+            (h.upper, vnet)
         }
-        other => other,
+        other => (other, vnet),
     };
-    let total = 20 + l4.len();
-    if total > 0xffff {
+    let total = ipv4::HEADER_LEN + l4.len();
+    if total > usize::from(u16::MAX) {
         return out.drop(Dropped::Malformed);
     }
-    let (id, flags) = h.v4_id_flags(total, || t.fresh_id());
-    let mut head = Vec::with_capacity(vnet::LEN + 20);
-    vnet.translated(20 - h.upper_at as i32, GSO_TCPV4)
+    let mut head = Vec::with_capacity(vnet::LEN + ipv4::HEADER_LEN);
+    vnet.translated(ipv4::HEADER_LEN as i32 - h.upper_at as i32, GSO_TCPV4)
         .write(&mut head);
-    let hop_limit = h.hop_limit - 1;
-    let tc = h.traffic_class;
-    push_v4_header(
-        &mut head,
-        tc,
-        total as u16,
-        id,
-        flags,
-        hop_limit,
-        protocol,
-        addresses,
-    );
+    v4_header(t, &h, total, protocol, addresses).emit(&mut head);
     out.packets.push(Emitted { head, body: l4 });
 }
 
-/// Adjusts a TCP or UDP checksum in `segment` for new pseudo-header addresses; false when
-/// the segment is too short to hold it. A quoted segment may end before it: left alone.
-pub(super) fn adjust_l4(
-    segment: &mut [u8],
+fn is_icmpv6_error(h: &Ipv6Headers, packet: &[u8]) -> bool {
+    h.upper == ICMPV6
+        && icmpv6::Message::new_checked(h.upper_bytes(packet))
+            .is_ok_and(|message| icmpv6::is_error(message.msg_type()))
+}
+
+/// The IPv4 header of a translated packet of `total` bytes: identification and fragment
+/// fields from the fragment header, else DF above 1260 bytes (RFC 7915 section 5.1).
+fn v4_header(
+    t: &Translator,
+    h: &Ipv6Headers,
+    total: usize,
     protocol: u8,
-    old: u32,
-    new: u32,
-    partial: bool,
-) -> bool {
-    let at = if protocol == TCP { 16 } else { 6 };
-    if segment.len() < at + 2 {
-        return false;
+    (src, dst): (Ipv4Addr, Ipv4Addr),
+) -> ipv4::Repr {
+    let (ident, dont_fragment, more_fragments, fragment_offset) = match h.fragment {
+        Some(f) => (f.ident as u16, false, f.more, f.offset),
+        None if total <= DF_FROM => (t.fresh_id(), false, false, 0),
+        None => (0, true, false, 0),
+    };
+    ipv4::Repr {
+        tos: h.traffic_class,
+        total_len: total as u16,
+        ident,
+        dont_fragment,
+        more_fragments,
+        fragment_offset,
+        ttl: h.hop_limit - 1,
+        protocol,
+        src,
+        dst,
     }
-    let field = be16(segment, at);
-    if protocol == UDP && field == 0 && !partial {
-        return true;
-    }
-    let mut checksum = adjust(field, old, new, partial);
-    if protocol == UDP && checksum == 0 && !partial {
-        checksum = 0xffff;
-    }
-    put16(segment, at, checksum);
-    true
 }
 
 /// ICMPv6 -> ICMPv4: echo in place, errors rebuilt with the packet they quote translated.
 fn icmp_to_v4(
     t: &Translator,
-    h: &V6Header,
-    vnet: VnetHdr,
+    h: &Ipv6Headers,
     frame: &mut [u8],
-    l4: std::ops::Range<usize>,
-    addresses: ([u8; 4], [u8; 4]),
+    l4: Range<usize>,
+    addresses: (Ipv4Addr, Ipv4Addr),
     out: &mut Out,
-) {
-    let msg = &mut frame[l4.clone()];
-    if msg.len() < 8 {
-        return out.drop(Dropped::Malformed);
-    }
-    let pointer = u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]);
-    let Some(mapped) = icmp::v6_to_v4(msg[0], msg[1], pointer) else {
-        return out.drop(Dropped::Untranslatable);
+    now: Seconds,
+) -> IcmpOutcome {
+    let Ok(message) = icmpv6::Message::new_checked(&frame[l4.clone()]) else {
+        out.drop(Dropped::Malformed);
+        return IcmpOutcome::Handled;
     };
-    let (tos, ttl) = (h.traffic_class, h.hop_limit - 1);
+    let rest = message.rest_u32();
+    let Some(mapped) = icmp_map::v6_to_v4(message.msg_type(), message.code(), rest) else {
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
+    };
     if mapped.rest == Rest::Echo {
-        msg[0] = mapped.kind;
-        msg[1] = mapped.code;
-        put16(msg, 2, 0);
-        let checksum = finish(sum(msg));
-        put16(msg, 2, checksum);
-        let total = 20 + msg.len();
-        let (id, flags) = h.v4_id_flags(total, || t.fresh_id());
-        let mut head = Vec::with_capacity(vnet::LEN + 20);
-        VnetHdr {
-            flags: 0,
-            ..vnet.translated(20 - h.upper_at as i32, GSO_TCPV4)
-        }
-        .write(&mut head);
-        push_v4_header(
-            &mut head,
-            tos,
-            total as u16,
-            id,
-            flags,
-            ttl,
-            ICMP,
-            addresses,
-        );
-        return out.packets.push(Emitted { head, body: l4 });
+        let mut echo = icmpv4::Message::new_checked(&mut frame[l4]).expect("8 bytes");
+        echo.set_msg_type(mapped.kind);
+        echo.set_code(mapped.code);
+        echo.fill_checksum();
+        return IcmpOutcome::InPlace;
     }
-    let Some(quoted) = errors::quoted_v6_to_v4(t, &msg[8..]) else {
-        return out.drop(Dropped::Untranslatable);
+    let Some(quoted) = quoted::v6_to_v4(t, message.payload(), now) else {
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
     };
     let rest = match mapped.rest {
         Rest::Mtu => {
-            let mtu = pointer.saturating_sub(20).min(t.mtu as u32).max(68) as u16;
-            let [hi, lo] = mtu.to_be_bytes();
-            [0, 0, hi, lo]
+            let mtu = (rest as usize)
+                .saturating_sub(HEADER_GROWTH)
+                .min(t.mtu)
+                .max(IPV4_MIN_MTU) as u16;
+            icmpv4::rest_with_next_hop_mtu(mtu)
         }
-        Rest::Pointer(p) => [p, 0, 0, 0],
+        Rest::Pointer(p) => icmpv4::rest_with_pointer(p),
         Rest::Echo | Rest::Unused => [0; 4],
     };
     let message = (mapped.kind, mapped.code, rest);
-    let packet = errors::icmpv4_packet(message, &quoted, (tos, ttl, t.fresh_id()), addresses);
+    let header = (h.traffic_class, h.hop_limit - 1, t.fresh_id());
+    let packet = icmp_packets::icmpv4(message, &quoted, header, addresses);
     out.emit_whole(&packet);
+    IcmpOutcome::Handled
 }
 
-/// An echo request to the translator's own address under the prefix gets its reply: that
-/// is how `dind check network` sees the translator work.
-fn answer_echo(t: &Translator, h: &V6Header, packet: &[u8], out: &mut Out) {
-    let msg = &packet[h.upper_at..];
-    let is_request = h.upper == ICMP6 && msg.len() >= 8 && msg[0] == icmp::V6_ECHO_REQUEST;
-    if !is_request || h.fragment.is_some() {
+/// An echo request to the translator's own address gets its reply: that is how `dind
+/// check network` sees the translator work.
+fn answer_echo(h: &Ipv6Headers, packet: &[u8], out: &mut Out) {
+    let request = icmpv6::Message::new_checked(h.upper_bytes(packet))
+        .ok()
+        .filter(|m| h.upper == ICMPV6 && m.msg_type() == icmpv6::ECHO_REQUEST);
+    let Some(request) = request.filter(|_| h.fragment.is_none()) else {
         return out.drop(Dropped::NotRouted);
-    }
-    let mut reply = msg.to_vec();
-    reply[0] = icmp::V6_ECHO_REPLY;
-    put16(&mut reply, 2, 0);
-    let own = t.own_v6.octets();
-    let checksum = finish(pseudo(&[&own, &h.src], ICMP6, reply.len()) + sum(&reply));
-    put16(&mut reply, 2, checksum);
-    let mut whole = Vec::with_capacity(40 + reply.len());
-    super::push_v6_header(&mut whole, 0, reply.len() as u16, ICMP6, 64, (own, h.src));
-    whole.extend_from_slice(&reply);
-    out.emit_whole(&whole);
+    };
+    let reply = (icmpv6::ECHO_REPLY, 0, request.rest());
+    let packet = icmp_packets::icmpv6_echo(reply, request.payload(), (h.dst, h.src));
+    out.emit_whole(&packet);
 }

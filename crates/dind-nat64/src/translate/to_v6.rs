@@ -1,254 +1,277 @@
 //! IPv4 -> IPv6 (RFC 7915 section 4).
 
-use super::errors;
-use super::to_v4::adjust_l4;
-use super::{
-    be16, push_fragment_header, push_v6_header, put16, v4_at, Dropped, Emitted, Out, Translator,
-    FRAGMENT, ICMP, ICMP6, TCP, UDP,
-};
-use crate::checksum::{finish, fold, pseudo, sum};
-use crate::icmp::{self, Rest};
+use super::addressing::Unmapped;
+use super::icmp_map::{self, Rest};
+use super::l4::{self, Held};
+use super::{errors, fragment, icmp_packets, quoted};
+use super::{Dropped, Emitted, Out, Seconds, Translator, UdpZeroChecksum};
+use super::{HEADER_GROWTH, IPV6_MIN_MTU, OWN_HOP_LIMIT};
+use crate::checksum::sum;
+use crate::v4_scope;
 use crate::vnet::{self, VnetHdr, GSO_TCPV6};
-use std::net::Ipv4Addr;
+use crate::wire::ipv6_ext::{self, FragmentRepr};
+use crate::wire::protocol::{self, FRAGMENT, ICMP, ICMPV6, TCP, UDP};
+use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
 
-struct V4Header {
-    ihl: usize,
-    total: usize,
-    tos: u8,
-    id: u16,
-    dont_fragment: bool,
-    more: bool,
+/// What translation needs of an IPv4 header, read before the packet is changed in place.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct V4Fields {
+    pub(crate) header_len: usize,
+    /// The packet's length: its total length, or for a super-packet past 64 KiB the read's.
+    pub(crate) total: usize,
+    pub(crate) tos: u8,
+    pub(crate) ident: u16,
+    pub(crate) dont_fragment: bool,
+    pub(crate) more_fragments: bool,
     /// In 8-byte units.
-    offset: u16,
-    ttl: u8,
-    protocol: u8,
-    src: [u8; 4],
-    dst: [u8; 4],
+    pub(crate) offset: u16,
+    pub(crate) ttl: u8,
+    pub(crate) protocol: u8,
+    pub(crate) src: Ipv4Addr,
+    pub(crate) dst: Ipv4Addr,
 }
 
-impl V4Header {
-    fn parse(packet: &[u8], vnet: &VnetHdr) -> Option<V4Header> {
-        if packet.len() < 20 {
+impl V4Fields {
+    fn read(packet: &[u8], vnet: &VnetHdr) -> Option<V4Fields> {
+        let header = ipv4::Packet::new_checked(packet).ok()?;
+        let total = match header.total_len() {
+            0 if vnet.segmented() => packet.len(),
+            total => total,
+        };
+        if total < header.header_len() || total > packet.len() {
             return None;
         }
-        let ihl = usize::from(packet[0] & 0x0f) * 4;
-        let mut total = usize::from(be16(packet, 2));
-        if total == 0 && vnet.segmented() {
-            // A super-packet past 64 KB: its length is the read's.
-            total = packet.len();
-        }
-        if ihl < 20 || total < ihl || total > packet.len() {
-            return None;
-        }
-        let flags_offset = be16(packet, 6);
-        Some(V4Header {
-            ihl,
+        Some(V4Fields {
+            header_len: header.header_len(),
             total,
-            tos: packet[1],
-            id: be16(packet, 4),
-            dont_fragment: flags_offset & 0x4000 != 0,
-            more: flags_offset & 0x2000 != 0,
-            offset: flags_offset & 0x1fff,
-            ttl: packet[8],
-            protocol: packet[9],
-            src: v4_at(packet, 12),
-            dst: v4_at(packet, 16),
+            tos: header.tos(),
+            ident: header.ident(),
+            dont_fragment: header.dont_fragment(),
+            more_fragments: header.more_fragments(),
+            offset: header.fragment_offset(),
+            ttl: header.ttl(),
+            protocol: header.protocol(),
+            src: header.src_addr(),
+            dst: header.dst_addr(),
         })
     }
 
-    fn fragmented(&self) -> bool {
-        self.more || self.offset != 0
+    pub(crate) fn is_fragment(&self) -> bool {
+        self.more_fragments || self.offset != 0
+    }
+
+    fn addresses_sum(&self) -> u32 {
+        sum(&self.src.octets()) + sum(&self.dst.octets())
     }
 }
 
-pub(super) fn translate(t: &Translator, vnet: VnetHdr, frame: &mut [u8], out: &mut Out) {
+/// What became of an ICMPv4 message.
+enum IcmpOutcome {
+    /// An echo, translated in place: sent on as the packet's body.
+    InPlace,
+    /// An error, sent rebuilt, or a message dropped.
+    Handled,
+}
+
+pub(super) fn translate(
+    t: &Translator,
+    vnet: VnetHdr,
+    frame: &mut [u8],
+    out: &mut Out,
+    now: Seconds,
+) {
     let ip = vnet::LEN;
-    let Some(h) = V4Header::parse(&frame[ip..], &vnet) else {
+    let Some(h) = V4Fields::read(&frame[ip..], &vnet) else {
         return out.drop(Dropped::Malformed);
     };
-    let Some(dst6) = t.pool_v6_of(&Ipv4Addr::from(h.dst)) else {
-        return out.drop(Dropped::NotRouted);
+    if v4_scope::is_martian(h.src) || v4_scope::is_martian(h.dst) {
+        return out.drop(Dropped::Martian);
+    }
+    let packet = ip..ip + h.total;
+    if h.dst == t.own_v4 {
+        return answer_echo(t, &h, &frame[packet], out);
+    }
+    let dst6 = match t.addressing.v6_destination(h.dst, now) {
+        Ok(v6) => v6,
+        Err(Unmapped::NoMapping) => {
+            // RFC 7915 section 4.4: a pool address no one holds is unreachable.
+            let unreachable = (icmpv4::DEST_UNREACHABLE, icmpv4::HOST_UNREACHABLE, [0; 4]);
+            return errors::to_v4_sender(t, &frame[packet], unreachable, out);
+        }
+        Err(_) => return out.drop(Dropped::NotRouted),
     };
     if h.ttl <= 1 {
-        let time_exceeded = (icmp::V4_TIME_EXCEEDED, 0, [0; 4]);
-        return errors::to_v4_sender(t, &frame[ip..ip + h.total], time_exceeded, out);
+        let time_exceeded = (icmpv4::TIME_EXCEEDED, 0, [0; 4]);
+        return errors::to_v4_sender(t, &frame[packet], time_exceeded, out);
     }
-    let addresses = (
-        t.prefix.embed(Ipv4Addr::from(h.src)).octets(),
-        dst6.octets(),
-    );
-    let l4 = ip + h.ihl..ip + h.total;
-    let upper_len = l4.len();
-    let fragment_len = if h.fragmented() { 8 } else { 0 };
-    let too_big = !vnet.segmented() && 40 + fragment_len + upper_len > t.mtu;
-    if too_big && h.dont_fragment {
-        let [hi, lo] = ((t.mtu - 20) as u16).to_be_bytes();
-        let needed = (
-            icmp::V4_DEST_UNREACHABLE,
-            icmp::V4_FRAGMENTATION_NEEDED,
-            [0, 0, hi, lo],
-        );
-        return errors::to_v4_sender(t, &frame[ip..ip + h.total], needed, out);
-    }
-    let partial = vnet.partial_checksum();
-    let zero_udp_checksum = h.protocol == UDP
-        && h.offset == 0
-        && !partial
-        && upper_len >= 8
-        && be16(&frame[l4.clone()], 6) == 0;
-    let protocol = match h.protocol {
-        ICMP if h.fragmented() => return out.drop(Dropped::Untranslatable),
-        ICMP => return icmp_to_v6(t, &h, frame, l4, addresses, out),
-        UDP if zero_udp_checksum => {
-            // IPv4 allows UDP without a checksum, IPv6 does not (RFC 7915 section 4.5).
-            if h.fragmented() {
-                return out.drop(Dropped::Untranslatable);
-            }
-            let segment = &frame[l4.clone()];
-            let total = pseudo(&[&addresses.0, &addresses.1], UDP, upper_len) + sum(segment);
-            let checksum = match finish(total) {
-                0 => 0xffff,
-                checksum => checksum,
-            };
-            put16(&mut frame[l4.clone()], 6, checksum);
-            UDP
+    let src6 = match t.addressing.v6_source(h.src) {
+        Ok(v6) => v6,
+        Err(Unmapped::NonGlobal) => {
+            // RFC 6052 section 3.1: not under the well-known prefix.
+            let refused = (icmpv4::DEST_UNREACHABLE, icmpv4::HOST_PROHIBITED, [0; 4]);
+            return errors::to_v4_sender(t, &frame[packet], refused, out);
         }
-        TCP | UDP if h.offset == 0 => {
-            let old = sum(&h.src) + sum(&h.dst);
-            let new = sum(&addresses.0) + sum(&addresses.1);
-            if !adjust_l4(&mut frame[l4.clone()], h.protocol, old, new, partial) {
+        Err(_) => return out.drop(Dropped::Martian),
+    };
+    if protocol::is_ipv6_only(h.protocol) {
+        return out.drop(Dropped::Untranslatable);
+    }
+    let addresses = (src6, dst6);
+    let l4 = ip + h.header_len..ip + h.total;
+    let upper_len = l4.len();
+    let fragment_len = if h.is_fragment() {
+        ipv6_ext::FRAGMENT_LEN
+    } else {
+        0
+    };
+    let v6_len = ipv6::HEADER_LEN + fragment_len + upper_len;
+    if !vnet.segmented() && v6_len > t.mtu && h.dont_fragment {
+        let mtu = (t.mtu - HEADER_GROWTH) as u16;
+        let needed = (
+            icmpv4::DEST_UNREACHABLE,
+            icmpv4::FRAGMENTATION_NEEDED,
+            icmpv4::rest_with_next_hop_mtu(mtu),
+        );
+        return errors::to_v4_sender(t, &frame[packet], needed, out);
+    }
+    let fragmenting = !vnet.segmented() && !h.dont_fragment && v6_len > t.fragment_above;
+    let partial = vnet.partial_checksum();
+    let pseudo_addresses = sum(&addresses.0.octets()) + sum(&addresses.1.octets());
+    let segment = &mut frame[l4.clone()];
+    let (protocol, vnet) = match h.protocol {
+        ICMP if h.is_fragment() => return out.drop(Dropped::Untranslatable),
+        ICMP => match icmp_to_v6(t, &h, frame, l4.clone(), addresses, out, now) {
+            IcmpOutcome::InPlace => (ICMPV6, VnetHdr::default()),
+            IcmpOutcome::Handled => return,
+        },
+        UDP if h.offset == 0 && !partial && l4::udp_without_checksum(segment) => {
+            // IPv4 allows UDP without a checksum, IPv6 does not (RFC 7915 section 4.5).
+            if !h.is_fragment() && !l4::udp_is_whole(segment) {
                 return out.drop(Dropped::Malformed);
             }
-            h.protocol
+            match t.udp_zero_checksum {
+                UdpZeroChecksum::Forward => {}
+                UdpZeroChecksum::Calculate if !h.is_fragment() => {
+                    if l4::fill_udp_checksum(segment, addresses).is_err() {
+                        return out.drop(Dropped::Malformed);
+                    }
+                }
+                UdpZeroChecksum::Calculate | UdpZeroChecksum::Drop => {
+                    return out.drop(Dropped::Untranslatable)
+                }
+            }
+            (UDP, vnet)
         }
-        other => other,
+        TCP | UDP if h.offset == 0 => {
+            let change = (h.addresses_sum(), pseudo_addresses);
+            let held = if h.is_fragment() {
+                Held::Start
+            } else {
+                Held::Whole
+            };
+            if l4::readdress(segment, h.protocol, change, partial, held).is_err() {
+                return out.drop(Dropped::Malformed);
+            }
+            (h.protocol, vnet)
+        }
+        other => (other, vnet),
     };
-    if too_big {
-        if partial {
-            complete_partial(&mut frame[ip..ip + h.total], &vnet);
+    if fragmenting {
+        if vnet.partial_checksum() {
+            l4::complete_partial(&mut frame[packet], &vnet);
         }
-        return fragment(t, &h, protocol, l4, addresses, out);
+        return fragment::into_v6_fragments(t, &h, protocol, l4, addresses, out);
     }
-    let mut head = Vec::with_capacity(vnet::LEN + 48);
-    let delta = (40 + fragment_len) as i32 - h.ihl as i32;
+    let mut head = Vec::with_capacity(vnet::LEN + ipv6::HEADER_LEN + fragment_len);
+    let delta = (ipv6::HEADER_LEN + fragment_len) as i32 - h.header_len as i32;
     vnet.translated(delta, GSO_TCPV6).write(&mut head);
-    let first = if h.fragmented() { FRAGMENT } else { protocol };
-    let payload_len = (fragment_len + upper_len) as u16;
-    push_v6_header(&mut head, h.tos, payload_len, first, h.ttl - 1, addresses);
-    if h.fragmented() {
-        push_fragment_header(&mut head, protocol, h.offset, h.more, u32::from(h.id));
+    ipv6::Repr {
+        traffic_class: h.tos,
+        payload_len: (fragment_len + upper_len) as u16,
+        next_header: if h.is_fragment() { FRAGMENT } else { protocol },
+        hop_limit: h.ttl - 1,
+        src: src6,
+        dst: dst6,
+    }
+    .emit(&mut head);
+    if h.is_fragment() {
+        FragmentRepr {
+            next_header: protocol,
+            offset: h.offset,
+            more_fragments: h.more_fragments,
+            ident: u32::from(h.ident),
+        }
+        .emit(&mut head);
     }
     out.packets.push(Emitted { head, body: l4 });
-}
-
-/// An IPv4 packet without DF that is too big for the IPv6 side, as IPv6 fragments.
-fn fragment(
-    t: &Translator,
-    h: &V4Header,
-    protocol: u8,
-    l4: std::ops::Range<usize>,
-    addresses: ([u8; 16], [u8; 16]),
-    out: &mut Out,
-) {
-    let piece = (t.mtu - 48) / 8 * 8;
-    let mut start = l4.start;
-    while start < l4.end {
-        let end = (start + piece).min(l4.end);
-        let last = end == l4.end;
-        let mut head = Vec::with_capacity(vnet::LEN + 48);
-        VnetHdr::default().write(&mut head);
-        let payload_len = (8 + end - start) as u16;
-        push_v6_header(
-            &mut head,
-            h.tos,
-            payload_len,
-            FRAGMENT,
-            h.ttl - 1,
-            addresses,
-        );
-        let offset = h.offset + ((start - l4.start) / 8) as u16;
-        let more = !last || h.more;
-        push_fragment_header(&mut head, protocol, offset, more, u32::from(h.id));
-        out.packets.push(Emitted {
-            head,
-            body: start..end,
-        });
-        start = end;
-    }
-}
-
-/// Completes a checksum the kernel left partial, as a NIC would: the sum from
-/// `csum_start`, the pseudo-header sum already in the field.
-fn complete_partial(packet: &mut [u8], vnet: &VnetHdr) {
-    let start = usize::from(vnet.csum_start);
-    let at = start + usize::from(vnet.csum_offset);
-    if at + 2 > packet.len() {
-        return;
-    }
-    let checksum = !fold(sum(&packet[start..]));
-    put16(packet, at, checksum);
 }
 
 /// ICMPv4 -> ICMPv6: echo in place, errors rebuilt with the packet they quote translated.
 fn icmp_to_v6(
     t: &Translator,
-    h: &V4Header,
+    h: &V4Fields,
     frame: &mut [u8],
-    l4: std::ops::Range<usize>,
-    addresses: ([u8; 16], [u8; 16]),
+    l4: Range<usize>,
+    (src, dst): (Ipv6Addr, Ipv6Addr),
     out: &mut Out,
-) {
-    let msg = &mut frame[l4.clone()];
-    if msg.len() < 8 {
-        return out.drop(Dropped::Malformed);
-    }
-    let Some(mapped) = icmp::v4_to_v6(msg[0], msg[1], msg[4]) else {
-        return out.drop(Dropped::Untranslatable);
+    now: Seconds,
+) -> IcmpOutcome {
+    let Ok(message) = icmpv4::Message::new_checked(&frame[l4.clone()]) else {
+        out.drop(Dropped::Malformed);
+        return IcmpOutcome::Handled;
     };
-    let hop_limit = h.ttl - 1;
-    let pseudo_sum = |length: usize| pseudo(&[&addresses.0, &addresses.1], ICMP6, length);
+    let Some(mapped) = icmp_map::v4_to_v6(message.msg_type(), message.code(), message.pointer())
+    else {
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
+    };
     if mapped.rest == Rest::Echo {
-        if 40 + msg.len() > t.mtu {
-            // Without DF (with it, fragmentation needed went back): ICMPv6 is not
-            // fragmented here.
-            return out.drop(Dropped::Untranslatable);
-        }
-        msg[0] = mapped.kind;
-        msg[1] = mapped.code;
-        put16(msg, 2, 0);
-        let checksum = finish(pseudo_sum(msg.len()) + sum(msg));
-        put16(msg, 2, checksum);
-        let mut head = Vec::with_capacity(vnet::LEN + 40);
-        VnetHdr::default().write(&mut head);
-        push_v6_header(
-            &mut head,
-            h.tos,
-            msg.len() as u16,
-            ICMP6,
-            hop_limit,
-            addresses,
-        );
-        return out.packets.push(Emitted { head, body: l4 });
+        let length = l4.len();
+        let mut echo = icmpv6::Message::new_checked(&mut frame[l4]).expect("8 bytes");
+        echo.set_msg_type(mapped.kind);
+        echo.set_code(mapped.code);
+        echo.fill_checksum(ipv6::pseudo_sum(&src, &dst, ICMPV6, length));
+        return IcmpOutcome::InPlace;
     }
-    let quoted_total = if msg.len() >= 12 { be16(msg, 8 + 2) } else { 0 };
+    let quoted_total = ipv4::Packet::new_checked(message.payload()).map_or(0, |q| q.total_len());
     let rest = match mapped.rest {
         Rest::Mtu => {
-            let advertised = match be16(msg, 6) {
-                0 => icmp::plateau_below(quoted_total),
+            let advertised = match message.next_hop_mtu() {
+                0 => icmp_map::plateau_below(quoted_total as u16),
                 mtu => mtu,
             };
-            let mtu = (usize::from(advertised) + 20)
+            let mtu = (usize::from(advertised) + HEADER_GROWTH)
                 .min(t.mtu)
-                .max(super::IPV6_MIN_MTU);
-            (mtu as u32).to_be_bytes()
+                .max(IPV6_MIN_MTU);
+            icmpv6::rest_with(mtu as u32)
         }
-        Rest::Pointer(p) => [0, 0, 0, p],
+        Rest::Pointer(p) => icmpv6::rest_with(u32::from(p)),
         Rest::Echo | Rest::Unused => [0; 4],
     };
-    let Some(quoted) = errors::quoted_v4_to_v6(t, &msg[8..]) else {
-        return out.drop(Dropped::Untranslatable);
+    let Some(quoted) = quoted::v4_to_v6(t, message.payload(), now) else {
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
     };
     let message = (mapped.kind, mapped.code, rest);
-    let packet = errors::icmpv6_packet(message, &quoted, (h.tos, hop_limit), addresses);
+    let packet = icmp_packets::icmpv6(message, &quoted, (h.tos, h.ttl - 1), (src, dst));
+    out.emit_whole(&packet);
+    IcmpOutcome::Handled
+}
+
+/// An echo request to the translator's own IPv4 address gets its reply, as from tayga.
+fn answer_echo(t: &Translator, h: &V4Fields, packet: &[u8], out: &mut Out) {
+    let message = icmpv4::Message::new_checked(&packet[h.header_len..]);
+    let request = message
+        .ok()
+        .filter(|_| h.protocol == ICMP && !h.is_fragment())
+        .filter(|m| m.msg_type() == icmpv4::ECHO_REQUEST);
+    let Some(request) = request else {
+        return out.drop(Dropped::NotRouted);
+    };
+    let reply = (icmpv4::ECHO_REPLY, 0, request.rest());
+    let header = (0, OWN_HOP_LIMIT, t.fresh_id());
+    let packet = icmp_packets::icmpv4_echo(reply, request.payload(), header, (h.dst, h.src));
     out.emit_whole(&packet);
 }

@@ -1,23 +1,12 @@
 //! ICMP type, code and pointer mappings between ICMPv4 and ICMPv6 (RFC 7915 sections 4.2
 //! and 5.2). What a mapping leaves out is dropped, as the RFC says ("silently drop").
 
-pub const V4_ECHO_REPLY: u8 = 0;
-pub const V4_DEST_UNREACHABLE: u8 = 3;
-pub const V4_ECHO_REQUEST: u8 = 8;
-pub const V4_TIME_EXCEEDED: u8 = 11;
-pub const V4_PARAMETER_PROBLEM: u8 = 12;
-pub const V4_FRAGMENTATION_NEEDED: u8 = 4;
-
-pub const V6_DEST_UNREACHABLE: u8 = 1;
-pub const V6_PACKET_TOO_BIG: u8 = 2;
-pub const V6_TIME_EXCEEDED: u8 = 3;
-pub const V6_PARAMETER_PROBLEM: u8 = 4;
-pub const V6_ECHO_REQUEST: u8 = 128;
-pub const V6_ECHO_REPLY: u8 = 129;
+use crate::wire::icmpv4 as v4;
+use crate::wire::icmpv6 as v6;
 
 /// What the four bytes after the checksum carry in the translated message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rest {
+pub(crate) enum Rest {
     /// Echo identifier and sequence: kept.
     Echo,
     /// Unused: zero.
@@ -30,10 +19,10 @@ pub enum Rest {
 
 /// An ICMP message's type and code in the other family, and what its rest becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mapped {
-    pub kind: u8,
-    pub code: u8,
-    pub rest: Rest,
+pub(crate) struct Mapped {
+    pub(crate) kind: u8,
+    pub(crate) code: u8,
+    pub(crate) rest: Rest,
 }
 
 const fn mapped(kind: u8, code: u8, rest: Rest) -> Option<Mapped> {
@@ -41,21 +30,21 @@ const fn mapped(kind: u8, code: u8, rest: Rest) -> Option<Mapped> {
 }
 
 /// ICMPv4 -> ICMPv6 (RFC 7915 section 4.2). `pointer` is the ICMPv4 parameter problem's.
-pub fn v4_to_v6(kind: u8, code: u8, pointer: u8) -> Option<Mapped> {
+pub(crate) fn v4_to_v6(kind: u8, code: u8, pointer: u8) -> Option<Mapped> {
     match (kind, code) {
-        (V4_ECHO_REQUEST, 0) => mapped(V6_ECHO_REQUEST, 0, Rest::Echo),
-        (V4_ECHO_REPLY, 0) => mapped(V6_ECHO_REPLY, 0, Rest::Echo),
-        (V4_DEST_UNREACHABLE, code) => match code {
-            0 | 1 | 5 | 6 | 7 | 8 | 11 | 12 => mapped(V6_DEST_UNREACHABLE, 0, Rest::Unused),
-            9 | 10 | 13 | 15 => mapped(V6_DEST_UNREACHABLE, 1, Rest::Unused),
-            2 => mapped(V6_PARAMETER_PROBLEM, 1, Rest::Pointer(6)),
-            3 => mapped(V6_DEST_UNREACHABLE, 4, Rest::Unused),
-            V4_FRAGMENTATION_NEEDED => mapped(V6_PACKET_TOO_BIG, 0, Rest::Mtu),
+        (v4::ECHO_REQUEST, 0) => mapped(v6::ECHO_REQUEST, 0, Rest::Echo),
+        (v4::ECHO_REPLY, 0) => mapped(v6::ECHO_REPLY, 0, Rest::Echo),
+        (v4::DEST_UNREACHABLE, code) => match code {
+            0 | 1 | 5 | 6 | 7 | 8 | 11 | 12 => mapped(v6::DEST_UNREACHABLE, 0, Rest::Unused),
+            9 | 10 | 13 | 15 => mapped(v6::DEST_UNREACHABLE, 1, Rest::Unused),
+            2 => mapped(v6::PARAMETER_PROBLEM, 1, Rest::Pointer(6)),
+            3 => mapped(v6::DEST_UNREACHABLE, 4, Rest::Unused),
+            v4::FRAGMENTATION_NEEDED => mapped(v6::PACKET_TOO_BIG, 0, Rest::Mtu),
             _ => None,
         },
-        (V4_TIME_EXCEEDED, 0 | 1) => mapped(V6_TIME_EXCEEDED, code, Rest::Unused),
-        (V4_PARAMETER_PROBLEM, 0 | 2) => mapped(
-            V6_PARAMETER_PROBLEM,
+        (v4::TIME_EXCEEDED, 0 | 1) => mapped(v6::TIME_EXCEEDED, code, Rest::Unused),
+        (v4::PARAMETER_PROBLEM, 0 | 2) => mapped(
+            v6::PARAMETER_PROBLEM,
             0,
             Rest::Pointer(v4_pointer_to_v6(pointer)?),
         ),
@@ -64,38 +53,28 @@ pub fn v4_to_v6(kind: u8, code: u8, pointer: u8) -> Option<Mapped> {
 }
 
 /// ICMPv6 -> ICMPv4 (RFC 7915 section 5.2). `pointer` is the ICMPv6 parameter problem's.
-pub fn v6_to_v4(kind: u8, code: u8, pointer: u32) -> Option<Mapped> {
+pub(crate) fn v6_to_v4(kind: u8, code: u8, pointer: u32) -> Option<Mapped> {
     match (kind, code) {
-        (V6_ECHO_REQUEST, 0) => mapped(V4_ECHO_REQUEST, 0, Rest::Echo),
-        (V6_ECHO_REPLY, 0) => mapped(V4_ECHO_REPLY, 0, Rest::Echo),
-        (V6_DEST_UNREACHABLE, code) => match code {
-            0 | 2 | 3 => mapped(V4_DEST_UNREACHABLE, 1, Rest::Unused),
-            1 => mapped(V4_DEST_UNREACHABLE, 10, Rest::Unused),
-            4 => mapped(V4_DEST_UNREACHABLE, 3, Rest::Unused),
+        (v6::ECHO_REQUEST, 0) => mapped(v4::ECHO_REQUEST, 0, Rest::Echo),
+        (v6::ECHO_REPLY, 0) => mapped(v4::ECHO_REPLY, 0, Rest::Echo),
+        (v6::DEST_UNREACHABLE, code) => match code {
+            0 | 2 | 3 => mapped(v4::DEST_UNREACHABLE, 1, Rest::Unused),
+            1 => mapped(v4::DEST_UNREACHABLE, 10, Rest::Unused),
+            4 => mapped(v4::DEST_UNREACHABLE, 3, Rest::Unused),
             _ => None,
         },
-        (V6_PACKET_TOO_BIG, 0) => mapped(V4_DEST_UNREACHABLE, V4_FRAGMENTATION_NEEDED, Rest::Mtu),
-        (V6_TIME_EXCEEDED, 0 | 1) => mapped(V4_TIME_EXCEEDED, code, Rest::Unused),
-        (V6_PARAMETER_PROBLEM, 0) => mapped(
-            V4_PARAMETER_PROBLEM,
+        (v6::PACKET_TOO_BIG, 0) => {
+            mapped(v4::DEST_UNREACHABLE, v4::FRAGMENTATION_NEEDED, Rest::Mtu)
+        }
+        (v6::TIME_EXCEEDED, 0 | 1) => mapped(v4::TIME_EXCEEDED, code, Rest::Unused),
+        (v6::PARAMETER_PROBLEM, 0) => mapped(
+            v4::PARAMETER_PROBLEM,
             0,
             Rest::Pointer(v6_pointer_to_v4(pointer)?),
         ),
-        (V6_PARAMETER_PROBLEM, 1) => mapped(V4_DEST_UNREACHABLE, 2, Rest::Unused),
+        (v6::PARAMETER_PROBLEM, 1) => mapped(v4::DEST_UNREACHABLE, 2, Rest::Unused),
         _ => None,
     }
-}
-
-/// Is this an error message (whose body quotes a packet), rather than an informational one?
-pub fn v4_is_error(kind: u8) -> bool {
-    matches!(
-        kind,
-        V4_DEST_UNREACHABLE | 4 | 5 | V4_TIME_EXCEEDED | V4_PARAMETER_PROBLEM
-    )
-}
-
-pub fn v6_is_error(kind: u8) -> bool {
-    kind < 128
 }
 
 /// RFC 7915 figure 3: an IPv4 header byte's counterpart in the IPv6 header.
@@ -128,7 +107,7 @@ fn v6_pointer_to_v4(pointer: u32) -> Option<u8> {
 
 /// RFC 1191's plateaus, for an ICMPv4 fragmentation needed that gives no MTU: the largest
 /// below the length of the packet that did not fit.
-pub fn plateau_below(length: u16) -> u16 {
+pub(crate) fn plateau_below(length: u16) -> u16 {
     const PLATEAUS: [u16; 11] = [
         65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68,
     ];
