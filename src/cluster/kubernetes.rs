@@ -206,11 +206,11 @@ pub(crate) async fn bring_up(kube: &Kube<'_>) -> Result<()> {
 
 /// containerd runs and, in a node image that carries its images, they are imported (the
 /// preloader's unit is active once it has exited). Says what it waits for.
-const RUNTIME_READY: &str = r#"state=$(systemctl is-active containerd)
-[ "$state" = active ] || { echo "containerd is $state"; exit 1; }
+const RUNTIME_READY: &str = r#"systemctl is-active --quiet containerd ||
+    { echo "containerd is $(systemctl is-active containerd)"; exit 1; }
 systemctl cat dind-preload-images >/dev/null 2>&1 || exit 0
+systemctl is-active --quiet dind-preload-images && exit 0
 state=$(systemctl is-active dind-preload-images)
-[ "$state" = active ] && exit 0
 echo "dind-preload-images is $state"
 [ "$state" != failed ] || journalctl -u dind-preload-images -n 5 --no-pager
 exit 1"#;

@@ -445,6 +445,19 @@ async fn an_ipv6_cluster_reaches_ipv4_sites_through_nat64_and_ipv6_sites_directl
     assert_eq!(client["metadata"]["uid"], client_before);
     assert_eq!(client["status"]["phase"], "Running");
 
+    // `dind status` shows the versions the node image records.
+    let out = dind(&["status", "--cluster-id", &id.to_string()], &[]);
+    let status = stdout(&out);
+    let version = std::fs::read_to_string(kit.join("kubernetes/version")).unwrap();
+    for shown in [
+        format!("kubeadm {}", version.trim()),
+        "etcd ".to_string(),
+        "coredns ".to_string(),
+        "containerd ".to_string(),
+    ] {
+        assert!(status.contains(&shown), "status lacks {shown:?}:\n{status}");
+    }
+
     // `dind check network` passes on the live cluster.
     let (passed, checks) = check_network(id, &[V4ONLY, DUAL]).unwrap();
     assert!(passed, "failed checks: {:?}", failed_checks(&checks));
@@ -697,4 +710,46 @@ async fn a_cluster_is_ready_again_after_the_docker_daemon_restarts() {
     eprintln!("Ready again {ready:.1?} after the daemon started");
     // The API server restarted: its kube-system pods answer through the same port.
     assert_nodes_ready_with(&cluster, 1, IPV6_ONLY);
+}
+
+/// `--wait` that runs out rolls the cluster back: here the config's probe is a name with
+/// only an AAAA record, which DNS64 (without --allow-aaaa) never answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_not_ready_within_wait_is_rolled_back() {
+    let _serial = serial().await;
+    let _wan = Wan::start().await.expect("simulated Internet");
+    let engine = engine().await;
+    let id = 86;
+    let guard = KubeCluster::guard(id);
+    let before = (HostState::capture(), docker_volumes().await);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("probes.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: dind.k8s.io/v1alpha1\nkind: Cluster\nprobes: [v6only.example.test]\n",
+    )
+    .unwrap();
+    let mut up = guard.up_args(&args(&[
+        "--nodes",
+        "0",
+        "--config",
+        &config.to_string_lossy(),
+    ]));
+    let wait = up.iter().position(|a| a == "--wait").unwrap();
+    up[wait + 1] = "20s".to_string();
+    let up: Vec<&str> = up.iter().map(String::as_str).collect();
+    let out = dind(&up, &[]);
+    assert!(!out.status.success(), "up passed: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the cluster was not ready within 20s"),
+        "{err}"
+    );
+    assert!(err.contains("v6only.example.test"), "{err}");
+    assert!(
+        err.contains("everything this run created was removed again"),
+        "{err}"
+    );
+    assert_eq!(labelled(&engine, id).await, (vec![], vec![]));
+    assert_eq!((HostState::capture(), docker_volumes().await), before);
 }
