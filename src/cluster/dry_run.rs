@@ -152,10 +152,7 @@ fn node_files_of(plan: &ClusterPlan, config: &Config, node: &NodePlan) -> Result
     if !config.kubernetes {
         return Ok(files);
     }
-    files.push(FileSpec::new(
-        kubeadm::KUBELET_RESOLV_PATH,
-        kubeadm::kubelet_resolv_conf(plan),
-    ));
+    files.extend(kubeadm::node_files(plan, node));
     let version = config.kubernetes_version;
     let text = match node.role {
         Role::Master => kubeadm::init_config(plan, config, version)?,

@@ -260,10 +260,7 @@ async fn create(ctx: &Ctx) -> Result<()> {
             ctx.images.containerd_config.clone(),
         ));
         if ctx.record.config.kubernetes {
-            files.push(FileSpec::new(
-                kubeadm::KUBELET_RESOLV_PATH,
-                kubeadm::kubelet_resolv_conf(&ctx.plan),
-            ));
+            files.extend(kubeadm::node_files(&ctx.plan, node));
         }
         // A Kubernetes node's entrypoint hands its terminal to systemd, which flushes what
         // nobody has read yet: its readiness line can be lost, its marker file cannot.

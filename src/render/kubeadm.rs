@@ -11,6 +11,41 @@ use plan::kubernetes::{host_port, upstream_resolvers, API_SERVER_PORT};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use yaml_serde::{Mapping, Value};
 
+/// What a node image's preloader leaves out (images/node/dind-preload-images).
+pub(crate) const PRELOAD_SKIP_PATH: &str = "/etc/dind/preload-skip";
+/// The images only the master runs (static pods), by repository name.
+const CONTROL_PLANE_IMAGES: [&str; 4] = [
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "etcd",
+];
+
+/// A worker's preloader leaves the control plane's images out: a third of what the master
+/// imports at its first start, which nodes starting side by side share disk and CPU for.
+fn preload_skip(node: &NodePlan) -> Option<String> {
+    (node.role == plan::Role::Worker).then(|| {
+        let mut text = String::from("# Written by dind: images this worker never runs.\n");
+        for image in CONTROL_PLANE_IMAGES {
+            text.push_str(image);
+            text.push('\n');
+        }
+        text
+    })
+}
+
+/// The files a Kubernetes node gets before it starts, besides the network plane's: the
+/// kubelet's resolv.conf, and a worker's preload exclusions.
+pub(crate) fn node_files(plan: &ClusterPlan, node: &NodePlan) -> Vec<crate::render::FileSpec> {
+    use crate::render::FileSpec;
+    let mut files = vec![FileSpec::new(
+        KUBELET_RESOLV_PATH,
+        kubelet_resolv_conf(plan),
+    )];
+    files.extend(preload_skip(node).map(|skip| FileSpec::new(PRELOAD_SKIP_PATH, skip)));
+    files
+}
+
 /// Where the node's kubelet takes its pods' upstream resolvers from.
 pub(crate) const KUBELET_RESOLV_PATH: &str = "/etc/dind/kubelet-resolv.conf";
 /// Where `up` places the rendered configuration in the node.
