@@ -138,8 +138,6 @@ async fn run() -> Result<String> {
     let bulk_bytes = env_number("DIND_BENCH_BULK_MIB", 512, 256)? * MIB;
     let bulk_runs = env_number("DIND_BENCH_BULK_RUNS", 3, 1)? as usize;
 
-    // Before anything is made: the release dind-nat64 beside the release dind, up to date.
-    support::dind_nat64_beside_dind()?;
     let bench = common::exclusive(NAME).await?;
     let (engine, load_before) = (bench.engine.clone(), bench.load_before.clone());
     say(

@@ -1,7 +1,15 @@
 use std::process::ExitCode;
 
+fn main() -> ExitCode {
+    // In the NAT64 container dind is the translator (--nat64-engine dind-nat64).
+    if dind::cluster::nat64_program::started_as_translator(std::env::args_os().next()) {
+        return dind_nat64::program::main();
+    }
+    run()
+}
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn run() -> ExitCode {
     // A signal stops the command (see dind::interrupt); its host helpers are removed before
     // the process ends.
     match dind::engine::host::removing_helpers(dind::cli::run()).await {

@@ -107,7 +107,8 @@ pub(crate) fn dry_run(
                 path: program.path.to_string(),
                 mode: format!("{:04o}", program.mode),
                 contents: format!(
-                    "(the {} program, copied as is from ${}, else from beside dind's executable)",
+                    "(the {} program: dind's own executable, which runs the translator under \
+                     that name, or ${} when set)",
                     nat64_program::PROGRAM_NAME,
                     nat64_program::PROGRAM_ENV
                 ),
@@ -525,7 +526,12 @@ mod tests {
         assert_eq!(program.mode, "0755");
         assert!(nat64.files.iter().any(|f| f.path == "/etc/tayga.conf"));
 
-        let tayga = dry_run(&config_from_env(&[("NUM_NODES", "1")]), &images(), |_| None).unwrap();
+        let tayga = dry_run(
+            &config_from_env(&[("NUM_NODES", "1"), ("DIND_NAT64_ENGINE", "tayga")]),
+            &images(),
+            |_| None,
+        )
+        .unwrap();
         assert!(tayga.containers[0].env.is_empty());
         assert!(tayga.containers[0]
             .files

@@ -6,6 +6,6 @@ pub(crate) mod dry_run;
 mod forwarding;
 pub(crate) mod kubernetes;
 pub(crate) mod load;
-mod nat64_program;
+pub mod nat64_program;
 mod rollback;
 pub(crate) mod up;

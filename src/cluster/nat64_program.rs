@@ -1,42 +1,43 @@
-//! The `dind-nat64` program (crates/dind-nat64, a package of dind's workspace) that `up` copies into the NAT64 container for engine
-//! dind-nat64: where it is looked for, and reading it before anything is created.
+//! The translator `up` copies into the NAT64 container for engine dind-nat64: dind's own
+//! executable, which runs the translator when started as `dind-nat64` (crates/dind-nat64
+//! is a library dind links), so one install of dind carries it and the two never differ in
+//! version. `DIND_NAT64_BINARY` names another program instead (a `dind-nat64` built on its
+//! own, say). It is read before anything is created.
 
 use crate::exit::InvalidInput;
 use anyhow::{anyhow, Result};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-/// Names the program's path, instead of the one beside dind's executable.
+/// Names the program's path, instead of dind's own executable.
 pub(crate) const PROGRAM_ENV: &str = "DIND_NAT64_BINARY";
-/// The program's file name; cargo builds it beside `dind` (the workspace's target directory),
-/// and `cargo install --path crates/dind-nat64` installs it beside an installed `dind`.
-pub(crate) const PROGRAM_NAME: &str = "dind-nat64";
+/// The name the program runs under in the container (dind answers to it).
+pub(crate) const PROGRAM_NAME: &str = dind_nat64::program::NAME;
 
-/// Where the program is looked for, and who said so.
+/// Where the program is taken from, and who said so.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Location {
     /// `DIND_NAT64_BINARY`.
     Named(PathBuf),
-    /// Beside dind's own executable.
-    BesideDind(PathBuf),
+    /// dind's own executable.
+    Dind(PathBuf),
 }
 
 impl Location {
     pub(crate) fn path(&self) -> &Path {
         match self {
-            Location::Named(path) | Location::BesideDind(path) => path,
+            Location::Named(path) | Location::Dind(path) => path,
         }
     }
 }
 
-/// `DIND_NAT64_BINARY` when set (not blank), else `dind-nat64` in the directory of dind's
-/// executable (`exe`); None when neither is known.
+/// `DIND_NAT64_BINARY` when set (not blank), else dind's executable (`exe`); None when
+/// neither is known.
 pub(crate) fn locate(named: Option<OsString>, exe: Option<&Path>) -> Option<Location> {
     if let Some(named) = named.filter(|n| !n.to_string_lossy().trim().is_empty()) {
         return Some(Location::Named(PathBuf::from(named)));
     }
-    let dir = exe?.parent()?;
-    Some(Location::BesideDind(dir.join(PROGRAM_NAME)))
+    Some(Location::Dind(exe?.to_path_buf()))
 }
 
 /// The program's bytes: an ELF executable, else an error naming the path and the fix.
@@ -51,13 +52,13 @@ pub(crate) fn check(location: &Location, read: std::io::Result<Vec<u8>>) -> Resu
         Location::Named(_) => Err(InvalidInput::wrap(anyhow!(
             "invalid {PROGRAM_ENV} '{path}': {problem}; --nat64-engine dind-nat64 copies that \
              program into the NAT64 container. Point {PROGRAM_ENV} at a built dind-nat64 \
-             (`cargo build --release --bin dind-nat64` makes target/release/dind-nat64), or unset it"
+             (`cargo build --release --bin dind-nat64` makes target/release/dind-nat64), or \
+             unset it to copy dind itself"
         ))),
-        Location::BesideDind(_) => Err(anyhow!(
-            "--nat64-engine dind-nat64 copies the dind-nat64 program into the NAT64 container, \
-             and {path} {problem}; build it beside dind (`cargo build --bin dind-nat64` in dind's \
-             workspace; for an installed dind, `cargo install --path crates/dind-nat64`), or \
-             set {PROGRAM_ENV} to its path"
+        Location::Dind(_) => Err(anyhow!(
+            "--nat64-engine dind-nat64 copies dind's own executable into the NAT64 container, \
+             and {path} {problem}; set {PROGRAM_ENV} to a dind-nat64 program, or pass \
+             --nat64-engine tayga"
         )),
     }
 }
@@ -67,13 +68,21 @@ pub(crate) fn load() -> Result<(Location, Vec<u8>)> {
     let exe = std::env::current_exe().ok();
     let location = locate(std::env::var_os(PROGRAM_ENV), exe.as_deref()).ok_or_else(|| {
         anyhow!(
-            "--nat64-engine dind-nat64 copies the dind-nat64 program into the NAT64 container, \
-             and dind cannot tell where its own executable is to look beside it; set \
-             {PROGRAM_ENV} to the program's path"
+            "--nat64-engine dind-nat64 copies dind's own executable into the NAT64 container, \
+             and dind cannot tell where it is; set {PROGRAM_ENV} to a dind-nat64 program"
         )
     })?;
     let bytes = check(&location, std::fs::read(location.path()))?;
     Ok((location, bytes))
+}
+
+/// Whether this process was started as the translator (`dind-nat64`, in the NAT64
+/// container), by the file name of its first argument.
+pub fn started_as_translator(argv0: Option<OsString>) -> bool {
+    argv0
+        .as_deref()
+        .and_then(|arg| Path::new(arg).file_name())
+        .is_some_and(|name| name == PROGRAM_NAME)
 }
 
 #[cfg(test)]
@@ -81,7 +90,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_variable_wins_over_the_program_beside_dind() {
+    fn the_variable_wins_over_dinds_own_executable() {
         let exe = Path::new("/opt/dind/bin/dind");
         assert_eq!(
             locate(Some("/srv/dind-nat64".into()), Some(exe)),
@@ -89,11 +98,11 @@ mod tests {
         );
         assert_eq!(
             locate(None, Some(exe)),
-            Some(Location::BesideDind("/opt/dind/bin/dind-nat64".into()))
+            Some(Location::Dind("/opt/dind/bin/dind".into()))
         );
         assert_eq!(
             locate(Some("  ".into()), Some(exe)),
-            Some(Location::BesideDind("/opt/dind/bin/dind-nat64".into()))
+            Some(Location::Dind("/opt/dind/bin/dind".into()))
         );
         assert_eq!(locate(None, None), None);
     }
@@ -101,15 +110,12 @@ mod tests {
     #[test]
     fn a_missing_program_names_the_path_and_the_fix() {
         let missing = || Err(std::io::Error::from(std::io::ErrorKind::NotFound));
-        let beside = Location::BesideDind("/opt/dind/bin/dind-nat64".into());
-        let err = check(&beside, missing()).unwrap_err();
+        let own = Location::Dind("/opt/dind/bin/dind".into());
+        let err = check(&own, missing()).unwrap_err();
         let text = format!("{err:#}");
-        assert!(
-            text.contains("/opt/dind/bin/dind-nat64 cannot be read"),
-            "{text}"
-        );
-        assert!(text.contains("`cargo build --bin dind-nat64`"), "{text}");
+        assert!(text.contains("/opt/dind/bin/dind cannot be read"), "{text}");
         assert!(text.contains(PROGRAM_ENV), "{text}");
+        assert!(text.contains("--nat64-engine tayga"), "{text}");
         assert_eq!(crate::exit::code_of(&err), 1);
 
         let named = Location::Named("/nonexistent".into());
@@ -124,10 +130,20 @@ mod tests {
 
     #[test]
     fn only_an_elf_file_is_taken() {
-        let beside = Location::BesideDind("/x/dind-nat64".into());
-        let err = check(&beside, Ok(b"#!/bin/sh\n".to_vec())).unwrap_err();
+        let own = Location::Dind("/x/dind".into());
+        let err = check(&own, Ok(b"#!/bin/sh\n".to_vec())).unwrap_err();
         assert!(format!("{err:#}").contains("is not an executable (ELF) file"));
         let elf = b"\x7fELF\x02\x01\x01".to_vec();
-        assert_eq!(check(&beside, Ok(elf.clone())).unwrap(), elf);
+        assert_eq!(check(&own, Ok(elf.clone())).unwrap(), elf);
+    }
+
+    #[test]
+    fn dind_runs_the_translator_under_its_name_only() {
+        let started = |arg: &str| started_as_translator(Some(arg.into()));
+        assert!(started("/usr/local/bin/dind-nat64"));
+        assert!(started("dind-nat64"));
+        assert!(!started("/usr/local/bin/dind"));
+        assert!(!started("dind-nat64-old"));
+        assert!(!started_as_translator(None));
     }
 }

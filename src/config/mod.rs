@@ -68,14 +68,16 @@ impl fmt::Display for IpMode {
     }
 }
 
-/// The translator the NAT64 container runs.
+/// The translator the NAT64 container runs. A new cluster gets dind-nat64 unless told
+/// otherwise (the settings table's fallback); `Default` is what a record written before
+/// there was a choice ran: tayga.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Nat64Engine {
     /// tayga, Debian's package.
     #[default]
     Tayga,
-    /// dind's own translator (the `dind-nat64` binary, uploaded into the container).
+    /// dind's own translator (dind's executable, uploaded into the container).
     DindNat64,
 }
 

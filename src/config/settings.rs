@@ -79,8 +79,8 @@ settings_table! {
         flag: Flag::Value("ENGINE"),
         env: Env::Var("DIND_NAT64_ENGINE"),
         file: File::Text("nat64Engine"),
-        fallback: Fallback::Value("tayga"),
-        help: "NAT64 translator: tayga, or dind-nat64 (dind's own, faster; the dind-nat64 binary beside dind, or DIND_NAT64_BINARY)",
+        fallback: Fallback::Value("dind-nat64"),
+        help: "NAT64 translator: dind-nat64 (dind's own, in dind itself) or tayga (Debian's)",
     }
     upstream_dns: Option<std::net::Ipv4Addr> = optional check::upstream_dns {
         name: "--upstream-dns",

@@ -53,7 +53,7 @@ fn defaults_are_kdc_ipv6_defaults() {
             allow_aaaa: false,
             dns64_prefix: "fd00:10:64:ff9b::/96".parse().unwrap(),
             nat64_v4_prefix: V4Prefix16(172, 18),
-            nat64_engine: Nat64Engine::Tayga,
+            nat64_engine: Nat64Engine::DindNat64,
             // The Docker host's resolvers, through Docker's embedded DNS.
             upstream_dns: None,
             egress_interface: None,

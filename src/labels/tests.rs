@@ -58,7 +58,12 @@ fn a_record_from_before_the_nat64_engine_ran_tayga_and_a_new_one_keeps_its_engin
     assert_eq!(written(&own)["config"]["nat64Engine"], json!("dind-nat64"));
     assert_eq!(decode(&written(&own)), Ok(Some(own)));
 
-    let tayga = record(&[]);
+    // A new cluster runs dind-nat64 unless told otherwise.
+    assert_eq!(
+        record(&[]).config.nat64_engine,
+        crate::config::Nat64Engine::DindNat64
+    );
+    let tayga = record(&[("DIND_NAT64_ENGINE", "tayga")]);
     let mut old = written(&tayga);
     old["config"].as_object_mut().unwrap().remove("nat64Engine");
     let read = decode(&old).unwrap().unwrap();

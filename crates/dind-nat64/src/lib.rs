@@ -4,7 +4,8 @@
 //! headers let TCP super-packets cross whole (see docs/nat64-speed.md for why that is the
 //! whole difference in speed).
 //!
-//! A crate of its own so that the binary stays small: it is uploaded into the container.
+//! A crate of its own, with a small binary of its own; dind links it too and answers to the
+//! program's name, so that the program dind uploads is always dind's own version.
 
 #![deny(unsafe_code)]
 
@@ -14,6 +15,7 @@ pub mod conf;
 pub mod dynamic_map;
 pub mod pool;
 pub mod process;
+pub mod program;
 pub mod static_map;
 pub mod translate;
 #[allow(unsafe_code)] // the system calls of the TUN device and of signals

@@ -427,7 +427,7 @@ fn dind_command(args: &[&str], env: &[(&str, &str)]) -> Command {
     cmd
 }
 
-/// Runs the suites with this NAT64 engine (`dind-nat64`); unset: dind's default, tayga.
+/// Runs the suites with this NAT64 engine (`tayga`); unset: dind's default, dind-nat64.
 pub const NAT64_ENGINE_ENV: &str = "DIND_E2E_NAT64_ENGINE";
 
 /// The engine `DIND_E2E_NAT64_ENGINE` names, if any.
@@ -435,50 +435,6 @@ pub fn nat64_engine() -> Option<String> {
     std::env::var(NAT64_ENGINE_ENV)
         .ok()
         .filter(|engine| !engine.trim().is_empty())
-}
-
-/// The dind-nat64 program that the dind under test copies into NAT64 containers: the one
-/// beside it. It belongs to another package of the workspace, which `cargo test --test e2e`
-/// and `cargo bench --bench X` do not build; a stale or missing one fails here, with the
-/// command that builds it, rather than testing an old translator.
-pub fn dind_nat64_beside_dind() -> Result<std::path::PathBuf> {
-    let program = std::path::Path::new(env!("CARGO_BIN_EXE_dind")).with_file_name("dind-nat64");
-    let profile = if cfg!(debug_assertions) {
-        ""
-    } else {
-        " --release"
-    };
-    let build = format!("cargo build{profile} -p dind-nat64");
-    let built = std::fs::metadata(&program)
-        .and_then(|m| m.modified())
-        .map_err(|e| anyhow::anyhow!("{} is missing ({e}): run `{build}`", program.display()))?;
-    // What the binary is built from: its sources and manifest (not its tests, whose edits
-    // leave the binary as it is).
-    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dind-nat64");
-    let mut stack = vec![crate_dir.join("src"), crate_dir.join("Cargo.toml")];
-    while let Some(path) = stack.pop() {
-        let meta = std::fs::metadata(&path)?;
-        if meta.is_dir() {
-            for entry in std::fs::read_dir(&path)? {
-                stack.push(entry?.path());
-            }
-        } else if meta.modified()? > built {
-            bail!(
-                "{} is older than {}: run `{build}`",
-                program.display(),
-                path.display()
-            );
-        }
-    }
-    Ok(program)
-}
-
-/// Whether an `up` with these arguments runs dind-nat64 (its flag, else the suites' engine).
-fn runs_dind_nat64(args: &[&str]) -> bool {
-    match args.iter().position(|a| *a == "--nat64-engine") {
-        Some(i) => args.get(i + 1) == Some(&"dind-nat64"),
-        None => nat64_engine().as_deref() == Some("dind-nat64"),
-    }
 }
 
 /// Starts the dind binary, its output piped, and returns at once.
@@ -561,9 +517,6 @@ impl Cluster {
     pub fn up(id: u8, extra: &[&str]) -> Result<Cluster> {
         let id_text = id.to_string();
         let args = up_args(&id_text, extra);
-        if runs_dind_nat64(&args) {
-            dind_nat64_beside_dind()?;
-        }
         // The guard exists before `up` so that a half-made cluster is taken down too.
         let cluster = Cluster {
             id,
