@@ -473,8 +473,8 @@ async fn wait_until_ready(kube: &Kube<'_>, timeout: Duration, phase: &Phase) -> 
         .iter()
         .map(|n| n.container.clone())
         .collect();
-    // Each look runs kubectl twice in the master: at most one every 2 s.
-    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
+    // Each look runs kubectl twice in the master: at most one a second.
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(1));
     loop {
         let pending = match pending_readiness(kube, &expected).await {
             Ok(pending) => pending,

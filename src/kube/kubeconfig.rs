@@ -177,9 +177,19 @@ pub(crate) fn target_path(kubeconfig_env: Option<&str>, home: Option<&Path>) -> 
 
 /// File level: read (absent = None), merge, write atomically (tempfile in the same directory,
 /// then persist), mode 0600 for a new file (keep the mode and owner of an existing one),
-/// parent directories created. A symlink is followed: its target is rewritten.
+/// parent directories created. A symlink is followed: its target is rewritten. Anything
+/// else that is no regular file (`/dev/null`, to keep no kubeconfig; a pipe) is written
+/// through, never replaced and never read.
 pub(crate) fn merge_into_file(path: &Path, ours: &str) -> Result<()> {
     let target = follow_symlinks(path)?;
+    if is_special(&target)? {
+        let merged = merge(None, ours)?;
+        return fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .and_then(|mut file| file.write_all(merged.as_bytes()))
+            .with_context(|| format!("cannot write {}", target.display()));
+    }
     let existing = read_if_present(&target)?;
     let text = existing.as_ref().map(|(text, _)| text.as_str());
     let merged =
@@ -191,6 +201,9 @@ pub(crate) fn merge_into_file(path: &Path, ours: &str) -> Result<()> {
 /// and owner) if changed. Returns whether anything was removed.
 pub(crate) fn unmerge_from_file(path: &Path, name: &str) -> Result<bool> {
     let target = follow_symlinks(path)?;
+    if is_special(&target)? {
+        return Ok(false);
+    }
     let Some((text, meta)) = read_if_present(&target)? else {
         return Ok(false);
     };
@@ -357,6 +370,16 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
 }
 
 /// The file's text and metadata; None when it does not exist.
+/// Whether `path` exists and is neither a regular file nor a directory (whose errors
+/// name the problem better).
+fn is_special(path: &Path) -> Result<bool> {
+    match fs::metadata(path) {
+        Ok(meta) => Ok(!meta.is_file() && !meta.is_dir()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", path.display())),
+    }
+}
+
 fn read_if_present(path: &Path) -> Result<Option<(String, fs::Metadata)>> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,

@@ -11,6 +11,44 @@ use plan::kubernetes::{host_port, upstream_resolvers, API_SERVER_PORT};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use yaml_serde::{Mapping, Value};
 
+/// Where the master's kubeadm finds dind's patches of what it generates.
+pub(crate) const PATCHES_DIR: &str = "/etc/dind/kubeadm-patches";
+/// The control plane's static pods, which kubeadm gives a startup probe each.
+const STATIC_PODS: [&str; 4] = [
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+];
+
+/// Probes that notice a started control plane and CoreDNS sooner. kubeadm's startup probes
+/// first look 10 s after a component starts and then every 10 s, so a control plane that is
+/// up in a second reads as unready for 10 to 20 s more, the longest wait of a single node's
+/// `up`; CoreDNS's readiness probe also looks every 10 s. These look every second, and a
+/// startup probe keeps kubeadm's budget (4 minutes) before it gives up.
+/// The components themselves start as kubeadm has them.
+fn probe_patches() -> Vec<crate::render::FileSpec> {
+    use crate::render::FileSpec;
+    let mut files: Vec<FileSpec> = STATIC_PODS
+        .iter()
+        .map(|pod| {
+            FileSpec::new(
+                format!("{PATCHES_DIR}/{pod}+strategic.yaml"),
+                format!(
+                    "spec:\n  containers:\n  - name: {pod}\n    startupProbe:\n      \
+                     initialDelaySeconds: 0\n      periodSeconds: 1\n      failureThreshold: 240\n"
+                ),
+            )
+        })
+        .collect();
+    files.push(FileSpec::new(
+        format!("{PATCHES_DIR}/corednsdeployment+strategic.yaml"),
+        "spec:\n  template:\n    spec:\n      containers:\n      - name: coredns\n        \
+         readinessProbe:\n          periodSeconds: 1\n",
+    ));
+    files
+}
+
 /// What a node image's preloader leaves out (images/node/dind-preload-images).
 pub(crate) const PRELOAD_SKIP_PATH: &str = "/etc/dind/preload-skip";
 /// The images only the master runs (static pods), by repository name.
@@ -35,7 +73,7 @@ fn preload_skip(node: &NodePlan) -> Option<String> {
 }
 
 /// The files a Kubernetes node gets before it starts, besides the network plane's: the
-/// kubelet's resolv.conf, and a worker's preload exclusions.
+/// kubelet's resolv.conf, a worker's preload exclusions, the master's probe patches.
 pub(crate) fn node_files(plan: &ClusterPlan, node: &NodePlan) -> Vec<crate::render::FileSpec> {
     use crate::render::FileSpec;
     let mut files = vec![FileSpec::new(
@@ -43,6 +81,9 @@ pub(crate) fn node_files(plan: &ClusterPlan, node: &NodePlan) -> Vec<crate::rend
         kubelet_resolv_conf(plan),
     )];
     files.extend(preload_skip(node).map(|skip| FileSpec::new(PRELOAD_SKIP_PATH, skip)));
+    if node.role == plan::Role::Master {
+        files.extend(probe_patches());
+    }
     files
 }
 
@@ -267,6 +308,12 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
             "nodeRegistration",
             node_registration(config, version, master, taints),
         ),
+        // kubeadm's last phase points the kubelet at a rotatable client certificate and
+        // restarts it: every static pod is then unready until its startup probe passes
+        // again, 10 s at least, a third of a single node's `up` (seen on 1.37.2). A test
+        // cluster outlives no certificate, so the kubelet keeps the one kubeadm gave it.
+        ("skipPhases", strings(["kubelet-finalize"])),
+        ("patches", map([("directory", string(PATCHES_DIR))])),
     ]);
     let mut sans = vec![
         "localhost".to_string(),

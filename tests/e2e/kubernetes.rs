@@ -109,6 +109,16 @@ fn assert_nodes_ready_with(cluster: &KubeCluster, expected: usize, families: Fam
     }
 }
 
+/// The test image, put into cluster `id`'s nodes with `dind load` (the pods never pull
+/// it); its tag.
+async fn load_pod_image(id: u8) -> String {
+    let image = pod_image().await.unwrap();
+    let id = id.to_string();
+    let out = dind(&["load", "docker-image", &image, "--cluster-id", &id], &[]);
+    assert!(out.status.success(), "dind load: {}", stderr(&out));
+    image
+}
+
 /// A Service `echo` (port 80) over two backends, one on each node, and a client pod on the
 /// worker: what the Service checks use.
 struct Workload {
@@ -287,19 +297,7 @@ async fn an_ipv6_cluster_reaches_ipv4_sites_through_nat64_and_ipv6_sites_directl
         "{classes}"
     );
 
-    // The test image, put into the nodes with `dind load`; the pods never pull it.
-    let image = pod_image().await.unwrap();
-    let out = dind(
-        &[
-            "load",
-            "docker-image",
-            &image,
-            "--cluster-id",
-            &id.to_string(),
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "dind load: {}", stderr(&out));
+    let image = load_pod_image(id).await;
     let workload = start_workload(&cluster, &image).await;
 
     // CoreDNS answers cluster names, and external ones through DNS64.
@@ -553,18 +551,7 @@ async fn a_cluster_of_mode_works(id: u8, mode: &str, families: Families) {
     eprintln!("{mode} cluster Ready in {:.1?}", started.elapsed());
     assert_nodes_ready_with(&cluster, 2, families);
 
-    let image = pod_image().await.unwrap();
-    let out = dind(
-        &[
-            "load",
-            "docker-image",
-            &image,
-            "--cluster-id",
-            &id.to_string(),
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "dind load: {}", stderr(&out));
+    let image = load_pod_image(id).await;
     let workload = start_workload(&cluster, &image).await;
     service_reaches_both_backends(&cluster, &workload, &workload.service_ip).await;
     service_reaches_both_backends(&cluster, &workload, "echo.default.svc.cluster.local").await;
@@ -670,7 +657,18 @@ async fn a_cluster_is_ready_again_after_the_docker_daemon_restarts() {
     let _daemon_up = DaemonUp {
         engine: daemon.engine.clone(),
     };
-    let cluster = KubeCluster::up(85, &args(&["--nodes", "0"])).unwrap_or_else(|e| panic!("{e:#}"));
+    // No probes, and github.com unknown to the simulated Internet's DNS: `--wait` passes
+    // on the cluster's own names, and says that outside names do not resolve.
+    let _wan = Wan::start().await.expect("simulated Internet");
+    let cluster = KubeCluster::guard(85);
+    let out = cluster.dind_up(&args(&["--nodes", "0"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the cluster is ready, but CoreDNS lookup of AAAA github.com"),
+        "{}",
+        stderr(&out)
+    );
+    cluster.write_kubeconfig().unwrap();
     let master = cluster.node("kube-master");
     let labels = cluster.get_json(&["node", &master]).unwrap()["metadata"]["labels"].clone();
     assert!(

@@ -530,6 +530,32 @@ fn merge_into_file_creates_the_file_0600_and_its_parents() {
 }
 
 #[test]
+fn merge_into_a_pipe_writes_through_it_and_leaves_it_a_pipe() {
+    // What `--kubeconfig /dev/null` relies on, on a pipe of the test's own: a file renamed
+    // over the device left the machine with a regular file for /dev/null.
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let pipe = tmp.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || fs::read_to_string(pipe).unwrap())
+    };
+    merge_into_file(&pipe, &ours("dind", SERVER)).unwrap();
+    assert_eq!(
+        reader.join().unwrap(),
+        merge(None, &ours("dind", SERVER)).unwrap()
+    );
+    assert!(fs::symlink_metadata(&pipe).unwrap().file_type().is_fifo());
+    assert!(!unmerge_from_file(&pipe, "dind").unwrap());
+    assert_eq!(listing(tmp.path()), ["pipe"]);
+}
+
+#[test]
 fn merge_into_file_keeps_the_mode_of_an_existing_file() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("config");

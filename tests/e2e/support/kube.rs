@@ -112,7 +112,8 @@ impl KubeCluster {
         self.dir.path().join("merged-kubeconfig")
     }
 
-    fn write_kubeconfig(&self) -> Result<()> {
+    /// Writes what `dind kubeconfig` prints, for kubectl.
+    pub fn write_kubeconfig(&self) -> Result<()> {
         let out = dind(&["kubeconfig", "--cluster-id", &self.id.to_string()], &[]);
         if !out.status.success() {
             bail!("dind kubeconfig failed: {}", stderr(&out));
@@ -203,20 +204,13 @@ impl KubeCluster {
     }
 
     pub fn down(&self) -> Output {
-        dind(&["down", "--cluster-id", &self.id.to_string()], &[])
+        super::down(self.id)
     }
 }
 
 impl Drop for KubeCluster {
     fn drop(&mut self) {
-        let out = self.down();
-        if !out.status.success() {
-            eprintln!(
-                "dind down --cluster-id {} failed in cleanup: {}",
-                self.id,
-                stderr(&out)
-            );
-        }
+        super::down_in_cleanup(self.id);
     }
 }
 

@@ -538,20 +538,29 @@ impl Cluster {
     }
 
     pub fn down(&self) -> Output {
-        dind(&["down", "--cluster-id", &self.id.to_string()], &[])
+        down(self.id)
+    }
+}
+
+/// `dind down` of cluster `id`.
+pub fn down(id: u8) -> Output {
+    dind(&["down", "--cluster-id", &id.to_string()], &[])
+}
+
+/// `dind down` of cluster `id` when a guard goes: a failure is said, not raised.
+pub fn down_in_cleanup(id: u8) {
+    let out = down(id);
+    if !out.status.success() {
+        eprintln!(
+            "dind down --cluster-id {id} failed in cleanup: {}",
+            stderr(&out)
+        );
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let out = self.down();
-        if !out.status.success() {
-            eprintln!(
-                "dind down --cluster-id {} failed in cleanup: {}",
-                self.id,
-                stderr(&out)
-            );
-        }
+        down_in_cleanup(self.id);
     }
 }
 
