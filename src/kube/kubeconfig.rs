@@ -369,7 +369,6 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
     bail!("too many levels of symlinks at {}", path.display())
 }
 
-/// The file's text and metadata; None when it does not exist.
 /// Whether `path` exists and is neither a regular file nor a directory (whose errors
 /// name the problem better).
 fn is_special(path: &Path) -> Result<bool> {
@@ -380,6 +379,7 @@ fn is_special(path: &Path) -> Result<bool> {
     }
 }
 
+/// The file's text and metadata; None when it does not exist.
 fn read_if_present(path: &Path) -> Result<Option<(String, fs::Metadata)>> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
