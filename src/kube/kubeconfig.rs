@@ -182,29 +182,28 @@ pub(crate) fn target_path(kubeconfig_env: Option<&str>, home: Option<&Path>) -> 
 /// through, never replaced and never read.
 pub(crate) fn merge_into_file(path: &Path, ours: &str) -> Result<()> {
     let target = follow_symlinks(path)?;
-    if is_special(&target)? {
-        let merged = merge(None, ours)?;
-        return fs::OpenOptions::new()
-            .write(true)
-            .open(&target)
-            .and_then(|mut file| file.write_all(merged.as_bytes()))
-            .with_context(|| format!("cannot write {}", target.display()));
-    }
-    let existing = read_if_present(&target)?;
-    let text = existing.as_ref().map(|(text, _)| text.as_str());
-    let merged =
-        merge(text, ours).with_context(|| format!("cannot merge into {}", target.display()))?;
-    write_atomically(&target, &merged, existing.as_ref().map(|(_, meta)| meta))
+    let (text, meta) = match inspect(&target)? {
+        Existing::Special => {
+            let merged = merge(None, ours)?;
+            return fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .and_then(|mut file| file.write_all(merged.as_bytes()))
+                .with_context(|| format!("cannot write {}", target.display()));
+        }
+        Existing::Absent => (None, None),
+        Existing::File(text, meta) => (Some(text), Some(meta)),
+    };
+    let merged = merge(text.as_deref(), ours)
+        .with_context(|| format!("cannot merge into {}", target.display()))?;
+    write_atomically(&target, &merged, meta.as_ref())
 }
 
 /// File level: absent file -> Ok(false); else unmerge and write back atomically (keeping mode
 /// and owner) if changed. Returns whether anything was removed.
 pub(crate) fn unmerge_from_file(path: &Path, name: &str) -> Result<bool> {
     let target = follow_symlinks(path)?;
-    if is_special(&target)? {
-        return Ok(false);
-    }
-    let Some((text, meta)) = read_if_present(&target)? else {
+    let Existing::File(text, meta) = inspect(&target)? else {
         return Ok(false);
     };
     let (new_text, removed) = unmerge(&text, name)
@@ -369,25 +368,28 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
     bail!("too many levels of symlinks at {}", path.display())
 }
 
-/// Whether `path` exists and is neither a regular file nor a directory (whose errors
-/// name the problem better).
-fn is_special(path: &Path) -> Result<bool> {
-    match fs::metadata(path) {
-        Ok(meta) => Ok(!meta.is_file() && !meta.is_dir()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", path.display())),
-    }
+/// What a kubeconfig path holds.
+enum Existing {
+    Absent,
+    /// A regular file: its text, and the metadata a rewrite keeps.
+    File(String, fs::Metadata),
+    /// Neither a regular file nor a directory (`/dev/null`, a pipe): never read.
+    Special,
 }
 
-/// The file's text and metadata; None when it does not exist.
-fn read_if_present(path: &Path) -> Result<Option<(String, fs::Metadata)>> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+fn inspect(path: &Path) -> Result<Existing> {
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Absent),
+        Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", path.display())),
     };
-    let meta = fs::metadata(path).with_context(|| format!("cannot inspect {}", path.display()))?;
-    Ok(Some((text, meta)))
+    if !meta.is_file() && !meta.is_dir() {
+        return Ok(Existing::Special);
+    }
+    // A directory fails here, which names the problem.
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Existing::File(text, meta))
 }
 
 /// Writes `text` to a temporary file next to `path` and renames it over `path`: a reader

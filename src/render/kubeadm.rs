@@ -13,12 +13,13 @@ use yaml_serde::{Mapping, Value};
 
 /// Where the master's kubeadm finds dind's patches of what it generates.
 pub(crate) const PATCHES_DIR: &str = "/etc/dind/kubeadm-patches";
-/// The control plane's static pods, which kubeadm gives a startup probe each.
-const STATIC_PODS: [&str; 4] = [
-    "etcd",
+/// The control plane: the static pods only the master runs, each named as its image's
+/// repository.
+const CONTROL_PLANE: [&str; 4] = [
     "kube-apiserver",
     "kube-controller-manager",
     "kube-scheduler",
+    "etcd",
 ];
 
 /// Probes that notice a started control plane and CoreDNS sooner. kubeadm's startup probes
@@ -29,7 +30,7 @@ const STATIC_PODS: [&str; 4] = [
 /// The components themselves start as kubeadm has them.
 fn probe_patches() -> Vec<crate::render::FileSpec> {
     use crate::render::FileSpec;
-    let mut files: Vec<FileSpec> = STATIC_PODS
+    let mut files: Vec<FileSpec> = CONTROL_PLANE
         .iter()
         .map(|pod| {
             FileSpec::new(
@@ -51,20 +52,13 @@ fn probe_patches() -> Vec<crate::render::FileSpec> {
 
 /// What a node image's preloader leaves out (images/node/dind-preload-images).
 pub(crate) const PRELOAD_SKIP_PATH: &str = "/etc/dind/preload-skip";
-/// The images only the master runs (static pods), by repository name.
-const CONTROL_PLANE_IMAGES: [&str; 4] = [
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "etcd",
-];
 
 /// A worker's preloader leaves the control plane's images out: a third of what the master
 /// imports at its first start, which nodes starting side by side share disk and CPU for.
 fn preload_skip(node: &NodePlan) -> Option<String> {
     (node.role == plan::Role::Worker).then(|| {
         let mut text = String::from("# Written by dind: images this worker never runs.\n");
-        for image in CONTROL_PLANE_IMAGES {
+        for image in CONTROL_PLANE {
             text.push_str(image);
             text.push('\n');
         }

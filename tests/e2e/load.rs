@@ -97,7 +97,6 @@ async fn ctr(engine: &Engine, node: &str, args: &[&str]) -> dind::engine::docker
     engine.exec(node, &argv).await.expect("exec in the node")
 }
 
-/// The config digest of `name` in the node's containerd (None: not there).
 /// The digests containerd holds for `name` in `node`: the image's target (a manifest, or on
 /// Docker 29's containerd store an index) and, for a manifest, its config.
 async fn node_image_digests(engine: &Engine, node: &str, name: &str) -> Vec<String> {
