@@ -1,5 +1,5 @@
 //! The crate's layers, checked on its own source: data flows config -> plan -> render ->
-//! apply, and no import runs back. README's "How it is built" describes the same table.
+//! apply, and no import runs back. docs/design.md describes the same table.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -179,7 +179,8 @@ fn every_top_level_module_has_a_layer() {
         .map(|file| owning_module(&src, file))
         .filter(|module| {
             layer_of(module).is_none()
-                && !["lib", "main", "layering", "test_support"].contains(&module.as_str())
+                && !["lib", "main", "layering", "test_support", "docs_links"]
+                    .contains(&module.as_str())
         })
         .collect();
     assert!(unplaced.is_empty(), "modules without a layer: {unplaced:?}");

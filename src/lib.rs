@@ -27,3 +27,6 @@ mod test_support;
 
 #[cfg(test)]
 mod layering;
+
+#[cfg(test)]
+mod docs_links;

@@ -317,4 +317,6 @@ pub(crate) mod defaults {
 }
 
 #[cfg(test)]
+mod docs_table;
+#[cfg(test)]
 mod tests;
