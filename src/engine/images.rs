@@ -201,6 +201,36 @@ impl NodeImage {
             _kit: kit,
         })
     }
+
+    /// What to build for a cluster: the images of `kinds`, then this node image when dind
+    /// builds it and it is not one of them.
+    pub(crate) fn with_specs_of(&self, kinds: &[ImageKind]) -> Vec<ImageSpec> {
+        let mut specs: Vec<_> = kinds.iter().map(|kind| kind.spec()).collect();
+        let own_node = self.build.clone();
+        specs.extend(own_node.filter(|own| specs.iter().all(|s| s.tag != own.tag)));
+        specs
+    }
+}
+
+/// The image each of a cluster's containers runs.
+#[derive(Clone, Debug)]
+pub(crate) struct ImageTags {
+    pub(crate) dns64: String,
+    pub(crate) nat64: String,
+    pub(crate) node: String,
+    pub(crate) registry: String,
+}
+
+impl ImageTags {
+    /// dind's own DNS64, NAT64 and registry images, and `node` for the nodes.
+    pub(crate) fn with_node(node: String) -> ImageTags {
+        ImageTags {
+            dns64: ImageKind::Dns64.spec().tag,
+            nat64: ImageKind::Nat64.spec().tag,
+            node,
+            registry: ImageKind::Registry.spec().tag,
+        }
+    }
 }
 
 /// A build context and the tag derived from it.
