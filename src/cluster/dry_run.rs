@@ -4,6 +4,7 @@
 
 use super::nat64_program;
 use crate::config::Config;
+use crate::engine::images::ImageTags;
 use crate::labels::Record;
 use crate::plan::{self, ClusterPlan, NodePlan, Role};
 use crate::render::containers::{self, ContainerSpec, Mount, Network};
@@ -13,15 +14,6 @@ use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-
-/// The images the containers would run.
-#[derive(Clone, Debug)]
-pub(crate) struct ImageTags {
-    pub(crate) dns64: String,
-    pub(crate) nat64: String,
-    pub(crate) node: String,
-    pub(crate) registry: String,
-}
 
 /// Stands for the egress interface `up` finds on the Docker host.
 const EGRESS_PLACEHOLDER: &str = "EGRESS";

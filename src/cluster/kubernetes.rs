@@ -3,7 +3,7 @@
 //! side, the kubeconfig merged, then the readiness wait. Each phase is idempotent: a
 //! resumed `up` skips what is done (an initialized master, a joined worker).
 
-use crate::config::{Config, KubeVersion};
+use crate::config::{Config, IpMode, KubeVersion};
 use crate::engine::backoff::Backoff;
 use crate::engine::docker::{indent, Engine};
 use crate::kube::readiness::InitStep;
@@ -390,6 +390,24 @@ pub(crate) enum Server {
     Internal,
 }
 
+impl Server {
+    /// What the user of a dual-stack cluster is told about the server's address: the
+    /// internal one is of the primary family. None where there is no choice of family.
+    pub(crate) fn dual_stack_note(self, plan: &ClusterPlan, config: &Config) -> Option<String> {
+        if self != Server::Internal || config.ip_mode != IpMode::DualStack {
+            return None;
+        }
+        let family = match internal_api_address(plan, config) {
+            IpAddr::V6(_) => "IPv6",
+            IpAddr::V4(_) => "IPv4",
+        };
+        Some(format!(
+            "dual-stack: the server is the master's {family} address, of the primary family \
+             (the first --service-cidr's)"
+        ))
+    }
+}
+
 /// The API server's address on the cluster network: the master's address of the primary
 /// family (the one Kubernetes advertises: IPv6 in ipv6 mode and, by default, dual-stack).
 pub(crate) fn internal_api_address(plan: &ClusterPlan, config: &Config) -> IpAddr {
@@ -630,6 +648,28 @@ mod tests {
             ]),
             "https://10.192.0.2:6443"
         );
+    }
+
+    #[test]
+    fn only_a_dual_stack_clusters_internal_server_draws_a_note_naming_its_family() {
+        let note = |server: Server, vars: &[(&str, &str)]| {
+            let config = config_from_env(vars);
+            server.dual_stack_note(&plan::plan(&config), &config)
+        };
+        let dual = ("IP_MODE", "dual-stack");
+        assert_eq!(
+            note(Server::Internal, &[dual]).as_deref(),
+            Some(
+                "dual-stack: the server is the master's IPv6 address, of the primary family \
+                 (the first --service-cidr's)"
+            )
+        );
+        let v4_first = ("SERVICE_CIDR", "10.96.0.0/12,fd00:30::/110");
+        let v4_note = note(Server::Internal, &[dual, v4_first]).expect("a note");
+        assert!(v4_note.contains("master's IPv4 address"), "{v4_note}");
+        assert_eq!(note(Server::Published, &[dual]), None);
+        assert_eq!(note(Server::Internal, &[]), None);
+        assert_eq!(note(Server::Internal, &[("IP_MODE", "ipv4")]), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::config::{Config, IpMode, KubeVersion, Nat64Engine, PortMapping, Proto
 use crate::engine::docker::Engine;
 use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
-use crate::engine::images::{self, ImageKind, NodeImage};
+use crate::engine::images::{self, ImageKind, ImageTags, NodeImage};
 use crate::interrupt::{self, Graceful};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
@@ -416,9 +416,7 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
             if node_image.build.is_none() && !images::exists(engine, &node).await? {
                 bail!("node image {node} (--node-image / DIND_IMAGE) is not present on the Docker host; build or pull it first");
             }
-            let mut specs: Vec<_> = kinds.iter().map(|k| k.spec()).collect();
-            let own_node = node_image.build.clone();
-            specs.extend(own_node.filter(|own| specs.iter().all(|s| s.tag != own.tag)));
+            let specs = node_image.with_specs_of(&kinds);
             try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, phase))).await?;
             let containerd_config = containerd_config(engine, config, &node).await?;
             if !config.kubernetes {
@@ -442,12 +440,13 @@ async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> 
             missing.replace(',', ", ")
         ));
     }
+    let tags = ImageTags::with_node(node);
     Ok(Images {
-        dns64: ImageKind::Dns64.spec().tag,
-        nat64: ImageKind::Nat64.spec().tag,
-        node,
+        dns64: tags.dns64,
+        nat64: tags.nat64,
+        node: tags.node,
         helper: ImageKind::NodeBase.spec().tag,
-        registry: ImageKind::Registry.spec().tag,
+        registry: tags.registry,
         kubeadm,
         storage: recorded.get(images::STORAGE_IMAGE).cloned(),
         containerd_config,

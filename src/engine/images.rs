@@ -201,6 +201,36 @@ impl NodeImage {
             _kit: kit,
         })
     }
+
+    /// What to build for a cluster: the images of `kinds`, then this node image when dind
+    /// builds it and it is not one of them.
+    pub(crate) fn with_specs_of(&self, kinds: &[ImageKind]) -> Vec<ImageSpec> {
+        let mut specs: Vec<_> = kinds.iter().map(|kind| kind.spec()).collect();
+        let own_node = self.build.clone();
+        specs.extend(own_node.filter(|own| specs.iter().all(|s| s.tag != own.tag)));
+        specs
+    }
+}
+
+/// The image each of a cluster's containers runs.
+#[derive(Clone, Debug)]
+pub(crate) struct ImageTags {
+    pub(crate) dns64: String,
+    pub(crate) nat64: String,
+    pub(crate) node: String,
+    pub(crate) registry: String,
+}
+
+impl ImageTags {
+    /// dind's own DNS64, NAT64 and registry images, and `node` for the nodes.
+    pub(crate) fn with_node(node: String) -> ImageTags {
+        ImageTags {
+            dns64: ImageKind::Dns64.spec().tag,
+            nat64: ImageKind::Nat64.spec().tag,
+            node,
+            registry: ImageKind::Registry.spec().tag,
+        }
+    }
 }
 
 /// A build context and the tag derived from it.
@@ -671,6 +701,48 @@ pub(crate) async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::config_from_env;
+
+    #[test]
+    fn a_cluster_builds_each_image_once_and_its_own_node_image_last() {
+        let tags = |config: &crate::config::Config| -> Vec<String> {
+            let node = NodeImage::for_config(config).expect("a node image");
+            let specs = node.with_specs_of(&ImageKind::NETWORK_PLANE);
+            specs.into_iter().map(|spec| spec.tag).collect()
+        };
+        let plane = ImageKind::NETWORK_PLANE
+            .map(|kind| kind.spec().tag)
+            .to_vec();
+        let config = config_from_env(&[]);
+        let with_kubernetes = tags(&config);
+        assert_eq!(with_kubernetes[..3], plane[..]);
+        assert_eq!(with_kubernetes.len(), 4);
+        assert!(
+            with_kubernetes[3].starts_with("dind/node:v1."),
+            "{with_kubernetes:?}"
+        );
+        // Without Kubernetes the node image is the base target, built once.
+        let network_plane_only = crate::config::Config {
+            kubernetes: false,
+            ..config
+        };
+        assert_eq!(tags(&network_plane_only), plane);
+        // The user's own node image is not dind's to build.
+        assert_eq!(
+            tags(&config_from_env(&[("DIND_IMAGE", "example/node:1")])),
+            plane
+        );
+    }
+
+    #[test]
+    fn the_tags_are_dinds_own_images_and_the_given_node() {
+        let tags = ImageTags::with_node("example/node:1".into());
+        assert_eq!(tags.node, "example/node:1");
+        assert_eq!(tags.dns64, ImageKind::Dns64.spec().tag);
+        assert_eq!(tags.nat64, ImageKind::Nat64.spec().tag);
+        assert_eq!(tags.registry, ImageKind::Registry.spec().tag);
+        assert_ne!(tags.dns64, tags.nat64);
+    }
 
     /// The classic builder's `stream` items of a node image build on a machine without the
     /// Internet, as Docker 20.10 sends them (a step's stderr in red), read as build_as reads
