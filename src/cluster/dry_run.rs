@@ -309,7 +309,6 @@ fn view(spec: &ContainerSpec, files: &[FileSpec]) -> ContainerView {
 /// The text `dind up --dry-run` prints.
 pub(crate) fn render_text(run: &DryRun) -> String {
     let mut text = String::new();
-    let plan = &run.plan;
     let _ = writeln!(
         text,
         "# dind up --dry-run: cluster {} ({})",
@@ -318,6 +317,16 @@ pub(crate) fn render_text(run: &DryRun) -> String {
     for note in &run.notes {
         let _ = writeln!(text, "# {note}");
     }
+    write_network(&mut text, &run.plan);
+    for c in &run.containers {
+        write_container(&mut text, c);
+    }
+    write_host(&mut text, &run.host);
+    text
+}
+
+/// The cluster network: its subnets, DNS64 prefix and NAT64 pool.
+fn write_network(text: &mut String, plan: &ClusterPlan) {
     let _ = writeln!(
         text,
         "\n== network {} (bridge {})",
@@ -353,50 +362,54 @@ pub(crate) fn render_text(run: &DryRun) -> String {
             nat64.pool, nat64.engine
         );
     }
-    for c in &run.containers {
-        let _ = writeln!(
-            text,
-            "\n== container {} ({}) image {}",
-            c.name, c.role, c.image
-        );
-        let _ = writeln!(text, "  network {}: {}", c.network, c.addresses.join(", "));
-        if c.privileged {
-            text.push_str("  privileged\n");
-        }
-        let lists = [
-            ("capabilities", &c.capabilities),
-            ("devices", &c.devices),
-            ("security", &c.security_options),
-            ("mounts", &c.mounts),
-            ("ports", &c.ports),
-            ("dns", &c.dns),
-            ("env", &c.env),
-        ];
-        for (what, items) in lists {
-            if !items.is_empty() {
-                let _ = writeln!(text, "  {what}: {}", items.join(", "));
-            }
-        }
-        let sysctls: Vec<String> = c.sysctls.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let _ = writeln!(text, "  sysctls: {}", sysctls.join(", "));
-        if let Some(restart) = &c.restart {
-            let _ = writeln!(text, "  restart: {restart}");
-        }
-        for file in &c.files {
-            let _ = writeln!(text, "  --- {} (mode {})", file.path, file.mode);
-            for line in file.contents.lines() {
-                let _ = writeln!(text, "  | {line}");
-            }
+}
+
+/// One container as `up` would create it, and the files it gets.
+fn write_container(text: &mut String, c: &ContainerView) {
+    let _ = writeln!(
+        text,
+        "\n== container {} ({}) image {}",
+        c.name, c.role, c.image
+    );
+    let _ = writeln!(text, "  network {}: {}", c.network, c.addresses.join(", "));
+    if c.privileged {
+        text.push_str("  privileged\n");
+    }
+    let lists = [
+        ("capabilities", &c.capabilities),
+        ("devices", &c.devices),
+        ("security", &c.security_options),
+        ("mounts", &c.mounts),
+        ("ports", &c.ports),
+        ("dns", &c.dns),
+        ("env", &c.env),
+    ];
+    for (what, items) in lists {
+        if !items.is_empty() {
+            let _ = writeln!(text, "  {what}: {}", items.join(", "));
         }
     }
+    let sysctls: Vec<String> = c.sysctls.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let _ = writeln!(text, "  sysctls: {}", sysctls.join(", "));
+    if let Some(restart) = &c.restart {
+        let _ = writeln!(text, "  restart: {restart}");
+    }
+    for file in &c.files {
+        let _ = writeln!(text, "  --- {} (mode {})", file.path, file.mode);
+        for line in file.contents.lines() {
+            let _ = writeln!(text, "  | {line}");
+        }
+    }
+}
+
+fn write_host(text: &mut String, host: &HostView) {
     text.push_str("\n== Docker host\n");
-    if run.host.routes.is_empty() && run.host.ip6tables.is_empty() {
+    if host.routes.is_empty() && host.ip6tables.is_empty() {
         text.push_str("  no routes or rules\n");
     }
-    for line in run.host.routes.iter().chain(&run.host.ip6tables) {
+    for line in host.routes.iter().chain(&host.ip6tables) {
         let _ = writeln!(text, "  {line}");
     }
-    text
 }
 
 #[cfg(test)]

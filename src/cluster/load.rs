@@ -54,50 +54,10 @@ pub(crate) async fn load(
 ) -> Result<Vec<NodeOutcome>> {
     // The cheap checks first: nothing is exported for a cluster or node that is not there.
     if let Source::Archive(path) = source {
-        if !path.is_file() {
-            return Err(InvalidInput::wrap(anyhow!(
-                "image archive {} does not exist or is not a file; `docker save -o {} IMAGE` makes one",
-                path.display(),
-                path.display()
-            )));
-        }
+        require_archive_file(path)?;
     }
-    let record = find_record(engine, cluster_id).await?.with_context(|| {
-        format!("no dind cluster {cluster_id} here; `dind up --cluster-id {cluster_id}` creates it")
-    })?;
-    let cluster_plan = plan::plan(&record.config);
-    let nodes = select_nodes(&cluster_plan, only).map_err(InvalidInput::wrap)?;
-    for node in &nodes {
-        match engine.container_state(node).await? {
-            ContainerState::Running => {}
-            ContainerState::Missing => bail!(
-                "node {node} of cluster {cluster_id} is gone; `dind up --cluster-id {cluster_id}` makes it again"
-            ),
-            state => {
-                let state = match state {
-                    ContainerState::Stopped { status, .. } => status,
-                    ContainerState::Paused => "paused".into(),
-                    _ => "restarting".into(),
-                };
-                bail!(
-                    "node {node} of cluster {cluster_id} is not running ({state}); `dind up --cluster-id {cluster_id}` starts it"
-                )
-            }
-        }
-    }
-    let wanted = match source {
-        Source::Docker(names) => docker_images(engine, names).await?,
-        Source::Archive(path) => {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot open image archive {}", path.display()))?;
-            archive_images(file).with_context(|| {
-                format!(
-                    "{} is not an image archive (`docker save`'s)",
-                    path.display()
-                )
-            })?
-        }
-    };
+    let nodes = running_nodes(engine, cluster_id, only).await?;
+    let wanted = wanted_images(engine, &source).await?;
     let checked = progress
         .step(
             &format!("Checking the images of {} node(s)", nodes.len()),
@@ -108,29 +68,109 @@ pub(crate) async fn load(
     if needing.is_empty() {
         return Ok(checked.into_iter().map(|c| c.outcome).collect());
     }
-    let archive = match source {
-        Source::Docker(names) => {
-            let file = progress
-                .run(
-                    &format!("Exporting {} image(s) from Docker", names.len()),
-                    async |phase| {
-                        let file = tempfile::NamedTempFile::new()
-                            .context("cannot make a temporary file")?;
-                        let mut out = tokio::fs::File::create(file.path()).await?;
-                        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                        let bytes = engine.save_images(&names, &mut out).await?;
-                        phase.message(&format!("{bytes} bytes"));
-                        Ok(file)
-                    },
-                )
-                .await?;
-            ArchivePath::Temporary(file)
-        }
-        Source::Archive(path) => ArchivePath::Given(path.to_path_buf()),
+    let archive = archive_of(engine, &source, progress).await?;
+    import_into_nodes(engine, &needing, &archive, progress).await?;
+    Ok(checked.into_iter().map(|c| c.outcome).collect())
+}
+
+fn require_archive_file(path: &Path) -> Result<()> {
+    if path.is_file() {
+        return Ok(());
+    }
+    Err(InvalidInput::wrap(anyhow!(
+        "image archive {} does not exist or is not a file; `docker save -o {} IMAGE` makes one",
+        path.display(),
+        path.display()
+    )))
+}
+
+/// The cluster's nodes to load into (all, or `only`), each of them running.
+async fn running_nodes(
+    engine: &Engine,
+    cluster_id: u8,
+    only: Option<&[String]>,
+) -> Result<Vec<String>> {
+    let record = find_record(engine, cluster_id).await?.with_context(|| {
+        format!("no dind cluster {cluster_id} here; `dind up --cluster-id {cluster_id}` creates it")
+    })?;
+    let cluster_plan = plan::plan(&record.config);
+    let nodes = select_nodes(&cluster_plan, only).map_err(InvalidInput::wrap)?;
+    for node in &nodes {
+        require_running(engine, cluster_id, node).await?;
+    }
+    Ok(nodes)
+}
+
+async fn require_running(engine: &Engine, cluster_id: u8, node: &str) -> Result<()> {
+    let state = match engine.container_state(node).await? {
+        ContainerState::Running => return Ok(()),
+        ContainerState::Missing => bail!(
+            "node {node} of cluster {cluster_id} is gone; `dind up --cluster-id {cluster_id}` makes it again"
+        ),
+        ContainerState::Stopped { status, .. } => status,
+        ContainerState::Paused => "paused".into(),
+        _ => "restarting".into(),
     };
+    bail!(
+        "node {node} of cluster {cluster_id} is not running ({state}); `dind up --cluster-id {cluster_id}` starts it"
+    )
+}
+
+/// The images the source holds, as containerd will name them.
+async fn wanted_images(engine: &Engine, source: &Source<'_>) -> Result<Vec<Wanted>> {
+    match *source {
+        Source::Docker(names) => docker_images(engine, names).await,
+        Source::Archive(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot open image archive {}", path.display()))?;
+            archive_images(file).with_context(|| {
+                format!(
+                    "{} is not an image archive (`docker save`'s)",
+                    path.display()
+                )
+            })
+        }
+    }
+}
+
+/// The archive to import: the one given, or Docker's images saved to a temporary file.
+async fn archive_of(
+    engine: &Engine,
+    source: &Source<'_>,
+    progress: &Progress,
+) -> Result<ArchivePath> {
+    let names = match *source {
+        Source::Docker(names) => names,
+        Source::Archive(path) => return Ok(ArchivePath::Given(path.to_path_buf())),
+    };
+    let file = progress
+        .run(
+            &format!("Exporting {} image(s) from Docker", names.len()),
+            async |phase| {
+                let file =
+                    tempfile::NamedTempFile::new().context("cannot make a temporary file")?;
+                let mut out = tokio::fs::File::create(file.path()).await?;
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let bytes = engine.save_images(&names, &mut out).await?;
+                phase.message(&format!("{bytes} bytes"));
+                Ok(file)
+            },
+        )
+        .await?;
+    Ok(ArchivePath::Temporary(file))
+}
+
+/// Imports the archive into every node that needs it, side by side; the first failure is
+/// returned once all are done.
+async fn import_into_nodes(
+    engine: &Engine,
+    needing: &[&Checked],
+    archive: &ArchivePath,
+    progress: &Progress,
+) -> Result<()> {
     let platform = import_platform(engine).await?;
     let imported = join_all(needing.iter().map(|checked| {
-        let (archive, platform, node) = (&archive, platform.as_deref(), &checked.outcome.node);
+        let (platform, node) = (platform.as_deref(), &checked.outcome.node);
         async move {
             progress
                 .run(&format!("Loading into {node}"), async |_| {
@@ -141,7 +181,7 @@ pub(crate) async fn load(
     }))
     .await;
     imported.into_iter().collect::<Result<Vec<()>>>()?;
-    Ok(checked.into_iter().map(|c| c.outcome).collect())
+    Ok(())
 }
 
 /// What a node lacks of the wanted images.

@@ -7,7 +7,7 @@
 use crate::engine::docker::{container_name, Engine};
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
-use crate::labels::{self, Role};
+use crate::labels::{self, Record, Role};
 use crate::plan;
 use crate::progress::Progress;
 use crate::render::kubeadm;
@@ -46,8 +46,23 @@ enum Source {
 /// The files exported for a container of `role`, in writing order (the log-derived ones
 /// come after logs.txt).
 fn layout(role: Option<Role>, kubernetes: bool) -> Vec<(&'static str, Source)> {
-    let exec = |cmds: &[&[&'static str]]| Source::Exec(cmds.iter().map(|c| c.to_vec()).collect());
-    let mut files = vec![
+    let mut files = every_container_files();
+    files.extend(translator_files(role));
+    if kubernetes && matches!(role, Some(Role::Master | Role::Worker)) {
+        files.extend(kubernetes_node_files());
+        if role == Some(Role::Master) {
+            files.push(("kubectl-get.txt", kubectl_get()));
+        }
+    }
+    files
+}
+
+fn exec(cmds: &[&[&'static str]]) -> Source {
+    Source::Exec(cmds.iter().map(|c| c.to_vec()).collect())
+}
+
+fn every_container_files() -> Vec<(&'static str, Source)> {
+    vec![
         ("logs.txt", Source::Logs),
         ("inspect.json", Source::Inspect),
         ("resolv.conf", Source::File("/etc/resolv.conf".into())),
@@ -58,74 +73,78 @@ fn layout(role: Option<Role>, kubernetes: bool) -> Vec<(&'static str, Source)> {
         ),
         ("iptables.txt", exec(&[&["iptables-save"]])),
         ("ip6tables.txt", exec(&[&["ip6tables-save"]])),
-    ];
+    ]
+}
+
+/// NAT64's and DNS64's configuration and what their logs show.
+fn translator_files(role: Option<Role>) -> Vec<(&'static str, Source)> {
     match role {
-        Some(Role::Nat64) => files.extend([
+        Some(Role::Nat64) => vec![
             ("tayga.conf", Source::File("/etc/tayga.conf".into())),
             (
                 "dynamic.map",
                 Source::File(format!("{}/dynamic.map", tayga::DATA_DIR)),
             ),
             ("mappings.txt", Source::TaygaMappings),
-        ]),
-        Some(Role::Dns64) => files.extend([
+        ],
+        Some(Role::Dns64) => vec![
             ("named.conf", Source::File("/etc/bind/named.conf".into())),
             ("querylog-sample.txt", Source::QueryLog),
-        ]),
-        _ => {}
+        ],
+        _ => Vec::new(),
     }
-    if kubernetes && matches!(role, Some(Role::Master | Role::Worker)) {
-        files.extend([
-            (
-                "kubelet.log",
-                exec(&[&["journalctl", "-u", "kubelet", "--no-pager", "-n", "3000"]]),
-            ),
-            (
-                "containerd.log",
-                exec(&[&["journalctl", "-u", "containerd", "--no-pager", "-n", "1000"]]),
-            ),
-            (
-                "crictl-ps.txt",
-                exec(&[&[
-                    "crictl",
-                    "--runtime-endpoint",
-                    "unix:///run/containerd/containerd.sock",
-                    "ps",
-                    "-a",
-                ]]),
-            ),
-            (
-                "kubelet-resolv.conf",
-                Source::File(kubeadm::KUBELET_RESOLV_PATH.into()),
-            ),
-        ]);
-        if role == Some(Role::Master) {
-            files.push((
-                "kubectl-get.txt",
-                exec(&[
-                    &[
-                        "kubectl",
-                        "--kubeconfig",
-                        "/etc/kubernetes/admin.conf",
-                        "get",
-                        "nodes,pods",
-                        "-A",
-                        "-o",
-                        "wide",
-                    ],
-                    &[
-                        "kubectl",
-                        "--kubeconfig",
-                        "/etc/kubernetes/admin.conf",
-                        "get",
-                        "events",
-                        "-A",
-                    ],
-                ]),
-            ));
-        }
-    }
-    files
+}
+
+/// A Kubernetes node's kubelet, containerd and pods.
+fn kubernetes_node_files() -> [(&'static str, Source); 4] {
+    [
+        (
+            "kubelet.log",
+            exec(&[&["journalctl", "-u", "kubelet", "--no-pager", "-n", "3000"]]),
+        ),
+        (
+            "containerd.log",
+            exec(&[&["journalctl", "-u", "containerd", "--no-pager", "-n", "1000"]]),
+        ),
+        (
+            "crictl-ps.txt",
+            exec(&[&[
+                "crictl",
+                "--runtime-endpoint",
+                "unix:///run/containerd/containerd.sock",
+                "ps",
+                "-a",
+            ]]),
+        ),
+        (
+            "kubelet-resolv.conf",
+            Source::File(kubeadm::KUBELET_RESOLV_PATH.into()),
+        ),
+    ]
+}
+
+/// The cluster's nodes, pods and events, as the master's admin sees them.
+fn kubectl_get() -> Source {
+    exec(&[
+        &[
+            "kubectl",
+            "--kubeconfig",
+            "/etc/kubernetes/admin.conf",
+            "get",
+            "nodes,pods",
+            "-A",
+            "-o",
+            "wide",
+        ],
+        &[
+            "kubectl",
+            "--kubeconfig",
+            "/etc/kubernetes/admin.conf",
+            "get",
+            "events",
+            "-A",
+        ],
+    ])
 }
 
 /// tayga's lines that map an IPv6 client into its pool
@@ -173,16 +192,7 @@ pub(crate) async fn export_logs(
 ) -> Result<Written> {
     let id = cluster_id.to_string();
     let filter = [(labels::CLUSTER, id.as_str())];
-    let containers: Vec<(String, Option<Role>)> = engine
-        .containers_with(&filter)
-        .await?
-        .into_iter()
-        .filter_map(|c| {
-            let name = container_name(&c)?;
-            let role = Role::of(&c.labels?);
-            (role != Some(Role::HostHelper)).then_some((name, role))
-        })
-        .collect();
+    let containers = cluster_containers(engine, &filter).await?;
     let record = find_record(engine, cluster_id).await?;
     let kubernetes = record.as_ref().is_some_and(|r| r.config.kubernetes);
     if record.is_none() && containers.is_empty() && engine.networks_with(&filter).await?.is_empty()
@@ -190,16 +200,7 @@ pub(crate) async fn export_logs(
         bail!("no dind cluster {cluster_id} here; `dind status` lists the clusters");
     }
 
-    let dir = match dir {
-        Some(dir) => dir,
-        None => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            default_dir(cluster_id, now)
-        }
-    };
+    let dir = dir.unwrap_or_else(|| default_dir(cluster_id, unix_seconds_now()));
     let archive = archive_path(&dir)?;
     prepare_dir(&dir).await?;
 
@@ -220,20 +221,10 @@ pub(crate) async fn export_logs(
         )
         .await?;
     progress
-        .step("Collecting the cluster's record and status", async {
-            let cluster_dir = dir.join("cluster");
-            create_dir(&cluster_dir).await?;
-            write(
-                &cluster_dir.join("record.json"),
-                serde_json::to_string_pretty(&record)? + "\n",
-            )
-            .await?;
-            let status = match status::status(engine, Some(cluster_id), true).await {
-                Ok(clusters) => serde_json::to_string_pretty(&clusters)? + "\n",
-                Err(err) => format!("dind could not collect the status: {err:#}\n"),
-            };
-            write(&cluster_dir.join("status.json"), status).await
-        })
+        .step(
+            "Collecting the cluster's record and status",
+            export_cluster(engine, cluster_id, record.as_ref(), &dir.join("cluster")),
+        )
         .await?;
     progress
         .step(&format!("Writing {}", archive.display()), {
@@ -246,6 +237,50 @@ pub(crate) async fn export_logs(
         })
         .await?;
     Ok(Written { dir, archive })
+}
+
+/// The cluster's containers (host helpers aside), named, with their roles.
+async fn cluster_containers(
+    engine: &Engine,
+    filter: &[(&str, &str)],
+) -> Result<Vec<(String, Option<Role>)>> {
+    Ok(engine
+        .containers_with(filter)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let name = container_name(&c)?;
+            let role = Role::of(&c.labels?);
+            (role != Some(Role::HostHelper)).then_some((name, role))
+        })
+        .collect())
+}
+
+fn unix_seconds_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The cluster's record and its status as JSON (or why the status could not be read).
+async fn export_cluster(
+    engine: &Engine,
+    cluster_id: u8,
+    record: Option<&Record>,
+    cluster_dir: &Path,
+) -> Result<()> {
+    create_dir(cluster_dir).await?;
+    write(
+        &cluster_dir.join("record.json"),
+        serde_json::to_string_pretty(&record)? + "\n",
+    )
+    .await?;
+    let status = match status::status(engine, Some(cluster_id), true).await {
+        Ok(clusters) => serde_json::to_string_pretty(&clusters)? + "\n",
+        Err(err) => format!("dind could not collect the status: {err:#}\n"),
+    };
+    write(&cluster_dir.join("status.json"), status).await
 }
 
 /// Refuses a DIR with files in it: the archive would mix two exports.

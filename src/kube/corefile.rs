@@ -113,95 +113,125 @@ fn is_root_key(key: &str) -> bool {
 /// just after the dot, when the directive has none).
 fn root_forward_upstreams(corefile: &str) -> Result<Range<usize>> {
     let toks = tokens(corefile);
-    let mut depth = 0usize;
-    let mut keys: Vec<&str> = Vec::new();
-    let mut in_root = false;
-    let mut root_blocks = 0;
-    let mut found: Vec<Range<usize>> = Vec::new();
+    let mut scan = RootScan::default();
     let mut i = 0;
     while i < toks.len() {
+        i += scan.token(&toks, i)? + 1;
+    }
+    scan.upstreams()
+}
+
+/// Where a scan of the Corefile's tokens is: the block depth, the server block keys read
+/// before the next brace, and what it found of the root zone.
+#[derive(Default)]
+struct RootScan<'a> {
+    depth: usize,
+    keys: Vec<&'a str>,
+    /// Inside a server block for the root zone.
+    in_root: bool,
+    root_blocks: usize,
+    /// The upstreams of every `forward .` in a root block.
+    found: Vec<Range<usize>>,
+}
+
+impl<'a> RootScan<'a> {
+    /// Reads token `i`; returns how many tokens after it it consumed too.
+    fn token(&mut self, toks: &[Token<'a>], i: usize) -> Result<usize> {
         let tok = &toks[i];
-        match (depth, tok.text) {
+        match (self.depth, tok.text) {
             (0, "}") => bail!(
                 "unbalanced braces in the Corefile: `}}` on line {} closes nothing",
                 tok.line + 1
             ),
-            (0, text) => {
-                // Server block keys, up to the opening brace (`.:53 {` or `.:53{`).
-                let (key, opens) = match text.strip_suffix('{') {
-                    Some(key) => (key, true),
-                    None => (text, false),
-                };
-                if !key.is_empty() {
-                    keys.push(key);
-                }
-                if opens {
-                    in_root = keys.iter().any(|k| is_root_key(k));
-                    if in_root {
-                        root_blocks += 1;
-                    }
-                    keys.clear();
-                    depth = 1;
-                }
-            }
-            (_, "{") => depth += 1,
+            (0, text) => self.server_key(text),
+            (_, "{") => self.depth += 1,
             (_, "}") => {
-                depth -= 1;
-                if depth == 0 {
-                    in_root = false;
+                self.depth -= 1;
+                if self.depth == 0 {
+                    self.in_root = false;
                 }
             }
-            (1, "forward") if in_root => {
-                // The directive's arguments: the rest of its line, up to a brace.
-                let args: Vec<&Token> = toks[i + 1..]
-                    .iter()
-                    .take_while(|t| t.line == tok.line && t.text != "{" && t.text != "}")
-                    .collect();
-                if args.first().map(|t| t.text) == Some(".") {
-                    let dot = args[0].span.clone();
-                    let range = match (args.get(1), args.last()) {
-                        (Some(first), Some(last)) => first.span.start..last.span.end,
-                        _ => dot.end..dot.end,
-                    };
-                    found.push(range);
+            (1, directive) => {
+                let args = arguments(toks, i);
+                if directive == "forward" && self.in_root {
+                    self.forward(args);
                 }
-                i += args.len();
-            }
-            (1, _) => {
-                // Another directive: skip its arguments on the same line.
-                let line = tok.line;
-                while toks
-                    .get(i + 1)
-                    .is_some_and(|t| t.line == line && t.text != "{" && t.text != "}")
-                {
-                    i += 1;
-                }
+                return Ok(args.len());
             }
             _ => {}
         }
-        i += 1;
+        Ok(0)
     }
-    if depth != 0 {
-        bail!("unbalanced braces in the Corefile: {depth} block(s) not closed");
-    }
-    if !keys.is_empty() {
-        bail!(
-            "the Corefile ends with server block keys but no block: `{}`",
-            keys.join(" ")
-        );
-    }
-    match root_blocks {
-        0 => bail!("the Corefile has no server block for the root zone (`.:53 {{`)"),
-        1 => {}
-        n => {
-            bail!("the Corefile has {n} server blocks for the root zone (`.:53 {{`), expected one")
+
+    /// Server block keys, up to the opening brace (`.:53 {` or `.:53{`).
+    fn server_key(&mut self, text: &'a str) {
+        let (key, opens) = match text.strip_suffix('{') {
+            Some(key) => (key, true),
+            None => (text, false),
+        };
+        if !key.is_empty() {
+            self.keys.push(key);
+        }
+        if opens {
+            self.in_root = self.keys.iter().any(|k| is_root_key(k));
+            if self.in_root {
+                self.root_blocks += 1;
+            }
+            self.keys.clear();
+            self.depth = 1;
         }
     }
-    match found.len() {
-        0 => bail!("the root zone's server block (`.:53 {{`) has no `forward .` directive"),
-        1 => Ok(found.remove(0)),
-        n => bail!(
-            "the root zone's server block (`.:53 {{`) has {n} `forward .` directives, expected one"
-        ),
+
+    /// A `forward` directive of a root block: its upstreams when it forwards `.`.
+    fn forward(&mut self, args: &[Token<'a>]) {
+        if args.first().map(|t| t.text) == Some(".") {
+            let dot = args[0].span.clone();
+            let range = match (args.get(1), args.last()) {
+                (Some(first), Some(last)) => first.span.start..last.span.end,
+                _ => dot.end..dot.end,
+            };
+            self.found.push(range);
+        }
     }
+
+    /// The one root block's one `forward .`, once the whole Corefile is read.
+    fn upstreams(mut self) -> Result<Range<usize>> {
+        if self.depth != 0 {
+            bail!(
+                "unbalanced braces in the Corefile: {} block(s) not closed",
+                self.depth
+            );
+        }
+        if !self.keys.is_empty() {
+            bail!(
+                "the Corefile ends with server block keys but no block: `{}`",
+                self.keys.join(" ")
+            );
+        }
+        match self.root_blocks {
+            0 => bail!("the Corefile has no server block for the root zone (`.:53 {{`)"),
+            1 => {}
+            n => {
+                bail!("the Corefile has {n} server blocks for the root zone (`.:53 {{`), expected one")
+            }
+        }
+        match self.found.len() {
+            0 => bail!("the root zone's server block (`.:53 {{`) has no `forward .` directive"),
+            1 => Ok(self.found.remove(0)),
+            n => bail!(
+                "the root zone's server block (`.:53 {{`) has {n} `forward .` directives, expected one"
+            ),
+        }
+    }
+}
+
+/// A directive's arguments: the tokens after token `i` on its line, up to a brace.
+fn arguments<'t, 'a>(toks: &'t [Token<'a>], i: usize) -> &'t [Token<'a>] {
+    let line = toks[i].line;
+    let rest = &toks[i + 1..];
+    let count = rest
+        .iter()
+        .take_while(|t| t.line == line && t.text != "{" && t.text != "}")
+        .count();
+    &rest[..count]
 }

@@ -60,90 +60,131 @@ pub(crate) fn parse_join_command(output: &str) -> Result<JoinCommand, JoinParseE
     let line = find_join_line(output).ok_or_else(|| JoinParseError::NoJoinLine {
         tail: tail(output, TAIL_LINES),
     })?;
-    // The first two words are `kubeadm join`.
-    let mut words = line.split_whitespace().skip(2);
+    JoinArgs::read(&line)?.check(line)
+}
 
-    let mut endpoint: Option<String> = None;
-    let mut token: Option<String> = None;
-    let mut hashes: Vec<String> = Vec::new();
+/// What the join line gives, before it is checked.
+#[derive(Default)]
+struct JoinArgs {
+    endpoint: Option<String>,
+    token: Option<String>,
+    /// Each hash once, in the line's order.
+    hashes: Vec<String>,
+}
 
-    while let Some(word) = words.next() {
-        let Some(flag) = word.strip_prefix("--") else {
-            if let Some(endpoint) = &endpoint {
-                return Err(JoinParseError::UnexpectedArgument {
-                    arg: word.to_string(),
-                    endpoint: endpoint.clone(),
-                });
+impl JoinArgs {
+    fn read(line: &str) -> Result<JoinArgs, JoinParseError> {
+        let mut args = JoinArgs::default();
+        // The first two words are `kubeadm join`.
+        let mut words = line.split_whitespace().skip(2);
+        while let Some(word) = words.next() {
+            match word.strip_prefix("--") {
+                Some(flag) => args.flag(flag, &mut words, line)?,
+                None => args.endpoint(word)?,
             }
-            endpoint = Some(word.to_string());
-            continue;
-        };
+        }
+        Ok(args)
+    }
+
+    /// The one word that is no flag nor a flag's value.
+    fn endpoint(&mut self, word: &str) -> Result<(), JoinParseError> {
+        if let Some(endpoint) = &self.endpoint {
+            return Err(JoinParseError::UnexpectedArgument {
+                arg: word.to_string(),
+                endpoint: endpoint.clone(),
+            });
+        }
+        self.endpoint = Some(word.to_string());
+        Ok(())
+    }
+
+    /// A flag (without its `--`), taking its value from `words` unless it is inline.
+    fn flag<'a>(
+        &mut self,
+        flag: &str,
+        words: &mut impl Iterator<Item = &'a str>,
+        line: &str,
+    ) -> Result<(), JoinParseError> {
         let (name, inline_value) = match flag.split_once('=') {
             Some((name, value)) => (name, Some(value)),
             None => (flag, None),
         };
-        let mut value = || -> Result<String, JoinParseError> {
-            match inline_value {
-                Some(v) if !v.is_empty() => Ok(v.to_string()),
-                Some(_) => Err(missing_value(name, &line)),
-                None => match words.next() {
-                    Some(v) if !v.starts_with("--") => Ok(v.to_string()),
-                    _ => Err(missing_value(name, &line)),
-                },
-            }
-        };
+        let mut value = || flag_value(name, inline_value, words, line);
         match name {
-            "token" => {
-                let v = value()?;
-                if let Some(first) = &token {
-                    if *first != v {
-                        return Err(JoinParseError::RepeatedToken {
-                            first: first.clone(),
-                            second: v,
-                        });
-                    }
-                }
-                token = Some(v);
-            }
+            "token" => self.token(value()?),
             "discovery-token-ca-cert-hash" => {
                 let v = value()?;
-                if !hashes.contains(&v) {
-                    hashes.push(v);
+                if !self.hashes.contains(&v) {
+                    self.hashes.push(v);
                 }
+                Ok(())
             }
-            "certificate-key" => {
-                value()?;
-            }
-            "control-plane" => {}
-            _ => {
-                return Err(JoinParseError::UnknownFlag {
-                    flag: format!("--{name}"),
-                    line,
-                })
-            }
+            "certificate-key" => value().map(drop),
+            "control-plane" => Ok(()),
+            _ => Err(JoinParseError::UnknownFlag {
+                flag: format!("--{name}"),
+                line: line.to_string(),
+            }),
         }
     }
 
-    let endpoint =
-        endpoint.ok_or_else(|| JoinParseError::MissingEndpoint { line: line.clone() })?;
-    if let Err(reason) = check_endpoint(&endpoint) {
-        return Err(JoinParseError::BadEndpoint { endpoint, reason });
+    /// `--token`, which may be given again only with the same value.
+    fn token(&mut self, v: String) -> Result<(), JoinParseError> {
+        if let Some(first) = &self.token {
+            if *first != v {
+                return Err(JoinParseError::RepeatedToken {
+                    first: first.clone(),
+                    second: v,
+                });
+            }
+        }
+        self.token = Some(v);
+        Ok(())
     }
-    let token = token.ok_or_else(|| JoinParseError::MissingToken { line: line.clone() })?;
-    if !is_token(&token) {
-        return Err(JoinParseError::BadToken { token });
+
+    /// The endpoint, the token and the hashes, each there and well-formed.
+    fn check(self, line: String) -> Result<JoinCommand, JoinParseError> {
+        let endpoint = self
+            .endpoint
+            .ok_or_else(|| JoinParseError::MissingEndpoint { line: line.clone() })?;
+        if let Err(reason) = check_endpoint(&endpoint) {
+            return Err(JoinParseError::BadEndpoint { endpoint, reason });
+        }
+        let token = self
+            .token
+            .ok_or_else(|| JoinParseError::MissingToken { line: line.clone() })?;
+        if !is_token(&token) {
+            return Err(JoinParseError::BadToken { token });
+        }
+        if self.hashes.is_empty() {
+            return Err(JoinParseError::MissingCaCertHash { line });
+        }
+        if let Some(bad) = self.hashes.iter().find(|h| !is_ca_cert_hash(h)) {
+            return Err(JoinParseError::BadCaCertHash { hash: bad.clone() });
+        }
+        Ok(JoinCommand {
+            api_server_endpoint: endpoint,
+            token,
+            ca_cert_hashes: self.hashes,
+        })
     }
-    if hashes.is_empty() {
-        return Err(JoinParseError::MissingCaCertHash { line });
+}
+
+/// A flag's value: inline (`--flag=value`) or the next word, which must be no flag.
+fn flag_value<'a>(
+    name: &str,
+    inline_value: Option<&str>,
+    words: &mut impl Iterator<Item = &'a str>,
+    line: &str,
+) -> Result<String, JoinParseError> {
+    match inline_value {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        Some(_) => Err(missing_value(name, line)),
+        None => match words.next() {
+            Some(v) if !v.starts_with("--") => Ok(v.to_string()),
+            _ => Err(missing_value(name, line)),
+        },
     }
-    if let Some(bad) = hashes.iter().find(|h| !is_ca_cert_hash(h)) {
-        return Err(JoinParseError::BadCaCertHash { hash: bad.clone() });
-    }
-    Ok(JoinCommand {
-        api_server_endpoint: endpoint,
-        token,
-        ca_cert_hashes: hashes,
-    })
 }
 
 fn missing_value(name: &str, line: &str) -> JoinParseError {

@@ -262,33 +262,33 @@ fn api_version(version: KubeVersion) -> Value {
 /// The master's configuration: four documents, patched.
 /// `version` is the node image's own kubeadm version (exact), which picks the config API.
 pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) -> Result<String> {
+    let v6_first = primary_is_v6(config);
+    let pod_subnets = joined(&primary_first(
+        &config.pod_cidrs,
+        |n| n.addr().is_ipv6(),
+        v6_first,
+    ));
+    render(
+        vec![
+            init_configuration(plan, config, version),
+            cluster_configuration(plan, config, version, &pod_subnets),
+            kubelet_configuration(config, version, v6_first),
+            kube_proxy_configuration(config, &pod_subnets),
+        ],
+        &config.kubeadm_config_patches,
+    )
+}
+
+fn init_configuration(plan: &ClusterPlan, config: &Config, version: KubeVersion) -> Value {
     let master = master(plan);
     let advertise = advertise_address(config, master);
-    let v6_first = primary_is_v6(config);
-    let pod_subnets = primary_first(&config.pod_cidrs, |n| n.addr().is_ipv6(), v6_first);
-    let gates: Vec<(&str, String)> = feature_gate_flag(config).into_iter().collect();
-    // dind's plan gives each node its pod CIDR (the CNI config's host-local range); the
-    // controller manager's own allocator would hand out different ones (Node.spec.podCIDR
-    // disagreeing with the pods' addresses), so it allocates none. The mask sizes stay:
-    // kubeadm checks the pod subnet against them.
-    let mut controller_args = vec![("allocate-node-cidrs", "false".to_string())];
-    controller_args.extend(node_cidr_mask_args(plan));
-    // Health and metrics endpoints on IPv6 in an IPv6-only cluster (as kind).
-    let ipv6_only = config.ip_mode == IpMode::Ipv6;
-    let mut scheduler_args = gates.clone();
-    if ipv6_only {
-        controller_args.push(("bind-address", "::".to_string()));
-        scheduler_args.push(("bind-address", "::1".to_string()));
-    }
-    controller_args.extend(gates.iter().cloned());
     // A single node must run ordinary pods too.
     let taints = if plan.nodes.len() == 1 {
         Value::Sequence(Vec::new())
     } else {
         Value::Null
     };
-
-    let init = map([
+    map([
         ("apiVersion", api_version(version)),
         ("kind", string("InitConfiguration")),
         (
@@ -308,14 +308,54 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
         // cluster outlives no certificate, so the kubelet keeps the one kubeadm gave it.
         ("skipPhases", strings(["kubelet-finalize"])),
         ("patches", map([("directory", string(PATCHES_DIR))])),
-    ]);
+    ])
+}
+
+/// The control plane components' extra command-line arguments.
+struct ControlPlaneArgs {
+    api_server: Vec<(&'static str, String)>,
+    controller_manager: Vec<(&'static str, String)>,
+    scheduler: Vec<(&'static str, String)>,
+}
+
+fn control_plane_args(plan: &ClusterPlan, config: &Config) -> ControlPlaneArgs {
+    let gates: Vec<(&str, String)> = feature_gate_flag(config).into_iter().collect();
+    // dind's plan gives each node its pod CIDR (the CNI config's host-local range); the
+    // controller manager's own allocator would hand out different ones (Node.spec.podCIDR
+    // disagreeing with the pods' addresses), so it allocates none. The mask sizes stay:
+    // kubeadm checks the pod subnet against them.
+    let mut controller_args = vec![("allocate-node-cidrs", "false".to_string())];
+    controller_args.extend(node_cidr_mask_args(plan));
+    // Health and metrics endpoints on IPv6 in an IPv6-only cluster (as kind).
+    let ipv6_only = config.ip_mode == IpMode::Ipv6;
+    let mut scheduler_args = gates.clone();
+    if ipv6_only {
+        controller_args.push(("bind-address", "::".to_string()));
+        scheduler_args.push(("bind-address", "::1".to_string()));
+    }
+    controller_args.extend(gates.iter().cloned());
+    ControlPlaneArgs {
+        api_server: gates,
+        controller_manager: controller_args,
+        scheduler: scheduler_args,
+    }
+}
+
+fn cluster_configuration(
+    plan: &ClusterPlan,
+    config: &Config,
+    version: KubeVersion,
+    pod_subnets: &str,
+) -> Value {
+    let args = control_plane_args(plan, config);
     let mut sans = vec![
         "localhost".to_string(),
         Ipv4Addr::LOCALHOST.to_string(),
         Ipv6Addr::LOCALHOST.to_string(),
     ];
+    let master = master(plan);
     sans.extend(node_ips(config, master).iter().map(ToString::to_string));
-    let cluster = map([
+    map([
         ("apiVersion", api_version(version)),
         ("kind", string("ClusterConfiguration")),
         (
@@ -331,7 +371,7 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
             "networking",
             map([
                 ("dnsDomain", string(DNS_DOMAIN)),
-                ("podSubnet", string(joined(&pod_subnets))),
+                ("podSubnet", string(pod_subnets)),
                 ("serviceSubnet", string(joined(&config.service_cidrs))),
             ]),
         ),
@@ -339,19 +379,22 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
             "apiServer",
             map([
                 ("certSANs", strings(sans)),
-                ("extraArgs", extra_args(version, &gates)),
+                ("extraArgs", extra_args(version, &args.api_server)),
             ]),
         ),
         (
             "controllerManager",
-            map([("extraArgs", extra_args(version, &controller_args))]),
+            map([("extraArgs", extra_args(version, &args.controller_manager))]),
         ),
         (
             "scheduler",
-            map([("extraArgs", extra_args(version, &scheduler_args))]),
+            map([("extraArgs", extra_args(version, &args.scheduler))]),
         ),
-    ]);
-    let kubelet = map([
+    ])
+}
+
+fn kubelet_configuration(config: &Config, version: KubeVersion, v6_first: bool) -> Value {
+    map([
         ("apiVersion", string("kubelet.config.k8s.io/v1beta1")),
         ("kind", string("KubeletConfiguration")),
         ("cgroupDriver", string("systemd")),
@@ -392,12 +435,15 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
                 Value::Null
             },
         ),
-    ]);
-    let proxy = map([
+    ])
+}
+
+fn kube_proxy_configuration(config: &Config, pod_subnets: &str) -> Value {
+    map([
         ("apiVersion", string("kubeproxy.config.k8s.io/v1alpha1")),
         ("kind", string("KubeProxyConfiguration")),
         ("mode", string("iptables")),
-        ("clusterCIDR", string(joined(&pod_subnets))),
+        ("clusterCIDR", string(pod_subnets)),
         // A node's pods share one bridge: a Service reply from a backend on the client's
         // own node is bridged straight back, past the node's conntrack, and dropped, unless
         // br_netfilter sends bridged traffic through iptables. A container cannot rely on
@@ -417,11 +463,7 @@ pub fn init_config(plan: &ClusterPlan, config: &Config, version: KubeVersion) ->
             ]),
         ),
         ("featureGates", feature_gate_map(config)),
-    ]);
-    render(
-        vec![init, cluster, kubelet, proxy],
-        &config.kubeadm_config_patches,
-    )
+    ])
 }
 
 /// Whether the kubelet checks the credentials of pulled images (KubeletEnsureSecretPulledImages,

@@ -6,7 +6,7 @@ use crate::config::{IpMode, Nat64Engine};
 use crate::engine::docker::{container_name, Engine};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
-use crate::labels::{self, ForwardPolicy, LabelError, Role};
+use crate::labels::{self, ForwardPolicy, LabelError, Record, Role};
 use crate::plan;
 use anyhow::Result;
 use serde::Serialize;
@@ -174,176 +174,276 @@ pub(crate) async fn report(
             list.ids
         }
     };
-    let helper_image = ImageKind::NodeBase.spec().tag;
-    let helper_present = images::exists(engine, &helper_image).await?;
-    let daemon = engine.daemon_info().await?;
-    let docker = DockerStatus {
-        version: engine.server_version.clone(),
-        api_version: engine.api_version.clone(),
-        firewall_backend: daemon.firewall_backend.clone(),
-    };
+    let host = HostReader::new(engine, read_host_rules).await?;
     for id in ids {
-        let record = match read_record(engine, id).await? {
-            Ok(record) => record,
-            Err(unusable) => {
-                out.unreadable.push(unusable);
-                continue;
-            }
-        };
-        let id_text = id.to_string();
-        let mut containers = Vec::new();
-        let mut api_server = None;
-        let mut node_image = None;
-        let cluster_plan = record.as_ref().map(|r| plan::plan(&r.config));
-        let dns64_keeps_ipv4 = cluster_plan
-            .as_ref()
-            .and_then(|p| p.dns64.as_ref())
-            .is_some_and(|d| !d.drop_ipv4);
-        for c in engine
-            .containers_with(&[(labels::CLUSTER, id_text.as_str())])
-            .await?
-        {
-            let role = Role::of(&c.labels.clone().unwrap_or_default());
-            if role == Some(Role::HostHelper) {
-                continue;
-            }
-            if role == Some(Role::Master) {
-                node_image = c.image.clone();
-                let published = c.ports.iter().flatten().find(|p| {
-                    p.private_port == plan::kubernetes::API_SERVER_PORT && p.public_port.is_some()
-                });
-                api_server = published.and_then(|p| {
-                    let ip: std::net::IpAddr = p.ip.as_deref()?.parse().ok()?;
-                    Some(plan::kubernetes::api_server_url(ip, p.public_port?))
-                });
-            }
-            let name = container_name(&c).unwrap_or_default();
-            let mut addresses = Vec::new();
-            for endpoint in c
-                .network_settings
-                .and_then(|n| n.networks)
-                .unwrap_or_default()
-                .into_values()
-            {
-                addresses.extend(endpoint.global_ipv6_address.filter(|a| !a.is_empty()));
-                // IPv6-only containers drop the IPv4 address Docker still lists for them
-                // (NAT64 keeps it, and so does DNS64 when it forwards to Docker's DNS).
-                let keeps_ipv4 = match role {
-                    Some(Role::Nat64) => true,
-                    Some(Role::Dns64) => dns64_keeps_ipv4,
-                    _ => false,
-                };
-                let ipv6_only = record
-                    .as_ref()
-                    .is_some_and(|r| r.config.ip_mode == IpMode::Ipv6)
-                    && !keeps_ipv4;
-                if !ipv6_only {
-                    addresses.extend(endpoint.ip_address.filter(|a| !a.is_empty()));
-                }
-            }
-            containers.push(ContainerStatus {
-                name,
-                role,
-                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
-                addresses,
-            });
+        match read_record(engine, id).await? {
+            Ok(record) => out
+                .clusters
+                .extend(cluster_status(engine, &host, id, record.as_ref()).await?),
+            Err(unusable) => out.unreadable.push(unusable),
         }
-        containers.sort_by(|a, b| a.name.cmp(&b.name));
-        if record.is_none() && containers.is_empty() {
+    }
+    Ok(out)
+}
+
+/// What every cluster's status reads of the Docker host: the daemon, and the helper image
+/// that reads the host's rules.
+struct HostReader {
+    docker: DockerStatus,
+    /// None: the rules are not read (not asked for, or the helper image is absent).
+    rules_helper: Option<String>,
+}
+
+impl HostReader {
+    async fn new(engine: &Engine, read_host_rules: bool) -> Result<HostReader> {
+        let helper_image = ImageKind::NodeBase.spec().tag;
+        let helper_present = images::exists(engine, &helper_image).await?;
+        let daemon = engine.daemon_info().await?;
+        Ok(HostReader {
+            docker: DockerStatus {
+                version: engine.server_version.clone(),
+                api_version: engine.api_version.clone(),
+                firewall_backend: daemon.firewall_backend.clone(),
+            },
+            rules_helper: (helper_present && read_host_rules).then_some(helper_image),
+        })
+    }
+
+    /// The host's `ip6tables-save`, read by a helper container in the cluster's network
+    /// namespace; None when not read.
+    async fn ip6tables_save(&self, engine: &Engine, id: u8) -> Result<Option<String>> {
+        let Some(helper_image) = &self.rules_helper else {
+            return Ok(None);
+        };
+        let save = HostNet::with(engine, helper_image, id, async |host| {
+            host.ip6tables_save().await
+        })
+        .await?;
+        Ok(Some(save))
+    }
+}
+
+/// One cluster's status; None when it has neither a record nor a container.
+async fn cluster_status(
+    engine: &Engine,
+    host: &HostReader,
+    id: u8,
+    record: Option<&Record>,
+) -> Result<Option<ClusterStatus>> {
+    let cluster_plan = record.map(|r| plan::plan(&r.config));
+    let nodes = read_containers(engine, id, record, cluster_plan.as_ref()).await?;
+    if record.is_none() && nodes.containers.is_empty() {
+        return Ok(None);
+    }
+    let node_image_versions = node_image_versions(engine, nodes.node_image.as_deref()).await?;
+    let save = host.ip6tables_save(engine, id).await?;
+    let read = ClusterReading {
+        id,
+        record,
+        plan: cluster_plan.as_ref(),
+        save: save.as_deref(),
+    };
+    Ok(Some(read.status(nodes, node_image_versions, &host.docker)))
+}
+
+/// A cluster's containers (host helpers aside, sorted by name), and what its master tells:
+/// the API server's published address and the node image.
+struct Nodes {
+    containers: Vec<ContainerStatus>,
+    api_server: Option<String>,
+    node_image: Option<String>,
+}
+
+async fn read_containers(
+    engine: &Engine,
+    id: u8,
+    record: Option<&Record>,
+    cluster_plan: Option<&plan::ClusterPlan>,
+) -> Result<Nodes> {
+    let id_text = id.to_string();
+    let ipv6_mode = record.is_some_and(|r| r.config.ip_mode == IpMode::Ipv6);
+    let dns64_keeps_ipv4 = cluster_plan
+        .and_then(|p| p.dns64.as_ref())
+        .is_some_and(|d| !d.drop_ipv4);
+    let mut nodes = Nodes {
+        containers: Vec::new(),
+        api_server: None,
+        node_image: None,
+    };
+    for c in engine
+        .containers_with(&[(labels::CLUSTER, id_text.as_str())])
+        .await?
+    {
+        let role = Role::of(&c.labels.clone().unwrap_or_default());
+        if role == Some(Role::HostHelper) {
             continue;
         }
-        let node_image_versions = match &node_image {
-            Some(image) => images::image_labels(engine, image)
-                .await?
-                .map(|labels| images::versions_from_labels(&labels).into_iter().collect())
-                .unwrap_or_default(),
-            None => Default::default(),
-        };
-        let save = if helper_present && read_host_rules {
-            Some(
-                HostNet::with(engine, &helper_image, id, async |host| {
-                    host.ip6tables_save().await
-                })
-                .await?,
-            )
-        } else {
-            None
-        };
-        let host_rules = save.as_deref().map(|save| {
-            host::tagged_rules(save, &plan::rule_tag(id))
-                .iter()
-                .map(|r| r.display())
-                .collect()
+        if role == Some(Role::Master) {
+            nodes.node_image = c.image.clone();
+            let ports = c.ports.iter().flatten();
+            nodes.api_server = published_api_server(
+                ports.map(|p| (p.private_port, p.ip.as_deref(), p.public_port)),
+            );
+        }
+        let name = container_name(&c).unwrap_or_default();
+        let endpoints = c.network_settings.and_then(|n| n.networks);
+        let endpoints = endpoints.unwrap_or_default().into_values();
+        let ipv6_only = ipv6_mode && !keeps_ipv4(role, dns64_keeps_ipv4);
+        nodes.containers.push(ContainerStatus {
+            name,
+            role,
+            state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+            addresses: addresses(
+                endpoints.map(|e| (e.global_ipv6_address, e.ip_address)),
+                ipv6_only,
+            ),
         });
-        let daemon_rules = save.as_deref().zip(cluster_plan.as_ref()).map(|(save, p)| {
-            let provided = host::daemon_rules(save, &p.network.bridge, &ipv6_sources(p));
-            DaemonRulesStatus {
-                manages_ip6tables: !host::docker_chains(save).is_empty(),
-                masquerades: provided
-                    .masqueraded
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                forwards: provided.forwards,
-            }
-        });
-        out.clusters.push(ClusterStatus {
-            cluster_id: id,
-            network: cluster_plan.as_ref().map(|p| p.network.name.clone()),
-            ip_mode: record.as_ref().map(|r| r.config.ip_mode),
-            aaaa_policy: record
-                .as_ref()
-                .filter(|r| r.config.ip_mode != IpMode::Ipv4)
-                .map(|r| {
-                    if r.config.allow_aaaa {
-                        AaaaPolicy::PassRealAaaa
-                    } else {
-                        AaaaPolicy::SynthesizeAll
-                    }
-                }),
+    }
+    nodes.containers.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(nodes)
+}
+
+/// The API server as the Docker host reaches it, from the master's published ports
+/// (container port, host address, host port).
+fn published_api_server<'a>(
+    mut ports: impl Iterator<Item = (u16, Option<&'a str>, Option<u16>)>,
+) -> Option<String> {
+    let (_, ip, public_port) = ports.find(|(private_port, _, public_port)| {
+        *private_port == plan::kubernetes::API_SERVER_PORT && public_port.is_some()
+    })?;
+    let ip: std::net::IpAddr = ip?.parse().ok()?;
+    Some(plan::kubernetes::api_server_url(ip, public_port?))
+}
+
+/// IPv6-only containers drop the IPv4 address Docker still lists for them; NAT64 keeps it,
+/// and so does DNS64 when it forwards to Docker's DNS.
+fn keeps_ipv4(role: Option<Role>, dns64_keeps_ipv4: bool) -> bool {
+    match role {
+        Some(Role::Nat64) => true,
+        Some(Role::Dns64) => dns64_keeps_ipv4,
+        _ => false,
+    }
+}
+
+/// A container's addresses from its endpoints' (IPv6, IPv4) addresses, without the IPv4 ones
+/// when `ipv6_only`.
+fn addresses(
+    endpoints: impl Iterator<Item = (Option<String>, Option<String>)>,
+    ipv6_only: bool,
+) -> Vec<String> {
+    let mut addresses = Vec::new();
+    for (ipv6, ipv4) in endpoints {
+        addresses.extend(ipv6.filter(|a| !a.is_empty()));
+        if !ipv6_only {
+            addresses.extend(ipv4.filter(|a| !a.is_empty()));
+        }
+    }
+    addresses
+}
+
+/// The package versions the node image's build resolved, from its labels.
+async fn node_image_versions(
+    engine: &Engine,
+    node_image: Option<&str>,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let Some(image) = node_image else {
+        return Ok(Default::default());
+    };
+    Ok(images::image_labels(engine, image)
+        .await?
+        .map(|labels| images::versions_from_labels(&labels).into_iter().collect())
+        .unwrap_or_default())
+}
+
+/// What was read of one cluster besides its containers: its record, the plan made from it,
+/// and the host's `ip6tables-save`.
+struct ClusterReading<'a> {
+    id: u8,
+    record: Option<&'a Record>,
+    plan: Option<&'a plan::ClusterPlan>,
+    save: Option<&'a str>,
+}
+
+impl ClusterReading<'_> {
+    fn status(
+        &self,
+        nodes: Nodes,
+        node_image_versions: std::collections::BTreeMap<String, String>,
+        docker: &DockerStatus,
+    ) -> ClusterStatus {
+        let (record, cluster_plan) = (self.record, self.plan);
+        let nat64 = cluster_plan.and_then(|p| p.nat64.as_ref());
+        ClusterStatus {
+            cluster_id: self.id,
+            network: cluster_plan.map(|p| p.network.name.clone()),
+            ip_mode: record.map(|r| r.config.ip_mode),
+            aaaa_policy: record.and_then(aaaa_policy),
             dns64_prefix: cluster_plan
-                .as_ref()
                 .and_then(|p| p.dns64.as_ref())
                 .map(|d| d.prefix.to_string()),
-            nat64_pool: cluster_plan
-                .as_ref()
-                .and_then(|p| p.nat64.as_ref())
-                .map(|n| n.pool.to_string()),
-            nat64_engine: cluster_plan
-                .as_ref()
-                .and_then(|p| p.nat64.as_ref())
-                .map(|n| n.engine),
-            egress_interface: record
-                .as_ref()
-                .and_then(|r| r.config.egress_interface.clone()),
-            containers,
-            host_rules,
+            nat64_pool: nat64.map(|n| n.pool.to_string()),
+            nat64_engine: nat64.map(|n| n.engine),
+            egress_interface: record.and_then(|r| r.config.egress_interface.clone()),
+            containers: nodes.containers,
+            host_rules: self.host_rules(),
             host_routes: cluster_plan
                 .iter()
                 .flat_map(|p| p.host.routes.iter().map(|r| r.to_string()))
                 .collect(),
-            api_server,
+            api_server: nodes.api_server,
             registry: cluster_plan
-                .as_ref()
                 .and_then(|p| p.registry.as_ref())
                 .map(|r| r.name()),
             kube_context: record
-                .as_ref()
                 .filter(|r| r.kubeconfig.is_some())
-                .map(|_| plan::kubernetes::context_name(id)),
+                .map(|_| plan::kubernetes::context_name(self.id)),
             kubeconfig: record
-                .as_ref()
                 .and_then(|r| r.kubeconfig.as_ref())
                 .map(|p| p.display().to_string()),
-            node_image,
+            node_image: nodes.node_image,
             node_image_versions,
             docker: docker.clone(),
-            daemon_rules,
-            ip6_forward_policy: save.as_deref().and_then(host::forward_policy),
-            ip6_forward_policy_before: record.as_ref().and_then(|r| r.ip6_forward_policy),
-        });
+            daemon_rules: self.daemon_rules(),
+            ip6_forward_policy: self.save.and_then(host::forward_policy),
+            ip6_forward_policy_before: record.and_then(|r| r.ip6_forward_policy),
+        }
     }
-    Ok(out)
+
+    /// The host rules tagged as this cluster's.
+    fn host_rules(&self) -> Option<Vec<String>> {
+        let save = self.save?;
+        Some(
+            host::tagged_rules(save, &plan::rule_tag(self.id))
+                .iter()
+                .map(|r| r.display())
+                .collect(),
+        )
+    }
+
+    fn daemon_rules(&self) -> Option<DaemonRulesStatus> {
+        let (save, p) = self.save.zip(self.plan)?;
+        let provided = host::daemon_rules(save, &p.network.bridge, &ipv6_sources(p));
+        Some(DaemonRulesStatus {
+            manages_ip6tables: !host::docker_chains(save).is_empty(),
+            masquerades: provided
+                .masqueraded
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            forwards: provided.forwards,
+        })
+    }
+}
+
+/// How DNS64 answers AAAA queries; None for an IPv4 cluster, which has no DNS64.
+fn aaaa_policy(record: &Record) -> Option<AaaaPolicy> {
+    if record.config.ip_mode == IpMode::Ipv4 {
+        None
+    } else if record.config.allow_aaaa {
+        Some(AaaaPolicy::PassRealAaaa)
+    } else {
+        Some(AaaaPolicy::SynthesizeAll)
+    }
 }
 
 /// The cluster network's IPv6 subnets: what the daemon would masquerade.
@@ -367,81 +467,105 @@ pub(crate) fn render_table(clusters: &[ClusterStatus]) -> String {
         text.push_str("no dind clusters\n");
     }
     for c in clusters {
-        let dash = "-".to_string();
-        let or_dash = |value: Option<String>| value.unwrap_or_else(|| dash.clone());
-        let _ = writeln!(
-            text,
-            "cluster {}  network {}  mode {}  AAAA policy {}",
-            c.cluster_id,
-            c.network.as_ref().unwrap_or(&dash),
-            or_dash(c.ip_mode.map(|m| m.to_string())),
-            or_dash(c.aaaa_policy.map(|p| p.to_string()))
-        );
-        if let Some(prefix) = &c.dns64_prefix {
-            let _ = writeln!(
-                text,
-                "  DNS64 prefix {prefix}  NAT64 pool {}  NAT64 engine {}",
-                c.nat64_pool.as_ref().unwrap_or(&dash),
-                or_dash(c.nat64_engine.map(|e| e.to_string()))
-            );
-        }
-        let _ = writeln!(
-            text,
-            "  {:<24} {:<8} {:<9} ADDRESSES",
-            "CONTAINER", "ROLE", "STATE"
-        );
-        for container in &c.containers {
-            let _ = writeln!(
-                text,
-                "  {:<24} {:<8} {:<9} {}",
-                container.name,
-                container.role.map_or("-", Role::as_label),
-                container.state,
-                container.addresses.join(", ")
-            );
-        }
-        if let Some(api) = &c.api_server {
-            let _ = writeln!(
-                text,
-                "  API server {api}  context {} in {}",
-                c.kube_context.as_ref().unwrap_or(&dash),
-                c.kubeconfig.as_ref().unwrap_or(&dash)
-            );
-        }
-        if let Some(registry) = &c.registry {
-            let _ = writeln!(
-                text,
-                "  registry {registry}: `docker push {registry}/IMAGE`, then pods run {registry}/IMAGE"
-            );
-        }
-        if let (Some(image), false) = (&c.node_image, c.node_image_versions.is_empty()) {
-            let versions: Vec<String> = c
-                .node_image_versions
-                .iter()
-                .map(|(name, version)| format!("{name} {version}"))
-                .collect();
-            let _ = writeln!(text, "  node image {image}: {}", versions.join(", "));
-        }
-        for route in &c.host_routes {
-            let _ = writeln!(text, "  host route: {route}");
-        }
-        let _ = writeln!(text, "  {}", docker_line(c));
-        match &c.host_rules {
-            Some(rules) if rules.is_empty() => text.push_str("  host rules: none\n"),
-            Some(rules) => {
-                let _ = writeln!(
-                    text,
-                    "  host rules (egress {}):",
-                    c.egress_interface.as_ref().unwrap_or(&dash)
-                );
-                for rule in rules {
-                    let _ = writeln!(text, "    {rule}");
-                }
-            }
-            None => text.push_str("  host rules: not read\n"),
-        }
+        write_heading(&mut text, c);
+        write_containers(&mut text, c);
+        write_access(&mut text, c);
+        write_host(&mut text, c);
     }
     text
+}
+
+const DASH: &str = "-";
+
+/// The cluster's id, network, address mode and AAAA policy, then its DNS64 and NAT64.
+fn write_heading(text: &mut String, c: &ClusterStatus) {
+    let _ = writeln!(
+        text,
+        "cluster {}  network {}  mode {}  AAAA policy {}",
+        c.cluster_id,
+        c.network.as_deref().unwrap_or(DASH),
+        or_dash(c.ip_mode),
+        or_dash(c.aaaa_policy)
+    );
+    if let Some(prefix) = &c.dns64_prefix {
+        let _ = writeln!(
+            text,
+            "  DNS64 prefix {prefix}  NAT64 pool {}  NAT64 engine {}",
+            c.nat64_pool.as_deref().unwrap_or(DASH),
+            or_dash(c.nat64_engine)
+        );
+    }
+}
+
+fn or_dash(value: Option<impl fmt::Display>) -> String {
+    value.map_or_else(|| DASH.to_string(), |v| v.to_string())
+}
+
+fn write_containers(text: &mut String, c: &ClusterStatus) {
+    let _ = writeln!(
+        text,
+        "  {:<24} {:<8} {:<9} ADDRESSES",
+        "CONTAINER", "ROLE", "STATE"
+    );
+    for container in &c.containers {
+        let _ = writeln!(
+            text,
+            "  {:<24} {:<8} {:<9} {}",
+            container.name,
+            container.role.map_or(DASH, Role::as_label),
+            container.state,
+            container.addresses.join(", ")
+        );
+    }
+}
+
+/// How a user reaches the cluster: the API server and kubeconfig, the local registry, the
+/// node image.
+fn write_access(text: &mut String, c: &ClusterStatus) {
+    if let Some(api) = &c.api_server {
+        let _ = writeln!(
+            text,
+            "  API server {api}  context {} in {}",
+            c.kube_context.as_deref().unwrap_or(DASH),
+            c.kubeconfig.as_deref().unwrap_or(DASH)
+        );
+    }
+    if let Some(registry) = &c.registry {
+        let _ = writeln!(
+            text,
+            "  registry {registry}: `docker push {registry}/IMAGE`, then pods run {registry}/IMAGE"
+        );
+    }
+    if let (Some(image), false) = (&c.node_image, c.node_image_versions.is_empty()) {
+        let versions: Vec<String> = c
+            .node_image_versions
+            .iter()
+            .map(|(name, version)| format!("{name} {version}"))
+            .collect();
+        let _ = writeln!(text, "  node image {image}: {}", versions.join(", "));
+    }
+}
+
+/// What the cluster set up on the Docker host: routes, the daemon's part, dind's rules.
+fn write_host(text: &mut String, c: &ClusterStatus) {
+    for route in &c.host_routes {
+        let _ = writeln!(text, "  host route: {route}");
+    }
+    let _ = writeln!(text, "  {}", docker_line(c));
+    match &c.host_rules {
+        Some(rules) if rules.is_empty() => text.push_str("  host rules: none\n"),
+        Some(rules) => {
+            let _ = writeln!(
+                text,
+                "  host rules (egress {}):",
+                c.egress_interface.as_deref().unwrap_or(DASH)
+            );
+            for rule in rules {
+                let _ = writeln!(text, "    {rule}");
+            }
+        }
+        None => text.push_str("  host rules: not read\n"),
+    }
 }
 
 /// The daemon and what its rules do for the cluster, in one line: `Docker 29.8.1 (API 1.56),
@@ -625,5 +749,38 @@ mod tests {
             serde_json::to_value(AaaaPolicy::SynthesizeAll).unwrap(),
             "synthesize-all"
         );
+    }
+
+    #[test]
+    fn the_api_server_is_the_first_published_api_server_port() {
+        let ports = [
+            (80, Some("::1"), Some(8080)),
+            (6443, Some("::1"), None),
+            (6443, Some("::1"), Some(32768)),
+            (6443, Some("127.0.0.1"), Some(32769)),
+        ];
+        assert_eq!(
+            published_api_server(ports.into_iter()).as_deref(),
+            Some("https://[::1]:32768")
+        );
+        let unpublished = [(6443, Some("::1"), None)];
+        assert_eq!(published_api_server(unpublished.into_iter()), None);
+    }
+
+    #[test]
+    fn an_ipv6_only_container_shows_no_ipv4_address() {
+        let endpoints = || {
+            [
+                (Some("fd00::2".to_string()), Some("172.18.0.2".to_string())),
+                (Some(String::new()), None),
+            ]
+            .into_iter()
+        };
+        assert_eq!(addresses(endpoints(), true), ["fd00::2"]);
+        assert_eq!(addresses(endpoints(), false), ["fd00::2", "172.18.0.2"]);
+        assert!(keeps_ipv4(Some(Role::Nat64), false));
+        assert!(keeps_ipv4(Some(Role::Dns64), true));
+        assert!(!keeps_ipv4(Some(Role::Dns64), false));
+        assert!(!keeps_ipv4(Some(Role::Worker), true));
     }
 }

@@ -160,22 +160,36 @@ fn judge_name(
     result: NameResult,
     view: &HostView,
 ) -> Check {
-    let shown = |v: &[Ipv6Addr]| {
-        if v.is_empty() {
-            "none".to_string()
-        } else {
-            v.iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        }
-    };
-    let r = &result;
+    let detail = name_detail(&result, view);
+    let hint = name_hint(plan, config, name, &result, view);
+    Check {
+        ok: name_passed(&result),
+        hint,
+        name: Some(result),
+        ..Check::ok(CheckId::Reach, &format!("{name}:{port}"), detail)
+    }
+}
+
+/// Addresses, comma-separated, or "none".
+fn shown(addresses: &[Ipv6Addr]) -> String {
+    if addresses.is_empty() {
+        "none".to_string()
+    } else {
+        addresses
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// What the pod and the host saw, whether that is what the policy wants, and the TCP try.
+fn name_detail(r: &NameResult, view: &HostView) -> String {
     let seen = match (view, view.gap()) {
         (HostView::Seen { source, .. }, None) => format!("{source} sees {}", shown(&r.host_aaaa)),
         (_, gap) => format!("no view: {}", gap.unwrap_or_default()),
     };
-    let detail = format!(
+    format!(
         "pod AAAA {} ({seen}), {}, TCP {}{}",
         shown(&r.pod_aaaa),
         match r.matches_policy {
@@ -188,25 +202,27 @@ fn judge_name(
             "failed"
         },
         r.path.map(|p| format!(" via {p}")).unwrap_or_default()
-    );
+    )
+}
+
+/// Where to look: the first problem the result shows, the lookup before the connection.
+fn name_hint(
+    plan: &ClusterPlan,
+    config: &Config,
+    name: &str,
+    r: &NameResult,
+    view: &HostView,
+) -> Option<String> {
     let id = plan.cluster_id;
     let via_nat64 = r.path == Some(Path::Nat64);
-    let hint = if r.expected == Expected::NoAnswer && r.pod_aaaa.is_empty() {
+    if r.expected == Expected::NoAnswer && r.pod_aaaa.is_empty() {
         Some(if config.allow_aaaa {
             format!("{name} has neither A nor AAAA records the cluster can use")
         } else {
             format!("{name} has no A record to synthesize from; with --allow-aaaa its AAAA would be used")
         })
     } else if r.path.is_none() {
-        Some(format!(
-            "the pod got no answer: check DNS64 ({}) and its upstream resolver ({}), `docker logs {}`",
-            plan.dns64.as_ref().map(|d| d.address.to_string()).unwrap_or_default(),
-            match config.upstream_dns {
-                Some(ip) => format!("--upstream-dns {ip}"),
-                None => "the Docker host's, through Docker's embedded DNS".to_string(),
-            },
-            plan.dns64.as_ref().map(|d| d.container.as_str()).unwrap_or("bind9")
-        ))
+        Some(no_answer_hint(plan, config))
     } else if r.matches_policy == Some(false) {
         Some(format!(
             "the pod's answer is not what the policy ({}) wants ({}) from what {} answers: check bind9's dns64 exclude clause (`dind export logs`)",
@@ -234,16 +250,32 @@ fn judge_name(
         Some("to judge the answer too, give --host-resolver: a resolver with the cluster's view of the name".into())
     } else {
         None
-    };
-    let passed = match r.matches_policy {
+    }
+}
+
+/// The pod's lookup got no answer: DNS64 and its upstream are to check.
+fn no_answer_hint(plan: &ClusterPlan, config: &Config) -> String {
+    format!(
+        "the pod got no answer: check DNS64 ({}) and its upstream resolver ({}), `docker logs {}`",
+        plan.dns64
+            .as_ref()
+            .map(|d| d.address.to_string())
+            .unwrap_or_default(),
+        match config.upstream_dns {
+            Some(ip) => format!("--upstream-dns {ip}"),
+            None => "the Docker host's, through Docker's embedded DNS".to_string(),
+        },
+        plan.dns64
+            .as_ref()
+            .map(|d| d.container.as_str())
+            .unwrap_or("bind9")
+    )
+}
+
+fn name_passed(r: &NameResult) -> bool {
+    match r.matches_policy {
         None => r.path.is_none() || r.tcp_connected,
         Some(matches) => matches && (r.expected == Expected::NoAnswer || r.tcp_connected),
-    };
-    Check {
-        ok: passed,
-        hint,
-        name: Some(result),
-        ..Check::ok(CheckId::Reach, &format!("{name}:{port}"), detail)
     }
 }
 
