@@ -32,8 +32,8 @@ pub(crate) enum ErrorKind {
 /// The kind of a bollard error.
 pub(crate) fn kind(err: &DockerError) -> ErrorKind {
     match err {
-        // runc's refusal comes back as a plain server error (500 on Docker 20.10 to 29);
-        // only runc's words, passed on in the message, tell it apart.
+        // runc's refusal comes back as a plain server error: only runc's words, passed on
+        // in the message, tell it apart.
         DockerError::DockerResponseServerError { message, .. }
             if message.contains("unable to apply caps") =>
         {
