@@ -7,7 +7,7 @@ use super::nat64_program;
 use super::rollback::{self, Journal};
 use crate::config::{Config, IpMode, KubeVersion, Nat64Engine, PortMapping, Protocol};
 use crate::engine::docker::Engine;
-use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
+use crate::engine::error::{is_missing_bind_source, kind_of, ErrorKind};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind, ImageTags, NodeImage};
 use crate::interrupt::{self, Graceful};
@@ -284,7 +284,7 @@ async fn create(ctx: &Ctx) -> Result<()> {
                 other => other,
             };
             result.map_err(|err| {
-                if ctx.record.config.kubernetes && is_privilege_refused(&err) {
+                if ctx.record.config.kubernetes && kind_of(&err) == ErrorKind::PrivilegeRefused {
                     err.context(format!(
                         "this Docker host refuses a capability Kubernetes nodes need ({}): the \
                          daemon's bounding set lacks it; `--no-kubernetes` runs the network plane \

@@ -3,7 +3,7 @@
 //! as success. The rest of the crate sees typed methods, never the bollard client.
 
 use super::body::{container_body, network_request};
-use super::error::{kind, DockerErrorKind};
+use super::error::{kind, ErrorKind};
 use crate::render::containers::{ContainerSpec, NetworkSpec};
 use crate::render::{FileSpec, ProgramFile};
 use anyhow::{anyhow, bail, Context, Result};
@@ -42,10 +42,6 @@ impl ExecOutput {
     pub fn success(&self) -> bool {
         self.code == 0
     }
-}
-
-pub(super) fn is_not_found(err: &DockerError) -> bool {
-    kind(err) == DockerErrorKind::NotFound
 }
 
 /// A `label=KEY=VALUE` filter for list calls.
@@ -275,7 +271,7 @@ impl Engine {
     pub async fn inspect_container(&self, name: &str) -> Result<Option<ContainerInspectResponse>> {
         match self.docker.inspect_container(name, None).await {
             Ok(c) => Ok(Some(c)),
-            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) if kind(&e) == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot inspect container {name}")),
         }
     }
@@ -283,7 +279,7 @@ impl Engine {
     pub async fn inspect_network(&self, name: &str) -> Result<Option<NetworkInspect>> {
         match self.docker.inspect_network(name, None).await {
             Ok(n) => Ok(Some(n)),
-            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) if kind(&e) == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot inspect network {name}")),
         }
     }
@@ -367,7 +363,7 @@ impl Engine {
     ) -> Result<Option<HashMap<String, String>>> {
         match self.docker.inspect_volume(name).await {
             Ok(volume) => Ok(Some(volume.labels)),
-            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) if kind(&e) == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot inspect volume {name}")),
         }
     }
@@ -399,7 +395,7 @@ impl Engine {
             .await
         {
             Ok(()) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) if kind(&e) == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e).with_context(|| format!("cannot remove volume {name}")),
         }
     }
@@ -454,9 +450,9 @@ impl Engine {
             .build();
         match self.docker.remove_container(name, Some(options)).await {
             Ok(()) => Ok(true),
-            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) if kind(&e) == ErrorKind::NotFound => Ok(false),
             // Docker answers 409 while a removal of the same container is already under way.
-            Err(e) if kind(&e) == DockerErrorKind::Conflict => Ok(true),
+            Err(e) if kind(&e) == ErrorKind::Conflict => Ok(true),
             Err(e) => Err(e).with_context(|| format!("cannot remove container {name}")),
         }
     }
@@ -465,7 +461,7 @@ impl Engine {
     pub async fn remove_network(&self, name: &str) -> Result<bool> {
         match self.docker.remove_network(name).await {
             Ok(()) => Ok(true),
-            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) if kind(&e) == ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e).with_context(|| format!("cannot remove network {name}")),
         }
     }
@@ -651,7 +647,7 @@ impl Engine {
         while let Some(chunk) = stream.next().await {
             match chunk {
                 Ok(bytes) => archive.extend_from_slice(&bytes),
-                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(e) if kind(&e) == ErrorKind::NotFound => return Ok(None),
                 Err(e) => {
                     return Err(e)
                         .with_context(|| format!("cannot read {path} in container {container}"))

@@ -1,10 +1,12 @@
-//! What a Docker error means, from the HTTP status code of the daemon's answer rather than
-//! from the words of its message.
+//! What a Docker error means, decided here and nowhere else: from the HTTP status code of
+//! the daemon's answer, or from how the connection to it failed; from the words of its
+//! message only where Docker gives nothing else (said where).
 
 use bollard::errors::Error as DockerError;
+use std::io;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum DockerErrorKind {
+pub(crate) enum ErrorKind {
     /// 304: the object is in that state already (a stopped container stopped again).
     /// bollard passes 304 as success on the calls dind makes; an error carrying it would
     /// still mean this.
@@ -15,28 +17,86 @@ pub(crate) enum DockerErrorKind {
     NotFound,
     /// 409: the object is busy (removal under way, name taken, container not running).
     Conflict,
+    /// runc could not grant a container the capabilities it asks for (the daemon itself
+    /// runs with a reduced bounding set, as in some CI sandboxes).
+    PrivilegeRefused,
     /// Any other answer of the daemon (5xx).
     Server,
-    /// Not an answer of the daemon: connection, I/O, decoding.
-    Transport,
+    /// No answer: no socket, the connection refused or cut, or no answer in time.
+    DaemonUnreachable,
+    /// Neither an answer nor a failed connection (decoding, a stream's error), or no Docker
+    /// error at all.
+    Other,
 }
 
 /// The kind of a bollard error.
-pub(crate) fn kind(err: &DockerError) -> DockerErrorKind {
+pub(crate) fn kind(err: &DockerError) -> ErrorKind {
     match err {
+        // runc's refusal comes back as a plain server error: only runc's words, passed on
+        // in the message, tell it apart.
+        DockerError::DockerResponseServerError { message, .. }
+            if message.contains("unable to apply caps") =>
+        {
+            ErrorKind::PrivilegeRefused
+        }
         DockerError::DockerResponseServerError { status_code, .. } => match status_code {
-            304 => DockerErrorKind::NotModified,
-            400 => DockerErrorKind::BadRequest,
-            404 => DockerErrorKind::NotFound,
-            409 => DockerErrorKind::Conflict,
-            _ => DockerErrorKind::Server,
+            304 => ErrorKind::NotModified,
+            400 => ErrorKind::BadRequest,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            _ => ErrorKind::Server,
         },
-        _ => DockerErrorKind::Transport,
+        DockerError::SocketNotFoundError(_) | DockerError::RequestTimeoutError => {
+            ErrorKind::DaemonUnreachable
+        }
+        // Transparent: the I/O error's own causes follow, not the I/O error itself.
+        DockerError::IOError { err } if is_connection_failure(err) => ErrorKind::DaemonUnreachable,
+        _ if failed_to_connect(err) => ErrorKind::DaemonUnreachable,
+        _ => ErrorKind::Other,
     }
 }
 
+/// True when an I/O error under `err` (the HTTP client's, for one) says the connection to
+/// the daemon could not be made or was lost.
+fn failed_to_connect(err: &DockerError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if e.downcast_ref::<io::Error>()
+            .is_some_and(is_connection_failure)
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+fn is_connection_failure(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::NotConnected
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::TimedOut
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+            // A socket path that is gone by the time of the request.
+            | io::ErrorKind::NotFound
+    )
+}
+
+/// The kind of the first Docker error in `err`'s chain, under whatever context dind added;
+/// [`ErrorKind::Other`] when there is none.
+pub(crate) fn kind_of(err: &anyhow::Error) -> ErrorKind {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<DockerError>())
+        .map_or(ErrorKind::Other, kind)
+}
+
 /// The daemon's answer somewhere in `err`'s chain: its kind and message.
-fn answer(err: &anyhow::Error) -> Option<(DockerErrorKind, &str)> {
+fn answer(err: &anyhow::Error) -> Option<(ErrorKind, &str)> {
     err.chain()
         .find_map(|cause| match cause.downcast_ref::<DockerError>()? {
             e @ DockerError::DockerResponseServerError { message, .. } => {
@@ -47,25 +107,13 @@ fn answer(err: &anyhow::Error) -> Option<(DockerErrorKind, &str)> {
 }
 
 /// Docker refused to create a container because a bind mount's source `path` is missing on
-/// its host. 400 covers every invalid mount; the message says which.
+/// its host: a bad request, and since 400 covers every invalid mount, only the message says
+/// which one.
 pub(crate) fn is_missing_bind_source(err: &anyhow::Error, path: &str) -> bool {
     answer(err).is_some_and(|(kind, message)| {
-        kind == DockerErrorKind::BadRequest
+        kind == ErrorKind::BadRequest
             && message.contains(&format!("bind source path does not exist: {path}"))
     })
-}
-
-/// Docker refused the request because the object is in the way or busy (409): a container
-/// name that is taken, above all.
-pub(crate) fn is_conflict(err: &anyhow::Error) -> bool {
-    answer(err).is_some_and(|(kind, _)| kind == DockerErrorKind::Conflict)
-}
-
-/// runc could not grant a container the capabilities it asks for (the daemon itself runs
-/// with a reduced bounding set, as in some CI sandboxes). Docker answers this with a plain
-/// server error, which only the message tells apart.
-pub(crate) fn is_privilege_refused(err: &anyhow::Error) -> bool {
-    answer(err).is_some_and(|(_, message)| message.contains("unable to apply caps"))
 }
 
 #[cfg(test)]
@@ -88,12 +136,12 @@ mod tests {
     #[test]
     fn the_status_code_decides_the_kind_whatever_the_message_says() {
         let cases = [
-            (304, DockerErrorKind::NotModified),
-            (400, DockerErrorKind::BadRequest),
-            (404, DockerErrorKind::NotFound),
-            (409, DockerErrorKind::Conflict),
-            (500, DockerErrorKind::Server),
-            (503, DockerErrorKind::Server),
+            (304, ErrorKind::NotModified),
+            (400, ErrorKind::BadRequest),
+            (404, ErrorKind::NotFound),
+            (409, ErrorKind::Conflict),
+            (500, ErrorKind::Server),
+            (503, ErrorKind::Server),
         ];
         for (code, expected) in cases {
             // A misleading message does not change the kind.
@@ -108,7 +156,7 @@ mod tests {
                 error: "exited".into(),
                 code: 1
             }),
-            DockerErrorKind::Transport
+            ErrorKind::Other
         );
     }
 
@@ -118,10 +166,10 @@ mod tests {
             .context("cannot inspect network n")
             .context("cannot create the cluster")
             .unwrap_err();
-        assert_eq!(
-            answer(&err),
-            Some((DockerErrorKind::NotFound, "no such network"))
-        );
+        assert_eq!(kind_of(&err), ErrorKind::NotFound);
+        assert_eq!(answer(&err), Some((ErrorKind::NotFound, "no such network")));
+        // Words alone are not Docker's answer.
+        assert_eq!(kind_of(&anyhow::anyhow!("404 not found")), ErrorKind::Other);
         assert_eq!(answer(&anyhow::anyhow!("404 not found")), None);
     }
 
@@ -132,6 +180,7 @@ mod tests {
             400,
             "invalid mount config for type \"bind\": bind source path does not exist: /lib/modules",
         );
+        assert_eq!(kind_of(&missing), ErrorKind::BadRequest);
         assert!(is_missing_bind_source(&missing, "/lib/modules"));
         assert!(!is_missing_bind_source(&missing, "/dev"));
         // The same words without Docker's answer, or with another status, are something else.
@@ -157,9 +206,10 @@ mod tests {
             409,
             "Conflict. The container name \"/dind-lock-3\" is already in use",
         );
-        assert!(is_conflict(&taken));
-        assert!(!is_conflict(&anyhow::Error::new(answered(404, "conflict"))));
-        assert!(!is_conflict(&anyhow::anyhow!("409 Conflict")));
+        assert_eq!(kind_of(&taken), ErrorKind::Conflict);
+        let not_found = anyhow::Error::new(answered(404, "conflict"));
+        assert_eq!(kind_of(&not_found), ErrorKind::NotFound);
+        assert_eq!(kind_of(&anyhow::anyhow!("409 Conflict")), ErrorKind::Other);
     }
 
     #[test]
@@ -169,10 +219,68 @@ mod tests {
             500,
             "failed to create task: OCI runtime create failed: unable to apply caps: operation not permitted",
         );
-        assert!(is_privilege_refused(&refused));
-        assert!(!is_privilege_refused(&anyhow::Error::new(answered(
-            500,
-            "no space left on device"
-        ))));
+        assert_eq!(kind_of(&refused), ErrorKind::PrivilegeRefused);
+        let full = anyhow::Error::new(answered(500, "no space left on device"));
+        assert_eq!(kind_of(&full), ErrorKind::Server);
+        // runc's words outside Docker's answer are not Docker refusing anything.
+        assert_eq!(
+            kind_of(&anyhow::anyhow!("unable to apply caps")),
+            ErrorKind::Other
+        );
+    }
+
+    #[test]
+    fn a_failed_connection_is_an_unreachable_daemon() {
+        let io = |kind: io::ErrorKind| DockerError::IOError {
+            err: io::Error::from(kind),
+        };
+        for unreachable in [
+            io(io::ErrorKind::ConnectionRefused),
+            io(io::ErrorKind::ConnectionReset),
+            io(io::ErrorKind::NotFound),
+            DockerError::SocketNotFoundError("/var/run/docker.sock".into()),
+            DockerError::RequestTimeoutError,
+        ] {
+            assert_eq!(
+                kind(&unreachable),
+                ErrorKind::DaemonUnreachable,
+                "{unreachable:?}"
+            );
+        }
+        assert_eq!(kind(&io(io::ErrorKind::InvalidData)), ErrorKind::Other);
+    }
+
+    /// bollard's own errors, from a socket nobody listens on and from one that is not there.
+    #[tokio::test]
+    async fn a_socket_nobody_listens_on_is_an_unreachable_daemon() {
+        let dir = std::env::temp_dir().join(format!("dind-error-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("docker.sock");
+        let _ = std::fs::remove_file(&path);
+        // Bound, then closed: the socket file stays, and connecting to it is refused.
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        let docker = bollard::Docker::connect_with_unix(
+            path.to_str().unwrap(),
+            5,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .unwrap();
+        let refused = docker.ping().await.unwrap_err();
+        assert_eq!(kind(&refused), ErrorKind::DaemonUnreachable, "{refused:?}");
+        let refused = Err::<(), _>(refused)
+            .context("cannot reach the Docker daemon")
+            .unwrap_err();
+        assert_eq!(kind_of(&refused), ErrorKind::DaemonUnreachable);
+
+        std::fs::remove_file(&path).unwrap();
+        let missing = bollard::Docker::connect_with_unix(
+            path.to_str().unwrap(),
+            5,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .map(|_| ())
+        .unwrap_err();
+        assert_eq!(kind(&missing), ErrorKind::DaemonUnreachable, "{missing:?}");
+        std::fs::remove_dir(&dir).unwrap();
     }
 }

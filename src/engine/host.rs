@@ -16,7 +16,7 @@ use crate::engine::docker::{first_lines, Engine, ExecOutput};
 use crate::labels::ForwardPolicy;
 use crate::plan::Route;
 use crate::render::containers::{self, host_helper};
-use crate::render::host_rules::Ip6Rule;
+use crate::render::host_rules::{Chain, Ip6Rule, Table};
 use anyhow::{bail, Context, Result};
 use futures_util::FutureExt;
 use helper::Helper;
@@ -296,9 +296,17 @@ impl HostNet {
 
     /// Sets the ip6tables filter FORWARD policy.
     pub(crate) async fn set_ip6_forward_policy(&self, policy: ForwardPolicy) -> Result<()> {
-        let args: Vec<String> = ["-w", "-t", "filter", "-P", "FORWARD", policy.as_str()]
-            .map(String::from)
-            .to_vec();
+        let (table, chain) = (Table::Filter, Chain::Forward);
+        let args: Vec<String> = [
+            "-w",
+            "-t",
+            table.as_str(),
+            "-P",
+            chain.as_str(),
+            policy.as_str(),
+        ]
+        .map(String::from)
+        .to_vec();
         self.ip6tables_ok(&args, || {
             format!("cannot set the host's ip6tables FORWARD policy to {policy}")
         })

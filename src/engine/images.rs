@@ -3,7 +3,8 @@
 //! Dockerfile gets a new tag, an unchanged one is never rebuilt.
 
 use crate::config::KubeVersion;
-use crate::engine::docker::{indent, is_not_found, Engine};
+use crate::engine::docker::{indent, Engine};
+use crate::engine::error::{kind, ErrorKind};
 use crate::engine::kit::Kit;
 use crate::exit::InvalidInput;
 use crate::labels;
@@ -407,7 +408,7 @@ pub(crate) async fn image_labels(
         Ok(inspect) => Ok(Some(
             inspect.config.and_then(|c| c.labels).unwrap_or_default(),
         )),
-        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) if kind(&e) == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot inspect image {tag}")),
     }
 }
@@ -690,7 +691,7 @@ pub(crate) async fn remove_all(engine: &Engine) -> Result<(Vec<String>, Vec<Stri
             let options = RemoveImageOptionsBuilder::default().build();
             match engine.api().remove_image(&name, Some(options), None).await {
                 Ok(_) => removed.push(name),
-                Err(e) if is_not_found(&e) => {}
+                Err(e) if kind(&e) == ErrorKind::NotFound => {}
                 Err(_) => kept.push(name),
             }
         }

@@ -12,8 +12,8 @@
 //! still there, or one that was created and never started (its holder died in between).
 
 use crate::engine::backoff::Backoff;
-use crate::engine::docker::{is_not_found, Engine};
-use crate::engine::error::is_conflict;
+use crate::engine::docker::Engine;
+use crate::engine::error::{kind, kind_of, ErrorKind};
 use crate::engine::host::{create_listed, process_alive, remove_listed, this_host};
 use crate::engine::images;
 use crate::labels::{self, LockHolder};
@@ -213,7 +213,7 @@ impl ClusterLock {
         // once (a signal) leaves no lock behind, not even one it had not started yet.
         let container = match create_listed(engine, spec.clone()).await {
             Ok(id) => id,
-            Err(err) if is_conflict(&err) => return Ok(None),
+            Err(err) if kind_of(&err) == ErrorKind::Conflict => return Ok(None),
             Err(err) => return Err(err).context("cannot create the cluster's lock"),
         };
         let mut lock = ClusterLock {
@@ -243,7 +243,7 @@ impl ClusterLock {
             Ok(()) => Ok(Some(lock)),
             Err(err) => {
                 lock.release().await;
-                if is_not_found(&err) {
+                if kind(&err) == ErrorKind::NotFound {
                     return Ok(None);
                 }
                 Err(err).context("cannot start the cluster's lock")

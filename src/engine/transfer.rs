@@ -1,7 +1,8 @@
 //! Moving images from the Docker host into node containers: `docker save` through the
 //! Engine API, and an exec whose stdin is streamed (for `ctr images import -`).
 
-use crate::engine::docker::{is_not_found, Engine, ExecOutput};
+use crate::engine::docker::{Engine, ExecOutput};
+use crate::engine::error::{kind, ErrorKind};
 use anyhow::{bail, Context, Result};
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
@@ -27,7 +28,7 @@ impl Engine {
                 id: inspect.id.unwrap_or_default(),
                 repo_tags: inspect.repo_tags.unwrap_or_default(),
             })),
-            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) if kind(&e) == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot inspect image {name}")),
         }
     }

@@ -3,20 +3,126 @@
 
 use crate::plan::HostPlan;
 use ipnet::Ipv6Net;
+use std::fmt;
+
+/// An ip6tables table.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Table {
+    Filter,
+    Nat,
+    /// A table dind never writes to, read back from the host under the name it has there
+    /// (a rule someone else tagged with a cluster's comment is still deleted with it).
+    Other(String),
+}
+
+/// An ip6tables chain.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Chain {
+    Forward,
+    Postrouting,
+    /// Any other chain, built-in or a user's (DOCKER-USER...), under its name.
+    Other(String),
+}
+
+/// Where `-I` or `-A` puts a new rule in its chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Placement {
+    /// `-I`: at the head of the chain.
+    First,
+    /// `-A`: at its end.
+    Last,
+}
+
+impl Table {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Table::Filter => "filter",
+            Table::Nat => "nat",
+            Table::Other(name) => name,
+        }
+    }
+
+    /// Where dind's rules go in this table's chains: filter rules first, ahead of any DROP
+    /// or REJECT a host firewall appends; NAT rules (and any other) last.
+    fn placement(&self) -> Placement {
+        match self {
+            Table::Filter => Placement::First,
+            Table::Nat | Table::Other(_) => Placement::Last,
+        }
+    }
+}
+
+impl Chain {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Chain::Forward => "FORWARD",
+            Chain::Postrouting => "POSTROUTING",
+            Chain::Other(name) => name,
+        }
+    }
+}
+
+/// A table by its name: every name is one, those dind does not write stay [`Table::Other`].
+impl From<&str> for Table {
+    fn from(name: &str) -> Table {
+        match name {
+            "filter" => Table::Filter,
+            "nat" => Table::Nat,
+            other => Table::Other(other.to_string()),
+        }
+    }
+}
+
+/// A chain by its name: every name is one, those dind does not know stay [`Chain::Other`].
+impl From<&str> for Chain {
+    fn from(name: &str) -> Chain {
+        match name {
+            "FORWARD" => Chain::Forward,
+            "POSTROUTING" => Chain::Postrouting,
+            other => Chain::Other(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A table equals the name ip6tables gives it.
+impl PartialEq<&str> for Table {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
+
+/// A chain equals the name ip6tables gives it.
+impl PartialEq<&str> for Chain {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Ip6Rule {
-    pub(crate) table: String,
-    pub(crate) chain: String,
+    pub(crate) table: Table,
+    pub(crate) chain: Chain,
     /// Match and target, without table, command or chain.
     pub(crate) spec: Vec<String>,
 }
 
 impl Ip6Rule {
-    fn new(table: &str, chain: &str, spec: &[&str]) -> Ip6Rule {
+    fn new(table: Table, chain: Chain, spec: &[&str]) -> Ip6Rule {
         Ip6Rule {
-            table: table.to_string(),
-            chain: chain.to_string(),
+            table,
+            chain,
             spec: spec.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -25,9 +131,9 @@ impl Ip6Rule {
         let mut args = vec![
             "-w".to_string(),
             "-t".into(),
-            self.table.clone(),
+            self.table.to_string(),
             command.into(),
-            self.chain.clone(),
+            self.chain.to_string(),
         ];
         args.extend(self.spec.iter().cloned());
         args
@@ -38,13 +144,11 @@ impl Ip6Rule {
         self.with_command("-C")
     }
 
-    /// FORWARD rules go first, ahead of any DROP or REJECT a host firewall appends;
-    /// NAT rules are appended.
+    /// `-I` or `-A`, as the rule's table places it.
     pub(crate) fn add_args(&self) -> Vec<String> {
-        if self.table == "filter" {
-            self.with_command("-I")
-        } else {
-            self.with_command("-A")
+        match self.table.placement() {
+            Placement::First => self.with_command("-I"),
+            Placement::Last => self.with_command("-A"),
         }
     }
 
@@ -90,7 +194,7 @@ pub(crate) fn direct_ipv6_rules(
     let Some(egress) = host.egress_interface.as_deref() else {
         return Vec::new();
     };
-    let rule = |table: &str, chain: &str, matches: &[&str], target: &str| {
+    let rule = |table: Table, chain: Chain, matches: &[&str], target: &str| {
         let mut spec: Vec<&str> = matches.to_vec();
         spec.extend([
             "-m",
@@ -107,8 +211,8 @@ pub(crate) fn direct_ipv6_rules(
         let src = source.to_string();
         if !daemon.forwards {
             rules.push(rule(
-                "filter",
-                "FORWARD",
+                Table::Filter,
+                Chain::Forward,
                 &["-s", &src, "-i", bridge, "-o", egress],
                 "ACCEPT",
             ));
@@ -118,16 +222,63 @@ pub(crate) fn direct_ipv6_rules(
                 &established[..],
             ]
             .concat();
-            rules.push(rule("filter", "FORWARD", &back, "ACCEPT"));
+            rules.push(rule(Table::Filter, Chain::Forward, &back, "ACCEPT"));
         }
         if !daemon.masqueraded.contains(source) {
             rules.push(rule(
-                "nat",
-                "POSTROUTING",
+                Table::Nat,
+                Chain::Postrouting,
                 &["-s", &src, "-o", egress],
                 "MASQUERADE",
             ));
         }
     }
     rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_and_chains_read_back_as_they_are_written() {
+        for table in [Table::Filter, Table::Nat, Table::Other("mangle".into())] {
+            assert_eq!(Table::from(table.to_string().as_str()), table);
+        }
+        for chain in [
+            Chain::Forward,
+            Chain::Postrouting,
+            Chain::Other("DOCKER-USER".into()),
+        ] {
+            assert_eq!(Chain::from(chain.to_string().as_str()), chain);
+        }
+        assert_eq!(Table::from("filter"), Table::Filter);
+        assert_eq!(Table::from("nat"), Table::Nat);
+        assert_eq!(Chain::from("FORWARD"), Chain::Forward);
+        assert_eq!(Chain::from("POSTROUTING"), Chain::Postrouting);
+        // Names are case-sensitive, as ip6tables' are.
+        assert_eq!(Table::from("NAT"), Table::Other("NAT".into()));
+        assert_eq!(Chain::from("forward"), Chain::Other("forward".into()));
+    }
+
+    #[test]
+    fn filter_rules_are_inserted_and_every_other_rule_appended() {
+        let rule = |table: Table, chain: Chain| Ip6Rule::new(table, chain, &["-j", "ACCEPT"]);
+        let command = |rule: Ip6Rule| rule.add_args()[3].clone();
+        assert_eq!(command(rule(Table::Filter, Chain::Forward)), "-I");
+        assert_eq!(
+            command(rule(Table::Filter, Chain::Other("DOCKER-USER".into()))),
+            "-I"
+        );
+        assert_eq!(command(rule(Table::Nat, Chain::Postrouting)), "-A");
+        let mangle = rule(
+            Table::Other("mangle".into()),
+            Chain::Other("PREROUTING".into()),
+        );
+        assert_eq!(
+            mangle.add_args().join(" "),
+            "-w -t mangle -A PREROUTING -j ACCEPT"
+        );
+        assert_eq!(mangle.display(), "-t mangle -A PREROUTING -j ACCEPT");
+    }
 }

@@ -3,21 +3,53 @@
 //! legacy) the host's own tools use. Pure functions of the text the host printed.
 
 use crate::labels::ForwardPolicy;
-use crate::render::host_rules::{DaemonRules, Ip6Rule};
+use crate::render::host_rules::{Chain, DaemonRules, Ip6Rule, Table};
 use ipnet::Ipv6Net;
 use std::collections::BTreeSet;
 
-/// One `-A` line of `ip6tables-save`, split into its table and words.
-fn save_rules(save: &str) -> impl Iterator<Item = (String, Vec<String>)> + '_ {
-    let mut table = String::new();
-    save.lines().filter_map(move |line| {
-        if let Some(name) = line.strip_prefix('*') {
-            table = name.trim().to_string();
+/// Each line of `save` below a `*TABLE` header, with that table (lines before any header
+/// belong to a nameless one).
+fn table_lines(save: &str) -> impl Iterator<Item = (Table, &str)> + '_ {
+    let mut table = Table::from("");
+    save.lines()
+        .filter_map(move |line| match line.strip_prefix('*') {
+            Some(name) => {
+                table = Table::from(name.trim());
+                None
+            }
+            None => Some((table.clone(), line)),
+        })
+}
+
+/// One `-A` line of `ip6tables-save`: its table, its chain and the words after the chain.
+struct SavedRule {
+    table: Table,
+    chain: Chain,
+    words: Vec<String>,
+}
+
+fn save_rules(save: &str) -> impl Iterator<Item = SavedRule> + '_ {
+    table_lines(save).filter_map(|(table, line)| {
+        let mut words = shlex::split(line.strip_prefix("-A ")?)?;
+        if words.is_empty() {
             return None;
         }
-        let rest = line.strip_prefix("-A ")?;
-        let words = shlex::split(rest)?;
-        Some((table.clone(), words))
+        let chain = Chain::from(words.remove(0).as_str());
+        Some(SavedRule {
+            table,
+            chain,
+            words,
+        })
+    })
+}
+
+/// The chains `save` declares (`:NAME POLICY [counters]`), with their policy: `-` for a
+/// user chain.
+fn declared_chains(save: &str) -> impl Iterator<Item = (Table, Chain, &str)> + '_ {
+    table_lines(save).filter_map(|(table, line)| {
+        let mut words = line.strip_prefix(':')?.split_whitespace();
+        let (name, policy) = (words.next()?, words.next()?);
+        Some((table, Chain::from(name), policy))
     })
 }
 
@@ -28,20 +60,18 @@ fn comment_of(words: &[String]) -> Option<&str> {
         .map(|w| w[1].as_str())
 }
 
+fn is_dinds(words: &[String]) -> bool {
+    comment_of(words).is_some_and(|c| c.starts_with("dind:"))
+}
+
 /// Every rule in `save` whose comment is exactly `tag`, ready for `-D`.
 pub(crate) fn tagged_rules(save: &str, tag: &str) -> Vec<Ip6Rule> {
     save_rules(save)
-        .filter(|(_, words)| comment_of(words) == Some(tag))
-        .filter_map(|(table, mut words)| {
-            if words.is_empty() {
-                return None;
-            }
-            let chain = words.remove(0);
-            Some(Ip6Rule {
-                table,
-                chain,
-                spec: words,
-            })
+        .filter(|rule| comment_of(&rule.words) == Some(tag))
+        .map(|rule| Ip6Rule {
+            table: rule.table,
+            chain: rule.chain,
+            spec: rule.words,
         })
         .collect()
 }
@@ -50,16 +80,17 @@ pub(crate) fn tagged_rules(save: &str, tag: &str) -> Vec<Ip6Rule> {
 /// for IPv6 networks when its ip6tables support is on).
 pub(crate) fn daemon_masquerades(save: &str, source: &Ipv6Net) -> bool {
     let src = source.to_string();
-    save_rules(save).any(|(table, words)| {
-        table == "nat"
-            && words.first().map(String::as_str) == Some("POSTROUTING")
-            && words
-                .windows(3)
-                .any(|w| w[0] != "!" && w[1] == "-s" && w[2] == src)
+    save_rules(save).any(|rule| {
+        let words = &rule.words;
+        rule.table == Table::Nat
+            && rule.chain == Chain::Postrouting
+            && (0..words.len().saturating_sub(1)).any(|at| {
+                words[at] == "-s" && words[at + 1] == src && (at == 0 || words[at - 1] != "!")
+            })
             && words
                 .windows(2)
                 .any(|w| w[0] == "-j" && w[1] == "MASQUERADE")
-            && !comment_of(&words).is_some_and(|c| c.starts_with("dind:"))
+            && !is_dinds(words)
     })
 }
 
@@ -75,44 +106,24 @@ pub(crate) fn daemon_masqueraded(save: &str, sources: &[Ipv6Net]) -> Vec<Ipv6Net
 /// The filter table's FORWARD policy; None when `save` has no filter table (which filters
 /// nothing: no table is as good as ACCEPT).
 pub(crate) fn forward_policy(save: &str) -> Option<ForwardPolicy> {
-    let mut table = "";
-    for line in save.lines() {
-        if let Some(name) = line.strip_prefix('*') {
-            table = name.trim();
-        } else if table == "filter" {
-            if let Some(rest) = line.strip_prefix(":FORWARD ") {
-                return rest.split_whitespace().next()?.parse().ok();
-            }
-        }
-    }
-    None
+    declared_chains(save)
+        .find(|(table, chain, _)| *table == Table::Filter && *chain == Chain::Forward)
+        .and_then(|(_, _, policy)| policy.parse().ok())
 }
 
-/// The user chains `save` declares in `table` (`:NAME - [0:0]`).
-fn chains(save: &str, table: &str) -> Vec<String> {
-    let mut current = "";
-    let mut found = Vec::new();
-    for line in save.lines() {
-        if let Some(name) = line.strip_prefix('*') {
-            current = name.trim();
-        } else if current == table {
-            if let Some(rest) = line.strip_prefix(':') {
-                let mut words = rest.split_whitespace();
-                if let (Some(name), Some("-")) = (words.next(), words.next()) {
-                    found.push(name.to_string());
-                }
-            }
-        }
-    }
-    found
+/// The user chains `save` declares in the filter table.
+fn filter_user_chains(save: &str) -> impl Iterator<Item = Chain> + '_ {
+    declared_chains(save)
+        .filter(|(table, _, policy)| *table == Table::Filter && *policy == "-")
+        .map(|(_, chain, _)| chain)
 }
 
 /// The daemon's own chains in the filter table (DOCKER, DOCKER-USER, DOCKER-FORWARD...):
 /// Docker writes them into ip6tables when its IPv6 firewall support is on, the default from
 /// Docker 27. Docker 20.10 writes none.
 pub(crate) fn docker_chains(save: &str) -> Vec<String> {
-    chains(save, "filter")
-        .into_iter()
+    filter_user_chains(save)
+        .map(|chain| chain.to_string())
         .filter(|c| c == "DOCKER" || c.starts_with("DOCKER-"))
         .collect()
 }
@@ -122,25 +133,19 @@ pub(crate) fn docker_chains(save: &str) -> Vec<String> {
 /// `DOCKER-CT -o br ... RELATED,ESTABLISHED -j ACCEPT`), and 27's rules in FORWARD itself
 /// (`-i br ! -o br -j ACCEPT`). dind's own rules do not count.
 pub(crate) fn daemon_forwards(save: &str, bridge: &str) -> bool {
-    let rules: Vec<(String, Vec<String>)> = save_rules(save)
-        .filter(|(table, _)| table == "filter")
-        .filter_map(|(_, mut words)| {
-            if words.is_empty() || comment_of(&words).is_some_and(|c| c.starts_with("dind:")) {
-                return None;
-            }
-            let chain = words.remove(0);
-            Some((chain, words))
-        })
+    let rules: Vec<(Chain, Vec<String>)> = save_rules(save)
+        .filter(|rule| rule.table == Table::Filter && !is_dinds(&rule.words))
+        .map(|rule| (rule.chain, rule.words))
         .collect();
-    let user_chains: BTreeSet<String> = chains(save, "filter").into_iter().collect();
-    let mut reached = BTreeSet::from(["FORWARD".to_string()]);
+    let user_chains: BTreeSet<Chain> = filter_user_chains(save).collect();
+    let mut reached = BTreeSet::from([Chain::Forward]);
     loop {
-        let more: Vec<String> = rules
+        let more: Vec<Chain> = rules
             .iter()
             .filter(|(chain, _)| reached.contains(chain))
             .filter_map(|(_, words)| {
                 let at = words.iter().position(|w| w == "-j" || w == "-g")?;
-                words.get(at + 1).cloned()
+                Some(Chain::from(words.get(at + 1)?.as_str()))
             })
             .filter(|target| user_chains.contains(target) && !reached.contains(target))
             .collect();

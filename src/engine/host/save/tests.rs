@@ -6,7 +6,7 @@ use super::{
 };
 use crate::labels::ForwardPolicy;
 use crate::plan::plan;
-use crate::render::host_rules::{direct_ipv6_rules, DaemonRules, Ip6Rule};
+use crate::render::host_rules::{direct_ipv6_rules, Chain, DaemonRules, Ip6Rule, Table};
 use crate::test_support::config_from_env;
 use ipnet::Ipv6Net;
 
@@ -127,7 +127,7 @@ fn tagged_rules_does_not_confuse_cluster_1_with_cluster_10() {
     let sources = |tag: &str| -> Vec<(String, String)> {
         tagged_rules(SAVE, tag)
             .into_iter()
-            .map(|r| (r.table, r.spec[1].clone()))
+            .map(|r| (r.table.to_string(), r.spec[1].clone()))
             .collect()
     };
     assert_eq!(
@@ -368,5 +368,30 @@ fn what_docker_29_provides_for_a_cluster_bridge() {
     assert_eq!(
         daemon_rules("", "br-dind0", &sources),
         DaemonRules::default()
+    );
+}
+
+#[test]
+fn tagged_rules_in_tables_and_chains_dind_does_not_write_are_read_back_by_name() {
+    let save = "*mangle\n-A PREROUTING -m comment --comment dindtag -j MARK --set-mark 1\nCOMMIT\n\
+                *filter\n-A DOCKER-USER -m comment --comment dindtag -j RETURN\nCOMMIT\n";
+    let rules = tagged_rules(save, "dindtag");
+    assert_eq!(
+        rules
+            .iter()
+            .map(|r| (r.table.clone(), r.chain.clone()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                Table::Other("mangle".into()),
+                Chain::Other("PREROUTING".into())
+            ),
+            (Table::Filter, Chain::Other("DOCKER-USER".into())),
+        ]
+    );
+    // Deleted as they were read: under their own table and chain.
+    assert_eq!(
+        rules[0].delete_args().join(" "),
+        "-w -t mangle -D PREROUTING -m comment --comment dindtag -j MARK --set-mark 1"
     );
 }
