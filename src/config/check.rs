@@ -69,7 +69,7 @@ pub(super) fn nat64_v4_prefix(value: &str, basis: &Basis) -> Result<V4Prefix16, 
     };
     let second = u16::from(prefix.1) + u16::from(cluster_id);
     let allowed = match prefix.0 {
-        10 => 0..=253,
+        10 => 0..=255,
         172 => 16..=31,
         _ => {
             return Err(

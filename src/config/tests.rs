@@ -809,19 +809,19 @@ fn bad_cases() -> Vec<Bad> {
             reason: "expected an IPv6 CIDR like fd00:10:64:ff9b::/96",
         },
         Bad {
-            what: "nat64 10.254",
-            layer: env(&[("NAT64_V4_SUBNET_PREFIX", "10.254")]),
+            what: "nat64 10.255 with cluster id 1",
+            layer: env(&[("NAT64_V4_SUBNET_PREFIX", "10.255"), ("CLUSTER_ID", "1")]),
             setting: "--nat64-v4-prefix",
             origin: "environment variable NAT64_V4_SUBNET_PREFIX",
-            reason: "with cluster id 0 the second octet becomes 254 + 0 = 254, outside 0-253 for \
+            reason: "with cluster id 1 the second octet becomes 255 + 1 = 256, outside 0-255 for \
                      10.x; pick a lower prefix or cluster id",
         },
         Bad {
-            what: "nat64 10.253 with cluster id 1",
-            layer: env(&[("NAT64_V4_SUBNET_PREFIX", "10.253"), ("CLUSTER_ID", "1")]),
+            what: "nat64 10.254 with cluster id 2",
+            layer: env(&[("NAT64_V4_SUBNET_PREFIX", "10.254"), ("CLUSTER_ID", "2")]),
             setting: "--nat64-v4-prefix",
             origin: "environment variable NAT64_V4_SUBNET_PREFIX",
-            reason: "with cluster id 1 the second octet becomes 253 + 1 = 254, outside 0-253",
+            reason: "with cluster id 2 the second octet becomes 254 + 2 = 256, outside 0-255",
         },
         Bad {
             what: "nat64 172.15",
@@ -835,10 +835,11 @@ fn bad_cases() -> Vec<Bad> {
             what: "nat64 172.18 with cluster id 14",
             layer: Layer {
                 cluster_id: flag("--cluster-id", "14"),
+                nat64_v4_prefix: flag("--nat64-v4-prefix", "172.18"),
                 ..Layer::default()
             },
             setting: "--nat64-v4-prefix",
-            origin: "the default",
+            origin: "flag --nat64-v4-prefix",
             reason: "with cluster id 14 the second octet becomes 18 + 14 = 32, outside 16-31",
         },
         Bad {
@@ -1154,10 +1155,10 @@ fn refusal_message_quotes_the_raw_value() {
 fn accepted_edge_values() {
     // (what, layer, check)
     let config = |vars: &[(&str, &str)]| config_from_env(vars);
-    // 253 is the largest id any NAT64 prefix allows (10.0 + 253 = 10.253).
+    // 254, the largest id, still has a NAT64 network: 10.0 + 254 = 10.254.
     assert_eq!(
-        config(&[("CLUSTER_ID", "253"), ("NAT64_V4_SUBNET_PREFIX", "10.0")]).cluster_id,
-        253
+        config(&[("CLUSTER_ID", "254"), ("NAT64_V4_SUBNET_PREFIX", "10.0")]).cluster_id,
+        254
     );
     assert_eq!(config(&[("NUM_NODES", "250")]).nodes.workers(), 250);
     assert_eq!(config(&[("NUM_NODES", "0")]).nodes.workers(), 0);
@@ -1211,8 +1212,9 @@ fn nat64_prefix_bounds_are_compared_as_numbers() {
         ("10.25", "0"),
         ("10.100", "0"),
         ("10.253", "0"),
+        ("10.255", "0"),
         ("10.0", "0"),
-        ("10.252", "1"),
+        ("10.254", "1"),
         ("172.16", "0"),
         ("172.31", "0"),
         ("172.18", "13"),
@@ -1227,9 +1229,9 @@ fn nat64_prefix_bounds_are_compared_as_numbers() {
         );
     }
     let refused: &[(&str, &str)] = &[
-        ("10.254", "0"),
-        ("10.255", "0"),
-        ("10.253", "1"),
+        ("10.256", "0"),
+        ("10.255", "1"),
+        ("10.2", "254"),
         ("172.32", "0"),
         ("172.31", "1"),
     ];
@@ -1240,6 +1242,58 @@ fn nat64_prefix_bounds_are_compared_as_numbers() {
         ]));
         assert_eq!(setting, "--nat64-v4-prefix", "{prefix} id {id}");
     }
+}
+
+/// Every id `--cluster-id` accepts works with the defaults, in every IP mode, and no two ids
+/// share a network: the Docker networks (management and NAT64 subnets) of any two ids are
+/// apart, whatever mode each of them runs in.
+#[test]
+fn every_cluster_id_has_default_ranges_of_its_own() {
+    use crate::config::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
+    let mut networks: Vec<(u8, &str, IpNet)> = Vec::new();
+    for id in 0..=254u8 {
+        for mode in ["ipv6", "ipv4", "dual-stack"] {
+            let config = validate(env_layer(&[
+                ("CLUSTER_ID", &id.to_string()),
+                ("IP_MODE", mode),
+            ]))
+            .unwrap_or_else(|e| panic!("cluster id {id} in {mode} mode refused: {e}"));
+            for net in &config.mgmt_cidrs {
+                networks.push((
+                    id,
+                    mode,
+                    match net {
+                        IpNet::V4(n) => IpNet::V4(mgmt_v4_for_cluster(*n, id)),
+                        IpNet::V6(n) => IpNet::V6(mgmt_v6_for_cluster(*n, id).unwrap()),
+                    },
+                ));
+            }
+            if config.ip_mode == IpMode::Ipv6 {
+                networks.push((id, mode, IpNet::V4(nat64_v4_subnet(&config).unwrap())));
+            }
+        }
+    }
+    let overlaps = |a: &IpNet, b: &IpNet| a.contains(&b.network()) || b.contains(&a.network());
+    for (i, (id, mode, net)) in networks.iter().enumerate() {
+        for (other_id, other_mode, other) in &networks[i + 1..] {
+            assert!(
+                id == other_id || !overlaps(net, other),
+                "cluster {id} ({mode}) {net} overlaps cluster {other_id} ({other_mode}) {other}"
+            );
+        }
+    }
+    // k-d-c's 172.18 + id for the ids it served.
+    let nat64_of = |id: u8| {
+        nat64_v4_subnet(&config_from_env(&[("CLUSTER_ID", &id.to_string())]))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(nat64_of(0), "172.18.0.0/16");
+    assert_eq!(nat64_of(13), "172.31.0.0/16");
+    assert_eq!(nat64_of(14), "10.14.0.0/16");
+    assert_eq!(nat64_of(191), "10.191.0.0/16");
+    assert_eq!(nat64_of(192), "10.193.0.0/16");
+    assert_eq!(nat64_of(254), "10.255.0.0/16");
 }
 
 #[test]

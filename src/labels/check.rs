@@ -90,7 +90,7 @@ fn check_nat64_prefix(config: &Config, problems: &mut Vec<String>) {
     let prefix = config.nat64_v4_prefix;
     let second = u16::from(prefix.1) + u16::from(config.cluster_id);
     let allowed = match prefix.0 {
-        10 => 0..=253,
+        10 => 0..=255,
         172 => 16..=31,
         _ => {
             problems.push(format!(
