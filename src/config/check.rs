@@ -2,11 +2,12 @@
 //! refused out. The setting's name, value and origin are added by the caller.
 
 use super::cluster_ranges::mgmt_v6_for_cluster;
+use super::rfc6052::{self, Prefix};
 use super::table::Basis;
 use super::{
     defaults, ContainerdPatch, IpMode, KubeVersion, KubeadmPatch, Nat64Engine, V4Prefix16,
 };
-use ipnet::{IpNet, Ipv6Net};
+use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -41,24 +42,8 @@ pub(super) fn allow_aaaa(value: &str, basis: &Basis) -> Result<bool, String> {
     Ok(allow || basis.ip_mode == Some(IpMode::DualStack))
 }
 
-const RFC6052_LENGTHS: [u8; 6] = [32, 40, 48, 56, 64, 96];
-
-pub(super) fn dns64_prefix(value: &str, _: &Basis) -> Result<Ipv6Net, String> {
-    let net: Ipv6Net = value
-        .trim()
-        .parse()
-        .map_err(|_| "expected an IPv6 CIDR like fd00:10:64:ff9b::/96".to_string())?;
-    if !RFC6052_LENGTHS.contains(&net.prefix_len()) {
-        return Err("the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)".into());
-    }
-    if net.trunc() != net {
-        return Err(format!("host bits are set; did you mean {}?", net.trunc()));
-    }
-    // RFC 6052 §2.2: bits 64..71 of every address under the prefix are zero.
-    if net.prefix_len() > 64 && net.network().octets()[8] != 0 {
-        return Err("bits 64-71 must be zero (RFC 6052 §2.2)".into());
-    }
-    Ok(net)
+pub(super) fn dns64_prefix(value: &str, _: &Basis) -> Result<Prefix, String> {
+    rfc6052::parse(value)
 }
 
 /// Only ipv6 mode has a NAT64 network; elsewhere the prefix is recorded but unused.

@@ -11,6 +11,7 @@ mod file;
 mod layer;
 mod nodes;
 mod patch;
+pub(crate) mod rfc6052;
 mod rules;
 mod settings;
 mod table;
@@ -23,12 +24,13 @@ pub use layer::{Origin, Sourced};
 pub use nodes::{list_overridden, Nodes};
 pub(crate) use nodes::{ExtraMount, PortMapping, Protocol};
 pub use patch::{KubeadmKind, KubeadmPatch, PATCHABLE_KINDS};
+pub use rfc6052::Prefix;
 pub use settings::Layer;
 pub(crate) use settings::SETTINGS;
 pub(crate) use table::Flag;
 pub use validate::{parse_cluster_id, validate, ConfigError, Refusal};
 
-use ipnet::{IpNet, Ipv6Net};
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -156,7 +158,8 @@ pub struct Config {
     /// settings of its own.
     pub(crate) nodes: Nodes,
     pub allow_aaaa: bool,
-    pub(crate) dns64_prefix: Ipv6Net,
+    #[serde(with = "rfc6052")]
+    pub(crate) dns64_prefix: Prefix,
     /// As given; the cluster id is added when planning.
     pub(crate) nat64_v4_prefix: V4Prefix16,
     /// The NAT64 translator; records written before there was a choice ran tayga.

@@ -58,7 +58,7 @@ pub(super) fn check_overlaps(config: &Config, layer: &Layer, refusals: &mut Vec<
         ranges.push((
             ROWS.dns64_prefix.name,
             &dns64,
-            IpNet::V6(config.dns64_prefix),
+            IpNet::V6(config.dns64_prefix.net()),
         ));
     }
 

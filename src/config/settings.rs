@@ -54,7 +54,7 @@ settings_table! {
         fallback: Fallback::Value("true"),
         help: "Stop after the network plane and the node containers",
     }
-    dns64_prefix: ipnet::Ipv6Net = required check::dns64_prefix {
+    dns64_prefix: super::Prefix = required check::dns64_prefix {
         name: "--dns64-prefix",
         flag: Flag::Value("CIDR"),
         env: Env::Read {

@@ -51,7 +51,7 @@ fn defaults_are_kdc_ipv6_defaults() {
             ip_mode: IpMode::Ipv6,
             nodes: Nodes::count(2),
             allow_aaaa: false,
-            dns64_prefix: "fd00:10:64:ff9b::/96".parse().unwrap(),
+            dns64_prefix: crate::config::rfc6052::parse("fd00:10:64:ff9b::/96").unwrap(),
             nat64_v4_prefix: V4Prefix16(172, 18),
             nat64_engine: Nat64Engine::DindNat64,
             // The Docker host's resolvers, through Docker's embedded DNS.

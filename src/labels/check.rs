@@ -25,15 +25,6 @@ pub fn check_config(config: &Config) -> Vec<String> {
         problems.push("allowAaaa needs IPv6, but the IP mode is ipv4".to_string());
     }
     check_nat64_prefix(config, &mut problems);
-    let dns64 = config.dns64_prefix;
-    if dns64.trunc() != dns64 {
-        problems.push(format!("the DNS64 prefix {dns64} has host bits set"));
-    }
-    if dns64.prefix_len() > 64 && dns64.network().octets()[8] != 0 {
-        problems.push(format!(
-            "bits 64-71 of the DNS64 prefix {dns64} are not zero (RFC 6052)"
-        ));
-    }
     if let Some(upstream) = config.upstream_dns {
         if upstream.is_unspecified() || upstream.is_loopback() || upstream.is_multicast() {
             problems.push(format!(
