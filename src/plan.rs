@@ -4,7 +4,9 @@
 pub(crate) mod kubernetes;
 
 pub(crate) use crate::config::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
-use crate::config::{Config, ExtraMount, IpMode, Nat64Engine, PortMapping, Prefix, V4Prefix16};
+use crate::config::{
+    Config, ExtraMount, IpMode, Nat64Engine, Nodes, PortMapping, Prefix, V4Prefix16,
+};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -264,14 +266,11 @@ pub(crate) fn pod_cidr_for_node(pods: IpNet, node_id: u8) -> IpNet {
     }
 }
 
-/// The most workers a plan has addresses for (config's own limit, well inside a /24).
-pub(crate) const MAX_NODES: u8 = 250;
-
 /// Why a configuration cannot be planned. `config::validate` refuses all of these; a record
 /// read back from Docker (forged, or from another dind) is checked with [`plannable`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum PlanError {
-    #[error("{0} worker nodes is more than {MAX_NODES}")]
+    #[error("{0} worker nodes is more than {max}", max = Nodes::MAX_WORKERS)]
     Nodes(u8),
     #[error("cluster id {cluster_id} does not fit the management prefix {base}")]
     MgmtIdOutsidePrefix { base: Ipv6Net, cluster_id: u8 },
@@ -287,7 +286,7 @@ pub(crate) enum PlanError {
 /// an address computation in `plan`, which would otherwise overflow or index out of range.
 pub(crate) fn plannable(config: &Config) -> Vec<PlanError> {
     let mut problems = Vec::new();
-    if config.nodes.workers() > MAX_NODES {
+    if config.nodes.workers() > Nodes::MAX_WORKERS {
         problems.push(PlanError::Nodes(config.nodes.workers()));
     }
     for net in &config.mgmt_cidrs {

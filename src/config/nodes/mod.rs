@@ -109,6 +109,10 @@ impl NodeSpec {
 pub struct Nodes(Vec<NodeSpec>);
 
 impl Nodes {
+    /// The most workers a cluster has: the plan gives each node an address of one /24 and a
+    /// /24 (or /+8) of the pod CIDR by its node id, the master's 1.
+    pub(crate) const MAX_WORKERS: u8 = 250;
+
     /// The master and `workers` workers, none with settings of its own.
     pub(crate) fn count(workers: u8) -> Nodes {
         Nodes(
