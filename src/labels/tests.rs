@@ -190,13 +190,13 @@ fn out_of_range_fields_are_refused() {
         (
             "mgmtCidrs",
             json!(["10.192.0.0/24"]),
-            "do not fit ipv6 mode",
+            "give exactly one IPv6 CIDR in ipv6 mode",
         ),
         ("podCidrs", json!(["fd00:40::/124"]), "8 bits"),
         (
             "serviceCidrs",
             json!(["10.96.0.0/12"]),
-            "do not fit ipv6 mode",
+            "give exactly one IPv6 CIDR in ipv6 mode",
         ),
         ("egressInterface", json!("eth0; reboot"), "interface name"),
     ];
