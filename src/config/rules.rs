@@ -2,10 +2,10 @@
 
 use super::cluster_ranges::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
 use super::layer::Sourced;
+use super::refusal::Refusal;
 use super::settings::Layer;
 use super::settings::ROWS;
 use super::table::{Basis, Setting};
-use super::validate::Refusal;
 use super::{Config, IpMode};
 use ipnet::IpNet;
 

@@ -8,8 +8,8 @@
 use super::check;
 use super::cluster_ranges::default_nat64_v4_prefix;
 use super::layer::Sourced;
+use super::refusal::Refusal;
 use super::table::{settings_table, Basis, Env, Fallback, File, Flag, Setting};
-use super::validate::Refusal;
 use super::{defaults, Config};
 
 settings_table! {

@@ -2,7 +2,7 @@
 //! settings.rs) into the [`Layer`](super::Layer) struct, its readers and its checks.
 
 use super::layer::Sourced;
-use super::validate::Refusal;
+use super::refusal::Refusal;
 use super::IpMode;
 
 /// One setting: its names in every source, its default and its help. How its value is
