@@ -424,3 +424,6 @@ pub(super) fn kubeadm_patch(value: &str, _: &Basis) -> Result<KubeadmPatch, Stri
 pub(super) fn containerd_patch(value: &str, _: &Basis) -> Result<ContainerdPatch, String> {
     ContainerdPatch::parse(value)
 }
+
+#[cfg(test)]
+mod tests;

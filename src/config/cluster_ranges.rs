@@ -53,3 +53,6 @@ pub fn nat64_v4_subnet(config: &Config) -> Option<Ipv4Net> {
             .expect("16 is valid"),
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -367,3 +367,6 @@ pub fn list_overridden(upper: &Layer, file: &Layer) -> Option<String> {
         count.origin, count.value
     ))
 }
+
+#[cfg(test)]
+mod tests;

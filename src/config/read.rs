@@ -55,3 +55,6 @@ impl Layer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

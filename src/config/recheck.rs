@@ -85,3 +85,6 @@ fn list(nets: &[IpNet]) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+#[cfg(test)]
+mod tests;

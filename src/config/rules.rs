@@ -161,3 +161,6 @@ pub(super) fn check_kubernetes_from(config: &Config, layer: &Layer, refusals: &m
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -350,3 +350,6 @@ macro_rules! settings_table {
 }
 
 pub(crate) use settings_table;
+
+#[cfg(test)]
+mod tests;

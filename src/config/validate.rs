@@ -29,3 +29,6 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         _ => Err(ConfigError::new(refusals)),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -88,3 +88,6 @@ impl Config {
         self.service_cidrs[0]
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -202,3 +202,6 @@ pub(crate) mod defaults {
     /// without AAAA records, so in an ipv6 cluster the answer must come from DNS64.
     pub(crate) const WAIT_LOOKUP: &str = "github.com";
 }
+
+#[cfg(test)]
+mod tests;

@@ -205,3 +205,6 @@ impl<'de> Deserialize<'de> for Nodes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
