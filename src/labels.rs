@@ -296,7 +296,7 @@ impl fmt::Display for Holder {
 pub(crate) enum LabelProblem {
     #[error(transparent)]
     Record(#[from] RecordError),
-    #[error("'{0}' is not a cluster id from 0 to 254")]
+    #[error("'{0}' is not a cluster id from 0 to {max}", max = crate::config::MAX_CLUSTER_ID)]
     ClusterId(String),
 }
 
@@ -335,7 +335,7 @@ pub(crate) fn cluster_id_of(labels: &HashMap<String, String>) -> Result<Option<u
         return Ok(None);
     };
     match value.parse::<u8>() {
-        Ok(id) if id <= 254 => Ok(Some(id)),
+        Ok(id) if id <= crate::config::MAX_CLUSTER_ID => Ok(Some(id)),
         _ => Err(LabelProblem::ClusterId(value.clone())),
     }
 }

@@ -192,3 +192,404 @@ fn the_import_scanner_sees_groups_and_paths() {
     let found: Vec<String> = imported_modules(code).into_iter().collect();
     assert_eq!(found, ["config", "plan", "render"]);
 }
+
+// ---------------------------------------------------------------- cycles inside a folder
+
+/// The files of one folder as units: each `x.rs` is `x`, each subfolder one unit of its
+/// name, and the folder's own module file (`mod.rs`, or `folder.rs` beside it) is `mod`.
+struct Folder {
+    /// The folder's module path: `crate::config`.
+    module: Vec<String>,
+    /// (unit, file, the file's module path) for every production file of the folder.
+    files: Vec<(String, PathBuf, Vec<String>)>,
+    /// Names the module file imports from a unit: `Config` -> `validated`.
+    reexports: Vec<(String, String)>,
+}
+
+const MOD_UNIT: &str = "mod";
+
+fn module_path(src: &Path, file: &Path) -> Vec<String> {
+    let relative = file.strip_prefix(src).expect("under src");
+    let mut path = vec!["crate".to_string()];
+    for component in relative.components() {
+        let name = component.as_os_str().to_string_lossy();
+        let name = name.trim_end_matches(".rs");
+        if name != "mod" {
+            path.push(name.to_string());
+        }
+    }
+    path
+}
+
+fn folder(src: &Path, dir: &Path) -> Folder {
+    let module = module_path(src, dir);
+    let mut all = Vec::new();
+    source_files(dir, &mut all);
+    let own_file = if dir.join("mod.rs").exists() {
+        dir.join("mod.rs")
+    } else {
+        dir.with_extension("rs")
+    };
+    all.push(own_file.clone());
+    all.sort();
+    let mut files = Vec::new();
+    for file in all {
+        if file.file_name().is_some_and(|name| name == "tests.rs") || !file.exists() {
+            continue;
+        }
+        let unit = if file == own_file {
+            MOD_UNIT.to_string()
+        } else {
+            let relative = file.strip_prefix(dir).expect("in the folder");
+            let first = relative.components().next().expect("a component");
+            first
+                .as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_string()
+        };
+        let path = module_path(src, &file);
+        files.push((unit, file, path));
+    }
+    let units: BTreeSet<String> = files.iter().map(|(unit, ..)| unit.clone()).collect();
+    let own_text = fs::read_to_string(&own_file).unwrap_or_default();
+    let mut reexports = Vec::new();
+    for statement in use_statements(&own_text) {
+        for leaf in expand(&statement) {
+            let (Some(first), Some(last)) = (leaf.first(), leaf.last()) else {
+                continue;
+            };
+            if units.contains(first) && leaf.len() > 1 && last != "self" {
+                reexports.push((last.clone(), first.clone()));
+            }
+        }
+    }
+    Folder {
+        module,
+        files,
+        reexports,
+    }
+}
+
+/// The `use` statements of a file's top level, without `use` and `;` (and `pub(...)`).
+fn use_statements(text: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("use ") {
+        let line_start = rest[..at].rfind('\n').map_or(0, |n| n + 1);
+        let before = rest[line_start..at].trim();
+        let starts_statement = before.is_empty() || before.starts_with("pub");
+        let after = &rest[at + 4..];
+        let end = after.find(';').unwrap_or(after.len());
+        if starts_statement && line_start == rest[..at].len() - rest[line_start..at].len() {
+            statements.push(
+                after[..end]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+        rest = &after[end..];
+    }
+    statements
+}
+
+/// The paths a `use` tree (or a path with a group) names, each as its segments: `a::{b, c::d}`
+/// -> `[a, b]`, `[a, c, d]`. An alias names the path it renames.
+fn expand(tree: &str) -> Vec<Vec<String>> {
+    let Some(open) = tree.find('{') else {
+        let tree = tree.split(" as ").next().unwrap_or(tree);
+        return vec![tree
+            .split("::")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()];
+    };
+    let prefix: Vec<String> = tree[..open]
+        .split("::")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&inner[start..]);
+    let mut paths = Vec::new();
+    for item in items.into_iter().map(str::trim).filter(|s| !s.is_empty()) {
+        for leaf in expand(item) {
+            let mut path = prefix.clone();
+            path.extend(leaf.into_iter().filter(|s| s != "self"));
+            paths.push(path);
+        }
+    }
+    paths
+}
+
+/// Every path the code names from `crate::`, `super::` or `self::`, made absolute
+/// (`crate::...`), groups expanded.
+fn absolute_paths(code: &str, own: &[String]) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    let bytes = code.as_bytes();
+    for start in ["crate::", "super::", "self::"] {
+        let mut from = 0;
+        while let Some(at) = code[from..].find(start).map(|a| a + from) {
+            from = at + start.len();
+            let preceded =
+                at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_');
+            if preceded || (at > 0 && bytes[at - 1] == b':') {
+                continue;
+            }
+            // The path: identifiers, `::`, and one balanced group.
+            let mut end = at;
+            let mut depth = 0;
+            for (i, c) in code[at..].char_indices() {
+                let inside = c.is_alphanumeric() || c == '_' || c == ':' || c == '*';
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth > 0 => depth -= 1,
+                    _ if depth > 0 || inside => {}
+                    _ => {
+                        end = at + i;
+                        break;
+                    }
+                }
+                end = at + i + c.len_utf8();
+                if depth == 0 && c == '}' {
+                    break;
+                }
+            }
+            let text = code[at..end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            for mut path in expand(&text) {
+                // `self` of a module file is its module; of another file, the file's.
+                let base: Vec<String> = match path.first().map(String::as_str) {
+                    Some("crate") => Vec::new(),
+                    Some("self") => own.to_vec(),
+                    Some("super") => {
+                        let mut base = own.to_vec();
+                        while path.first().map(String::as_str) == Some("super") {
+                            path.remove(0);
+                            base.pop();
+                        }
+                        path.insert(0, "super".into());
+                        base
+                    }
+                    _ => continue,
+                };
+                path.remove(0);
+                let mut absolute = base;
+                absolute.extend(path);
+                if absolute.first().map(String::as_str) != Some("crate") {
+                    absolute.insert(0, "crate".into());
+                }
+                found.push(absolute);
+            }
+        }
+    }
+    found
+}
+
+/// A `mod` or `use` line, public or not (the continuation lines of a long `use` group are
+/// left, and name nothing as `unit::`).
+fn declares_or_imports(line: &str) -> bool {
+    let mut line = line.trim_start();
+    if let Some(rest) = line.strip_prefix("pub") {
+        line = match rest.strip_prefix('(') {
+            Some(inner) => inner.split_once(')').map_or("", |(_, after)| after),
+            None => rest,
+        }
+        .trim_start();
+    }
+    line.starts_with("use ") || line.starts_with("mod ")
+}
+
+/// Whether `code` names `name` as a whole word.
+fn names(code: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    code.match_indices(name).any(|(at, _)| {
+        let before = code[..at].chars().next_back().is_none_or(|c| !word(c));
+        let after = code[at + name.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !word(c));
+        before && after
+    })
+}
+
+/// unit -> the units it uses, inside one folder.
+fn folder_graph(folder: &Folder) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut graph: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let units: BTreeSet<String> = folder.files.iter().map(|(u, ..)| u.clone()).collect();
+    let unit_of_name = |name: &str| -> String {
+        if units.contains(name) {
+            return name.to_string();
+        }
+        folder
+            .reexports
+            .iter()
+            .find(|(item, _)| item == name)
+            .map_or(MOD_UNIT.to_string(), |(_, unit)| unit.clone())
+    };
+    for (unit, file, own) in &folder.files {
+        graph.entry(unit.clone()).or_default();
+        let text = fs::read_to_string(file).expect("read source");
+        let code = production_code(file, &text).unwrap_or_default();
+        let is_module_file = unit == MOD_UNIT;
+        // A module file's own `use` lines of its units are its re-exports, not uses.
+        let code: String = if is_module_file {
+            code.lines()
+                .filter(|line| !declares_or_imports(line))
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            code
+        };
+        let own_module = if is_module_file {
+            folder.module.clone()
+        } else {
+            own.clone()
+        };
+        // A file's `self`/`super` are its module's; a module file's `super` is the folder's
+        // parent, its `self` the folder.
+        let mut uses = BTreeSet::new();
+        for path in absolute_paths(&code, &own_module) {
+            if path.len() <= folder.module.len() || path[..folder.module.len()] != folder.module[..]
+            {
+                continue;
+            }
+            uses.insert(unit_of_name(&path[folder.module.len()]));
+        }
+        if is_module_file {
+            for unit_name in &units {
+                if code.contains(&format!("{unit_name}::")) {
+                    uses.insert(unit_name.clone());
+                }
+            }
+            for (name, from) in &folder.reexports {
+                if names(&code, name) {
+                    uses.insert(from.clone());
+                }
+            }
+        }
+        uses.remove(unit);
+        graph.entry(unit.clone()).or_default().extend(uses);
+    }
+    graph
+}
+
+/// The cycles of a graph: its strongly connected components of more than one unit.
+fn cycles(graph: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    let reaches = |from: &str| -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.to_string()];
+        while let Some(unit) = todo.pop() {
+            for next in graph.get(&unit).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    todo.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reach: std::collections::BTreeMap<&String, BTreeSet<String>> =
+        graph.keys().map(|unit| (unit, reaches(unit))).collect();
+    let mut found: Vec<Vec<String>> = Vec::new();
+    for unit in graph.keys() {
+        if found.iter().any(|cycle| cycle.contains(unit)) {
+            continue;
+        }
+        let cycle: Vec<String> = graph
+            .keys()
+            .filter(|other| {
+                *other == unit || (reach[unit].contains(*other) && reach[other].contains(unit))
+            })
+            .cloned()
+            .collect();
+        if cycle.len() > 1 {
+            found.push(cycle);
+        }
+    }
+    found
+}
+
+fn folders(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("read a folder") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            found.push(path.clone());
+            folders(&path, found);
+        }
+    }
+}
+
+/// Every folder's cycles, as `folder: a -> b -> ...` lines.
+fn folder_cycles() -> Vec<(String, Vec<String>)> {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut dirs = Vec::new();
+    folders(&src, &mut dirs);
+    dirs.sort();
+    let mut found = Vec::new();
+    for dir in dirs {
+        let folder = folder(&src, &dir);
+        let name = dir
+            .strip_prefix(&src)
+            .expect("under src")
+            .display()
+            .to_string();
+        let graph = folder_graph(&folder);
+        for cycle in cycles(&graph) {
+            found.push((name.clone(), cycle));
+        }
+    }
+    found
+}
+
+#[test]
+fn config_has_no_import_cycle_between_its_files() {
+    let found = folder_cycles();
+    for (folder, cycle) in &found {
+        eprintln!("cycle in src/{folder}/: {}", cycle.join(", "));
+    }
+    let in_config: Vec<&(String, Vec<String>)> = found
+        .iter()
+        .filter(|(folder, _)| folder == "config" || folder.starts_with("config/"))
+        .collect();
+    assert!(in_config.is_empty(), "cycles in config/: {in_config:?}");
+}
+
+#[test]
+fn the_cycle_finder_sees_super_crate_and_reexports() {
+    let own = vec!["crate".to_string(), "config".into(), "check".into()];
+    let paths = absolute_paths(
+        "use super::{table::Basis, Config};\nlet x = crate::config::layer::Sourced::new();",
+        &own,
+    );
+    let joined: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
+    assert_eq!(
+        joined,
+        [
+            "crate::config::layer::Sourced::new",
+            "crate::config::table::Basis",
+            "crate::config::Config"
+        ]
+    );
+    let mut graph = std::collections::BTreeMap::new();
+    graph.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    graph.insert("b".to_string(), BTreeSet::from(["c".to_string()]));
+    graph.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
+    graph.insert("d".to_string(), BTreeSet::from(["a".to_string()]));
+    assert_eq!(cycles(&graph), [vec!["a", "b", "c"]]);
+}

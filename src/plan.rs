@@ -4,7 +4,9 @@
 pub(crate) mod kubernetes;
 
 pub(crate) use crate::config::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
-use crate::config::{Config, ExtraMount, IpMode, Nat64Engine, PortMapping, V4Prefix16};
+use crate::config::{
+    Config, ExtraMount, IpMode, Nat64Engine, Nodes, PortMapping, Prefix, V4Prefix16,
+};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -89,7 +91,8 @@ pub struct SubnetPlan {
 pub struct Dns64Plan {
     pub(crate) container: String,
     pub(crate) address: Ipv6Addr,
-    pub(crate) prefix: Ipv6Net,
+    #[serde(serialize_with = "crate::config::rfc6052::serialize")]
+    pub(crate) prefix: Prefix,
     /// With `--upstream-dns`: its IPv4 address embedded in the prefix, so bind9's own queries
     /// cross NAT64 too (k-d-c's design). Without: Docker's embedded DNS in bind9's own
     /// namespace, which follows the Docker host's resolvers.
@@ -109,7 +112,8 @@ pub struct Nat64Plan {
     pub(crate) container: String,
     pub(crate) address_v6: Ipv6Addr,
     pub(crate) address_v4: Ipv4Addr,
-    pub(crate) prefix: Ipv6Net,
+    #[serde(serialize_with = "crate::config::rfc6052::serialize")]
+    pub(crate) prefix: Prefix,
     /// The translator it runs.
     pub engine: Nat64Engine,
     /// The dynamic pool the translator maps IPv6 clients into.
@@ -262,29 +266,11 @@ pub(crate) fn pod_cidr_for_node(pods: IpNet, node_id: u8) -> IpNet {
     }
 }
 
-/// RFC 6052 §2.2: the IPv4 address embedded in `prefix`, skipping bits 64..71.
-pub(crate) fn embed_ipv4(prefix: Ipv6Net, v4: Ipv4Addr) -> Ipv6Addr {
-    let mut bytes = prefix.network().octets();
-    let start = usize::from(prefix.prefix_len() / 8);
-    let mut at = start;
-    for octet in v4.octets() {
-        if at == 8 {
-            at += 1;
-        }
-        bytes[at] = octet;
-        at += 1;
-    }
-    Ipv6Addr::from(bytes)
-}
-
-/// The most workers a plan has addresses for (config's own limit, well inside a /24).
-pub(crate) const MAX_NODES: u8 = 250;
-
 /// Why a configuration cannot be planned. `config::validate` refuses all of these; a record
 /// read back from Docker (forged, or from another dind) is checked with [`plannable`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum PlanError {
-    #[error("{0} worker nodes is more than {MAX_NODES}")]
+    #[error("{0} worker nodes is more than {max}", max = Nodes::MAX_WORKERS)]
     Nodes(u8),
     #[error("cluster id {cluster_id} does not fit the management prefix {base}")]
     MgmtIdOutsidePrefix { base: Ipv6Net, cluster_id: u8 },
@@ -294,15 +280,13 @@ pub(crate) enum PlanError {
     Nat64Overflow { prefix: V4Prefix16, cluster_id: u8 },
     #[error("the pod CIDR {0} leaves no 8 bits for the node id")]
     PodTooNarrow(IpNet),
-    #[error("the DNS64 prefix {0} is not /32, /40, /48, /56, /64 or /96 (RFC 6052)")]
-    Dns64Length(Ipv6Net),
 }
 
 /// Every reason [`plan`] could not plan `config` (empty: it can). Each is a precondition of
 /// an address computation in `plan`, which would otherwise overflow or index out of range.
 pub(crate) fn plannable(config: &Config) -> Vec<PlanError> {
     let mut problems = Vec::new();
-    if config.nodes.workers() > MAX_NODES {
+    if config.nodes.workers() > Nodes::MAX_WORKERS {
         problems.push(PlanError::Nodes(config.nodes.workers()));
     }
     for net in &config.mgmt_cidrs {
@@ -327,9 +311,6 @@ pub(crate) fn plannable(config: &Config) -> Vec<PlanError> {
         if matches!(net, IpNet::V6(n) if n.prefix_len() > 120) {
             problems.push(PlanError::PodTooNarrow(*net));
         }
-    }
-    if ![32, 40, 48, 56, 64, 96].contains(&config.dns64_prefix.prefix_len()) {
-        problems.push(PlanError::Dns64Length(config.dns64_prefix));
     }
     problems
 }
@@ -392,7 +373,7 @@ pub fn plan(config: &Config) -> ClusterPlan {
                 tun_device: NAT64_TUN.to_string(),
                 routes: vec![
                     Route::dev(IpNet::V4(pool), NAT64_TUN),
-                    Route::dev(IpNet::V6(config.dns64_prefix), NAT64_TUN),
+                    Route::dev(IpNet::V6(config.dns64_prefix.net()), NAT64_TUN),
                 ],
             };
             let dns64 = Dns64Plan {
@@ -400,12 +381,15 @@ pub fn plan(config: &Config) -> ClusterPlan {
                 address: v6_host(v6, DNS64_HOST),
                 prefix: config.dns64_prefix,
                 forwarder: match config.upstream_dns {
-                    Some(upstream) => embed_ipv4(config.dns64_prefix, upstream).into(),
+                    Some(upstream) => config.dns64_prefix.embed(upstream).into(),
                     None => DOCKER_DNS.into(),
                 },
                 drop_ipv4: config.upstream_dns.is_some(),
                 allow_aaaa: config.allow_aaaa,
-                routes: vec![Route::via(IpNet::V6(config.dns64_prefix), nat64_v6.into())],
+                routes: vec![Route::via(
+                    IpNet::V6(config.dns64_prefix.net()),
+                    nat64_v6.into(),
+                )],
             };
             (Some(dns64), Some(nat64))
         }
@@ -449,7 +433,10 @@ pub fn plan(config: &Config) -> ClusterPlan {
             };
             let mut routes = Vec::new();
             if let Some(nat64) = &nat64 {
-                routes.push(Route::via(IpNet::V6(nat64.prefix), nat64.address_v6.into()));
+                routes.push(Route::via(
+                    IpNet::V6(nat64.prefix.net()),
+                    nat64.address_v6.into(),
+                ));
             }
             for &other in node_ids.iter().filter(|&&o| o != node_id) {
                 for pod in pods_of(other) {

@@ -1,12 +1,17 @@
 //! One check per setting: the raw text (and the [`Basis`]) in, the value or the reason it was
 //! refused out. The setting's name, value and origin are added by the caller.
+//!
+//! Where a typed value can still be wrong (a record read back from Docker holds typed values
+//! too), the check is the text read into the type, then the value's rule (`*_rule`), which
+//! [`recheck`](super::recheck) applies to a decoded configuration.
 
 use super::cluster_ranges::mgmt_v6_for_cluster;
+use super::rfc6052::{self, Prefix};
 use super::table::Basis;
 use super::{
     defaults, ContainerdPatch, IpMode, KubeVersion, KubeadmPatch, Nat64Engine, V4Prefix16,
 };
-use ipnet::{IpNet, Ipv6Net};
+use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -15,11 +20,27 @@ pub(super) fn ip_mode(value: &str, _: &Basis) -> Result<IpMode, String> {
     value.trim().parse()
 }
 
+/// The highest cluster id.
+pub(crate) const MAX_CLUSTER_ID: u8 = 254;
+
 pub(super) fn cluster_id(value: &str, _: &Basis) -> Result<u8, String> {
-    match value.trim().parse::<u8>() {
-        Ok(id) if id <= 254 => Ok(id),
-        _ => Err("expected a number from 0 to 254".into()),
+    let id = value
+        .trim()
+        .parse::<u8>()
+        .map_err(|_| cluster_id_refusal())?;
+    cluster_id_rule(id)?;
+    Ok(id)
+}
+
+pub(super) fn cluster_id_rule(id: u8) -> Result<(), String> {
+    if id > MAX_CLUSTER_ID {
+        return Err(cluster_id_refusal());
     }
+    Ok(())
+}
+
+fn cluster_id_refusal() -> String {
+    format!("expected a number from 0 to {MAX_CLUSTER_ID}")
 }
 
 pub(super) fn boolean(value: &str, _: &Basis) -> Result<bool, String> {
@@ -33,43 +54,37 @@ pub(super) fn boolean(value: &str, _: &Basis) -> Result<bool, String> {
 /// Dual-stack always passes AAAA records: its pods have IPv6 of their own.
 pub(super) fn allow_aaaa(value: &str, basis: &Basis) -> Result<bool, String> {
     let allow = boolean(value, basis)?;
+    allow_aaaa_rule(allow, basis)?;
+    Ok(allow || basis.ip_mode == Some(IpMode::DualStack))
+}
+
+pub(super) fn allow_aaaa_rule(allow: bool, basis: &Basis) -> Result<(), String> {
     if allow && basis.ip_mode == Some(IpMode::Ipv4) {
         return Err(
             "AAAA use needs IPv6; use --ip-mode ipv6 or dual-stack, or drop --allow-aaaa".into(),
         );
     }
-    Ok(allow || basis.ip_mode == Some(IpMode::DualStack))
+    Ok(())
 }
 
-const RFC6052_LENGTHS: [u8; 6] = [32, 40, 48, 56, 64, 96];
-
-pub(super) fn dns64_prefix(value: &str, _: &Basis) -> Result<Ipv6Net, String> {
-    let net: Ipv6Net = value
-        .trim()
-        .parse()
-        .map_err(|_| "expected an IPv6 CIDR like fd00:10:64:ff9b::/96".to_string())?;
-    if !RFC6052_LENGTHS.contains(&net.prefix_len()) {
-        return Err("the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)".into());
-    }
-    if net.trunc() != net {
-        return Err(format!("host bits are set; did you mean {}?", net.trunc()));
-    }
-    // RFC 6052 §2.2: bits 64..71 of every address under the prefix are zero.
-    if net.prefix_len() > 64 && net.network().octets()[8] != 0 {
-        return Err("bits 64-71 must be zero (RFC 6052 §2.2)".into());
-    }
-    Ok(net)
+pub(super) fn dns64_prefix(value: &str, _: &Basis) -> Result<Prefix, String> {
+    rfc6052::parse(value)
 }
 
 /// Only ipv6 mode has a NAT64 network; elsewhere the prefix is recorded but unused.
 pub(super) fn nat64_v4_prefix(value: &str, basis: &Basis) -> Result<V4Prefix16, String> {
     let prefix: V4Prefix16 = value.trim().parse()?;
+    nat64_v4_prefix_rule(prefix, basis)?;
+    Ok(prefix)
+}
+
+pub(super) fn nat64_v4_prefix_rule(prefix: V4Prefix16, basis: &Basis) -> Result<(), String> {
     let (Some(IpMode::Ipv6), Some(cluster_id)) = (basis.ip_mode, basis.cluster_id) else {
-        return Ok(prefix);
+        return Ok(());
     };
     let second = u16::from(prefix.1) + u16::from(cluster_id);
     let allowed = match prefix.0 {
-        10 => 0..=253,
+        10 => 0..=255,
         172 => 16..=31,
         _ => {
             return Err(
@@ -89,7 +104,7 @@ pub(super) fn nat64_v4_prefix(value: &str, basis: &Basis) -> Result<V4Prefix16, 
             prefix.0
         ));
     }
-    Ok(prefix)
+    Ok(())
 }
 
 pub(super) fn nat64_engine(value: &str, _: &Basis) -> Result<Nat64Engine, String> {
@@ -102,16 +117,26 @@ pub(super) fn upstream_dns(value: &str, _: &Basis) -> Result<Option<Ipv4Addr>, S
         .trim()
         .parse()
         .map_err(|_| "expected an IPv4 address like 8.8.8.8".to_string())?;
+    upstream_dns_rule(upstream)?;
+    Ok(Some(upstream))
+}
+
+pub(super) fn upstream_dns_rule(upstream: Ipv4Addr) -> Result<(), String> {
     if upstream.is_unspecified() || upstream.is_loopback() || upstream.is_multicast() {
         return Err(
             "the upstream resolver must be a unicast address reachable from the Docker host".into(),
         );
     }
-    Ok(Some(upstream))
+    Ok(())
 }
 
 pub(super) fn egress_interface(value: &str, _: &Basis) -> Result<Option<String>, String> {
     let name = value.trim();
+    egress_interface_rule(name)?;
+    Ok(Some(name.to_string()))
+}
+
+pub(super) fn egress_interface_rule(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.len() <= 15
         && name != "."
@@ -124,7 +149,7 @@ pub(super) fn egress_interface(value: &str, _: &Basis) -> Result<Option<String>,
             "a Linux interface name has 1-15 printable characters and no '/', ':' or spaces".into(),
         );
     }
-    Ok(Some(name.to_string()))
+    Ok(())
 }
 
 /// Comma- or space-separated CIDRs without host bits.
@@ -154,9 +179,25 @@ fn cidrs(value: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
+fn no_host_bits(net: &IpNet) -> Result<(), String> {
+    if net.trunc() != *net {
+        return Err(format!(
+            "'{net}' has host bits set; did you mean {}?",
+            net.trunc()
+        ));
+    }
+    Ok(())
+}
+
 /// One CIDR per family of the IP mode (unchecked while the mode is unknown), IPv4 first.
 fn cidrs_for_mode(value: &str, mode: Option<IpMode>) -> Result<Vec<IpNet>, String> {
     let mut nets = cidrs(value)?;
+    one_per_family(&nets, mode)?;
+    nets.sort_by_key(|n| matches!(n, IpNet::V6(_)));
+    Ok(nets)
+}
+
+fn one_per_family(nets: &[IpNet], mode: Option<IpMode>) -> Result<(), String> {
     if let Some(mode) = mode {
         let v4 = nets.iter().filter(|n| matches!(n, IpNet::V4(_))).count();
         let wanted = match mode {
@@ -173,13 +214,28 @@ fn cidrs_for_mode(value: &str, mode: Option<IpMode>) -> Result<Vec<IpNet>, Strin
             .into());
         }
     }
-    nets.sort_by_key(|n| matches!(n, IpNet::V6(_)));
-    Ok(nets)
+    Ok(())
+}
+
+/// A typed list of CIDRs: what [`cidrs_for_mode`] refuses in text.
+fn cidrs_for_mode_rule(nets: &[IpNet], mode: Option<IpMode>) -> Result<(), String> {
+    nets.iter().try_for_each(no_host_bits)?;
+    one_per_family(nets, mode)
 }
 
 pub(super) fn mgmt_cidrs(value: &str, basis: &Basis) -> Result<Vec<IpNet>, String> {
     let nets = cidrs_for_mode(value, basis.ip_mode)?;
-    for net in &nets {
+    mgmt_cidrs_sizes(&nets, basis)?;
+    Ok(nets)
+}
+
+pub(super) fn mgmt_cidrs_rule(nets: &[IpNet], basis: &Basis) -> Result<(), String> {
+    cidrs_for_mode_rule(nets, basis.ip_mode)?;
+    mgmt_cidrs_sizes(nets, basis)
+}
+
+fn mgmt_cidrs_sizes(nets: &[IpNet], basis: &Basis) -> Result<(), String> {
+    for net in nets {
         match net {
             IpNet::V4(n) if n.prefix_len() != 24 => {
                 return Err("the IPv4 management CIDR must be a /24".into())
@@ -203,12 +259,22 @@ pub(super) fn mgmt_cidrs(value: &str, basis: &Basis) -> Result<Vec<IpNet>, Strin
             IpNet::V4(_) => {}
         }
     }
-    Ok(nets)
+    Ok(())
 }
 
 pub(super) fn pod_cidrs(value: &str, basis: &Basis) -> Result<Vec<IpNet>, String> {
     let nets = cidrs_for_mode(value, basis.ip_mode)?;
-    for net in &nets {
+    pod_cidrs_sizes(&nets)?;
+    Ok(nets)
+}
+
+pub(super) fn pod_cidrs_rule(nets: &[IpNet], basis: &Basis) -> Result<(), String> {
+    cidrs_for_mode_rule(nets, basis.ip_mode)?;
+    pod_cidrs_sizes(nets)
+}
+
+fn pod_cidrs_sizes(nets: &[IpNet]) -> Result<(), String> {
+    for net in nets {
         match net {
             IpNet::V4(n) if n.prefix_len() != 16 => {
                 return Err("the IPv4 pod CIDR must be a /16 (a /24 per node)".into())
@@ -219,24 +285,34 @@ pub(super) fn pod_cidrs(value: &str, basis: &Basis) -> Result<Vec<IpNet>, String
             _ => {}
         }
     }
-    Ok(nets)
+    Ok(())
 }
 
 /// One service CIDR of the mode's family; in dual-stack one or two of different families, the
 /// first one primary (its family is the cluster's primary family, as kubeadm reads it).
 pub(super) fn service_cidrs(value: &str, basis: &Basis) -> Result<Vec<IpNet>, String> {
     let nets = cidrs(value)?;
+    service_families(&nets, basis)?;
+    Ok(nets)
+}
+
+pub(super) fn service_cidrs_rule(nets: &[IpNet], basis: &Basis) -> Result<(), String> {
+    nets.iter().try_for_each(no_host_bits)?;
+    service_families(nets, basis)
+}
+
+fn service_families(nets: &[IpNet], basis: &Basis) -> Result<(), String> {
     let Some(mode) = basis.ip_mode else {
-        return Ok(nets);
+        return Ok(());
     };
-    let families_ok = match (mode, nets.as_slice()) {
+    let families_ok = match (mode, nets) {
         (IpMode::Ipv4, [IpNet::V4(_)]) | (IpMode::Ipv6, [IpNet::V6(_)]) => true,
         (IpMode::DualStack, [_]) => true,
         (IpMode::DualStack, [a, b]) => a.addr().is_ipv6() != b.addr().is_ipv6(),
         _ => false,
     };
     if families_ok {
-        return Ok(nets);
+        return Ok(());
     }
     Err(match mode {
         IpMode::Ipv4 => "give exactly one IPv4 CIDR in ipv4 mode",
@@ -252,6 +328,14 @@ pub(super) fn service_cidrs(value: &str, basis: &Basis) -> Result<Vec<IpNet>, St
 pub(super) fn node_image(value: &str, _: &Basis) -> Result<Option<String>, String> {
     let image = value.trim();
     Ok((!image.is_empty()).then(|| image.to_string()))
+}
+
+/// What [`node_image`] gives: a name without surrounding blanks, or none.
+pub(super) fn node_image_rule(image: &str) -> Result<(), String> {
+    if image.is_empty() || image.trim() != image {
+        return Err("give an image name like dind/node:v1.36, or none".into());
+    }
+    Ok(())
 }
 
 /// A path that exists on this machine, made absolute (the record keeps it; a later `up` may
@@ -295,6 +379,11 @@ pub(super) fn probes(value: &str, _: &Basis) -> Result<Vec<String>, String> {
 
 pub(super) fn kubernetes_version(value: &str, _: &Basis) -> Result<KubeVersion, String> {
     let version: KubeVersion = value.parse()?;
+    kubernetes_version_rule(version)?;
+    Ok(version)
+}
+
+pub(super) fn kubernetes_version_rule(version: KubeVersion) -> Result<(), String> {
     if version.minor < KubeVersion::OLDEST_MINOR {
         return Err(format!(
             "dind supports Kubernetes v1.{} and later; pick a newer version, e.g. {}",
@@ -302,7 +391,7 @@ pub(super) fn kubernetes_version(value: &str, _: &Basis) -> Result<KubeVersion, 
             defaults::KUBERNETES_VERSION
         ));
     }
-    Ok(version)
+    Ok(())
 }
 
 /// `Name=true,Other=false`: the form every Kubernetes component takes.
@@ -335,3 +424,6 @@ pub(super) fn kubeadm_patch(value: &str, _: &Basis) -> Result<KubeadmPatch, Stri
 pub(super) fn containerd_patch(value: &str, _: &Basis) -> Result<ContainerdPatch, String> {
     ContainerdPatch::parse(value)
 }
+
+#[cfg(test)]
+mod tests;

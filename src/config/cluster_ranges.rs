@@ -32,6 +32,18 @@ pub fn mgmt_v4_for_cluster(base: Ipv4Net, cluster_id: u8) -> Ipv4Net {
     Ipv4Net::new(Ipv4Addr::new(a, b, cluster_id, 0), 24).expect("24 is valid")
 }
 
+/// The NAT64 prefix of a cluster that was given none; every id gets its own /16, none of
+/// them in 10.192.0.0/16 (where every cluster's IPv4 management /24 lies):
+/// 172.18 for ids 0-13 (172.18-31.0.0/16, k-d-c's), 10.0 for ids 14-191 (10.14-191.0.0/16),
+/// 10.1 for ids 192-254 (10.193-255.0.0/16).
+pub(crate) fn default_nat64_v4_prefix(cluster_id: u8) -> &'static str {
+    match cluster_id {
+        0..=13 => "172.18",
+        14..=191 => "10.0",
+        192.. => "10.1",
+    }
+}
+
 /// NAT64's IPv4 /16: the cluster id added to the prefix's second octet; None when that
 /// passes 255.
 pub fn nat64_v4_subnet(config: &Config) -> Option<Ipv4Net> {
@@ -41,3 +53,6 @@ pub fn nat64_v4_subnet(config: &Config) -> Option<Ipv4Net> {
             .expect("16 is valid"),
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -352,3 +352,21 @@ pub(super) fn entry_blocks(text: &str, key: &str, count: usize) -> Option<Vec<(u
         .collect();
     Some(blocks)
 }
+
+/// A worker count from the command line or the environment would silently drop the config
+/// file's node list (its ports, mounts and labels): the problem, when it does.
+pub fn list_overridden(upper: &Layer, file: &Layer) -> Option<String> {
+    let count = upper.nodes.as_ref()?.first()?;
+    let entry = file.nodes.as_ref()?.first()?;
+    let Origin::FileEntry { path, .. } = &entry.origin else {
+        return None;
+    };
+    Some(format!(
+        "config file {path}: nodes: its node list and {} ('{}') both set the nodes; drop one \
+         (unset NUM_NODES, or leave out --nodes)",
+        count.origin, count.value
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -2,10 +2,10 @@
 
 use super::cluster_ranges::{mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet};
 use super::layer::Sourced;
+use super::refusal::Refusal;
 use super::settings::Layer;
 use super::settings::ROWS;
-use super::table::Setting;
-use super::validate::Refusal;
+use super::table::{Basis, Setting};
 use super::{Config, IpMode};
 use ipnet::IpNet;
 
@@ -13,8 +13,12 @@ use ipnet::IpNet;
 /// (the cluster id already in the management and NAT64 ranges). A refusal names the later
 /// setting and says where the earlier one came from.
 pub(super) fn check_overlaps(config: &Config, layer: &Layer, refusals: &mut Vec<Refusal>) {
+    let basis = Basis {
+        ip_mode: Some(config.ip_mode),
+        cluster_id: Some(config.cluster_id),
+    };
     let raw = |row: &Setting, given: Option<&Sourced>| {
-        row.or_fallback(given, Some(config.ip_mode))
+        row.or_fallback(given, &basis)
             .expect("an accepted required setting has a value")
     };
     let nat64 = raw(&ROWS.nat64_v4_prefix, layer.nat64_v4_prefix.as_ref());
@@ -54,7 +58,7 @@ pub(super) fn check_overlaps(config: &Config, layer: &Layer, refusals: &mut Vec<
         ranges.push((
             ROWS.dns64_prefix.name,
             &dns64,
-            IpNet::V6(config.dns64_prefix),
+            IpNet::V6(config.dns64_prefix.net()),
         ));
     }
 
@@ -157,3 +161,6 @@ pub(super) fn check_kubernetes_from(config: &Config, layer: &Layer, refusals: &m
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

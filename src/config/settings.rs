@@ -6,9 +6,10 @@
 //! of the others depend on them (see [`Basis`]).
 
 use super::check;
+use super::cluster_ranges::default_nat64_v4_prefix;
 use super::layer::Sourced;
+use super::refusal::Refusal;
 use super::table::{settings_table, Basis, Env, Fallback, File, Flag, Setting};
-use super::validate::Refusal;
 use super::{defaults, Config};
 
 settings_table! {
@@ -53,7 +54,7 @@ settings_table! {
         fallback: Fallback::Value("true"),
         help: "Stop after the network plane and the node containers",
     }
-    dns64_prefix: ipnet::Ipv6Net = required check::dns64_prefix {
+    dns64_prefix: super::Prefix = required check::dns64_prefix {
         name: "--dns64-prefix",
         flag: Flag::Value("CIDR"),
         env: Env::Read {
@@ -65,14 +66,21 @@ settings_table! {
         fallback: Fallback::Value(defaults::DNS64_PREFIX),
         help: "DNS64/NAT64 prefix, RFC 6052 lengths only",
     }
-    /// As given; the cluster id is added when planning.
+    /// As given; the cluster id is added when planning. The default gives every cluster id a
+    /// /16 of its own (see `default_nat64_v4_prefix`).
     nat64_v4_prefix: super::V4Prefix16 = required check::nat64_v4_prefix {
         name: "--nat64-v4-prefix",
         flag: Flag::Value("A.B"),
         env: Env::Var("NAT64_V4_SUBNET_PREFIX"),
         file: File::Scalar("nat64V4Prefix"),
-        fallback: Fallback::Value("172.18"),
-        help: "First two octets of NAT64's IPv4 /16; the cluster id is added to the second",
+        fallback: Fallback::PerClusterId {
+            value: default_nat64_v4_prefix,
+            text: "172.18 for cluster ids 0-13, 10.0 for 14-191, 10.1 for 192-254",
+        },
+        help: "First two octets of NAT64's IPv4 /16; the cluster id is added to the second \
+               (inside 10.0.0.0/8 or 172.16.0.0/12). The default gives each cluster id its own \
+               /16 outside 10.192.0.0/16: 172.18-31 for ids 0-13, 10.14-191 for 14-191, \
+               10.193-255 for 192-254",
     }
     nat64_engine: super::Nat64Engine = required check::nat64_engine {
         name: "--nat64-engine",

@@ -2,7 +2,7 @@
 //! settings.rs) into the [`Layer`](super::Layer) struct, its readers and its checks.
 
 use super::layer::Sourced;
-use super::validate::Refusal;
+use super::refusal::Refusal;
 use super::IpMode;
 
 /// One setting: its names in every source, its default and its help. How its value is
@@ -100,6 +100,11 @@ pub(crate) enum Fallback {
         ipv6: &'static str,
         dual_stack: &'static str,
     },
+    /// A value that depends on the cluster id; `text` describes the rule for the help.
+    PerClusterId {
+        value: fn(u8) -> &'static str,
+        text: &'static str,
+    },
     /// No value; the text says what that means, for the help ("" says nothing).
     Absent(&'static str),
 }
@@ -112,22 +117,19 @@ pub(crate) struct Basis {
 }
 
 impl Setting {
-    /// The given value, else the fallback; None when the fallback depends on an IP mode
-    /// that is not known, or there is none.
-    pub(crate) fn or_fallback(
-        &self,
-        raw: Option<&Sourced>,
-        mode: Option<IpMode>,
-    ) -> Option<Sourced> {
+    /// The given value, else the fallback; None when the fallback depends on an IP mode or
+    /// a cluster id that is not known, or there is none.
+    pub(crate) fn or_fallback(&self, raw: Option<&Sourced>, basis: &Basis) -> Option<Sourced> {
         use super::layer::Origin;
         if let Some(raw) = raw {
             return Some(raw.clone());
         }
-        let value = match (self.fallback, mode) {
+        let value = match (self.fallback, basis.ip_mode) {
             (Fallback::Value(value), _) => value,
             (Fallback::PerMode { ipv4, .. }, Some(IpMode::Ipv4)) => ipv4,
             (Fallback::PerMode { ipv6, .. }, Some(IpMode::Ipv6)) => ipv6,
             (Fallback::PerMode { dual_stack, .. }, Some(IpMode::DualStack)) => dual_stack,
+            (Fallback::PerClusterId { value, .. }, _) => value(basis.cluster_id?),
             (Fallback::PerMode { .. }, None) | (Fallback::Absent(_), _) => return None,
         };
         Some(Sourced::new(value, Origin::Default))
@@ -162,6 +164,7 @@ impl Setting {
             } => {
                 format!("{ipv6} in ipv6 mode, {ipv4} in ipv4 mode, {dual_stack} in dual-stack mode")
             }
+            Fallback::PerClusterId { text, .. } => text.to_string(),
             Fallback::Absent("") => return text,
             Fallback::Absent(meaning) => meaning.to_string(),
         };
@@ -197,7 +200,7 @@ pub(crate) fn required<T>(
     check: Check<T>,
     refusals: &mut Vec<Refusal>,
 ) -> Option<T> {
-    let raw = row.or_fallback(raw, basis.ip_mode)?;
+    let raw = row.or_fallback(raw, basis)?;
     run(row, &raw, basis, check, refusals)
 }
 
@@ -251,7 +254,7 @@ pub(crate) fn whole<T>(
     match raw {
         Some(raw) => check(row, raw, basis, refusals),
         None => {
-            let fallback = row.or_fallback(None, basis.ip_mode)?;
+            let fallback = row.or_fallback(None, basis)?;
             check(row, &[fallback], basis, refusals)
         }
     }
@@ -347,3 +350,6 @@ macro_rules! settings_table {
 }
 
 pub(crate) use settings_table;
+
+#[cfg(test)]
+mod tests;

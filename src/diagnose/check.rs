@@ -227,7 +227,7 @@ impl Support<'_> {
             )
             .await;
         // The translator answers pings to its own IPv4 address through its prefix: it works.
-        let echo = plan::embed_ipv4(nat64.prefix, nat64.address_v4).to_string();
+        let echo = nat64.prefix.embed(nat64.address_v4).to_string();
         let to_nat64 = self
             .gated(
                 (CheckId::NodeToNat64, &echo),

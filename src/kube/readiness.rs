@@ -276,7 +276,7 @@ pub(crate) fn wait_lookup_query(plan: &ClusterPlan) -> LookupQuery {
     match &plan.dns64 {
         Some(dns64) => LookupQuery {
             record_type: "AAAA",
-            synthesized_under: (!dns64.allow_aaaa).then_some(dns64.prefix),
+            synthesized_under: (!dns64.allow_aaaa).then_some(dns64.prefix.net()),
         },
         None => LookupQuery {
             record_type: "A",

@@ -184,25 +184,19 @@ fn a_record_with_kinds_node_list_round_trips_and_a_forged_one_is_refused() {
 
 #[test]
 fn out_of_range_fields_are_refused() {
-    let cases: [(&str, Value, &str); 8] = [
+    let cases: [(&str, Value, &str); 6] = [
         ("nodes", json!(251), "worker nodes"),
-        ("dns64Prefix", json!("fd00:10:64:ff9b::/120"), "RFC 6052"),
-        (
-            "dns64Prefix",
-            json!("fd00:10:64:ff9b:ff00::/96"),
-            "bits 64-71",
-        ),
         ("mgmtCidrs", json!(["fd00:20::/120"]), "narrower than /112"),
         (
             "mgmtCidrs",
             json!(["10.192.0.0/24"]),
-            "do not fit ipv6 mode",
+            "give exactly one IPv6 CIDR in ipv6 mode",
         ),
         ("podCidrs", json!(["fd00:40::/124"]), "8 bits"),
         (
             "serviceCidrs",
             json!(["10.96.0.0/12"]),
-            "do not fit ipv6 mode",
+            "give exactly one IPv6 CIDR in ipv6 mode",
         ),
         ("egressInterface", json!("eth0; reboot"), "interface name"),
     ];
@@ -216,6 +210,28 @@ fn out_of_range_fields_are_refused() {
             problems.iter().any(|p| p.contains(expected)),
             "{field} {forged}: {problems:?}"
         );
+    }
+}
+
+/// A record reads its DNS64 prefix as config reads the setting: RFC 6052's rule refuses it
+/// before there is a configuration to check.
+#[test]
+fn a_dns64_prefix_outside_rfc_6052_is_unreadable() {
+    let cases = [
+        (
+            "fd00:10:64:ff9b::/120",
+            "the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)",
+        ),
+        ("fd00:10:64:ff9b:ff00::/96", "bits 64-71 must be zero"),
+        ("fd00:10:64:ff9b::1/96", "host bits are set"),
+    ];
+    for (forged, expected) in cases {
+        let mut value = written(&record(&[]));
+        value["config"]["dns64Prefix"] = json!(forged);
+        let Err(RecordError::Unreadable(why)) = decode(&value) else {
+            panic!("{forged} accepted: {:?}", decode(&value));
+        };
+        assert!(why.contains(expected), "{forged}: {why}");
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::config::Layer;
 use crate::plan::{
-    embed_ipv4, mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet, network_name, plan,
+    mgmt_v4_for_cluster, mgmt_v6_for_cluster, nat64_v4_subnet, network_name, plan,
     pod_cidr_for_node, rule_tag, suffix, ClusterPlan, Role, Route, SubnetPlan,
 };
 use crate::test_support::{config_from_env, flag, valid};
@@ -544,6 +544,11 @@ fn without_allow_aaaa_there_are_no_direct_sources() {
 
 // ---------------------------------------------------------------- RFC 6052 and pod CIDRs
 
+/// `v4` embedded in the DNS64 prefix `prefix`, as the plan embeds the upstream resolver.
+fn embed_ipv4(prefix: &str, v4: Ipv4Addr) -> Ipv6Addr {
+    crate::config::rfc6052::parse(prefix).unwrap().embed(v4)
+}
+
 #[test]
 fn embed_ipv4_matches_rfc6052_table() {
     // RFC 6052 §2.4, 192.0.2.33 under each prefix length.
@@ -557,7 +562,7 @@ fn embed_ipv4_matches_rfc6052_table() {
         ("2001:db8:122:344::/96", "2001:db8:122:344::192.0.2.33"),
     ];
     for (prefix, expected) in cases {
-        let got = embed_ipv4(prefix.parse().unwrap(), v4);
+        let got = embed_ipv4(prefix, v4);
         assert_eq!(got, v6(expected), "{prefix}");
     }
 }
@@ -582,11 +587,7 @@ fn embed_ipv4_for_the_forwarder() {
         ),
     ];
     for (prefix, v4, expected) in cases {
-        assert_eq!(
-            embed_ipv4(prefix.parse().unwrap(), v4),
-            v6(expected),
-            "{prefix}"
-        );
+        assert_eq!(embed_ipv4(prefix, v4), v6(expected), "{prefix}");
     }
     let p = plan_from_env(&[
         ("DNS64_PREFIX", "2001:db8:122::"),

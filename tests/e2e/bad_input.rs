@@ -5,11 +5,10 @@
 //! `up` rolls back what it made, unless `--retain` asks to keep it. Needs root and a Docker
 //! daemon (`bash .ci/setup`).
 //!
-//! Cluster ids 20-40 only (the network-plane suite uses 0-5). The default NAT64 prefix 172.18
-//! plus an id above 13 leaves 172.16.0.0/12, which dind refuses; so every `up` here that may
-//! pass validation gets `--nat64-v4-prefix 10.100` (NAT64 network 10.(100+id).0.0/16), and
-//! `--upstream-dns` of the simulated Internet's resolver instead of the host's. No test sends
-//! a packet from a cluster.
+//! Cluster ids 20-40 only (the network-plane suite uses 0-5). Every `up` here that may pass
+//! validation gets `--nat64-v4-prefix 10.100` (NAT64 network 10.(100+id).0.0/16, apart from
+//! the other suites' defaults), and `--upstream-dns` of the simulated Internet's resolver
+//! instead of the host's. No test sends a packet from a cluster.
 
 use crate::support::*;
 use bollard::models::ContainerCreateBody;
@@ -165,9 +164,8 @@ impl ConfigFile {
     }
 }
 
-/// Takes cluster `id` down on drop when anything of it is left. It calls the library's
-/// `down` (what `dind down` runs) because `dind down --cluster-id N` refuses every id above
-/// 13 (see `down_of_a_cluster_that_does_not_exist_says_nothing_to_remove`).
+/// Takes cluster `id` down on drop when anything of it is left, with the library's `down`
+/// (what `dind down` runs).
 struct ClusterGuard {
     id: u8,
 }
@@ -338,7 +336,7 @@ fn bad_settings() -> Vec<Refusal> {
             &[],
             &[
                 "invalid --nat64-v4-prefix '10.254' (from flag --nat64-v4-prefix)",
-                "with cluster id 20 the second octet becomes 254 + 20 = 274, outside 0-253 for 10.x",
+                "with cluster id 20 the second octet becomes 254 + 20 = 274, outside 0-255 for 10.x",
                 "pick a lower prefix or cluster id",
             ],
         ),
@@ -444,6 +442,25 @@ fn bad_settings() -> Vec<Refusal> {
             &["invalid --feature-gates 'Sidecars=yes' (from flag --feature-gates)", "a gate is true or false"],
         ),
     ]
+}
+
+/// Every id `--cluster-id` accepts runs with the default NAT64 prefix (ids 14 and up once
+/// were refused, naming --nat64-v4-prefix, which the user never gave). A dry run needs no
+/// Docker and changes nothing.
+#[test]
+fn a_high_cluster_id_plans_with_the_defaults() {
+    for (id, nat64) in [("15", "10.15.0.0/16"), ("254", "10.255.0.0/16")] {
+        let out = dind(
+            &["up", "--dry-run", "--cluster-id", id],
+            &[("DOCKER_HOST", "tcp://127.0.0.1:9")],
+        );
+        assert!(out.status.success(), "cluster id {id}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains(&format!("subnet {nat64} ")),
+            "{}",
+            stdout(&out)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,7 +5,8 @@ use ipnet::Ipv6Net;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// A translation prefix of one of RFC 6052's lengths.
+/// A translation prefix of one of RFC 6052's lengths, without host bits, its bits 64 to 71
+/// zero: the one type dind and the translator both take a DNS64/NAT64 prefix as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Prefix {
     net: Ipv6Net,
@@ -13,24 +14,50 @@ pub struct Prefix {
     slots: [usize; 4],
 }
 
+/// Why a network cannot be a [`Prefix`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrefixProblem {
+    /// Not one of [`Prefix::LENGTHS`].
+    Length,
+    /// Bits past the length are set.
+    HostBits,
+    /// Bits 64 to 71 (the "u" octet) are not zero.
+    UOctet,
+}
+
 #[derive(Debug, PartialEq, Eq)]
-pub struct BadPrefix(pub Ipv6Net);
+pub struct BadPrefix {
+    pub net: Ipv6Net,
+    pub problem: PrefixProblem,
+}
 
 impl fmt::Display for BadPrefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "prefix {} cannot embed IPv4 addresses: RFC 6052 allows /32, /40, /48, /56, /64 or /96, with bits 64-71 zero",
-            self.0
-        )
+        match self.problem {
+            PrefixProblem::HostBits => write!(
+                f,
+                "prefix {} has host bits set; did you mean {}?",
+                self.net,
+                self.net.trunc()
+            ),
+            PrefixProblem::Length | PrefixProblem::UOctet => write!(
+                f,
+                "prefix {} cannot embed IPv4 addresses: RFC 6052 allows /32, /40, /48, /56, /64 or /96, with bits 64-71 zero",
+                self.net
+            ),
+        }
     }
 }
 
 impl std::error::Error for BadPrefix {}
 
 impl Prefix {
+    /// RFC 6052's prefix lengths.
+    pub const LENGTHS: [u8; 6] = [32, 40, 48, 56, 64, 96];
+
+    /// The prefix `net` is; its problems are judged in the order of [`PrefixProblem`].
     pub fn new(net: Ipv6Net) -> Result<Prefix, BadPrefix> {
-        let net = net.trunc();
+        let bad = |problem| Err(BadPrefix { net, problem });
         let slots = match net.prefix_len() {
             32 => [4, 5, 6, 7],
             40 => [5, 6, 7, 9],
@@ -38,16 +65,24 @@ impl Prefix {
             56 => [7, 9, 10, 11],
             64 => [9, 10, 11, 12],
             96 => [12, 13, 14, 15],
-            _ => return Err(BadPrefix(net)),
+            _ => return bad(PrefixProblem::Length),
         };
+        if net.trunc() != net {
+            return bad(PrefixProblem::HostBits);
+        }
         if net.addr().octets()[8] != 0 {
-            return Err(BadPrefix(net));
+            return bad(PrefixProblem::UOctet);
         }
         Ok(Prefix { net, slots })
     }
 
     pub fn net(&self) -> Ipv6Net {
         self.net
+    }
+
+    /// Whether `v6` lies under the prefix.
+    pub fn contains(&self, v6: &Ipv6Addr) -> bool {
+        self.net.contains(v6)
     }
 
     pub fn embed(&self, v4: Ipv4Addr) -> Ipv6Addr {
@@ -66,6 +101,12 @@ impl Prefix {
             return None;
         }
         Some(Ipv4Addr::from(self.slots.map(|slot| octets[slot])))
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.net.fmt(f)
     }
 }
 
@@ -115,16 +156,22 @@ mod tests {
     }
 
     #[test]
-    fn other_lengths_and_a_set_u_octet_are_refused() {
-        for net in [
-            "2001:db8::/33",
-            "2001:db8::/128",
-            "2001:db8::/72",
-            "2001:db8:0:0:ff00::/96",
+    fn other_lengths_host_bits_and_a_set_u_octet_are_refused() {
+        for (net, problem) in [
+            ("2001:db8::/33", PrefixProblem::Length),
+            ("2001:db8::/128", PrefixProblem::Length),
+            ("2001:db8::/72", PrefixProblem::Length),
+            ("2001:db8:0:0:ff00::/96", PrefixProblem::UOctet),
+            ("2001:db8::1/96", PrefixProblem::HostBits),
         ] {
             let net: Ipv6Net = net.parse().unwrap();
             let err = Prefix::new(net).unwrap_err();
-            assert!(err.to_string().contains("RFC 6052"), "{err}");
+            assert_eq!(err.problem, problem, "{net}");
+            let wanted = match problem {
+                PrefixProblem::HostBits => "host bits",
+                _ => "RFC 6052",
+            };
+            assert!(err.to_string().contains(wanted), "{err}");
         }
     }
 }

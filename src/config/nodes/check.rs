@@ -5,8 +5,8 @@ use super::field_line::field_line;
 use super::label::{label_key_problem, label_value_problem};
 use super::{ExtraMount, NodeRole, NodeSpec, Nodes, PortMapping, Protocol};
 use crate::config::layer::{Origin, Sourced};
+use crate::config::refusal::Refusal;
 use crate::config::table::{Basis, Setting};
-use crate::config::validate::Refusal;
 use crate::config::IpMode;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -36,12 +36,15 @@ pub(in crate::config) fn check(
     if let [count] = raw {
         if !from_file(count) {
             return match count.value.trim().parse::<u8>() {
-                Ok(workers) if workers <= 250 => Some(Nodes::count(workers)),
+                Ok(workers) if workers <= Nodes::MAX_WORKERS => Some(Nodes::count(workers)),
                 _ => {
                     refusals.push(Refusal::new(
                         row.name,
                         count,
-                        "expected a number of workers from 0 to 250",
+                        format!(
+                            "expected a number of workers from 0 to {}",
+                            Nodes::MAX_WORKERS
+                        ),
                     ));
                     None
                 }
@@ -92,12 +95,12 @@ pub(in crate::config) fn check(
             index: None,
         });
     }
-    if raw.len() > 251 {
+    if raw.len() > usize::from(Nodes::MAX_WORKERS) + 1 {
         refusals.push(Refusal {
             setting: "nodes".into(),
             value: format!("{} nodes", raw.len()),
             origin: raw[0].origin.to_string(),
-            reason: "at most 250 workers besides the master".into(),
+            reason: format!("at most {} workers besides the master", Nodes::MAX_WORKERS),
             index: None,
         });
     }

@@ -9,7 +9,6 @@ mod label;
 pub(super) use check::{check, shape};
 use label::{label_key_problem, label_value_problem};
 
-use super::layer::Origin;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -109,6 +108,10 @@ impl NodeSpec {
 pub struct Nodes(Vec<NodeSpec>);
 
 impl Nodes {
+    /// The most workers a cluster has: the plan gives each node an address of one /24 and a
+    /// /24 (or /+8) of the pod CIDR by its node id, the master's 1.
+    pub(crate) const MAX_WORKERS: u8 = 250;
+
     /// The master and `workers` workers, none with settings of its own.
     pub(crate) fn count(workers: u8) -> Nodes {
         Nodes(
@@ -203,17 +206,5 @@ impl<'de> Deserialize<'de> for Nodes {
     }
 }
 
-/// A worker count from the command line or the environment would silently drop the config
-/// file's node list (its ports, mounts and labels): the problem, when it does.
-pub fn list_overridden(upper: &super::Layer, file: &super::Layer) -> Option<String> {
-    let count = upper.nodes.as_ref()?.first()?;
-    let entry = file.nodes.as_ref()?.first()?;
-    let Origin::FileEntry { path, .. } = &entry.origin else {
-        return None;
-    };
-    Some(format!(
-        "config file {path}: nodes: its node list and {} ('{}') both set the nodes; drop one \
-         (unset NUM_NODES, or leave out --nodes)",
-        count.origin, count.value
-    ))
-}
+#[cfg(test)]
+mod tests;

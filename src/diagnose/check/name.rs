@@ -57,7 +57,7 @@ impl Probe<'_> {
         let source = ViewSource::choose(self.run.options.host_resolver, config.upstream_dns);
         let view = host_view(self.host, source, name).await;
         let (host_aaaa, host_a) = (view.aaaa(), view.a());
-        let prefix = plan.dns64.as_ref().map(|d| d.prefix);
+        let prefix = plan.dns64.as_ref().map(|d| d.prefix.net());
         let expected = expectation(config.ip_mode, config.allow_aaaa, &view);
         let got = classify(&pod_aaaa, prefix, &host_aaaa);
 
