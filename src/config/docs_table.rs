@@ -34,6 +34,7 @@ fn default_cell(row: &Setting) -> String {
             ipv6,
             dual_stack,
         } => format!("ipv6: {ipv6}; ipv4: {ipv4}; dual-stack: {dual_stack}"),
+        Fallback::PerClusterId { text, .. } => text.to_string(),
         Fallback::Absent("") => "none".to_string(),
         Fallback::Absent(meaning) => meaning.to_string(),
     }
