@@ -4,7 +4,7 @@
 use super::forwarding;
 use super::kubernetes;
 use super::nat64_program;
-use super::rollback::{self, Journal};
+use super::undo::{Executor, Journal, Scope, Undo, Undone};
 use crate::config::{Config, IpMode, KubeVersion, Nat64Engine, PortMapping, Protocol};
 use crate::engine::docker::Engine;
 use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
@@ -169,8 +169,9 @@ pub(crate) async fn up(
         interrupt::check()?;
         if let Some(version) = ctx.images.kubeadm {
             if !resuming {
-                ctx.journal
-                    .note(|made| made.kubeconfig = ctx.record.kubeconfig.clone());
+                if let Some(path) = &ctx.record.kubeconfig {
+                    ctx.journal.note(Undo::Kubeconfig(path.clone()));
+                }
             }
             let kube = kubernetes::Kube {
                 engine: &ctx.engine,
@@ -195,9 +196,10 @@ pub(crate) async fn up(
             "--retain: what was created is kept; `dind down --cluster-id {id}` removes it"
         )));
     }
-    let made = ctx.journal.made();
-    let rollback =
-        rollback::roll_back(&ctx.engine, id, &made, &ctx.images.helper, &ctx.progress).await;
+    let executor = Executor::new(&ctx.engine, id, &ctx.progress, Scope::Run, true);
+    let rollback = executor
+        .run(&ctx.journal.entries(), &mut Undone::default())
+        .await;
     let kept = if resuming {
         "; the cluster as it was before this run is kept"
     } else {
@@ -537,15 +539,15 @@ async fn ensure_network(ctx: &Ctx) -> Result<()> {
     let policy = ctx.record.ip6_forward_policy;
     if switches_forwarding {
         forwarding::mark_switched_on(&ctx.engine, policy).await?;
-        ctx.journal.note(|made| {
-            made.ipv6_forwarding = true;
-            made.ip6_forward_policy = policy;
+        ctx.journal.note(Undo::Forwarding {
+            switched_on: true,
+            policy,
         });
     }
     ctx.engine
         .create_network(&containers::network(&ctx.plan, &ctx.record))
         .await?;
-    ctx.journal.note(|made| made.network = Some(name.clone()));
+    ctx.journal.note(Undo::Network(name.clone()));
     if switches_forwarding {
         // Again: a `down` of the last other cluster may have removed it meanwhile.
         forwarding::mark_switched_on(&ctx.engine, policy).await?;
@@ -634,8 +636,7 @@ async fn ensure_container(
         None => {
             interrupt::check()?;
             ctx.engine.create(spec).await?;
-            ctx.journal
-                .note(|made| made.containers.push(name.to_string()));
+            ctx.journal.note(Undo::Container(name.to_string()));
             ctx.engine
                 .upload_files_and_programs(name, files, programs)
                 .await?;
@@ -678,7 +679,7 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
                     continue;
                 }
                 host.ensure_route(route).await?;
-                ctx.journal.note(|made| made.routes.push(route.clone()));
+                ctx.journal.note(Undo::Route(route.clone()));
             }
             if ctx.plan.host.direct_ipv6_sources.is_empty() {
                 return Ok(());
@@ -700,7 +701,7 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
             for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, bridge, &daemon) {
                 interrupt::check()?;
                 if host.ensure_rule(&rule).await? {
-                    ctx.journal.note(|made| made.rules.push(rule));
+                    ctx.journal.note(Undo::Rule(rule));
                 }
             }
             if !host.ipv6_forwarding().await? {
@@ -714,9 +715,9 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
                     true,
                 )
                 .await?;
-                ctx.journal.note(|made| {
-                    made.ipv6_forwarding = true;
-                    made.ip6_forward_policy = policy;
+                ctx.journal.note(Undo::Forwarding {
+                    switched_on: true,
+                    policy,
                 });
                 ctx.progress.note(
                 "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
