@@ -77,12 +77,15 @@ struct Images {
 struct Ctx {
     engine: Engine,
     progress: Progress,
+    options: UpOptions,
+    /// The cluster existed before this run: a rollback keeps it as it was.
+    resuming: bool,
     plan: ClusterPlan,
     record: Record,
     images: Images,
     /// The dind-nat64 program for a new NAT64 container (engine dind-nat64).
     nat64_program: Option<Vec<u8>>,
-    /// What this run made: what a failure or a signal rolls back.
+    /// What this run made, noted by each action: what a failure or a signal rolls back.
     journal: Journal,
 }
 
@@ -94,6 +97,24 @@ pub(crate) async fn up(
 ) -> Result<Record> {
     // A signal rolls back what this run made (as a failure does) instead of cutting it off.
     let _graceful = Graceful::hold("stopping: what this run made is rolled back");
+    let ctx = check(engine, config, options, progress).await?;
+    for stage in stages(&ctx.plan, ctx.images.kubeadm) {
+        if let Err(err) = run_stage(&ctx, stage).await {
+            return Err(roll_back(&ctx, err).await);
+        }
+    }
+    Ok(ctx.record)
+}
+
+/// Everything before the first change: the Docker host and the record of an earlier `up`,
+/// the images, the host's facts judged as `dind doctor` judges them; then the config that
+/// counts (a second `up`'s is the record's), its plan and the record, decided once.
+async fn check(
+    engine: &Engine,
+    config: Config,
+    options: UpOptions,
+    progress: &Progress,
+) -> Result<Ctx> {
     let existing = progress
         .run("Checking the Docker host", async |phase| {
             phase.message(&format!(
@@ -110,199 +131,203 @@ pub(crate) async fn up(
         })
         .await?;
     let resuming = existing.is_some();
-    let nat64_program =
-        read_nat64_program(existing.as_ref().map_or(&config, |r| &r.config), progress)?;
-
+    // The same but for the egress interface and the probes, neither of which `up` reads.
+    let config = existing.as_ref().map_or(config, |r| r.config.clone());
+    let nat64_program = read_nat64_program(&config, progress)?;
     // Until the first change, a signal simply stops the run.
     let images = interrupt::unless_stopped(build_images(engine, &config, progress)).await?;
-    // Before anything is created: the same facts and judgement as `dind doctor`.
-    let checked = existing.as_ref().map_or(&config, |r| &r.config);
-    let checked_plan = plan::plan(checked);
-    let facts =
-        interrupt::unless_stopped(progress.run("Inspecting the Docker host", async |phase| {
-            let facts = preflight::gather(engine, checked, &checked_plan, phase).await?;
-            for warning in preflight::up_verdict(checked, &checked_plan, &facts)? {
-                progress.note(&warning.to_string());
-            }
-            Ok(facts)
-        }))
-        .await?;
-    let mut record = match existing {
+    let mut plan = plan::plan(&config);
+    let facts = interrupt::unless_stopped(inspect_host(engine, &config, &plan, progress)).await?;
+    let record = match existing {
         Some(record) => record,
-        None => {
-            if engine.local {
-                let taken = ports_in_use(&checked_plan, port_is_free);
-                if !taken.is_empty() {
-                    bail!("{}", taken.join("\n"));
-                }
-            }
-            let mut record = new_record(engine, config, &checked_plan, &facts).await?;
-            if record.config.kubernetes {
-                record.kubeconfig = options.kubeconfig.clone();
-                record.api_server_port = pick_api_server_port(engine, &record.config)?;
-            }
-            record
-        }
+        None => new_record(engine, config, &mut plan, &facts, &options).await?,
     };
-    // A new record may name the egress interface the host facts found; the plan follows it.
-    let plan = if resuming {
-        checked_plan
-    } else {
-        plan::plan(&record.config)
-    };
-    if !resuming && record.config.kubernetes {
-        record.proxy =
-            containers::proxy_settings(|name| std::env::var(name).ok(), &plan, &record.config);
-    }
-    let ctx = Ctx {
+    Ok(Ctx {
         engine: engine.clone(),
         progress: progress.clone(),
+        options,
+        resuming,
         plan,
         record,
         images,
         nat64_program,
         journal: Journal::default(),
-    };
+    })
+}
 
-    let created = async {
-        create(&ctx).await?;
-        interrupt::check()?;
-        if let Some(version) = ctx.images.kubeadm {
-            if !resuming {
-                if let Some(path) = &ctx.record.kubeconfig {
-                    ctx.journal.note(Undo::Kubeconfig(path.clone()));
-                }
+/// Before anything is created: the same facts and judgement as `dind doctor`.
+async fn inspect_host(
+    engine: &Engine,
+    config: &Config,
+    plan: &ClusterPlan,
+    progress: &Progress,
+) -> Result<HostFacts> {
+    progress
+        .run("Inspecting the Docker host", async |phase| {
+            let facts = preflight::gather(engine, config, plan, phase).await?;
+            for warning in preflight::up_verdict(config, plan, &facts)? {
+                progress.note(&warning.to_string());
             }
+            Ok(facts)
+        })
+        .await
+}
+
+/// The actions of `up`, each idempotent (a second `up` changes nothing, and completes an
+/// interrupted one); each notes in the journal what it makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Network,
+    Nat64AndDns64,
+    Host,
+    Registry,
+    Nodes,
+    /// The Kubernetes phases, which name themselves.
+    Kubernetes(KubeVersion),
+}
+
+/// The actions in order, in stages: a stage starts once the one before has ended, and its
+/// actions run side by side. The network first; then the support containers, the host's
+/// routes and rules, the registry and the nodes, none of which waits for another
+/// (addresses are all planned, and a route via tayga is valid before tayga runs).
+fn stages(plan: &ClusterPlan, kubeadm: Option<KubeVersion>) -> Vec<Vec<Action>> {
+    let host = !plan.host.routes.is_empty() || !plan.host.direct_ipv6_sources.is_empty();
+    let side_by_side = [
+        (plan.nat64.is_some(), Action::Nat64AndDns64),
+        (host, Action::Host),
+        (plan.registry.is_some(), Action::Registry),
+        (true, Action::Nodes),
+    ];
+    let side_by_side = side_by_side.into_iter().filter(|(wanted, _)| *wanted);
+    let mut stages = vec![
+        vec![Action::Network],
+        side_by_side.map(|(_, a)| a).collect(),
+    ];
+    stages.extend(kubeadm.map(|version| vec![Action::Kubernetes(version)]));
+    stages
+}
+
+/// Heeds a signal first: between stages nothing is half made.
+async fn run_stage(ctx: &Ctx, stage: Vec<Action>) -> Result<()> {
+    interrupt::check()?;
+    all_of(stage.into_iter().map(|action| run(ctx, action))).await
+}
+
+async fn run(ctx: &Ctx, action: Action) -> Result<()> {
+    let progress = &ctx.progress;
+    match action {
+        Action::Network => {
+            progress
+                .step("Creating the network", ensure_network(ctx))
+                .await
+        }
+        Action::Nat64AndDns64 => {
+            let engine = ctx.record.config.nat64_engine;
+            let both = all_of(vec![ensure_nat64(ctx).boxed(), ensure_dns64(ctx).boxed()]);
+            let name = format!("Starting NAT64 ({engine}) and DNS64 (bind9)");
+            progress.step(&name, both).await
+        }
+        Action::Host => {
+            let name = "Configuring host routes and rules";
+            progress.step(name, ensure_host(ctx)).await
+        }
+        Action::Registry => {
+            let registry = ctx.plan.registry.as_ref().expect("planned");
+            let name = format!("Starting the registry (localhost:{})", registry.host_port);
+            progress.step(&name, ensure_registry(ctx, registry)).await
+        }
+        Action::Nodes => {
+            let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
+            let nodes = all_of(ctx.plan.nodes.iter().map(|node| ensure_node(ctx, node)));
+            progress.step(&name, nodes).await
+        }
+        Action::Kubernetes(version) => {
             let kube = kubernetes::Kube {
                 engine: &ctx.engine,
-                progress: &ctx.progress,
+                progress,
                 plan: &ctx.plan,
                 record: &ctx.record,
                 version,
                 storage: ctx.images.storage.as_deref(),
-                wait: options.wait,
+                wait: ctx.options.wait,
+                // A resumed `up` found the context merged by the run that made the cluster.
+                journal: (!ctx.resuming).then_some(&ctx.journal),
             };
             // Commands in the nodes and waits: what they change goes with the nodes.
-            interrupt::unless_stopped(kubernetes::bring_up(&kube)).await?;
+            interrupt::unless_stopped(kubernetes::bring_up(&kube)).await
         }
-        Ok::<_, anyhow::Error>(())
-    };
-    let Err(err) = created.await else {
-        return Ok(ctx.record);
-    };
+    }
+}
+
+/// The one place a failed or stopped run ends: what it made is kept with `--retain`, else
+/// rolled back. Returns the error to report.
+async fn roll_back(ctx: &Ctx, err: anyhow::Error) -> anyhow::Error {
     let id = ctx.plan.cluster_id;
-    if options.retain {
-        return Err(err.context(format!(
+    if ctx.options.retain {
+        return err.context(format!(
             "--retain: what was created is kept; `dind down --cluster-id {id}` removes it"
-        )));
+        ));
     }
     let executor = Executor::new(&ctx.engine, id, &ctx.progress, Scope::Run, true);
     let rollback = executor
         .run(&ctx.journal.entries(), &mut Undone::default())
         .await;
-    let kept = if resuming {
-        "; the cluster as it was before this run is kept"
-    } else {
-        ""
+    let kept = match ctx.resuming {
+        true => "; the cluster as it was before this run is kept",
+        false => "",
     };
     match rollback {
-        Ok(()) => Err(err.context(format!(
+        Ok(()) => err.context(format!(
             "everything this run created was removed again{kept}"
-        ))),
-        Err(rollback_err) => Err(err.context(format!(
+        )),
+        Err(rollback_err) => err.context(format!(
             "rolling back failed too ({rollback_err:#}); `dind down --cluster-id {id}` removes the rest"
-        ))),
+        )),
     }
 }
 
-/// The network first; then the support containers, the host's routes and rules and the
-/// nodes, side by side: none of them waits for another (addresses are all planned, and a
-/// route via tayga is valid before tayga runs).
-async fn create(ctx: &Ctx) -> Result<()> {
-    ctx.progress
-        .step("Creating the network", ensure_network(ctx))
-        .await?;
-    let support = async {
-        if ctx.plan.nat64.is_none() {
-            return Ok(());
-        }
-        let engine = ctx.record.config.nat64_engine;
-        let both = all_of(vec![ensure_nat64(ctx).boxed(), ensure_dns64(ctx).boxed()]);
-        ctx.progress
-            .step(
-                &format!("Starting NAT64 ({engine}) and DNS64 (bind9)"),
-                both,
-            )
-            .await
+async fn ensure_node(ctx: &Ctx, node: &plan::NodePlan) -> Result<()> {
+    let spec = containers::node(&ctx.plan, &ctx.record, node, &ctx.images.node);
+    let mut files = node_files::node_files(node);
+    files.extend(containerd::node_files(
+        ctx.plan.registry.as_ref(),
+        ctx.images.containerd_config.clone(),
+    ));
+    if ctx.record.config.kubernetes {
+        files.extend(kubeadm::node_files(&ctx.plan, node));
+    }
+    // A Kubernetes node's entrypoint hands its terminal to systemd, which flushes what
+    // nobody has read yet: its readiness line can be lost, its marker file cannot.
+    let ready = Ready {
+        probe: NODE_PROBE,
+        announces: (!ctx.record.config.kubernetes).then_some(NODE_READY_LINE),
     };
-    let host = async {
-        if ctx.plan.host.routes.is_empty() && ctx.plan.host.direct_ipv6_sources.is_empty() {
-            return Ok(());
+    let result = match ensure_container(ctx, &spec, &files, &[], ready).await {
+        // kube-proxy's modprobe wants the host's modules, but a Docker host without
+        // /lib/modules (a VM image without modules, a container host) runs fine without
+        // them; the create failed, so nothing exists yet.
+        Err(err) if is_missing_bind_source(&err, HOST_MODULES) => {
+            ctx.progress.note(&format!(
+                "the Docker host has no /lib/modules; {} runs without it",
+                node.container
+            ));
+            let spec = containers::without_host_modules(spec);
+            ensure_container(ctx, &spec, &files, &[], ready).await
         }
-        ctx.progress
-            .step("Configuring host routes and rules", ensure_host(ctx))
-            .await
+        other => other,
     };
-    let registry = async {
-        let Some(registry) = &ctx.plan.registry else {
-            return Ok(());
-        };
-        ctx.progress
-            .step(
-                &format!("Starting the registry (localhost:{})", registry.host_port),
-                ensure_registry(ctx, registry),
-            )
-            .await
-    };
-    let nodes = all_of(ctx.plan.nodes.iter().map(|node| {
-        let spec = containers::node(&ctx.plan, &ctx.record, node, &ctx.images.node);
-        let mut files = node_files::node_files(node);
-        files.extend(containerd::node_files(
-            ctx.plan.registry.as_ref(),
-            ctx.images.containerd_config.clone(),
-        ));
-        if ctx.record.config.kubernetes {
-            files.extend(kubeadm::node_files(&ctx.plan, node));
+    result.map_err(|err| {
+        if ctx.record.config.kubernetes && is_privilege_refused(&err) {
+            err.context(format!(
+                "this Docker host refuses a capability Kubernetes nodes need ({}): the \
+                 daemon's bounding set lacks it; `--no-kubernetes` runs the network plane \
+                 with NET_ADMIN and SYS_ADMIN only",
+                containers::KUBERNETES_NODE_CAPS.join(", ")
+            ))
+        } else {
+            err
         }
-        // A Kubernetes node's entrypoint hands its terminal to systemd, which flushes what
-        // nobody has read yet: its readiness line can be lost, its marker file cannot.
-        let ready = Ready {
-            probe: NODE_PROBE,
-            announces: (!ctx.record.config.kubernetes).then_some(NODE_READY_LINE),
-        };
-        async move {
-            let result = match ensure_container(ctx, &spec, &files, &[], ready).await {
-                // kube-proxy's modprobe wants the host's modules, but a Docker host without
-                // /lib/modules (a VM image without modules, a container host) runs fine
-                // without them; the create failed, so nothing exists yet.
-                Err(err) if is_missing_bind_source(&err, HOST_MODULES) => {
-                    ctx.progress.note(&format!(
-                        "the Docker host has no /lib/modules; {} runs without it",
-                        node.container
-                    ));
-                    let spec = containers::without_host_modules(spec);
-                    ensure_container(ctx, &spec, &files, &[], ready).await
-                }
-                other => other,
-            };
-            result.map_err(|err| {
-                if ctx.record.config.kubernetes && is_privilege_refused(&err) {
-                    err.context(format!(
-                        "this Docker host refuses a capability Kubernetes nodes need ({}): the \
-                         daemon's bounding set lacks it; `--no-kubernetes` runs the network plane \
-                         with NET_ADMIN and SYS_ADMIN only",
-                        containers::KUBERNETES_NODE_CAPS.join(", ")
-                    ))
-                } else {
-                    err
-                }
-            })
-        }
-    }));
-    let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
-    let nodes = ctx.progress.step(&name, nodes);
-    let (support, host, registry, nodes) = tokio::join!(support, host, registry, nodes);
-    support.and(host).and(registry).and(nodes)
+    })
 }
 
 /// Runs `work` concurrently and waits for every part, also after one fails: a rollback
@@ -486,18 +511,28 @@ async fn ensure_registry(ctx: &Ctx, registry: &plan::RegistryPlan) -> Result<()>
     .await
 }
 
-/// The record of a new cluster: what the config left to the Docker host (the egress
-/// interface) resolved, and whether `up` switches IPv6 forwarding on (Docker does for an IPv6
-/// network, and `--allow-aaaa` needs it). Nothing is changed yet.
+/// The record of a new cluster: the published ports free, what the config left to the
+/// Docker host (the egress interface, which the plan copies) resolved, whether `up`
+/// switches IPv6 forwarding on (Docker does for an IPv6 network, and `--allow-aaaa` needs
+/// it), and for Kubernetes the kubeconfig, the API server's port and the proxy. Nothing is
+/// changed yet.
 async fn new_record(
     engine: &Engine,
     mut config: Config,
-    cluster_plan: &ClusterPlan,
+    plan: &mut ClusterPlan,
     facts: &HostFacts,
+    options: &UpOptions,
 ) -> Result<Record> {
+    if engine.local {
+        let taken = ports_in_use(plan, port_is_free);
+        if !taken.is_empty() {
+            bail!("{}", taken.join("\n"));
+        }
+    }
     let host = facts.host.as_ref().map_err(|e| anyhow!(e.clone()))?;
     if config.allow_aaaa {
         if let Some(egress) = host.egress.as_ref().and_then(|e| e.name.clone()) {
+            plan.host.egress_interface = Some(egress.clone());
             config.egress_interface = Some(egress);
         }
     }
@@ -506,18 +541,24 @@ async fn new_record(
     // cluster (Docker 28 and later set it to DROP as they switch forwarding on). Read after
     // the host's facts: a marker made meanwhile describes the host before either `up`.
     let marker = forwarding::marker(engine).await?;
-    let enabled_ipv6_forwarding =
-        cluster_plan.network.ipv6 && (!host.ipv6_forwarding || marker.is_some());
+    let enabled_ipv6_forwarding = plan.network.ipv6 && (!host.ipv6_forwarding || marker.is_some());
     let found = host.ip6tables.as_deref().map(host::forward_policy);
     let ip6_forward_policy = forwarding::policy_before(enabled_ipv6_forwarding, marker, found);
-    Ok(Record {
+    let mut record = Record {
         config,
         enabled_ipv6_forwarding,
         ip6_forward_policy,
         kubeconfig: None,
         api_server_port: None,
         proxy: Default::default(),
-    })
+    };
+    if record.config.kubernetes {
+        record.kubeconfig = options.kubeconfig.clone();
+        record.api_server_port = pick_api_server_port(engine, &record.config)?;
+        record.proxy =
+            containers::proxy_settings(|name| std::env::var(name).ok(), plan, &record.config);
+    }
+    Ok(record)
 }
 
 async fn ensure_network(ctx: &Ctx) -> Result<()> {
@@ -732,6 +773,28 @@ async fn ensure_host(ctx: &Ctx) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn up_runs_the_network_then_what_the_plan_needs_side_by_side_then_kubernetes() {
+        use crate::test_support::config_from_env;
+        use Action::*;
+        let stages_of = |vars: &[(&str, &str)], kubeadm| {
+            stages(&plan::plan(&config_from_env(vars)), kubeadm)
+        };
+        let version: KubeVersion = "v1.33.1".parse().unwrap();
+        assert_eq!(
+            stages_of(&[], Some(version)),
+            [
+                vec![Network],
+                vec![Nat64AndDns64, Host, Nodes],
+                vec![Kubernetes(version)]
+            ]
+        );
+        assert_eq!(
+            stages_of(&[("IP_MODE", "ipv4"), ("DIND_REGISTRY", "on")], None),
+            [vec![Network], vec![Registry, Nodes]]
+        );
+    }
 
     #[test]
     fn a_taken_port_is_named_by_its_node_protocol_address_and_container_port() {
