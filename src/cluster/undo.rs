@@ -10,7 +10,7 @@ use crate::engine::images::{self, ImageKind};
 use crate::kube::kubeconfig;
 use crate::labels::ForwardPolicy;
 use crate::plan::{self, Route};
-use crate::progress::Progress;
+use crate::progress::{Phase, Progress};
 use crate::render::host_rules::Ip6Rule;
 use anyhow::Result;
 use futures_util::future::try_join_all;
@@ -85,8 +85,7 @@ pub(crate) enum Step {
 /// The order the entries are taken away in: the containers first (they hold the network),
 /// then the host's rules and routes (newest first), then the network; then forwarding,
 /// which goes back off only once no IPv6 network is left; last the kubeconfig context.
-/// A removed network may have been the last IPv6 one on a host whose forwarding another
-/// cluster's `up` switched on: without a forwarding entry of its own, the marker decides.
+/// Forwarding entries merge into one: switched on if any says so, with the latest policy.
 pub(crate) fn steps(entries: &[Undo]) -> Vec<Step> {
     let mut containers = Vec::new();
     let (mut tagged, mut rules, mut routes) = (false, Vec::new(), Vec::new());
@@ -110,9 +109,6 @@ pub(crate) fn steps(entries: &[Undo]) -> Vec<Step> {
             }
             Undo::Kubeconfig(path) => kubeconfigs.push(path.clone()),
         }
-    }
-    if forwarding.is_none() && !networks.is_empty() {
-        forwarding = Some((false, None));
     }
     let mut steps = Vec::new();
     if !containers.is_empty() {
@@ -222,14 +218,11 @@ impl<'a> Executor<'a> {
                 rules,
                 routes,
             } => {
+                let title = self.title(&step_kind::HOST);
                 let (removed_rules, removed_routes) = self
                     .progress
-                    .run(self.title(&step_kind::HOST), async |phase| {
-                        if !self.helper_present.load(Ordering::Relaxed) {
-                            images::ensure(engine, &ImageKind::NodeBase.spec(), phase).await?;
-                            self.helper_present.store(true, Ordering::Relaxed);
-                        }
-                        self.undo_host(tagged, &rules, &routes).await
+                    .run(title, async |phase| {
+                        self.undo_host(phase, tagged, &rules, &routes).await
                     })
                     .await?;
                 undone.rules.extend(removed_rules);
@@ -246,18 +239,10 @@ impl<'a> Executor<'a> {
                 switched_on,
                 policy,
             } => {
-                if switched_on || forwarding::switched_on_by_dind(engine).await? {
-                    self.ensure_helper().await?;
-                    let restored = forwarding::restore_when_unused(
-                        engine,
-                        &self.helper,
-                        self.cluster_id,
-                        policy,
-                    )
-                    .await?;
-                    undone.restored_ipv6_forwarding = restored.forwarding;
-                    undone.restored_ip6_forward_policy = restored.policy;
-                }
+                let restored = self.restore_forwarding(switched_on, policy).await?;
+                undone.restored_ipv6_forwarding |= restored.forwarding;
+                undone.restored_ip6_forward_policy =
+                    restored.policy.or(undone.restored_ip6_forward_policy);
             }
             Step::Kubeconfig(path) => {
                 let context = plan::kubernetes::context_name(self.cluster_id);
@@ -293,6 +278,20 @@ impl<'a> Executor<'a> {
         Ok(exists)
     }
 
+    /// Forwarding and the FORWARD policy as they were before dind, once no IPv6 network is
+    /// left, when the cluster or (by its marker) dind switched forwarding on.
+    async fn restore_forwarding(
+        &self,
+        switched_on: bool,
+        policy: Option<ForwardPolicy>,
+    ) -> Result<forwarding::Restored> {
+        if !switched_on && !forwarding::switched_on_by_dind(self.engine).await? {
+            return Ok(forwarding::Restored::default());
+        }
+        self.ensure_helper().await?;
+        forwarding::restore_when_unused(self.engine, &self.helper, self.cluster_id, policy).await
+    }
+
     async fn ensure_helper(&self) -> Result<()> {
         if self.helper_exists().await? {
             return Ok(());
@@ -309,10 +308,15 @@ impl<'a> Executor<'a> {
     /// The rules and routes that were there and are gone now.
     async fn undo_host(
         &self,
+        phase: &Phase,
         tagged: bool,
         rules: &[Ip6Rule],
         routes: &[Route],
     ) -> Result<(Vec<Ip6Rule>, Vec<Route>)> {
+        if !self.helper_present.load(Ordering::Relaxed) {
+            images::ensure(self.engine, &ImageKind::NodeBase.spec(), phase).await?;
+            self.helper_present.store(true, Ordering::Relaxed);
+        }
         let id = self.cluster_id;
         HostNet::with(self.engine, &self.helper, id, async |host| {
             let mut removed_rules = Vec::new();
@@ -440,32 +444,33 @@ mod tests {
     }
 
     #[test]
-    fn a_removed_network_lets_the_marker_decide_about_forwarding() {
+    fn forwarding_is_looked_at_only_when_an_entry_says_so() {
+        // `down`'s passes: the network goes, forwarding waits for the recorded entries.
         assert_eq!(
             steps(&[Undo::Network("n".into())]),
-            [
-                Step::Network("n".into()),
-                Step::Forwarding {
-                    switched_on: false,
-                    policy: None
-                }
-            ]
+            [Step::Network("n".into())]
         );
-        // Switched on by this run: the run's own entry, with its policy.
-        let own = [
-            Undo::Network("n".into()),
-            on(Some(ForwardPolicy::Drop)),
-            Undo::Forwarding {
-                switched_on: false,
-                policy: None,
-            },
-        ];
+        // A run that made the network without switching forwarding on: the marker decides.
+        let marker_decides = Undo::Forwarding {
+            switched_on: false,
+            policy: None,
+        };
+        let made = [Undo::Network("n".into()), marker_decides.clone()];
         assert_eq!(
-            steps(&own)[1],
+            steps(&made)[1],
             Step::Forwarding {
+                switched_on: false,
+                policy: None
+            }
+        );
+        // Switched on by this run: on, with its policy, whatever the order of the entries.
+        let own = [on(Some(ForwardPolicy::Drop)), marker_decides];
+        assert_eq!(
+            steps(&own),
+            [Step::Forwarding {
                 switched_on: true,
                 policy: Some(ForwardPolicy::Drop)
-            }
+            }]
         );
     }
 

@@ -592,6 +592,13 @@ async fn ensure_network(ctx: &Ctx) -> Result<()> {
     if switches_forwarding {
         // Again: a `down` of the last other cluster may have removed it meanwhile.
         forwarding::mark_switched_on(&ctx.engine, policy).await?;
+    } else {
+        // Another cluster's `up` may have switched forwarding on: once this network is
+        // gone, the marker decides.
+        ctx.journal.note(Undo::Forwarding {
+            switched_on: false,
+            policy: None,
+        });
     }
     Ok(())
 }
@@ -778,9 +785,8 @@ mod tests {
     fn up_runs_the_network_then_what_the_plan_needs_side_by_side_then_kubernetes() {
         use crate::test_support::config_from_env;
         use Action::*;
-        let stages_of = |vars: &[(&str, &str)], kubeadm| {
-            stages(&plan::plan(&config_from_env(vars)), kubeadm)
-        };
+        let stages_of =
+            |vars: &[(&str, &str)], kubeadm| stages(&plan::plan(&config_from_env(vars)), kubeadm);
         let version: KubeVersion = "v1.33.1".parse().unwrap();
         assert_eq!(
             stages_of(&[], Some(version)),
