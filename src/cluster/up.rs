@@ -1,5 +1,6 @@
-//! `dind up`: named, ordered phases; each is idempotent, so a second `up` changes nothing
-//! and an interrupted one is completed by the next.
+//! `dind up`: the checks, then named actions in stages over one context, each idempotent
+//! (a second `up` changes nothing, and completes an interrupted one); a failure or a
+//! signal ends in the one rollback, of what this run's journal names.
 
 mod create;
 mod prepare;
