@@ -1,53 +1,29 @@
 //! `dind down` and `dind clean`: undo exactly what `up` recorded in the cluster's labels,
 //! whatever flags are given now. Each step tolerates what is already gone.
 
-use super::forwarding;
+use super::undo::{Executor, Scope, Undo, Undone};
 use crate::engine::docker::{container_name, Engine};
-use crate::engine::host::HostNet;
-use crate::engine::images::{self, ImageKind};
+use crate::engine::images;
 use crate::interrupt::Graceful;
-use crate::kube::kubeconfig;
-use crate::labels::{self, ForwardPolicy, Holder, Record};
-use crate::plan::{self, Route};
+use crate::labels::{self, Holder, Record};
+use crate::plan;
 use crate::progress::Progress;
-use crate::render::host_rules::Ip6Rule;
 use crate::state::record_of;
 use anyhow::Result;
-use futures_util::future::try_join_all;
 use std::collections::HashMap;
 
-#[derive(Debug, Default)]
-pub struct DownReport {
-    pub(crate) containers: Vec<String>,
-    pub(crate) network: Option<String>,
-    pub(crate) rules: Vec<Ip6Rule>,
-    pub(crate) routes: Vec<Route>,
-    pub(crate) restored_ipv6_forwarding: bool,
-    /// The ip6tables FORWARD policy set back to what it was before dind.
-    pub(crate) restored_ip6_forward_policy: Option<ForwardPolicy>,
-    /// The kubeconfig file the cluster's context was removed from.
-    pub(crate) kubeconfig: Option<std::path::PathBuf>,
-}
-
-impl DownReport {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.containers.is_empty()
-            && self.network.is_none()
-            && self.rules.is_empty()
-            && self.routes.is_empty()
-            && self.kubeconfig.is_none()
-    }
-}
+/// What `down` removed.
+pub type DownReport = Undone;
 
 pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Result<DownReport> {
     // A signal does not cut a removal in half: the first one lets it finish.
     let _graceful = Graceful::hold("finishing the removal");
+    let executor = Executor::new(engine, cluster_id, progress, Scope::Cluster, false);
     // Read from the objects each pass lists (a bad label refuses before anything is removed).
     let mut record = None;
     let mut report = DownReport::default();
     let id = cluster_id.to_string();
     let filter = [(labels::CLUSTER, id.as_str())];
-    let helper_image = ImageKind::NodeBase.spec().tag;
 
     // The last requests of a killed `up` may still be under way in Docker: what appears
     // while `down` runs (and the record it carries) is taken by a further pass.
@@ -75,68 +51,60 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
             record = record_in(cluster_id, labelled)?;
             record.is_some()
         };
-
-        if !containers.is_empty() {
-            let removed = progress
-                .step("Removing containers", async {
-                    let names: Vec<String> = containers.iter().filter_map(container_name).collect();
-                    try_join_all(names.iter().map(|n| engine.remove_container(n))).await?;
-                    Ok(names)
-                })
-                .await?;
-            report.containers.extend(removed);
-        }
-
-        let can_inspect_host = record.is_some() || images::exists(engine, &helper_image).await?;
-        if (pass == 0 || found_now) && can_inspect_host {
-            let (rules, routes) = progress
-                .run("Removing host routes and rules", async |phase| {
-                    let node_base = ImageKind::NodeBase.spec();
-                    images::ensure(engine, &node_base, phase).await?;
-                    undo_host(engine, cluster_id, record.as_ref(), &helper_image).await
-                })
-                .await?;
-            report.rules.extend(rules);
-            report.routes.extend(routes);
-        }
-
-        if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
-            progress
-                .step("Removing the network", engine.remove_network(&network))
-                .await?;
-            report.network = Some(network);
-        }
+        // The host is looked at once, and again when a record turns up; without a record
+        // nor the helper's image, dind never changed this host.
+        let host =
+            (pass == 0 || found_now) && (record.is_some() || executor.helper_exists().await?);
+        let found = Found {
+            containers: containers.iter().filter_map(container_name).collect(),
+            network: networks.first().and_then(|n| n.name.clone()),
+            host: host.then_some(record.as_ref()),
+        };
+        executor.run(&found.entries(), &mut report).await?;
     }
-
     // Once this network is gone: of concurrent `down`s, the last finds no IPv6 network left.
-    let recorded_switch = record.as_ref().is_some_and(|r| r.enabled_ipv6_forwarding);
-    if recorded_switch || forwarding::switched_on_by_dind(engine).await? {
-        if !images::exists(engine, &helper_image).await? {
-            progress
-                .run("Preparing the host helper", async |phase| {
-                    images::ensure(engine, &ImageKind::NodeBase.spec(), phase).await
-                })
-                .await?;
-        }
-        let recorded_policy = record.as_ref().and_then(|r| r.ip6_forward_policy);
-        let restored =
-            forwarding::restore_when_unused(engine, &helper_image, cluster_id, recorded_policy)
-                .await?;
-        report.restored_ipv6_forwarding = restored.forwarding;
-        report.restored_ip6_forward_policy = restored.policy;
-    }
-
-    if let Some(path) = record.as_ref().and_then(|r| r.kubeconfig.clone()) {
-        let context = plan::kubernetes::context_name(cluster_id);
-        let removed = progress
-            .step(
-                &format!("Removing context {context} from the kubeconfig"),
-                async { kubeconfig::unmerge_from_file(&path, &context) },
-            )
-            .await?;
-        report.kubeconfig = removed.then_some(path);
-    }
+    executor
+        .run(&recorded(record.as_ref()), &mut report)
+        .await?;
     Ok(report)
+}
+
+/// What one pass of `down` found of the cluster.
+struct Found<'a> {
+    containers: Vec<String>,
+    network: Option<String>,
+    /// Whether to undo the host's rules and routes, with the record when there is one.
+    host: Option<Option<&'a Record>>,
+}
+
+impl Found<'_> {
+    /// The containers and the network the labels name, and on the host every rule tagged
+    /// as the cluster's and the routes its record plans.
+    fn entries(self) -> Vec<Undo> {
+        let mut entries: Vec<Undo> = self.containers.into_iter().map(Undo::Container).collect();
+        if let Some(record) = self.host {
+            entries.push(Undo::TaggedRules);
+            let routes = record.map(|r| plan::plan(&r.config).host.routes);
+            entries.extend(routes.into_iter().flatten().map(Undo::Route));
+        }
+        entries.extend(self.network.map(Undo::Network));
+        entries
+    }
+}
+
+/// What only the record names, undone once no labelled object is left: forwarding (also
+/// when the host-wide marker alone says dind switched it on) and the kubeconfig context.
+fn recorded(record: Option<&Record>) -> Vec<Undo> {
+    let mut entries = vec![Undo::Forwarding {
+        switched_on: record.is_some_and(|r| r.enabled_ipv6_forwarding),
+        policy: record.and_then(|r| r.ip6_forward_policy),
+    }];
+    entries.extend(
+        record
+            .and_then(|r| r.kubeconfig.clone())
+            .map(Undo::Kubeconfig),
+    );
+    entries
 }
 
 /// The record carried by the first labelled object that has one.
@@ -151,31 +119,6 @@ fn record_in<'a>(
         }
     }
     Ok(None)
-}
-
-async fn undo_host(
-    engine: &Engine,
-    cluster_id: u8,
-    record: Option<&Record>,
-    helper_image: &str,
-) -> Result<(Vec<Ip6Rule>, Vec<Route>)> {
-    let (rules, routes) = HostNet::with(engine, helper_image, cluster_id, async |host| {
-        let rules = host
-            .remove_tagged_rules(&plan::rule_tag(cluster_id))
-            .await?;
-        let mut routes = Vec::new();
-        if let Some(record) = record {
-            for route in plan::plan(&record.config).host.routes {
-                if host.remove_route(&route).await? {
-                    routes.push(route);
-                }
-            }
-        }
-        Ok((rules, routes))
-    })
-    .await?;
-
-    Ok((rules, routes))
 }
 
 #[derive(Debug, Default)]

@@ -3,6 +3,7 @@
 //! side, the kubeconfig merged, then the readiness wait. Each phase is idempotent: a
 //! resumed `up` skips what is done (an initialized master, a joined worker).
 
+use super::undo::{Journal, Undo};
 use crate::config::{Config, IpMode, KubeVersion};
 use crate::engine::backoff::Backoff;
 use crate::engine::docker::{indent, Engine};
@@ -84,6 +85,9 @@ pub(crate) struct Kube<'a> {
     pub(crate) storage: Option<&'a str>,
     /// None: do not wait for readiness.
     pub(crate) wait: Option<Duration>,
+    /// Where a new cluster's merged context is noted, for a rollback; None on a second
+    /// `up`, which keeps the context of the run that made the cluster.
+    pub(crate) journal: Option<&'a Journal>,
 }
 
 impl Kube<'_> {
@@ -188,6 +192,9 @@ pub(crate) async fn bring_up(kube: &Kube<'_>) -> Result<()> {
             if let Some(path) = path {
                 kubeconfig::merge_into_file(&path, &text)?;
                 phase.message(&path.display().to_string());
+                if let Some(journal) = kube.journal {
+                    journal.note(Undo::Kubeconfig(path));
+                }
             }
             Ok(())
         })

@@ -7,5 +7,5 @@ mod forwarding;
 pub(crate) mod kubernetes;
 pub(crate) mod load;
 pub mod nat64_program;
-mod rollback;
+mod undo;
 pub(crate) mod up;

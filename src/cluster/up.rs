@@ -1,26 +1,31 @@
-//! `dind up`: named, ordered phases; each is idempotent, so a second `up` changes nothing
-//! and an interrupted one is completed by the next.
+//! `dind up`: the checks, then named actions in stages over one context, each idempotent
+//! (a second `up` changes nothing, and completes an interrupted one); a failure or a
+//! signal ends in the one rollback, of what this run's journal names.
+
+mod create;
+mod prepare;
 
 use super::forwarding;
 use super::kubernetes;
 use super::nat64_program;
-use super::rollback::{self, Journal};
+use super::undo::{Executor, Journal, Scope, Undone};
 use crate::config::{Config, IpMode, KubeVersion, Nat64Engine, PortMapping, Protocol};
 use crate::engine::docker::Engine;
-use crate::engine::error::{is_missing_bind_source, kind_of, ErrorKind};
-use crate::engine::host::{self, HostNet};
-use crate::engine::images::{self, ImageKind, ImageTags, NodeImage};
+use crate::engine::host;
 use crate::interrupt::{self, Graceful};
-use crate::labels::{self, Record};
+use crate::labels::Record;
 use crate::plan::{self, ClusterPlan};
 use crate::preflight::{self, HostFacts};
 use crate::progress::Progress;
-use crate::render::containers::{self, ContainerSpec, HOST_MODULES};
-use crate::render::{containerd, host_rules, kubeadm, node_files, FileSpec, ProgramFile};
+use crate::render::containers;
 use crate::state::find_record;
 use anyhow::{anyhow, bail, Context, Result};
-use futures_util::future::{join_all, try_join_all};
+use create::{
+    ensure_dns64, ensure_host, ensure_nat64, ensure_network, ensure_node, ensure_registry,
+};
+use futures_util::future::join_all;
 use futures_util::FutureExt;
+use prepare::{build_images, Images};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,55 +39,18 @@ pub(crate) struct UpOptions {
     pub(crate) kubeconfig: Option<PathBuf>,
 }
 
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
-const DNS64_PROBE: &[&str] = &[
-    "dig",
-    "+short",
-    "+time=1",
-    "+tries=1",
-    "@::1",
-    "version.bind",
-    "chaos",
-    "txt",
-];
-const NODE_PROBE: &[&str] = &["test", "-f", "/run/dind/ready"];
-/// What images/node/dind-node-entrypoint prints once the node's network is set up.
-const NODE_READY_LINE: &str = "dind-node: ready";
-
-fn nat64_probe(engine: Nat64Engine, tun: &str) -> Vec<String> {
-    vec![
-        "sh".into(),
-        "-c".into(),
-        format!("pidof {engine} >/dev/null && ip -o link show dev {tun} | grep -q ',UP'"),
-    ]
-}
-
-/// Image tags a cluster uses. The host helper always runs dind's own node image, which
-/// carries iproute2 and both iptables backends.
-struct Images {
-    dns64: String,
-    nat64: String,
-    node: String,
-    helper: String,
-    registry: String,
-    /// The node image's kubeadm version; None without Kubernetes.
-    kubeadm: Option<KubeVersion>,
-    /// The storage provisioner's image, when the node image carries it.
-    storage: Option<String>,
-    /// The node image's containerd configuration with the registry's `config_path` and the
-    /// user's patches merged in; None: the image's own stays.
-    containerd_config: Option<String>,
-}
-
 struct Ctx {
     engine: Engine,
     progress: Progress,
+    options: UpOptions,
+    /// The cluster existed before this run: a rollback keeps it as it was.
+    resuming: bool,
     plan: ClusterPlan,
     record: Record,
     images: Images,
     /// The dind-nat64 program for a new NAT64 container (engine dind-nat64).
     nat64_program: Option<Vec<u8>>,
-    /// What this run made: what a failure or a signal rolls back.
+    /// What this run made, noted by each action: what a failure or a signal rolls back.
     journal: Journal,
 }
 
@@ -94,6 +62,24 @@ pub(crate) async fn up(
 ) -> Result<Record> {
     // A signal rolls back what this run made (as a failure does) instead of cutting it off.
     let _graceful = Graceful::hold("stopping: what this run made is rolled back");
+    let ctx = check(engine, config, options, progress).await?;
+    for stage in stages(&ctx.plan, ctx.images.kubeadm) {
+        if let Err(err) = run_stage(&ctx, stage).await {
+            return Err(roll_back(&ctx, err).await);
+        }
+    }
+    Ok(ctx.record)
+}
+
+/// Everything before the first change: the Docker host and the record of an earlier `up`,
+/// the images, the host's facts judged as `dind doctor` judges them; then the config that
+/// counts (a second `up`'s is the record's), its plan and the record, decided once.
+async fn check(
+    engine: &Engine,
+    config: Config,
+    options: UpOptions,
+    progress: &Progress,
+) -> Result<Ctx> {
     let existing = progress
         .run("Checking the Docker host", async |phase| {
             phase.message(&format!(
@@ -110,197 +96,159 @@ pub(crate) async fn up(
         })
         .await?;
     let resuming = existing.is_some();
-    let nat64_program =
-        read_nat64_program(existing.as_ref().map_or(&config, |r| &r.config), progress)?;
-
+    // The same but for the egress interface and the probes, neither of which `up` reads.
+    let config = existing.as_ref().map_or(config, |r| r.config.clone());
+    let nat64_program = read_nat64_program(&config, progress)?;
     // Until the first change, a signal simply stops the run.
     let images = interrupt::unless_stopped(build_images(engine, &config, progress)).await?;
-    // Before anything is created: the same facts and judgement as `dind doctor`.
-    let checked = existing.as_ref().map_or(&config, |r| &r.config);
-    let checked_plan = plan::plan(checked);
-    let facts =
-        interrupt::unless_stopped(progress.run("Inspecting the Docker host", async |phase| {
-            let facts = preflight::gather(engine, checked, &checked_plan, phase).await?;
-            for warning in preflight::up_verdict(checked, &checked_plan, &facts)? {
-                progress.note(&warning.to_string());
-            }
-            Ok(facts)
-        }))
-        .await?;
-    let mut record = match existing {
+    let mut plan = plan::plan(&config);
+    let facts = interrupt::unless_stopped(inspect_host(engine, &config, &plan, progress)).await?;
+    let record = match existing {
         Some(record) => record,
-        None => {
-            if engine.local {
-                let taken = ports_in_use(&checked_plan, port_is_free);
-                if !taken.is_empty() {
-                    bail!("{}", taken.join("\n"));
-                }
-            }
-            let mut record = new_record(engine, config, &checked_plan, &facts).await?;
-            if record.config.kubernetes {
-                record.kubeconfig = options.kubeconfig.clone();
-                record.api_server_port = pick_api_server_port(engine, &record.config)?;
-            }
-            record
-        }
+        None => new_record(engine, config, &mut plan, &facts, &options).await?,
     };
-    // A new record may name the egress interface the host facts found; the plan follows it.
-    let plan = if resuming {
-        checked_plan
-    } else {
-        plan::plan(&record.config)
-    };
-    if !resuming && record.config.kubernetes {
-        record.proxy =
-            containers::proxy_settings(|name| std::env::var(name).ok(), &plan, &record.config);
-    }
-    let ctx = Ctx {
+    Ok(Ctx {
         engine: engine.clone(),
         progress: progress.clone(),
+        options,
+        resuming,
         plan,
         record,
         images,
         nat64_program,
         journal: Journal::default(),
-    };
+    })
+}
 
-    let created = async {
-        create(&ctx).await?;
-        interrupt::check()?;
-        if let Some(version) = ctx.images.kubeadm {
-            if !resuming {
-                ctx.journal
-                    .note(|made| made.kubeconfig = ctx.record.kubeconfig.clone());
+/// Before anything is created: the same facts and judgement as `dind doctor`.
+async fn inspect_host(
+    engine: &Engine,
+    config: &Config,
+    plan: &ClusterPlan,
+    progress: &Progress,
+) -> Result<HostFacts> {
+    progress
+        .run("Inspecting the Docker host", async |phase| {
+            let facts = preflight::gather(engine, config, plan, phase).await?;
+            for warning in preflight::up_verdict(config, plan, &facts)? {
+                progress.note(&warning.to_string());
             }
+            Ok(facts)
+        })
+        .await
+}
+
+/// The actions of `up`, each idempotent (a second `up` changes nothing, and completes an
+/// interrupted one); each notes in the journal what it makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Network,
+    Nat64AndDns64,
+    Host,
+    Registry,
+    Nodes,
+    /// The Kubernetes phases, which name themselves.
+    Kubernetes(KubeVersion),
+}
+
+/// The actions in order, in stages: a stage starts once the one before has ended, and its
+/// actions run side by side. The network first; then the support containers, the host's
+/// routes and rules, the registry and the nodes, none of which waits for another
+/// (addresses are all planned, and a route via tayga is valid before tayga runs).
+fn stages(plan: &ClusterPlan, kubeadm: Option<KubeVersion>) -> Vec<Vec<Action>> {
+    let host = !plan.host.routes.is_empty() || !plan.host.direct_ipv6_sources.is_empty();
+    let side_by_side = [
+        (plan.nat64.is_some(), Action::Nat64AndDns64),
+        (host, Action::Host),
+        (plan.registry.is_some(), Action::Registry),
+        (true, Action::Nodes),
+    ];
+    let side_by_side = side_by_side.into_iter().filter(|(wanted, _)| *wanted);
+    let mut stages = vec![
+        vec![Action::Network],
+        side_by_side.map(|(_, a)| a).collect(),
+    ];
+    stages.extend(kubeadm.map(|version| vec![Action::Kubernetes(version)]));
+    stages
+}
+
+/// Heeds a signal first: between stages nothing is half made.
+async fn run_stage(ctx: &Ctx, stage: Vec<Action>) -> Result<()> {
+    interrupt::check()?;
+    all_of(stage.into_iter().map(|action| run(ctx, action))).await
+}
+
+async fn run(ctx: &Ctx, action: Action) -> Result<()> {
+    let progress = &ctx.progress;
+    match action {
+        Action::Network => {
+            progress
+                .step("Creating the network", ensure_network(ctx))
+                .await
+        }
+        Action::Nat64AndDns64 => {
+            let engine = ctx.record.config.nat64_engine;
+            let both = all_of(vec![ensure_nat64(ctx).boxed(), ensure_dns64(ctx).boxed()]);
+            let name = format!("Starting NAT64 ({engine}) and DNS64 (bind9)");
+            progress.step(&name, both).await
+        }
+        Action::Host => {
+            let name = "Configuring host routes and rules";
+            progress.step(name, ensure_host(ctx)).await
+        }
+        Action::Registry => {
+            let registry = ctx.plan.registry.as_ref().expect("planned");
+            let name = format!("Starting the registry (localhost:{})", registry.host_port);
+            progress.step(&name, ensure_registry(ctx, registry)).await
+        }
+        Action::Nodes => {
+            let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
+            let nodes = all_of(ctx.plan.nodes.iter().map(|node| ensure_node(ctx, node)));
+            progress.step(&name, nodes).await
+        }
+        Action::Kubernetes(version) => {
             let kube = kubernetes::Kube {
                 engine: &ctx.engine,
-                progress: &ctx.progress,
+                progress,
                 plan: &ctx.plan,
                 record: &ctx.record,
                 version,
                 storage: ctx.images.storage.as_deref(),
-                wait: options.wait,
+                wait: ctx.options.wait,
+                // A resumed `up` found the context merged by the run that made the cluster.
+                journal: (!ctx.resuming).then_some(&ctx.journal),
             };
             // Commands in the nodes and waits: what they change goes with the nodes.
-            interrupt::unless_stopped(kubernetes::bring_up(&kube)).await?;
+            interrupt::unless_stopped(kubernetes::bring_up(&kube)).await
         }
-        Ok::<_, anyhow::Error>(())
-    };
-    let Err(err) = created.await else {
-        return Ok(ctx.record);
-    };
-    let id = ctx.plan.cluster_id;
-    if options.retain {
-        return Err(err.context(format!(
-            "--retain: what was created is kept; `dind down --cluster-id {id}` removes it"
-        )));
-    }
-    let made = ctx.journal.made();
-    let rollback =
-        rollback::roll_back(&ctx.engine, id, &made, &ctx.images.helper, &ctx.progress).await;
-    let kept = if resuming {
-        "; the cluster as it was before this run is kept"
-    } else {
-        ""
-    };
-    match rollback {
-        Ok(()) => Err(err.context(format!(
-            "everything this run created was removed again{kept}"
-        ))),
-        Err(rollback_err) => Err(err.context(format!(
-            "rolling back failed too ({rollback_err:#}); `dind down --cluster-id {id}` removes the rest"
-        ))),
     }
 }
 
-/// The network first; then the support containers, the host's routes and rules and the
-/// nodes, side by side: none of them waits for another (addresses are all planned, and a
-/// route via tayga is valid before tayga runs).
-async fn create(ctx: &Ctx) -> Result<()> {
-    ctx.progress
-        .step("Creating the network", ensure_network(ctx))
-        .await?;
-    let support = async {
-        if ctx.plan.nat64.is_none() {
-            return Ok(());
-        }
-        let engine = ctx.record.config.nat64_engine;
-        let both = all_of(vec![ensure_nat64(ctx).boxed(), ensure_dns64(ctx).boxed()]);
-        ctx.progress
-            .step(
-                &format!("Starting NAT64 ({engine}) and DNS64 (bind9)"),
-                both,
-            )
-            .await
-    };
-    let host = async {
-        if ctx.plan.host.routes.is_empty() && ctx.plan.host.direct_ipv6_sources.is_empty() {
-            return Ok(());
-        }
-        ctx.progress
-            .step("Configuring host routes and rules", ensure_host(ctx))
-            .await
-    };
-    let registry = async {
-        let Some(registry) = &ctx.plan.registry else {
-            return Ok(());
-        };
-        ctx.progress
-            .step(
-                &format!("Starting the registry (localhost:{})", registry.host_port),
-                ensure_registry(ctx, registry),
-            )
-            .await
-    };
-    let nodes = all_of(ctx.plan.nodes.iter().map(|node| {
-        let spec = containers::node(&ctx.plan, &ctx.record, node, &ctx.images.node);
-        let mut files = node_files::node_files(node);
-        files.extend(containerd::node_files(
-            ctx.plan.registry.as_ref(),
-            ctx.images.containerd_config.clone(),
+/// The one place a failed or stopped run ends: what it made is kept with `--retain`, else
+/// rolled back. Returns the error to report.
+async fn roll_back(ctx: &Ctx, err: anyhow::Error) -> anyhow::Error {
+    let id = ctx.plan.cluster_id;
+    if ctx.options.retain {
+        return err.context(format!(
+            "--retain: what was created is kept; `dind down --cluster-id {id}` removes it"
         ));
-        if ctx.record.config.kubernetes {
-            files.extend(kubeadm::node_files(&ctx.plan, node));
-        }
-        // A Kubernetes node's entrypoint hands its terminal to systemd, which flushes what
-        // nobody has read yet: its readiness line can be lost, its marker file cannot.
-        let ready = Ready {
-            probe: NODE_PROBE,
-            announces: (!ctx.record.config.kubernetes).then_some(NODE_READY_LINE),
-        };
-        async move {
-            let result = match ensure_container(ctx, &spec, &files, &[], ready).await {
-                // kube-proxy's modprobe wants the host's modules, but a Docker host without
-                // /lib/modules (a VM image without modules, a container host) runs fine
-                // without them; the create failed, so nothing exists yet.
-                Err(err) if is_missing_bind_source(&err, HOST_MODULES) => {
-                    ctx.progress.note(&format!(
-                        "the Docker host has no /lib/modules; {} runs without it",
-                        node.container
-                    ));
-                    let spec = containers::without_host_modules(spec);
-                    ensure_container(ctx, &spec, &files, &[], ready).await
-                }
-                other => other,
-            };
-            result.map_err(|err| {
-                if ctx.record.config.kubernetes && kind_of(&err) == ErrorKind::PrivilegeRefused {
-                    err.context(format!(
-                        "this Docker host refuses a capability Kubernetes nodes need ({}): the \
-                         daemon's bounding set lacks it; `--no-kubernetes` runs the network plane \
-                         with NET_ADMIN and SYS_ADMIN only",
-                        containers::KUBERNETES_NODE_CAPS.join(", ")
-                    ))
-                } else {
-                    err
-                }
-            })
-        }
-    }));
-    let name = format!("Starting {} node container(s)", ctx.plan.nodes.len());
-    let nodes = ctx.progress.step(&name, nodes);
-    let (support, host, registry, nodes) = tokio::join!(support, host, registry, nodes);
-    support.and(host).and(registry).and(nodes)
+    }
+    let executor = Executor::new(&ctx.engine, id, &ctx.progress, Scope::Run, true);
+    let rollback = executor
+        .run(&ctx.journal.entries(), &mut Undone::default())
+        .await;
+    let kept = match ctx.resuming {
+        true => "; the cluster as it was before this run is kept",
+        false => "",
+    };
+    match rollback {
+        Ok(()) => err.context(format!(
+            "everything this run created was removed again{kept}"
+        )),
+        Err(rollback_err) => err.context(format!(
+            "rolling back failed too ({rollback_err:#}); `dind down --cluster-id {id}` removes the rest"
+        )),
+    }
 }
 
 /// Runs `work` concurrently and waits for every part, also after one fails: a rollback
@@ -401,100 +349,28 @@ fn check_same_config(wanted: &Config, recorded: &Config) -> Result<()> {
     )
 }
 
-async fn build_images(engine: &Engine, config: &Config, progress: &Progress) -> Result<Images> {
-    let mut kinds = vec![ImageKind::NodeBase];
-    if config.ip_mode == IpMode::Ipv6 {
-        kinds.extend([ImageKind::Dns64, ImageKind::Nat64]);
-    }
-    if config.registry {
-        kinds.push(ImageKind::Registry);
-    }
-    let node_image = tokio::task::block_in_place(|| NodeImage::for_config(config))?;
-    let node = node_image.tag.clone();
-    let kubeadm = progress
-        .run("Preparing images", async |phase| {
-            if node_image.build.is_none() && !images::exists(engine, &node).await? {
-                bail!("node image {node} (--node-image / DIND_IMAGE) is not present on the Docker host; build or pull it first");
-            }
-            let specs = node_image.with_specs_of(&kinds);
-            try_join_all(specs.iter().map(|spec| images::ensure(engine, spec, phase))).await?;
-            let containerd_config = containerd_config(engine, config, &node).await?;
-            if !config.kubernetes {
-                return Ok((None, containerd_config));
-            }
-            let version = kubernetes::probe_kubeadm(engine, &node, config.cluster_id).await?;
-            phase.message(&format!("kubeadm {version} in {node}"));
-            Ok((Some(version), containerd_config))
-        })
-        .await?;
-    let (kubeadm, containerd_config) = kubeadm;
-    let recorded = match kubeadm {
-        Some(_) => images::recorded_versions(engine, &node).await?,
-        None => Default::default(),
-    };
-    if let Some(missing) = recorded.get(images::NOT_PRELOADED) {
-        progress.note(&format!(
-            "node image {node} carries no {}: containerd pulls them from their registry \
-             when a pod needs them (on a machine without the Internet, put `docker save` \
-             archives of them in the images/ directory of --kubernetes-from)",
-            missing.replace(',', ", ")
-        ));
-    }
-    let tags = ImageTags::with_node(node);
-    Ok(Images {
-        dns64: tags.dns64,
-        nat64: tags.nat64,
-        node: tags.node,
-        helper: ImageKind::NodeBase.spec().tag,
-        registry: tags.registry,
-        kubeadm,
-        storage: recorded.get(images::STORAGE_IMAGE).cloned(),
-        containerd_config,
-    })
-}
-
-/// The node image's containerd configuration with the registry and the patches merged in,
-/// when the config asks for either.
-async fn containerd_config(engine: &Engine, config: &Config, node: &str) -> Result<Option<String>> {
-    let patches = &config.containerd_config_patches;
-    if !containerd::changes_config(config.registry, patches) {
-        return Ok(None);
-    }
-    let base = images::read_image_file(engine, node, containerd::CONFIG_PATH).await?;
-    let base = base.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-    containerd::merged_config(base.as_deref(), config.registry, patches)
-        .map(Some)
-        .map_err(|why| anyhow!("node image {node}: {why}"))
-}
-
-async fn ensure_registry(ctx: &Ctx, registry: &plan::RegistryPlan) -> Result<()> {
-    let spec = containers::registry(&ctx.plan, &ctx.record, registry, &ctx.images.registry);
-    let probe = format!("http://localhost:{}/v2/", plan::REGISTRY_PORT);
-    ensure_container(
-        ctx,
-        &spec,
-        &[],
-        &[],
-        Ready {
-            probe: &["curl", "-fsS", "-o", "/dev/null", &probe],
-            announces: None,
-        },
-    )
-    .await
-}
-
-/// The record of a new cluster: what the config left to the Docker host (the egress
-/// interface) resolved, and whether `up` switches IPv6 forwarding on (Docker does for an IPv6
-/// network, and `--allow-aaaa` needs it). Nothing is changed yet.
+/// The record of a new cluster: the published ports free, what the config left to the
+/// Docker host (the egress interface, which the plan copies) resolved, whether `up`
+/// switches IPv6 forwarding on (Docker does for an IPv6 network, and `--allow-aaaa` needs
+/// it), and for Kubernetes the kubeconfig, the API server's port and the proxy. Nothing is
+/// changed yet.
 async fn new_record(
     engine: &Engine,
     mut config: Config,
-    cluster_plan: &ClusterPlan,
+    plan: &mut ClusterPlan,
     facts: &HostFacts,
+    options: &UpOptions,
 ) -> Result<Record> {
+    if engine.local {
+        let taken = ports_in_use(plan, port_is_free);
+        if !taken.is_empty() {
+            bail!("{}", taken.join("\n"));
+        }
+    }
     let host = facts.host.as_ref().map_err(|e| anyhow!(e.clone()))?;
     if config.allow_aaaa {
         if let Some(egress) = host.egress.as_ref().and_then(|e| e.name.clone()) {
+            plan.host.egress_interface = Some(egress.clone());
             config.egress_interface = Some(egress);
         }
     }
@@ -503,233 +379,50 @@ async fn new_record(
     // cluster (Docker 28 and later set it to DROP as they switch forwarding on). Read after
     // the host's facts: a marker made meanwhile describes the host before either `up`.
     let marker = forwarding::marker(engine).await?;
-    let enabled_ipv6_forwarding =
-        cluster_plan.network.ipv6 && (!host.ipv6_forwarding || marker.is_some());
+    let enabled_ipv6_forwarding = plan.network.ipv6 && (!host.ipv6_forwarding || marker.is_some());
     let found = host.ip6tables.as_deref().map(host::forward_policy);
     let ip6_forward_policy = forwarding::policy_before(enabled_ipv6_forwarding, marker, found);
-    Ok(Record {
+    let mut record = Record {
         config,
         enabled_ipv6_forwarding,
         ip6_forward_policy,
         kubeconfig: None,
         api_server_port: None,
         proxy: Default::default(),
-    })
-}
-
-async fn ensure_network(ctx: &Ctx) -> Result<()> {
-    let name = &ctx.plan.network.name;
-    if let Some(existing) = ctx.engine.inspect_network(name).await? {
-        let id = existing
-            .labels
-            .unwrap_or_default()
-            .get(labels::CLUSTER)
-            .cloned();
-        if id.as_deref() != Some(&ctx.plan.cluster_id.to_string()) {
-            bail!("a Docker network named {name} exists but is not dind cluster {}'s; remove it first", ctx.plan.cluster_id);
-        }
-        return Ok(());
-    }
-    interrupt::check()?;
-    // Docker switches forwarding on for an IPv6 network; the record says it was off.
-    let switches_forwarding = ctx.record.enabled_ipv6_forwarding;
-    let policy = ctx.record.ip6_forward_policy;
-    if switches_forwarding {
-        forwarding::mark_switched_on(&ctx.engine, policy).await?;
-        ctx.journal.note(|made| {
-            made.ipv6_forwarding = true;
-            made.ip6_forward_policy = policy;
-        });
-    }
-    ctx.engine
-        .create_network(&containers::network(&ctx.plan, &ctx.record))
-        .await?;
-    ctx.journal.note(|made| made.network = Some(name.clone()));
-    if switches_forwarding {
-        // Again: a `down` of the last other cluster may have removed it meanwhile.
-        forwarding::mark_switched_on(&ctx.engine, policy).await?;
-    }
-    Ok(())
-}
-
-async fn ensure_nat64(ctx: &Ctx) -> Result<()> {
-    let nat64 = ctx.plan.nat64.as_ref().expect("planned in ipv6 mode");
-    let spec = containers::nat64(&ctx.plan, &ctx.record, nat64, &ctx.images.nat64);
-    let probe = nat64_probe(nat64.engine, &nat64.tun_device);
-    let probe: Vec<&str> = probe.iter().map(String::as_str).collect();
-    let programs: Vec<_> = node_files::nat64_program(nat64)
-        .map(|program| {
-            let bytes = ctx
-                .nat64_program
-                .as_deref()
-                .expect("read before anything is made");
-            (program, bytes)
-        })
-        .into_iter()
-        .collect();
-    ensure_container(
-        ctx,
-        &spec,
-        &node_files::nat64_files(nat64),
-        &programs,
-        Ready {
-            probe: &probe,
-            announces: None,
-        },
-    )
-    .await
-}
-
-async fn ensure_dns64(ctx: &Ctx) -> Result<()> {
-    let dns64 = ctx.plan.dns64.as_ref().expect("planned in ipv6 mode");
-    let spec = containers::dns64(&ctx.plan, &ctx.record, dns64, &ctx.images.dns64);
-    ensure_container(
-        ctx,
-        &spec,
-        &node_files::dns64_files(dns64),
-        &[],
-        Ready {
-            probe: DNS64_PROBE,
-            announces: None,
-        },
-    )
-    .await
-}
-
-/// Creates, configures and starts a container unless it runs already, then waits until
-/// `probe` succeeds in it. `files` and `programs` are placed in a new container only: an
-/// existing one keeps what its own `up` gave it.
-async fn ensure_container(
-    ctx: &Ctx,
-    spec: &ContainerSpec,
-    files: &[FileSpec],
-    programs: &[(ProgramFile, &[u8])],
-    ready: Ready<'_>,
-) -> Result<()> {
-    let name = spec.name.as_deref().expect("cluster containers are named");
-    let fresh = match ctx.engine.inspect_container(name).await? {
-        Some(existing) => {
-            let labels = existing.config.and_then(|c| c.labels).unwrap_or_default();
-            if labels.get(labels::CLUSTER) != Some(&ctx.plan.cluster_id.to_string()) {
-                bail!(
-                    "a container named {name} exists but is not part of dind cluster {}; remove or rename it",
-                    ctx.plan.cluster_id
-                );
-            }
-            interrupt::check()?;
-            if existing.state.and_then(|s| s.running).unwrap_or(false) {
-                // Running already: re-apply its network setup, which repairs a route or
-                // resolv.conf changed behind dind's back. A container given no files (the
-                // registry) has no setup, nor the script.
-                if !files.is_empty() {
-                    ctx.engine.exec_ok(name, &["dind-net-setup"]).await?;
-                }
-            } else {
-                // Its entrypoint applies the setup at start.
-                ctx.engine.start(name).await?;
-            }
-            false
-        }
-        None => {
-            interrupt::check()?;
-            ctx.engine.create(spec).await?;
-            ctx.journal
-                .note(|made| made.containers.push(name.to_string()));
-            ctx.engine
-                .upload_files_and_programs(name, files, programs)
-                .await?;
-            interrupt::check()?;
-            ctx.engine.start(name).await?;
-            true
-        }
     };
-    let ready = async {
-        match ready.announces {
-            // A new container's whole output is this run's: follow it instead of polling.
-            Some(marker) if fresh => ctx.engine.wait_for_line(name, marker, READY_TIMEOUT).await,
-            _ => {
-                ctx.engine
-                    .wait_ready(name, ready.probe, READY_TIMEOUT)
-                    .await
-            }
-        }
-    };
-    interrupt::unless_stopped(ready).await
-}
-
-/// How to know a container is ready: a probe to run in it, and, for containers that
-/// announce it, the output line that says so.
-#[derive(Clone, Copy)]
-struct Ready<'a> {
-    probe: &'a [&'a str],
-    announces: Option<&'static str>,
-}
-
-async fn ensure_host(ctx: &Ctx) -> Result<()> {
-    HostNet::with(
-        &ctx.engine,
-        &ctx.images.helper,
-        ctx.plan.cluster_id,
-        async |host| {
-            for route in &ctx.plan.host.routes {
-                interrupt::check()?;
-                if host.has_route(route).await? {
-                    continue;
-                }
-                host.ensure_route(route).await?;
-                ctx.journal.note(|made| made.routes.push(route.clone()));
-            }
-            if ctx.plan.host.direct_ipv6_sources.is_empty() {
-                return Ok(());
-            }
-            let save = host.ip6tables_save().await?;
-            let bridge = &ctx.plan.network.bridge;
-            let daemon = host::daemon_rules(&save, bridge, &ctx.plan.host.direct_ipv6_sources);
-            for source in &daemon.masqueraded {
-                ctx.progress.note(&format!(
-                    "Docker already masquerades {source}; dind adds no second NAT rule for it"
-                ));
-            }
-            if daemon.forwards {
-                ctx.progress.note(&format!(
-                    "Docker already accepts what leaves {bridge} and its replies; dind adds no \
-                     FORWARD rules"
-                ));
-            }
-            for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, bridge, &daemon) {
-                interrupt::check()?;
-                if host.ensure_rule(&rule).await? {
-                    ctx.journal.note(|made| made.rules.push(rule));
-                }
-            }
-            if !host.ipv6_forwarding().await? {
-                interrupt::check()?;
-                let policy = host.ip6_forward_policy().await?;
-                forwarding::mark_switched_on(&ctx.engine, policy).await?;
-                host::set_ipv6_forwarding(
-                    &ctx.engine,
-                    &ctx.images.helper,
-                    ctx.plan.cluster_id,
-                    true,
-                )
-                .await?;
-                ctx.journal.note(|made| {
-                    made.ipv6_forwarding = true;
-                    made.ip6_forward_policy = policy;
-                });
-                ctx.progress.note(
-                "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
-            );
-            }
-            Ok(())
-        },
-    )
-    .await
+    if record.config.kubernetes {
+        record.kubeconfig = options.kubeconfig.clone();
+        record.api_server_port = pick_api_server_port(engine, &record.config)?;
+        record.proxy =
+            containers::proxy_settings(|name| std::env::var(name).ok(), plan, &record.config);
+    }
+    Ok(record)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn up_runs_the_network_then_what_the_plan_needs_side_by_side_then_kubernetes() {
+        use crate::test_support::config_from_env;
+        use Action::*;
+        let stages_of =
+            |vars: &[(&str, &str)], kubeadm| stages(&plan::plan(&config_from_env(vars)), kubeadm);
+        let version: KubeVersion = "v1.33.1".parse().unwrap();
+        assert_eq!(
+            stages_of(&[], Some(version)),
+            [
+                vec![Network],
+                vec![Nat64AndDns64, Host, Nodes],
+                vec![Kubernetes(version)]
+            ]
+        );
+        assert_eq!(
+            stages_of(&[("IP_MODE", "ipv4"), ("DIND_REGISTRY", "on")], None),
+            [vec![Network], vec![Registry, Nodes]]
+        );
+    }
 
     #[test]
     fn a_taken_port_is_named_by_its_node_protocol_address_and_container_port() {
