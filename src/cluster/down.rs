@@ -76,29 +76,39 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
             record.is_some()
         };
 
-        if !containers.is_empty() {
-            let removed = progress
+        // The containers and the host's routes and rules go side by side: neither needs the
+        // other gone (the network, which both need, goes after them).
+        let remove_containers = async {
+            if containers.is_empty() {
+                return Ok(Vec::new());
+            }
+            progress
                 .step("Removing containers", async {
                     let names: Vec<String> = containers.iter().filter_map(container_name).collect();
                     try_join_all(names.iter().map(|n| engine.remove_container(n))).await?;
                     Ok(names)
                 })
-                .await?;
-            report.containers.extend(removed);
-        }
-
-        let can_inspect_host = record.is_some() || images::exists(engine, &helper_image).await?;
-        if (pass == 0 || found_now) && can_inspect_host {
-            let (rules, routes) = progress
+                .await
+        };
+        let undo_host = async {
+            let can_inspect_host =
+                record.is_some() || images::exists(engine, &helper_image).await?;
+            if !((pass == 0 || found_now) && can_inspect_host) {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            progress
                 .run("Removing host routes and rules", async |phase| {
                     let node_base = ImageKind::NodeBase.spec();
                     images::ensure(engine, &node_base, phase).await?;
                     undo_host(engine, cluster_id, record.as_ref(), &helper_image).await
                 })
-                .await?;
-            report.rules.extend(rules);
-            report.routes.extend(routes);
-        }
+                .await
+        };
+        let (removed, undone) = tokio::join!(remove_containers, undo_host);
+        report.containers.extend(removed?);
+        let (rules, routes) = undone?;
+        report.rules.extend(rules);
+        report.routes.extend(routes);
 
         if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
             progress

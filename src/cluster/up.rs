@@ -118,13 +118,25 @@ pub(crate) async fn up(
     // Before anything is created: the same facts and judgement as `dind doctor`.
     let checked = existing.as_ref().map_or(&config, |r| &r.config);
     let checked_plan = plan::plan(checked);
-    let facts =
+    // The helper that read the host stays for the host's routes and rules.
+    let (facts, host_helper) =
         interrupt::unless_stopped(progress.run("Inspecting the Docker host", async |phase| {
-            let facts = preflight::gather(engine, checked, &checked_plan, phase).await?;
-            for warning in preflight::up_verdict(checked, &checked_plan, &facts)? {
+            let (facts, helper) =
+                preflight::gather_keeping_helper(engine, checked, &checked_plan, phase).await?;
+            let verdict = preflight::up_verdict(checked, &checked_plan, &facts);
+            let warnings = match verdict {
+                Ok(warnings) => warnings,
+                Err(refused) => {
+                    if let Some(helper) = helper {
+                        helper.remove().await;
+                    }
+                    return Err(refused.into());
+                }
+            };
+            for warning in warnings {
                 progress.note(&warning.to_string());
             }
-            Ok(facts)
+            Ok((facts, helper))
         }))
         .await?;
     let mut record = match existing {
@@ -165,7 +177,7 @@ pub(crate) async fn up(
     };
 
     let created = async {
-        create(&ctx).await?;
+        create(&ctx, host_helper).await?;
         interrupt::check()?;
         if let Some(version) = ctx.images.kubeadm {
             if !resuming {
@@ -215,8 +227,9 @@ pub(crate) async fn up(
 
 /// The network first; then the support containers, the host's routes and rules and the
 /// nodes, side by side: none of them waits for another (addresses are all planned, and a
-/// route via tayga is valid before tayga runs).
-async fn create(ctx: &Ctx) -> Result<()> {
+/// route via tayga is valid before tayga runs). `host_helper` (the one that inspected the
+/// host) changes the host's routes and rules, and is removed once they are done.
+async fn create(ctx: &Ctx, host_helper: Option<HostNet>) -> Result<()> {
     ctx.progress
         .step("Creating the network", ensure_network(ctx))
         .await?;
@@ -233,13 +246,22 @@ async fn create(ctx: &Ctx) -> Result<()> {
             )
             .await
     };
-    let host = async {
-        if ctx.plan.host.routes.is_empty() && ctx.plan.host.direct_ipv6_sources.is_empty() {
-            return Ok(());
+    let host = async move {
+        let result =
+            if ctx.plan.host.routes.is_empty() && ctx.plan.host.direct_ipv6_sources.is_empty() {
+                Ok(())
+            } else {
+                ctx.progress
+                    .step(
+                        "Configuring host routes and rules",
+                        ensure_host(ctx, host_helper.as_ref()),
+                    )
+                    .await
+            };
+        if let Some(helper) = host_helper {
+            helper.remove().await;
         }
-        ctx.progress
-            .step("Configuring host routes and rules", ensure_host(ctx))
-            .await
+        result
     };
     let registry = async {
         let Some(registry) = &ctx.plan.registry else {
@@ -666,66 +688,67 @@ struct Ready<'a> {
     announces: Option<&'static str>,
 }
 
-async fn ensure_host(ctx: &Ctx) -> Result<()> {
-    HostNet::with(
-        &ctx.engine,
-        &ctx.images.helper,
-        ctx.plan.cluster_id,
-        async |host| {
-            for route in &ctx.plan.host.routes {
-                interrupt::check()?;
-                if host.has_route(route).await? {
-                    continue;
-                }
-                host.ensure_route(route).await?;
-                ctx.journal.note(|made| made.routes.push(route.clone()));
-            }
-            if ctx.plan.host.direct_ipv6_sources.is_empty() {
-                return Ok(());
-            }
-            let save = host.ip6tables_save().await?;
-            let bridge = &ctx.plan.network.bridge;
-            let daemon = host::daemon_rules(&save, bridge, &ctx.plan.host.direct_ipv6_sources);
-            for source in &daemon.masqueraded {
-                ctx.progress.note(&format!(
-                    "Docker already masquerades {source}; dind adds no second NAT rule for it"
-                ));
-            }
-            if daemon.forwards {
-                ctx.progress.note(&format!(
-                    "Docker already accepts what leaves {bridge} and its replies; dind adds no \
-                     FORWARD rules"
-                ));
-            }
-            for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, bridge, &daemon) {
-                interrupt::check()?;
-                if host.ensure_rule(&rule).await? {
-                    ctx.journal.note(|made| made.rules.push(rule));
-                }
-            }
-            if !host.ipv6_forwarding().await? {
-                interrupt::check()?;
-                let policy = host.ip6_forward_policy().await?;
-                forwarding::mark_switched_on(&ctx.engine, policy).await?;
-                host::set_ipv6_forwarding(
-                    &ctx.engine,
-                    &ctx.images.helper,
-                    ctx.plan.cluster_id,
-                    true,
-                )
-                .await?;
-                ctx.journal.note(|made| {
-                    made.ipv6_forwarding = true;
-                    made.ip6_forward_policy = policy;
-                });
-                ctx.progress.note(
-                "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
-            );
-            }
-            Ok(())
-        },
-    )
-    .await
+/// Through `helper`, else through a helper of its own.
+async fn ensure_host(ctx: &Ctx, helper: Option<&HostNet>) -> Result<()> {
+    match helper {
+        Some(host) => configure_host(ctx, host).await,
+        None => {
+            let id = ctx.plan.cluster_id;
+            HostNet::with(&ctx.engine, &ctx.images.helper, id, async |host| {
+                configure_host(ctx, host).await
+            })
+            .await
+        }
+    }
+}
+
+async fn configure_host(ctx: &Ctx, host: &HostNet) -> Result<()> {
+    for route in &ctx.plan.host.routes {
+        interrupt::check()?;
+        if host.has_route(route).await? {
+            continue;
+        }
+        host.ensure_route(route).await?;
+        ctx.journal.note(|made| made.routes.push(route.clone()));
+    }
+    if ctx.plan.host.direct_ipv6_sources.is_empty() {
+        return Ok(());
+    }
+    let save = host.ip6tables_save().await?;
+    let bridge = &ctx.plan.network.bridge;
+    let daemon = host::daemon_rules(&save, bridge, &ctx.plan.host.direct_ipv6_sources);
+    for source in &daemon.masqueraded {
+        ctx.progress.note(&format!(
+            "Docker already masquerades {source}; dind adds no second NAT rule for it"
+        ));
+    }
+    if daemon.forwards {
+        ctx.progress.note(&format!(
+            "Docker already accepts what leaves {bridge} and its replies; dind adds no \
+             FORWARD rules"
+        ));
+    }
+    for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, bridge, &daemon) {
+        interrupt::check()?;
+        if host.ensure_rule(&rule).await? {
+            ctx.journal.note(|made| made.rules.push(rule));
+        }
+    }
+    if !host.ipv6_forwarding().await? {
+        interrupt::check()?;
+        let policy = host.ip6_forward_policy().await?;
+        forwarding::mark_switched_on(&ctx.engine, policy).await?;
+        host::set_ipv6_forwarding(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id, true)
+            .await?;
+        ctx.journal.note(|made| {
+            made.ipv6_forwarding = true;
+            made.ip6_forward_policy = policy;
+        });
+        ctx.progress.note(
+            "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
