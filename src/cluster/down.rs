@@ -5,6 +5,7 @@ use super::forwarding;
 use crate::engine::docker::{container_name, Engine};
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
+use crate::engine::lock;
 use crate::interrupt::Graceful;
 use crate::kube::kubeconfig;
 use crate::labels::{self, ForwardPolicy, Holder, Record};
@@ -79,6 +80,8 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
         // The containers and the host's routes and rules go side by side: neither needs the
         // other gone (the network, which both need, goes after them).
         let remove_containers = async {
+            // The first change: the lock must have started.
+            lock::started().await?;
             if containers.is_empty() {
                 return Ok(Vec::new());
             }
@@ -170,6 +173,7 @@ async fn undo_host(
     helper_image: &str,
 ) -> Result<(Vec<Ip6Rule>, Vec<Route>)> {
     let (rules, routes) = HostNet::with(engine, helper_image, cluster_id, async |host| {
+        lock::started().await?;
         let rules = host
             .remove_tagged_rules(&plan::rule_tag(cluster_id))
             .await?;

@@ -10,6 +10,7 @@ use crate::engine::docker::Engine;
 use crate::engine::error::{is_missing_bind_source, is_privilege_refused};
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind, NodeImage};
+use crate::engine::lock;
 use crate::interrupt::{self, Graceful};
 use crate::labels::{self, Record};
 use crate::plan::{self, ClusterPlan};
@@ -230,6 +231,7 @@ pub(crate) async fn up(
 /// route via tayga is valid before tayga runs). `host_helper` (the one that inspected the
 /// host) changes the host's routes and rules, and is removed once they are done.
 async fn create(ctx: &Ctx, host_helper: Option<HostNet>) -> Result<()> {
+    lock::started().await?;
     ctx.progress
         .step("Creating the network", ensure_network(ctx))
         .await?;
