@@ -61,7 +61,7 @@ impl HostHelper {
         succeeded(argv, self.run(argv).await?)
     }
 
-    /// Runs `commands` one after another in one exec; their outputs, in order.
+    /// Runs `commands`, which only read, side by side in one exec; their outputs, in order.
     async fn run_all(&self, commands: &[Vec<String>]) -> Result<Vec<ExecOutput>> {
         let script = batch::script(commands)?;
         let (code, stdout, stderr) = self
@@ -161,7 +161,7 @@ impl HostNet {
         Ok(self.run_all_finding_backend(&[]).await?.1)
     }
 
-    /// Runs `commands` one after another in one exec, and with them the four `*-save` runs
+    /// Runs `commands`, which only read, in one exec, and with them the four `*-save` runs
     /// that tell the host's iptables backend (kept for later calls): their outputs, the
     /// backend, and its `ip6tables-save` (None when that failed).
     pub(crate) async fn run_all_finding_backend(

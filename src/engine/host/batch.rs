@@ -1,6 +1,6 @@
-//! Several commands in one exec: a shell script runs them one after another and prints
-//! each one's exit code, stdout and stderr, length-prefixed, so that one Docker exec (three
-//! API calls) reads what took one exec per command.
+//! Several commands that only read in one exec: a shell script runs them side by side and
+//! then prints each one's exit code, stdout and stderr, length-prefixed, in order, so that
+//! one Docker exec (three API calls) reads what took one exec per command.
 
 use crate::engine::docker::ExecOutput;
 use anyhow::{bail, Context, Result};
@@ -8,20 +8,26 @@ use anyhow::{bail, Context, Result};
 /// Starts the header line of each command's output.
 const MARK: &str = "@dind-batch";
 
-/// The `sh -c` script that runs `commands` in turn, each with stdin closed.
+/// The `sh -c` script that runs `commands` side by side, each with stdin closed, and
+/// prints what each printed, in order.
 pub(super) fn script(commands: &[Vec<String>]) -> Result<String> {
     let mut script = String::from("d=$(mktemp -d) || exit 125\n");
-    for argv in commands {
+    for (k, argv) in commands.iter().enumerate() {
         let words = argv
             .iter()
             .map(|word| shlex::try_quote(word).map(|q| q.into_owned()))
             .collect::<Result<Vec<_>, _>>()
             .with_context(|| format!("cannot quote `{}` for the shell", argv.join(" ")))?;
         script.push_str(&format!(
-            "{} >\"$d/o\" 2>\"$d/e\" </dev/null; c=$?\n\
-             printf '{MARK} %d %d %d\\n' \"$c\" \"$(wc -c <\"$d/o\")\" \"$(wc -c <\"$d/e\")\"\n\
-             cat \"$d/o\" \"$d/e\"\n",
+            "({} >\"$d/o{k}\" 2>\"$d/e{k}\" </dev/null; echo $? >\"$d/c{k}\") &\n",
             words.join(" ")
+        ));
+    }
+    script.push_str("wait\n");
+    for k in 0..commands.len() {
+        script.push_str(&format!(
+            "printf '{MARK} %d %d %d\\n' \"$(cat \"$d/c{k}\")\" \"$(wc -c <\"$d/o{k}\")\" \"$(wc -c <\"$d/e{k}\")\"\n\
+             cat \"$d/o{k}\" \"$d/e{k}\"\n"
         ));
     }
     script.push_str("rm -rf \"$d\"\n");
@@ -76,8 +82,11 @@ mod tests {
     fn each_command_is_quoted_and_framed() {
         let script =
             script(&[argv(&["cat", "/proc/x"]), argv(&["sh", "-c", "echo 'a b'"])]).unwrap();
-        assert!(script.contains("cat /proc/x >\"$d/o\""), "{script}");
-        assert!(script.contains(r#"sh -c "echo 'a b'" >"#), "{script}");
+        assert!(script.contains("(cat /proc/x >\"$d/o0\""), "{script}");
+        assert!(
+            script.contains(r#"(sh -c "echo 'a b'" >"$d/o1""#),
+            "{script}"
+        );
         assert_eq!(script.matches("printf '@dind-batch").count(), 2);
     }
 
