@@ -97,26 +97,41 @@ pub async fn down(engine: &Engine, cluster_id: u8, progress: &Progress) -> Resul
             let can_inspect_host =
                 record.is_some() || images::exists(engine, &helper_image).await?;
             if !((pass == 0 || found_now) && can_inspect_host) {
-                return Ok((Vec::new(), Vec::new()));
+                return Ok((Vec::new(), Vec::new(), None));
             }
             progress
                 .run("Removing host routes and rules", async |phase| {
                     let node_base = ImageKind::NodeBase.spec();
                     images::ensure(engine, &node_base, phase).await?;
-                    undo_host(engine, cluster_id, record.as_ref(), &helper_image).await
+                    let (rules, routes, helper) =
+                        undo_host(engine, cluster_id, record.as_ref(), &helper_image).await?;
+                    Ok((rules, routes, Some(helper)))
                 })
                 .await
         };
         let (removed, undone) = tokio::join!(remove_containers, undo_host);
         report.containers.extend(removed?);
-        let (rules, routes) = undone?;
+        let (rules, routes, helper) = undone?;
         report.rules.extend(rules);
         report.routes.extend(routes);
 
-        if let Some(network) = networks.first().and_then(|n| n.name.clone()) {
+        // The helper goes while the network does.
+        let remove_network = async {
+            let Some(network) = networks.first().and_then(|n| n.name.clone()) else {
+                return Ok(None);
+            };
             progress
                 .step("Removing the network", engine.remove_network(&network))
                 .await?;
+            Ok::<_, anyhow::Error>(Some(network))
+        };
+        let remove_helper = async {
+            if let Some(helper) = helper {
+                helper.remove().await;
+            }
+        };
+        let (network, ()) = tokio::join!(remove_network, remove_helper);
+        if let Some(network) = network? {
             report.network = Some(network);
         }
     }
@@ -166,13 +181,16 @@ fn record_in<'a>(
     Ok(None)
 }
 
+/// Removes the cluster's host rules and routes through a helper, which is returned still
+/// running for the caller to remove (alongside its next step); on failure it is removed.
 async fn undo_host(
     engine: &Engine,
     cluster_id: u8,
     record: Option<&Record>,
     helper_image: &str,
-) -> Result<(Vec<Ip6Rule>, Vec<Route>)> {
-    let (rules, routes) = HostNet::with(engine, helper_image, cluster_id, async |host| {
+) -> Result<(Vec<Ip6Rule>, Vec<Route>, HostNet)> {
+    let host = HostNet::start(engine, helper_image, cluster_id).await?;
+    let undone = async {
         lock::started().await?;
         let rules = host
             .remove_tagged_rules(&plan::rule_tag(cluster_id))
@@ -186,10 +204,14 @@ async fn undo_host(
             }
         }
         Ok((rules, routes))
-    })
-    .await?;
-
-    Ok((rules, routes))
+    };
+    match undone.await {
+        Ok((rules, routes)) => Ok((rules, routes, host)),
+        Err(err) => {
+            host.remove().await;
+            Err(err)
+        }
+    }
 }
 
 #[derive(Debug, Default)]
