@@ -7,13 +7,14 @@ use super::forwarding;
 use crate::engine::docker::Engine;
 use crate::engine::host::HostNet;
 use crate::engine::images::{self, ImageKind};
+use crate::engine::lock;
 use crate::kube::kubeconfig;
 use crate::labels::ForwardPolicy;
 use crate::plan::{self, Route};
 use crate::progress::{Phase, Progress};
 use crate::render::host_rules::Ip6Rule;
 use anyhow::Result;
-use futures_util::future::try_join_all;
+use futures_util::future::{join_all, try_join_all};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -130,6 +131,22 @@ pub(crate) fn steps(entries: &[Undo]) -> Vec<Step> {
     steps
 }
 
+/// The steps in stages: a stage starts once the one before has ended, and its steps run side
+/// by side. The containers and the host's rules and routes share one stage (neither needs
+/// the other gone; the network, which both need, comes after them).
+pub(crate) fn stages(steps: Vec<Step>) -> Vec<Vec<Step>> {
+    let mut stages: Vec<Vec<Step>> = Vec::new();
+    for step in steps {
+        match (stages.last_mut(), &step) {
+            (Some(last), Step::Host { .. }) if matches!(last.as_slice(), [Step::Containers(_)]) => {
+                last.push(step)
+            }
+            _ => stages.push(vec![step]),
+        }
+    }
+    stages
+}
+
 /// What the executor took away. `dind down` prints it.
 #[derive(Debug, Default)]
 pub struct Undone {
@@ -153,6 +170,18 @@ impl Undone {
             && self.routes.is_empty()
             && self.kubeconfig.is_none()
     }
+
+    fn absorb(&mut self, other: Undone) {
+        self.containers.extend(other.containers);
+        self.network = other.network.or(self.network.take());
+        self.rules.extend(other.rules);
+        self.routes.extend(other.routes);
+        self.restored_ipv6_forwarding |= other.restored_ipv6_forwarding;
+        self.restored_ip6_forward_policy = other
+            .restored_ip6_forward_policy
+            .or(self.restored_ip6_forward_policy);
+        self.kubeconfig = other.kubeconfig.or(self.kubeconfig.take());
+    }
 }
 
 /// Whose entries the executor takes away: it names its phases after them.
@@ -173,6 +202,8 @@ pub(crate) struct Executor<'a> {
     /// The host helper's image: dind's own node base image.
     helper: String,
     helper_present: AtomicBool,
+    /// The helper that undid the host, removed alongside the network (the next step).
+    lingering_helper: Mutex<Option<HostNet>>,
 }
 
 impl<'a> Executor<'a> {
@@ -191,22 +222,53 @@ impl<'a> Executor<'a> {
             scope,
             helper: ImageKind::NodeBase.spec().tag,
             helper_present: AtomicBool::new(helper_present),
+            lingering_helper: Mutex::new(None),
         }
     }
 
-    /// Takes `entries` away in [`steps`]' order, adding what it did to `undone`. Each step
-    /// tolerates what is already gone; the first that fails ends the run.
+    /// Takes `entries` away in [`steps`]' order and [`stages`], adding what it did to
+    /// `undone`. Each step tolerates what is already gone; the first stage with a failed
+    /// step ends the run.
     pub(crate) async fn run(&self, entries: &[Undo], undone: &mut Undone) -> Result<()> {
-        for step in steps(entries) {
-            self.run_step(step, undone).await?;
+        let mut result = Ok(());
+        for stage in stages(steps(entries)) {
+            let outcomes = join_all(stage.into_iter().map(async |step| {
+                let mut part = Undone::default();
+                let outcome = self.run_step(step, &mut part).await;
+                (outcome, part)
+            }))
+            .await;
+            for (outcome, part) in outcomes {
+                undone.absorb(part);
+                result = result.and(outcome);
+            }
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(())
+        self.remove_lingering_helper().await;
+        result
+    }
+
+    async fn remove_lingering_helper(&self) {
+        let helper = self.lingering().take();
+        if let Some(helper) = helper {
+            helper.remove().await;
+        }
+    }
+
+    fn lingering(&self) -> MutexGuard<'_, Option<HostNet>> {
+        self.lingering_helper
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     async fn run_step(&self, step: Step, undone: &mut Undone) -> Result<()> {
         let engine = self.engine;
         match step {
             Step::Containers(names) => {
+                // The first change of a `down`: its lock must have started.
+                lock::started().await?;
                 let removals = try_join_all(names.iter().map(|n| engine.remove_container(n)));
                 self.progress
                     .step(self.title(&step_kind::CONTAINERS), removals)
@@ -230,9 +292,9 @@ impl<'a> Executor<'a> {
             }
             Step::Network(name) => {
                 let removal = engine.remove_network(&name);
-                self.progress
-                    .step(self.title(&step_kind::NETWORK), removal)
-                    .await?;
+                let removal = self.progress.step(self.title(&step_kind::NETWORK), removal);
+                let (removed, ()) = tokio::join!(removal, self.remove_lingering_helper());
+                removed?;
                 undone.network = Some(name);
             }
             Step::Forwarding {
@@ -318,7 +380,10 @@ impl<'a> Executor<'a> {
             self.helper_present.store(true, Ordering::Relaxed);
         }
         let id = self.cluster_id;
-        HostNet::with(self.engine, &self.helper, id, async |host| {
+        // The helper starts while the lock does; it is left to go with the network.
+        let host = HostNet::start(self.engine, &self.helper, id).await?;
+        let undone = async {
+            lock::started().await?;
             let mut removed_rules = Vec::new();
             if tagged {
                 removed_rules = host.remove_tagged_rules(&plan::rule_tag(id)).await?;
@@ -335,8 +400,13 @@ impl<'a> Executor<'a> {
                 }
             }
             Ok((removed_rules, removed_routes))
-        })
-        .await
+        }
+        .await;
+        match undone {
+            Ok(_) => *self.lingering() = Some(host),
+            Err(_) => host.remove().await,
+        }
+        undone
     }
 }
 
@@ -524,6 +594,60 @@ mod tests {
             panic!("containers first");
         };
         assert_eq!(names.len(), 8);
+    }
+
+    #[test]
+    fn the_containers_and_the_host_go_side_by_side_and_the_network_after_both() {
+        let named = [
+            Undo::Container("kube-master".into()),
+            Undo::TaggedRules,
+            Undo::Network("n".into()),
+            on(None),
+        ];
+        let host = Step::Host {
+            tagged: true,
+            rules: vec![],
+            routes: vec![],
+        };
+        assert_eq!(
+            stages(steps(&named)),
+            [
+                vec![Step::Containers(vec!["kube-master".into()]), host.clone()],
+                vec![Step::Network("n".into())],
+                vec![Step::Forwarding {
+                    switched_on: true,
+                    policy: None
+                }],
+            ]
+        );
+        // Without containers the host is a stage of its own, still before the network.
+        let host_only = [Undo::TaggedRules, Undo::Network("n".into())];
+        assert_eq!(
+            stages(steps(&host_only)),
+            [vec![host], vec![Step::Network("n".into())]]
+        );
+    }
+
+    #[test]
+    fn what_side_by_side_steps_undid_adds_up() {
+        let mut undone = Undone {
+            containers: vec!["a".into()],
+            ..Undone::default()
+        };
+        undone.absorb(Undone {
+            rules: vec![rule("r")],
+            routes: vec![route("fd00:1::/64")],
+            ..Undone::default()
+        });
+        undone.absorb(Undone {
+            containers: vec!["b".into()],
+            network: Some("n".into()),
+            ..Undone::default()
+        });
+        assert_eq!(undone.containers, ["a", "b"]);
+        assert_eq!(undone.rules, [rule("r")]);
+        assert_eq!(undone.routes, [route("fd00:1::/64")]);
+        assert_eq!(undone.network.as_deref(), Some("n"));
     }
 
     #[test]

@@ -11,7 +11,8 @@ use super::nat64_program;
 use super::undo::{Executor, Journal, Scope, Undone};
 use crate::config::{Config, IpMode, KubeVersion, Nat64Engine, PortMapping, Protocol};
 use crate::engine::docker::Engine;
-use crate::engine::host;
+use crate::engine::host::{self, HostNet};
+use crate::engine::lock;
 use crate::interrupt::{self, Graceful};
 use crate::labels::Record;
 use crate::plan::{self, ClusterPlan};
@@ -52,6 +53,25 @@ struct Ctx {
     nat64_program: Option<Vec<u8>>,
     /// What this run made, noted by each action: what a failure or a signal rolls back.
     journal: Journal,
+    /// The helper that inspected the host, kept for the host's routes and rules.
+    host_helper: std::sync::Mutex<Option<HostNet>>,
+}
+
+impl Ctx {
+    fn take_host_helper(&self) -> Option<HostNet> {
+        let mut helper = self
+            .host_helper
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        helper.take()
+    }
+
+    /// The host helper, when no action took it.
+    async fn remove_host_helper(&self) {
+        if let Some(helper) = self.take_host_helper() {
+            helper.remove().await;
+        }
+    }
 }
 
 pub(crate) async fn up(
@@ -63,12 +83,27 @@ pub(crate) async fn up(
     // A signal rolls back what this run made (as a failure does) instead of cutting it off.
     let _graceful = Graceful::hold("stopping: what this run made is rolled back");
     let ctx = check(engine, config, options, progress).await?;
+    let acted = act(&ctx).await;
+    ctx.remove_host_helper().await;
+    match acted {
+        Ok(()) => Ok(ctx.record),
+        Err(err) => Err(roll_back(&ctx, err).await),
+    }
+}
+
+/// The stages of actions, once the lock (started while the host was inspected) holds.
+async fn act(ctx: &Ctx) -> Result<()> {
+    lock::started().await?;
     for stage in stages(&ctx.plan, ctx.images.kubeadm) {
-        if let Err(err) = run_stage(&ctx, stage).await {
-            return Err(roll_back(&ctx, err).await);
+        // The host's routes and rules are made beside the nodes: past that stage the helper
+        // that inspected the host has no more use.
+        let host_stage = stage.contains(&Action::Nodes);
+        run_stage(ctx, stage).await?;
+        if host_stage {
+            ctx.remove_host_helper().await;
         }
     }
-    Ok(ctx.record)
+    Ok(())
 }
 
 /// Everything before the first change: the Docker host and the record of an earlier `up`,
@@ -102,10 +137,19 @@ async fn check(
     // Until the first change, a signal simply stops the run.
     let images = interrupt::unless_stopped(build_images(engine, &config, progress)).await?;
     let mut plan = plan::plan(&config);
-    let facts = interrupt::unless_stopped(inspect_host(engine, &config, &plan, progress)).await?;
+    let (facts, host_helper) =
+        interrupt::unless_stopped(inspect_host(engine, &config, &plan, progress)).await?;
     let record = match existing {
         Some(record) => record,
-        None => new_record(engine, config, &mut plan, &facts, &options).await?,
+        None => match new_record(engine, config, &mut plan, &facts, &options).await {
+            Ok(record) => record,
+            Err(err) => {
+                if let Some(helper) = host_helper {
+                    helper.remove().await;
+                }
+                return Err(err);
+            }
+        },
     };
     Ok(Ctx {
         engine: engine.clone(),
@@ -117,23 +161,36 @@ async fn check(
         images,
         nat64_program,
         journal: Journal::default(),
+        host_helper: std::sync::Mutex::new(host_helper),
     })
 }
 
-/// Before anything is created: the same facts and judgement as `dind doctor`.
+/// Before anything is created: the same facts and judgement as `dind doctor`. The helper
+/// that read the host is kept for its routes and rules.
 async fn inspect_host(
     engine: &Engine,
     config: &Config,
     plan: &ClusterPlan,
     progress: &Progress,
-) -> Result<HostFacts> {
+) -> Result<(HostFacts, Option<HostNet>)> {
     progress
         .run("Inspecting the Docker host", async |phase| {
-            let facts = preflight::gather(engine, config, plan, phase).await?;
-            for warning in preflight::up_verdict(config, plan, &facts)? {
-                progress.note(&warning.to_string());
+            let (facts, helper) =
+                preflight::gather_keeping_helper(engine, config, plan, phase).await?;
+            match preflight::up_verdict(config, plan, &facts) {
+                Ok(warnings) => {
+                    for warning in warnings {
+                        progress.note(&warning.to_string());
+                    }
+                    Ok((facts, helper))
+                }
+                Err(refused) => {
+                    if let Some(helper) = helper {
+                        helper.remove().await;
+                    }
+                    Err(refused.into())
+                }
             }
-            Ok(facts)
         })
         .await
 }

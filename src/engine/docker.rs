@@ -96,6 +96,22 @@ impl Engine {
         argv: &[&str],
         show: &(dyn Fn(&str) + Sync),
     ) -> Result<ExecOutput> {
+        let (code, stdout, stderr) = self.exec_bytes(container, argv, show).await?;
+        Ok(ExecOutput {
+            code,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+
+    /// [`exec_showing`](Self::exec_showing), with the output as the bytes it printed:
+    /// its exit code, stdout and stderr.
+    pub(crate) async fn exec_bytes(
+        &self,
+        container: &str,
+        argv: &[&str],
+        show: &(dyn Fn(&str) + Sync),
+    ) -> Result<(i64, Vec<u8>, Vec<u8>)> {
         let created = self
             .docker
             .create_exec(
@@ -131,11 +147,7 @@ impl Engine {
         }
         lines.flush(show);
         let inspect = self.docker.inspect_exec(&created.id).await?;
-        Ok(ExecOutput {
-            code: inspect.exit_code.unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        })
+        Ok((inspect.exit_code.unwrap_or(-1), stdout, stderr))
     }
 
     /// Like [`exec`](Self::exec), but a non-zero exit is an error carrying the output.

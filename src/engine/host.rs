@@ -2,6 +2,7 @@
 //! through a short-lived helper container with host networking, so they land on the host
 //! that runs the daemon, not on the machine that runs `dind`.
 
+mod batch;
 mod helper;
 mod save;
 
@@ -57,15 +58,23 @@ impl HostHelper {
     }
 
     async fn run_ok(&self, argv: &[&str]) -> Result<String> {
-        let out = self.run(argv).await?;
-        if !out.success() {
-            bail!(
-                "`{}` on the Docker host failed: {}",
-                argv.join(" "),
-                first_lines(&format!("{}{}", out.stderr, out.stdout), 8)
-            );
-        }
-        Ok(out.stdout)
+        succeeded(argv, self.run(argv).await?)
+    }
+
+    /// Runs `commands`, which only read, side by side in one exec; their outputs, in order.
+    async fn run_all(&self, commands: &[Vec<String>]) -> Result<Vec<ExecOutput>> {
+        let script = batch::script(commands)?;
+        let (code, stdout, stderr) = self
+            .container
+            .engine()
+            .exec_bytes(&self.container.name, &["sh", "-c", &script], &|_| {})
+            .await?;
+        batch::parse(&stdout, commands.len()).with_context(|| {
+            format!(
+                "commands on the Docker host failed (exit code {code}): {}",
+                first_lines(&String::from_utf8_lossy(&stderr), 8)
+            )
+        })
     }
 
     async fn remove(self) {
@@ -79,7 +88,40 @@ pub struct HostNet {
     backend: tokio::sync::OnceCell<Backend>,
 }
 
+/// `out` of `argv` on the Docker host, when it succeeded; else an error with its output.
+pub(crate) fn succeeded(argv: &[&str], out: ExecOutput) -> Result<String> {
+    if !out.success() {
+        bail!(
+            "`{}` on the Docker host failed: {}",
+            argv.join(" "),
+            first_lines(&format!("{}{}", out.stderr, out.stdout), 8)
+        );
+    }
+    Ok(out.stdout)
+}
+
+/// The tools whose rules tell the host's iptables backend: each backend's IPv4 and IPv6
+/// `*-save`.
+const BACKEND_SAVES: [[&str; 2]; 2] = [
+    ["iptables-legacy-save", "ip6tables-legacy-save"],
+    ["iptables-nft-save", "ip6tables-nft-save"],
+];
+
 impl HostNet {
+    /// A NET_ADMIN helper for several steps: it stays until [`remove`](Self::remove)d, or
+    /// is removed in a task of its own when dropped (see [`helper`]).
+    pub(crate) async fn start(engine: &Engine, image: &str, cluster_id: u8) -> Result<HostNet> {
+        let helper = HostHelper::start(engine, image, cluster_id, Privilege::NetAdmin).await?;
+        Ok(HostNet {
+            helper,
+            backend: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    pub(crate) async fn remove(self) {
+        self.helper.remove().await;
+    }
+
     /// Runs `work` with the Docker host's network, through one helper container that is
     /// removed afterwards however `work` ends: returning, failing, panicking or dropped.
     pub async fn with<T>(
@@ -111,28 +153,37 @@ impl HostNet {
         }
     }
 
-    /// The host's iptables backend, found on first use (four `*-save` runs).
+    /// The host's iptables backend, found on first use (four `*-save` runs in one exec).
     pub(crate) async fn backend(&self) -> Result<Backend> {
-        self.backend
-            .get_or_try_init(|| Self::detect_backend(&self.helper))
-            .await
-            .copied()
+        if let Some(backend) = self.backend.get() {
+            return Ok(*backend);
+        }
+        Ok(self.run_all_finding_backend(&[]).await?.1)
     }
 
-    async fn detect_backend(helper: &HostHelper) -> Result<Backend> {
-        let mut saves = Vec::new();
-        for tools in [
-            ["iptables-legacy-save", "ip6tables-legacy-save"],
-            ["iptables-nft-save", "ip6tables-nft-save"],
-        ] {
-            let mut text = String::new();
-            for tool in tools {
-                // A backend the host kernel lacks fails here; it simply counts no rules.
-                text.push_str(&helper.run(&[tool]).await?.stdout);
-            }
-            saves.push(text);
-        }
-        Ok(choose_backend(&saves[0], &saves[1]))
+    /// Runs `commands`, which only read, in one exec, and with them the four `*-save` runs
+    /// that tell the host's iptables backend (kept for later calls): their outputs, the
+    /// backend, and its `ip6tables-save` (None when that failed).
+    pub(crate) async fn run_all_finding_backend(
+        &self,
+        commands: &[Vec<String>],
+    ) -> Result<(Vec<ExecOutput>, Backend, Option<String>)> {
+        let tools: Vec<&str> = BACKEND_SAVES.iter().flatten().copied().collect();
+        let mut all = commands.to_vec();
+        all.extend(tools.iter().map(|tool| vec![tool.to_string()]));
+        let mut outputs = self.helper.run_all(&all).await?;
+        let saves = outputs.split_off(commands.len());
+        // A backend the host kernel lacks fails here; it simply counts no rules.
+        let text = |k: usize| format!("{}{}", saves[2 * k].stdout, saves[2 * k + 1].stdout);
+        let backend = choose_backend(&text(0), &text(1));
+        let _ = self.backend.set(backend);
+        let ip6 = tools
+            .iter()
+            .position(|tool| *tool == backend.ip6tables_save())
+            .map(|k| &saves[k])
+            .filter(|save| save.success());
+        let ip6tables_save = ip6.map(|save| save.stdout.clone());
+        Ok((outputs, backend, ip6tables_save))
     }
 
     pub(crate) async fn interface_exists(&self, name: &str) -> Result<bool> {
@@ -225,6 +276,12 @@ impl HostNet {
     }
 
     pub(crate) async fn ip6tables_save(&self) -> Result<String> {
+        if self.backend.get().is_none() {
+            // Finding the backend runs its save too.
+            if let (_, _, Some(save)) = self.run_all_finding_backend(&[]).await? {
+                return Ok(save);
+            }
+        }
         self.helper
             .run_ok(&[self.backend().await?.ip6tables_save()])
             .await

@@ -23,6 +23,7 @@ use anyhow::{bail, Context, Result};
 use bollard::container::AttachContainerResults;
 use bollard::models::ContainerStateStatusEnum;
 use bollard::query_parameters::AttachContainerOptionsBuilder;
+use futures_util::future::{BoxFuture, Shared};
 use futures_util::FutureExt;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
@@ -36,6 +37,8 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(600);
 /// A holder starts its lock right after creating it; one still not started after this
 /// long was left by a holder that died in between.
 const START_GRACE: Duration = Duration::from_secs(10);
+/// Why a lock did not start: a waiter took it away as stale first.
+const TAKEN_AWAY: &str = "the cluster's lock was removed before it started";
 
 /// The name of cluster `cluster_id`'s lock container.
 pub fn lock_name(cluster_id: u8) -> String {
@@ -128,12 +131,33 @@ fn holder_gone(holder: &LockHolder, this_host: Option<&str>, alive: impl Fn(u32)
     this_host == Some(holder.host.as_str()) && !alive(holder.pid)
 }
 
+/// The start of a lock container, under way in a task of its own; Err says why it failed.
+type Start = Shared<BoxFuture<'static, Result<(), String>>>;
+
+tokio::task_local! {
+    /// The start of the lock that the command running in this task holds (see [`holding`]).
+    static STARTING: Start;
+}
+
+/// Waits until the lock of the command running in this task (see [`holding`]) has started:
+/// the command calls it before its first change. Its create made the lock the command's;
+/// its start makes it end with the command's connection, whatever ends the command. Ok at
+/// once outside [`holding`].
+pub async fn started() -> Result<()> {
+    let Ok(start) = STARTING.try_with(Start::clone) else {
+        return Ok(());
+    };
+    start.await.map_err(anyhow::Error::msg)
+}
+
 /// Cluster `cluster_id`'s lock, held until [`release`](Self::release)d or dropped.
 pub struct ClusterLock {
     engine: Engine,
     container: String,
     /// The attached stdin of the lock's `cat`: the lock lasts as long as this connection.
     connection: Option<AttachContainerResults>,
+    /// Its start, once attached.
+    start: Option<Start>,
     released: bool,
 }
 
@@ -141,6 +165,30 @@ impl ClusterLock {
     /// Takes cluster `cluster_id`'s lock for `command`, waiting up to `timeout` for its
     /// holder to let go; the wait shows who holds it. A lock whose holder is gone is removed.
     pub async fn acquire(
+        engine: &Engine,
+        cluster_id: u8,
+        command: &str,
+        timeout: Duration,
+        progress: &Progress,
+    ) -> Result<ClusterLock> {
+        loop {
+            let lock =
+                Self::acquire_starting(engine, cluster_id, command, timeout, progress).await?;
+            match lock.start.clone().expect("taken locks are starting").await {
+                Ok(()) => return Ok(lock),
+                Err(why) => {
+                    lock.release().await;
+                    if why != TAKEN_AWAY {
+                        bail!(why);
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`acquire`](Self::acquire), returning once the lock is created and attached: it
+    /// is this process's then, and its start goes on in a task of its own.
+    async fn acquire_starting(
         engine: &Engine,
         cluster_id: u8,
         command: &str,
@@ -206,8 +254,8 @@ impl ClusterLock {
         }
     }
 
-    /// Creates, attaches to and starts the lock; None when another holder has it, or took
-    /// this one away as stale before it started.
+    /// Creates and attaches to the lock, and starts it in a task of its own; None when
+    /// another holder has it, or took this one away as stale before it was attached.
     async fn take(engine: &Engine, spec: &ContainerSpec) -> Result<Option<ClusterLock>> {
         // Listed for the process's last cleanup as soon as it exists: a command stopped at
         // once (a signal) leaves no lock behind, not even one it had not started yet.
@@ -220,6 +268,7 @@ impl ClusterLock {
             engine: engine.clone(),
             container,
             connection: None,
+            start: None,
             released: false,
         };
         let attach = AttachContainerOptionsBuilder::default()
@@ -228,27 +277,31 @@ impl ClusterLock {
             .stderr(true)
             .stream(true)
             .build();
-        let attached = match engine
+        match engine
             .api()
             .attach_container(&lock.container, Some(attach))
             .await
         {
-            Ok(connection) => {
-                lock.connection = Some(connection);
-                engine.api().start_container(&lock.container, None).await
-            }
-            Err(err) => Err(err),
-        };
-        match attached {
-            Ok(()) => Ok(Some(lock)),
+            Ok(connection) => lock.connection = Some(connection),
             Err(err) => {
                 lock.release().await;
                 if kind(&err) == ErrorKind::NotFound {
                     return Ok(None);
                 }
-                Err(err).context("cannot start the cluster's lock")
+                return Err(err).context("cannot attach to the cluster's lock");
             }
         }
+        let (engine, container) = (engine.clone(), lock.container.clone());
+        let start = tokio::spawn(async move {
+            match engine.api().start_container(&container, None).await {
+                Ok(()) => Ok(()),
+                Err(err) if kind(&err) == ErrorKind::NotFound => Err(TAKEN_AWAY.to_string()),
+                Err(err) => Err(format!("cannot start the cluster's lock: {err}")),
+            }
+        });
+        let start = start.map(|joined| joined.unwrap_or_else(|e| Err(e.to_string())));
+        lock.start = Some(start.boxed().shared());
+        Ok(Some(lock))
     }
 
     /// Lets go of the lock: it is removed before its connection closes, so no waiter sees
@@ -278,6 +331,10 @@ impl Drop for ClusterLock {
 
 /// Runs `work` holding cluster `cluster_id`'s lock (see [`ClusterLock::acquire`]); the lock
 /// is let go however `work` ends: returning, failing, panicking or dropped.
+///
+/// `work` begins while the lock's start is still under way (it is this process's once
+/// created) and waits for that start with [`started`] before its first change; a lock that
+/// fails to start fails the command.
 pub async fn holding<T>(
     engine: &Engine,
     cluster_id: u8,
@@ -286,11 +343,19 @@ pub async fn holding<T>(
     progress: &Progress,
     work: impl AsyncFnOnce() -> Result<T>,
 ) -> Result<T> {
-    let lock = ClusterLock::acquire(engine, cluster_id, command, timeout, progress).await?;
-    let outcome = AssertUnwindSafe(work()).catch_unwind().await;
+    let lock =
+        ClusterLock::acquire_starting(engine, cluster_id, command, timeout, progress).await?;
+    let start = lock.start.clone().expect("taken locks are starting");
+    let outcome = STARTING
+        .scope(start.clone(), AssertUnwindSafe(work()).catch_unwind())
+        .await;
+    let started = start.await;
     lock.release().await;
     match outcome {
-        Ok(result) => result,
+        Ok(result) => {
+            started.map_err(anyhow::Error::msg)?;
+            result
+        }
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::routes::{default_dev, parse_routes, HostRoute};
 use crate::config::Config;
-use crate::engine::docker::Engine;
+use crate::engine::docker::{Engine, ExecOutput};
 use crate::engine::host::Backend;
 use crate::engine::host::{self, HostNet};
 use crate::engine::images::{self, ImageKind};
@@ -90,6 +90,21 @@ pub async fn gather(
     cluster_plan: &ClusterPlan,
     phase: &Phase,
 ) -> Result<HostFacts> {
+    let (facts, helper) = gather_keeping_helper(engine, config, cluster_plan, phase).await?;
+    if let Some(helper) = helper {
+        helper.remove().await;
+    }
+    Ok(facts)
+}
+
+/// [`gather`], and the helper that read the host, still running for the caller's own
+/// steps on the host (None when it could not be started or read nothing).
+pub(crate) async fn gather_keeping_helper(
+    engine: &Engine,
+    config: &Config,
+    cluster_plan: &ClusterPlan,
+    phase: &Phase,
+) -> Result<(HostFacts, Option<HostNet>)> {
     let has_nat64 = cluster_plan.nat64.is_some();
     let networks = engine
         .all_networks()
@@ -133,49 +148,75 @@ pub async fn gather(
             (tun, host.map_err(|e| format!("{e:#}")))
         }
     };
-    Ok(HostFacts {
+    let (host, helper) = match host {
+        Ok((facts, helper)) => (Ok(facts), Some(helper)),
+        Err(err) => (Err(err), None),
+    };
+    let facts = HostFacts {
         daemon_version: engine.server_version.clone(),
         api_version: engine.api_version.clone(),
         daemon,
         networks,
         tun,
         host,
-    })
+    };
+    Ok((facts, helper))
 }
 
-async fn host_net_facts(engine: &Engine, image: &str, config: &Config) -> Result<HostNetFacts> {
-    HostNet::with(engine, image, config.cluster_id, async |host| {
-        read_host(host, config).await
-    })
-    .await
+/// The host's facts, and the helper that read them, still running.
+async fn host_net_facts(
+    engine: &Engine,
+    image: &str,
+    config: &Config,
+) -> Result<(HostNetFacts, HostNet)> {
+    let host = HostNet::start(engine, image, config.cluster_id).await?;
+    match read_host(&host, config).await {
+        Ok(facts) => Ok((facts, host)),
+        Err(err) => {
+            host.remove().await;
+            Err(err)
+        }
+    }
 }
 
+const DISABLE_IPV6: &str = "/proc/sys/net/ipv6/conf/all/disable_ipv6";
+const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
+const IPV6_DEFAULT_FORWARDING: &str = "/proc/sys/net/ipv6/conf/default/forwarding";
+const IPV4_FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";
+
+/// Reads the host in one exec of the helper (the egress interface, with --allow-aaaa, in
+/// a second).
 async fn read_host(host: &HostNet, config: &Config) -> Result<HostNetFacts> {
-    let run = async |argv: &[&str]| {
-        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        host.run(&argv).await
-    };
-    let disable = run(&["cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6"]).await?;
+    let argv = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    let commands = [
+        argv(&["cat", DISABLE_IPV6]),
+        argv(&["ip", "-4", "route", "show"]),
+        argv(&["ip", "-6", "route", "show"]),
+        argv(&["cat", IPV6_FORWARDING]),
+        argv(&["cat", IPV6_DEFAULT_FORWARDING]),
+        argv(&["cat", IPV4_FORWARDING]),
+    ];
+    let (outputs, backend, ip6tables) = host.run_all_finding_backend(&commands).await?;
+    let [disable, v4, v6, forwarding, default_forwarding, ip_forward] =
+        <[_; 6]>::try_from(outputs).expect("one output per command");
     let ipv6_disabled = disable.success().then(|| disable.stdout.trim() == "1");
-    let ip6tables = host.ip6tables_save().await.ok();
     // Exit codes are not checked: `ip -6` fails on a kernel without IPv6, which has no routes.
-    let routes_v4 = parse_routes(&run(&["ip", "-4", "route", "show"]).await?.stdout);
-    let routes_v6 = parse_routes(&run(&["ip", "-6", "route", "show"]).await?.stdout);
-    let ipv6_forwarding = ipv6_disabled.is_some() && host.ipv6_forwarding().await?;
-    let sysctl_on = async |path: &str| -> Result<bool> {
-        let out = run(&["cat", path]).await?;
-        Ok(out.success() && out.stdout.trim() == "1")
+    let routes_v4 = parse_routes(&v4.stdout);
+    let routes_v6 = parse_routes(&v6.stdout);
+    let ipv6_forwarding = match ipv6_disabled {
+        Some(_) => host::succeeded(&["cat", IPV6_FORWARDING], forwarding)?.trim() == "1",
+        None => false,
     };
-    let ipv6_default_forwarding =
-        ipv6_disabled.is_some() && sysctl_on("/proc/sys/net/ipv6/conf/default/forwarding").await?;
-    let ipv4_forwarding = sysctl_on("/proc/sys/net/ipv4/ip_forward").await?;
+    let on = |out: &ExecOutput| out.success() && out.stdout.trim() == "1";
+    let ipv6_default_forwarding = ipv6_disabled.is_some() && on(&default_forwarding);
+    let ipv4_forwarding = on(&ip_forward);
     let egress = match config.allow_aaaa {
         true => Some(read_egress(host, config, &routes_v4, &routes_v6).await?),
         false => None,
     };
     Ok(HostNetFacts {
         ipv6_disabled,
-        backend: host.backend().await?,
+        backend,
         ip6tables,
         routes_v4,
         routes_v6,

@@ -6,6 +6,7 @@ mod facts;
 mod judge;
 mod routes;
 
+pub(crate) use facts::gather_keeping_helper;
 pub use facts::{gather, DockerNetwork, Egress, HostFacts, HostNetFacts};
 #[cfg(test)]
 pub(crate) use judge::Check;

@@ -255,64 +255,65 @@ struct Ready<'a> {
     announces: Option<&'static str>,
 }
 
+/// Through the helper that inspected the host, else through a helper of its own.
 pub(super) async fn ensure_host(ctx: &Ctx) -> Result<()> {
-    HostNet::with(
-        &ctx.engine,
-        &ctx.images.helper,
-        ctx.plan.cluster_id,
-        async |host| {
-            for route in &ctx.plan.host.routes {
-                interrupt::check()?;
-                if host.has_route(route).await? {
-                    continue;
-                }
-                host.ensure_route(route).await?;
-                ctx.journal.note(Undo::Route(route.clone()));
-            }
-            if ctx.plan.host.direct_ipv6_sources.is_empty() {
-                return Ok(());
-            }
-            let save = host.ip6tables_save().await?;
-            let bridge = &ctx.plan.network.bridge;
-            let daemon = host::daemon_rules(&save, bridge, &ctx.plan.host.direct_ipv6_sources);
-            for source in &daemon.masqueraded {
-                ctx.progress.note(&format!(
-                    "Docker already masquerades {source}; dind adds no second NAT rule for it"
-                ));
-            }
-            if daemon.forwards {
-                ctx.progress.note(&format!(
-                    "Docker already accepts what leaves {bridge} and its replies; dind adds no \
-                     FORWARD rules"
-                ));
-            }
-            for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, bridge, &daemon) {
-                interrupt::check()?;
-                if host.ensure_rule(&rule).await? {
-                    ctx.journal.note(Undo::Rule(rule));
-                }
-            }
-            if !host.ipv6_forwarding().await? {
-                interrupt::check()?;
-                let policy = host.ip6_forward_policy().await?;
-                forwarding::mark_switched_on(&ctx.engine, policy).await?;
-                host::set_ipv6_forwarding(
-                    &ctx.engine,
-                    &ctx.images.helper,
-                    ctx.plan.cluster_id,
-                    true,
-                )
-                .await?;
-                ctx.journal.note(Undo::Forwarding {
-                    switched_on: true,
-                    policy,
-                });
-                ctx.progress.note(
-                "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
-            );
-            }
-            Ok(())
-        },
-    )
-    .await
+    let Some(host) = ctx.take_host_helper() else {
+        let (image, id) = (&ctx.images.helper, ctx.plan.cluster_id);
+        return HostNet::with(&ctx.engine, image, id, async |host| {
+            configure_host(ctx, host).await
+        })
+        .await;
+    };
+    let configured = configure_host(ctx, &host).await;
+    host.remove().await;
+    configured
+}
+
+async fn configure_host(ctx: &Ctx, host: &HostNet) -> Result<()> {
+    for route in &ctx.plan.host.routes {
+        interrupt::check()?;
+        if host.has_route(route).await? {
+            continue;
+        }
+        host.ensure_route(route).await?;
+        ctx.journal.note(Undo::Route(route.clone()));
+    }
+    if ctx.plan.host.direct_ipv6_sources.is_empty() {
+        return Ok(());
+    }
+    let save = host.ip6tables_save().await?;
+    let bridge = &ctx.plan.network.bridge;
+    let daemon = host::daemon_rules(&save, bridge, &ctx.plan.host.direct_ipv6_sources);
+    for source in &daemon.masqueraded {
+        ctx.progress.note(&format!(
+            "Docker already masquerades {source}; dind adds no second NAT rule for it"
+        ));
+    }
+    if daemon.forwards {
+        ctx.progress.note(&format!(
+            "Docker already accepts what leaves {bridge} and its replies; dind adds no \
+             FORWARD rules"
+        ));
+    }
+    for rule in host_rules::direct_ipv6_rules(&ctx.plan.host, bridge, &daemon) {
+        interrupt::check()?;
+        if host.ensure_rule(&rule).await? {
+            ctx.journal.note(Undo::Rule(rule));
+        }
+    }
+    if !host.ipv6_forwarding().await? {
+        interrupt::check()?;
+        let policy = host.ip6_forward_policy().await?;
+        forwarding::mark_switched_on(&ctx.engine, policy).await?;
+        host::set_ipv6_forwarding(&ctx.engine, &ctx.images.helper, ctx.plan.cluster_id, true)
+            .await?;
+        ctx.journal.note(Undo::Forwarding {
+            switched_on: true,
+            policy,
+        });
+        ctx.progress.note(
+            "switched IPv6 forwarding on on the Docker host (`dind down` switches it back off)",
+        );
+    }
+    Ok(())
 }
