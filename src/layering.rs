@@ -54,12 +54,13 @@ fn owning_module(src: &Path, file: &Path) -> String {
 }
 
 /// The file's code without its unit tests: a `tests.rs` file has none, others are cut at
-/// their `#[cfg(test)]` module.
+/// their inline `#[cfg(test)]` module (`mod tests;`, the declaration of a tests.rs, may
+/// stand above the file's code).
 fn production_code(file: &Path, text: &str) -> Option<String> {
     if file.file_name().is_some_and(|name| name == "tests.rs") {
         return None;
     }
-    let code = match text.find("#[cfg(test)]\nmod tests") {
+    let code = match text.find("#[cfg(test)]\nmod tests {") {
         Some(at) => &text[..at],
         None => text,
     };
@@ -225,7 +226,10 @@ fn folder(src: &Path, dir: &Path) -> Folder {
     let module = module_path(src, dir);
     let mut all = Vec::new();
     source_files(dir, &mut all);
-    let own_file = if dir.join("mod.rs").exists() {
+    let crate_root = dir == src;
+    let own_file = if crate_root {
+        dir.join("lib.rs")
+    } else if dir.join("mod.rs").exists() {
         dir.join("mod.rs")
     } else {
         dir.with_extension("rs")
@@ -234,7 +238,13 @@ fn folder(src: &Path, dir: &Path) -> Folder {
     all.sort();
     let mut files = Vec::new();
     for file in all {
-        if file.file_name().is_some_and(|name| name == "tests.rs") || !file.exists() {
+        let test_code = file.file_name().is_some_and(|name| name == "tests.rs")
+            || file
+                .strip_prefix(dir)
+                .is_ok_and(|relative| relative.parent().is_some_and(is_tests_folder));
+        // A crate root's main.rs is a crate of its own, the binary.
+        let binary = crate_root && file.file_name().is_some_and(|name| name == "main.rs");
+        if test_code || binary || !file.exists() {
             continue;
         }
         let unit = if file == own_file {
@@ -535,39 +545,125 @@ fn folders(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every folder's cycles, as `folder: a -> b -> ...` lines.
+/// Whether `path` is, or lies in, a `tests` folder: test code, as a `tests.rs` file is.
+fn is_tests_folder(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "tests")
+}
+
+/// The source folders whose files may not import each other in a cycle: every folder of
+/// dind's src/ (its top level is the layer table's), and all of dind-nat64's src/, its top
+/// level included.
+const CYCLE_FREE_ROOTS: &[(&str, bool)] = &[("src", false), ("crates/dind-nat64/src", true)];
+
+/// Every folder's cycles: (the folder, as `src/config`; the units of one cycle).
 fn folder_cycles() -> Vec<(String, Vec<String>)> {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut dirs = Vec::new();
-    folders(&src, &mut dirs);
-    dirs.sort();
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();
-    for dir in dirs {
-        let folder = folder(&src, &dir);
-        let name = dir
-            .strip_prefix(&src)
-            .expect("under src")
-            .display()
-            .to_string();
-        let graph = folder_graph(&folder);
-        for cycle in cycles(&graph) {
-            found.push((name.clone(), cycle));
+    for &(root, with_top_level) in CYCLE_FREE_ROOTS {
+        let src = manifest.join(root);
+        let mut dirs = Vec::new();
+        if with_top_level {
+            dirs.push(src.clone());
+        }
+        folders(&src, &mut dirs);
+        dirs.retain(|dir| !is_tests_folder(dir.strip_prefix(&src).expect("under src")));
+        dirs.sort();
+        for dir in dirs {
+            let folder = folder(&src, &dir);
+            let name = Path::new(root)
+                .join(dir.strip_prefix(&src).expect("under src"))
+                .display()
+                .to_string();
+            for cycle in cycles(&folder_graph(&folder)) {
+                found.push((name.clone(), cycle));
+            }
         }
     }
     found
 }
 
+/// Cycles known and left for now, each with the way out; one that is gone must leave this
+/// list, so that the test keeps failing on every cycle it does not name.
+const KNOWN_CYCLES: &[(&str, &[&str])] = &[
+    // up.rs holds `Ctx` (and `UpOptions`, which it holds), and create.rs's actions take a
+    // `&Ctx`: moving both into a file of their own (up/context.rs) breaks it.
+    ("src/cluster/up", &["create", "mod"]),
+    // mod.rs holds what every direction's file takes (Translator, Out, Emitted, Dropped,
+    // Seconds, the MTU constants) and dispatches to to_v4/to_v6; fragment.rs reads to_v6's
+    // V4Fields. Those moved into files below them (translate/state.rs, translate/v4_fields.rs)
+    // break it.
+    (
+        "crates/dind-nat64/src/translate",
+        &[
+            "addressing",
+            "errors",
+            "fragment",
+            "icmp_packets",
+            "mod",
+            "quoted",
+            "to_v4",
+            "to_v6",
+        ],
+    ),
+];
+
 #[test]
-fn config_has_no_import_cycle_between_its_files() {
-    let found = folder_cycles();
-    for (folder, cycle) in &found {
-        eprintln!("cycle in src/{folder}/: {}", cycle.join(", "));
-    }
-    let in_config: Vec<&(String, Vec<String>)> = found
+fn no_folder_has_an_import_cycle_between_its_files() {
+    let found: Vec<(String, Vec<String>)> = folder_cycles();
+    let known: Vec<(String, Vec<String>)> = KNOWN_CYCLES
         .iter()
-        .filter(|(folder, _)| folder == "config" || folder.starts_with("config/"))
+        .map(|(folder, units)| {
+            let units = units.iter().map(|unit| unit.to_string()).collect();
+            (folder.to_string(), units)
+        })
         .collect();
-    assert!(in_config.is_empty(), "cycles in config/: {in_config:?}");
+    let lines = |cycles: &[(String, Vec<String>)]| -> Vec<String> {
+        cycles
+            .iter()
+            .map(|(folder, units)| format!("{folder}/: {}", units.join(", ")))
+            .collect()
+    };
+    assert_eq!(
+        lines(&found),
+        lines(&known),
+        "import cycles between the files of a folder (left) differ from the known ones \
+         (right): break a new one by moving what its files share into a module below them; \
+         drop a broken one from KNOWN_CYCLES"
+    );
+}
+
+#[test]
+fn production_code_ends_at_the_inline_test_module_only() {
+    let file = Path::new("translate/mod.rs");
+    let text =
+        "mod a;\n#[cfg(test)]\nmod tests;\nuse a::B;\n#[cfg(test)]\nmod tests {\nuse c::D;\n}\n";
+    let code = production_code(file, text).expect("not a tests.rs");
+    assert!(code.contains("use a::B;"), "{code}");
+    assert!(!code.contains("use c::D;"), "{code}");
+    assert_eq!(production_code(Path::new("x/tests.rs"), text), None);
+}
+
+#[test]
+fn the_cycle_finder_covers_dind_nat64_and_skips_test_folders() {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let src = manifest.join("crates/dind-nat64/src");
+    let top = folder(&src, &src);
+    let units: BTreeSet<&str> = top.files.iter().map(|(unit, ..)| unit.as_str()).collect();
+    assert!(
+        units.contains(MOD_UNIT) && units.contains("translate"),
+        "{units:?}"
+    );
+    assert!(
+        !units.contains("main"),
+        "main.rs is the binary's crate: {units:?}"
+    );
+    let translate = folder(&src, &src.join("translate"));
+    assert!(
+        translate.files.iter().all(|(unit, ..)| unit != "tests"),
+        "test code is no unit"
+    );
+    assert!(is_tests_folder(Path::new("translate/tests")));
+    assert!(!is_tests_folder(Path::new("translate")));
 }
 
 #[test]

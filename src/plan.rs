@@ -319,135 +319,195 @@ pub(crate) fn plannable(config: &Config) -> Vec<PlanError> {
 pub fn plan(config: &Config) -> ClusterPlan {
     let id = config.cluster_id;
     let sfx = suffix(id);
-    let mgmt_v6 = config.mgmt_cidrs.iter().find_map(|n| match n {
-        IpNet::V6(n) => {
-            Some(mgmt_v6_for_cluster(*n, id).expect("plannable: the id fits the prefix"))
+    let mgmt = Mgmt::of(config);
+    let translation = translation(config, mgmt, &sfx);
+    let mut subnets = mgmt.subnets();
+    let (dns64, nat64) = match translation {
+        Some(Translation {
+            subnet,
+            dns64,
+            nat64,
+        }) => {
+            subnets.insert(0, subnet);
+            (Some(dns64), Some(nat64))
         }
-        IpNet::V4(_) => None,
-    });
-    let mgmt_v4 = config.mgmt_cidrs.iter().find_map(|n| match n {
-        IpNet::V4(n) => Some(mgmt_v4_for_cluster(*n, id)),
-        IpNet::V6(_) => None,
-    });
-    let ipv6_only = config.ip_mode == IpMode::Ipv6;
+        None => (None, None),
+    };
+    let dns = NodeDns::of(mgmt, dns64.as_ref());
+    let nodes = nodes(config, mgmt, nat64.as_ref(), dns, &sfx);
+    ClusterPlan {
+        cluster_id: id,
+        suffix: sfx.clone(),
+        network: NetworkPlan {
+            name: network_name(id),
+            bridge: format!("br-dind{id}"),
+            subnets,
+            ipv6: mgmt.v6.is_some(),
+        },
+        host: host(config, mgmt, nat64.as_ref()),
+        registry: registry(config, mgmt, &sfx),
+        dns64,
+        nat64,
+        nodes,
+    }
+}
 
-    let mut subnets = Vec::new();
-    if let Some(v4) = mgmt_v4 {
-        subnets.push(SubnetPlan {
+/// The cluster's management subnets, one per family of the configuration.
+#[derive(Clone, Copy)]
+struct Mgmt {
+    v4: Option<Ipv4Net>,
+    v6: Option<Ipv6Net>,
+}
+
+impl Mgmt {
+    fn of(config: &Config) -> Mgmt {
+        let id = config.cluster_id;
+        Mgmt {
+            v4: config.mgmt_cidrs.iter().find_map(|n| match n {
+                IpNet::V4(n) => Some(mgmt_v4_for_cluster(*n, id)),
+                IpNet::V6(_) => None,
+            }),
+            v6: config.mgmt_cidrs.iter().find_map(|n| match n {
+                IpNet::V6(n) => {
+                    Some(mgmt_v6_for_cluster(*n, id).expect("plannable: the id fits the prefix"))
+                }
+                IpNet::V4(_) => None,
+            }),
+        }
+    }
+
+    /// IPv4 first, then IPv6, each with its first address as the gateway.
+    fn subnets(self) -> Vec<SubnetPlan> {
+        let v4 = self.v4.map(|v4| SubnetPlan {
             cidr: IpNet::V4(v4),
             gateway: v4_host(v4, 1).into(),
             ip_range: None,
         });
-    }
-    if let Some(v6) = mgmt_v6 {
-        subnets.push(SubnetPlan {
+        let v6 = self.v6.map(|v6| SubnetPlan {
             cidr: IpNet::V6(v6),
             gateway: v6_host(v6, 1).into(),
             ip_range: None,
         });
+        v4.into_iter().chain(v6).collect()
     }
 
-    let (dns64, nat64) = match (ipv6_only, mgmt_v6) {
-        (true, Some(v6)) => {
-            let v4 = nat64_v4_subnet(config).expect("plannable: the NAT64 octet fits");
-            // Docker hands out addresses itself only from the upper half of the /16, so no
-            // container ever lands in tayga's pool (.0.128/25) or on tayga's .0.200.
-            let upper_half = Ipv4Net::new(v4_host(v4, 0x8000), 17).expect("17 is valid");
-            subnets.insert(
-                0,
-                SubnetPlan {
-                    cidr: IpNet::V4(v4),
-                    gateway: v4_host(v4, 1).into(),
-                    ip_range: Some(IpNet::V4(upper_half)),
-                },
-            );
-            let nat64_v6 = v6_host(v6, NAT64_HOST);
-            let pool = Ipv4Net::new(v4_host(v4, 128), 25).expect("25 is valid");
-            let nat64 = Nat64Plan {
-                container: format!("tayga{sfx}"),
-                address_v6: nat64_v6,
-                address_v4: v4_host(v4, 200),
-                prefix: config.dns64_prefix,
-                engine: config.nat64_engine,
-                pool,
-                tun_device: NAT64_TUN.to_string(),
-                routes: vec![
-                    Route::dev(IpNet::V4(pool), NAT64_TUN),
-                    Route::dev(IpNet::V6(config.dns64_prefix.net()), NAT64_TUN),
-                ],
-            };
-            let dns64 = Dns64Plan {
-                container: format!("bind9{sfx}"),
-                address: v6_host(v6, DNS64_HOST),
-                prefix: config.dns64_prefix,
-                forwarder: match config.upstream_dns {
-                    Some(upstream) => config.dns64_prefix.embed(upstream).into(),
-                    None => DOCKER_DNS.into(),
-                },
-                drop_ipv4: config.upstream_dns.is_some(),
-                allow_aaaa: config.allow_aaaa,
-                routes: vec![Route::via(
-                    IpNet::V6(config.dns64_prefix.net()),
-                    nat64_v6.into(),
-                )],
-            };
-            (Some(dns64), Some(nat64))
-        }
-        _ => (None, None),
-    };
-
-    // Without DNS64, nodes hand DNS sent to the network's IPv4 gateway to Docker's DNS.
-    let docker_dns_at = mgmt_v4.filter(|_| dns64.is_none()).map(|v4| v4_host(v4, 1));
-    let resolver: IpAddr = match (&dns64, docker_dns_at) {
-        (Some(dns64), _) => dns64.address.into(),
-        (None, Some(gateway)) => gateway.into(),
-        // Not a valid config (no family at all); Docker's resolver stays.
-        (None, None) => DOCKER_DNS.into(),
-    };
-    let node_ids: Vec<u8> = (1..=config.nodes.workers().saturating_add(1)).collect();
-    let address_of = |node_id: u8| -> Vec<IpAddr> {
+    /// A node's addresses, IPv4 first: host `node_id + 1` of each subnet.
+    fn node_addresses(self, node_id: u8) -> Vec<IpAddr> {
         let host = u32::from(node_id) + 1;
         let mut addrs = Vec::new();
-        if let Some(v4) = mgmt_v4 {
+        if let Some(v4) = self.v4 {
             addrs.push(v4_host(v4, host).into());
         }
-        if let Some(v6) = mgmt_v6 {
+        if let Some(v6) = self.v6 {
             addrs.push(v6_host(v6, u128::from(host)).into());
         }
         addrs
-    };
-    let pods_of = |node_id: u8| -> Vec<IpNet> {
-        config
-            .pod_cidrs
-            .iter()
-            .map(|p| pod_cidr_for_node(*p, node_id))
-            .collect()
-    };
-    let nodes = node_ids
+    }
+}
+
+/// What an IPv6-only cluster adds to reach IPv4: the NAT64 subnet of the cluster network,
+/// the translator and the DNS64 server.
+struct Translation {
+    subnet: SubnetPlan,
+    dns64: Dns64Plan,
+    nat64: Nat64Plan,
+}
+
+/// None unless the cluster is IPv6-only (and has an IPv6 management subnet).
+fn translation(config: &Config, mgmt: Mgmt, sfx: &str) -> Option<Translation> {
+    let v6 = mgmt.v6.filter(|_| config.ip_mode == IpMode::Ipv6)?;
+    let v4 = nat64_v4_subnet(config).expect("plannable: the NAT64 octet fits");
+    let nat64 = nat64(config, v4, v6, sfx);
+    Some(Translation {
+        subnet: nat64_subnet(v4),
+        dns64: dns64(config, v6, nat64.address_v6, sfx),
+        nat64,
+    })
+}
+
+/// Docker hands out addresses itself only from the upper half of the /16, so no container
+/// ever lands in tayga's pool (.0.128/25) or on tayga's .0.200.
+fn nat64_subnet(v4: Ipv4Net) -> SubnetPlan {
+    let upper_half = Ipv4Net::new(v4_host(v4, 0x8000), 17).expect("17 is valid");
+    SubnetPlan {
+        cidr: IpNet::V4(v4),
+        gateway: v4_host(v4, 1).into(),
+        ip_range: Some(IpNet::V4(upper_half)),
+    }
+}
+
+fn nat64(config: &Config, v4: Ipv4Net, v6: Ipv6Net, sfx: &str) -> Nat64Plan {
+    let pool = Ipv4Net::new(v4_host(v4, 128), 25).expect("25 is valid");
+    Nat64Plan {
+        container: format!("tayga{sfx}"),
+        address_v6: v6_host(v6, NAT64_HOST),
+        address_v4: v4_host(v4, 200),
+        prefix: config.dns64_prefix,
+        engine: config.nat64_engine,
+        pool,
+        tun_device: NAT64_TUN.to_string(),
+        routes: vec![
+            Route::dev(IpNet::V4(pool), NAT64_TUN),
+            Route::dev(IpNet::V6(config.dns64_prefix.net()), NAT64_TUN),
+        ],
+    }
+}
+
+fn dns64(config: &Config, v6: Ipv6Net, nat64_v6: Ipv6Addr, sfx: &str) -> Dns64Plan {
+    Dns64Plan {
+        container: format!("bind9{sfx}"),
+        address: v6_host(v6, DNS64_HOST),
+        prefix: config.dns64_prefix,
+        forwarder: match config.upstream_dns {
+            Some(upstream) => config.dns64_prefix.embed(upstream).into(),
+            None => DOCKER_DNS.into(),
+        },
+        drop_ipv4: config.upstream_dns.is_some(),
+        allow_aaaa: config.allow_aaaa,
+        routes: vec![Route::via(
+            IpNet::V6(config.dns64_prefix.net()),
+            nat64_v6.into(),
+        )],
+    }
+}
+
+/// Where every node sends DNS.
+#[derive(Clone, Copy)]
+struct NodeDns {
+    resolver: IpAddr,
+    docker_dns_at: Option<Ipv4Addr>,
+}
+
+impl NodeDns {
+    fn of(mgmt: Mgmt, dns64: Option<&Dns64Plan>) -> NodeDns {
+        // Without DNS64, nodes hand DNS sent to the network's IPv4 gateway to Docker's DNS.
+        let docker_dns_at = mgmt.v4.filter(|_| dns64.is_none()).map(|v4| v4_host(v4, 1));
+        let resolver: IpAddr = match (dns64, docker_dns_at) {
+            (Some(dns64), _) => dns64.address.into(),
+            (None, Some(gateway)) => gateway.into(),
+            // Not a valid config (no family at all); Docker's resolver stays.
+            (None, None) => DOCKER_DNS.into(),
+        };
+        NodeDns {
+            resolver,
+            docker_dns_at,
+        }
+    }
+}
+
+/// The master (node 1), then every worker.
+fn nodes(
+    config: &Config,
+    mgmt: Mgmt,
+    nat64: Option<&Nat64Plan>,
+    dns: NodeDns,
+    sfx: &str,
+) -> Vec<NodePlan> {
+    let node_ids: Vec<u8> = (1..=config.nodes.workers().saturating_add(1)).collect();
+    node_ids
         .iter()
         .map(|&node_id| {
-            let (role, container) = if node_id == 1 {
-                (Role::Master, format!("kube-master{sfx}"))
-            } else {
-                (Role::Worker, format!("kube-node-{}{sfx}", node_id - 1))
-            };
-            let mut routes = Vec::new();
-            if let Some(nat64) = &nat64 {
-                routes.push(Route::via(
-                    IpNet::V6(nat64.prefix.net()),
-                    nat64.address_v6.into(),
-                ));
-            }
-            for &other in node_ids.iter().filter(|&&o| o != node_id) {
-                for pod in pods_of(other) {
-                    let gateway = address_of(other)
-                        .into_iter()
-                        .find(|a| a.is_ipv4() == pod.addr().is_ipv4());
-                    if let Some(gateway) = gateway {
-                        routes.push(Route::via(pod, gateway));
-                    }
-                }
-            }
+            let (role, container) = node_name(node_id, sfx);
             let spec = config.nodes.spec(usize::from(node_id - 1));
             NodePlan {
                 port_mappings: spec
@@ -458,74 +518,116 @@ pub fn plan(config: &Config) -> ClusterPlan {
                 container,
                 role,
                 node_id,
-                addresses: address_of(node_id),
-                pod_cidrs: pods_of(node_id),
-                routes,
-                resolver,
-                docker_dns_at,
-                docker_dns_upstream: config.upstream_dns.filter(|_| docker_dns_at.is_some()),
-                drop_ipv4: ipv6_only,
-                masquerade: pods_of(node_id)
-                    .into_iter()
-                    .map(|source| Masquerade {
-                        source,
-                        except: config
-                            .pod_cidrs
-                            .iter()
-                            .filter(|p| p.addr().is_ipv6() == source.addr().is_ipv6())
-                            .copied()
-                            .collect(),
-                    })
-                    .collect(),
+                addresses: mgmt.node_addresses(node_id),
+                pod_cidrs: node_pod_cidrs(config, node_id),
+                routes: node_routes(config, mgmt, nat64, &node_ids, node_id),
+                resolver: dns.resolver,
+                docker_dns_at: dns.docker_dns_at,
+                docker_dns_upstream: config.upstream_dns.filter(|_| dns.docker_dns_at.is_some()),
+                drop_ipv4: config.ip_mode == IpMode::Ipv6,
+                masquerade: masquerade(config, node_id),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let direct_ipv6_sources = if config.allow_aaaa {
-        let mut sources: Vec<Ipv6Net> = mgmt_v6.into_iter().collect();
-        sources.extend(config.pod_cidrs.iter().filter_map(|p| match p {
-            IpNet::V6(n) => Some(*n),
-            IpNet::V4(_) => None,
-        }));
-        sources
+fn node_name(node_id: u8, sfx: &str) -> (Role, String) {
+    if node_id == 1 {
+        (Role::Master, format!("kube-master{sfx}"))
     } else {
-        Vec::new()
-    };
-    let host = HostPlan {
+        (Role::Worker, format!("kube-node-{}{sfx}", node_id - 1))
+    }
+}
+
+fn node_pod_cidrs(config: &Config, node_id: u8) -> Vec<IpNet> {
+    config
+        .pod_cidrs
+        .iter()
+        .map(|p| pod_cidr_for_node(*p, node_id))
+        .collect()
+}
+
+/// The NAT64 prefix via the translator, then every other node's pod CIDRs via its address
+/// of the same family.
+fn node_routes(
+    config: &Config,
+    mgmt: Mgmt,
+    nat64: Option<&Nat64Plan>,
+    node_ids: &[u8],
+    node_id: u8,
+) -> Vec<Route> {
+    let mut routes = Vec::new();
+    if let Some(nat64) = nat64 {
+        routes.push(Route::via(
+            IpNet::V6(nat64.prefix.net()),
+            nat64.address_v6.into(),
+        ));
+    }
+    for &other in node_ids.iter().filter(|&&o| o != node_id) {
+        for pod in node_pod_cidrs(config, other) {
+            let gateway = mgmt
+                .node_addresses(other)
+                .into_iter()
+                .find(|a| a.is_ipv4() == pod.addr().is_ipv4());
+            if let Some(gateway) = gateway {
+                routes.push(Route::via(pod, gateway));
+            }
+        }
+    }
+    routes
+}
+
+fn masquerade(config: &Config, node_id: u8) -> Vec<Masquerade> {
+    node_pod_cidrs(config, node_id)
+        .into_iter()
+        .map(|source| Masquerade {
+            source,
+            except: config
+                .pod_cidrs
+                .iter()
+                .filter(|p| p.addr().is_ipv6() == source.addr().is_ipv6())
+                .copied()
+                .collect(),
+        })
+        .collect()
+}
+
+fn host(config: &Config, mgmt: Mgmt, nat64: Option<&Nat64Plan>) -> HostPlan {
+    HostPlan {
         routes: nat64
             .iter()
             .map(|n| Route::via(IpNet::V4(n.pool), n.address_v4.into()))
             .collect(),
-        direct_ipv6_sources,
+        direct_ipv6_sources: direct_ipv6_sources(config, mgmt),
         egress_interface: config.egress_interface.clone(),
-        rule_tag: rule_tag(id),
-    };
+        rule_tag: rule_tag(config.cluster_id),
+    }
+}
 
-    let registry = config.registry.then(|| RegistryPlan {
+/// With `--allow-aaaa`: the IPv6 management subnet and the IPv6 pod CIDRs.
+fn direct_ipv6_sources(config: &Config, mgmt: Mgmt) -> Vec<Ipv6Net> {
+    if !config.allow_aaaa {
+        return Vec::new();
+    }
+    let mut sources: Vec<Ipv6Net> = mgmt.v6.into_iter().collect();
+    sources.extend(config.pod_cidrs.iter().filter_map(|p| match p {
+        IpNet::V6(n) => Some(*n),
+        IpNet::V4(_) => None,
+    }));
+    sources
+}
+
+fn registry(config: &Config, mgmt: Mgmt, sfx: &str) -> Option<RegistryPlan> {
+    config.registry.then(|| RegistryPlan {
         container: format!("dind-registry{sfx}"),
-        addresses: mgmt_v6
+        addresses: mgmt
+            .v6
             .map(|v6| IpAddr::V6(v6_host(v6, REGISTRY_HOST_V6)))
             .into_iter()
-            .chain(mgmt_v4.map(|v4| IpAddr::V4(v4_host(v4, REGISTRY_HOST_V4))))
+            .chain(mgmt.v4.map(|v4| IpAddr::V4(v4_host(v4, REGISTRY_HOST_V4))))
             .collect(),
-        host_port: REGISTRY_HOST_PORT_BASE + u16::from(id),
-    });
-
-    ClusterPlan {
-        cluster_id: id,
-        suffix: sfx,
-        network: NetworkPlan {
-            name: network_name(id),
-            bridge: format!("br-dind{id}"),
-            subnets,
-            ipv6: mgmt_v6.is_some(),
-        },
-        dns64,
-        nat64,
-        nodes,
-        registry,
-        host,
-    }
+        host_port: REGISTRY_HOST_PORT_BASE + u16::from(config.cluster_id),
+    })
 }
 
 #[cfg(test)]

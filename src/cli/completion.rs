@@ -1,34 +1,34 @@
 //! `dind completion SHELL`.
 
-use super::Cli;
 use anyhow::{Context, Result};
-use clap::CommandFactory;
 use clap_complete::Shell;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub(super) fn completion(shell: Shell) -> Result<ExitCode> {
+pub(super) fn completion(shell: Shell, cli: &mut clap::Command) -> Result<ExitCode> {
     std::io::stdout()
-        .write_all(&script(shell))
+        .write_all(&script(shell, cli))
         .context("cannot write the completion script")?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The completion script of `shell` for dind's command line.
-fn script(shell: Shell) -> Vec<u8> {
+/// The completion script of `shell` for the command line `cli`.
+fn script(shell: Shell, cli: &mut clap::Command) -> Vec<u8> {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "dind", &mut script);
+    clap_complete::generate(shell, cli, "dind", &mut script);
     script
 }
 
 #[cfg(test)]
 mod tests {
     use super::script;
+    use crate::cli::Cli;
+    use clap::CommandFactory;
     use clap_complete::Shell;
 
     /// The bash script `dind completion bash` prints.
     fn bash_completion() -> String {
-        String::from_utf8(script(Shell::Bash)).expect("UTF-8")
+        String::from_utf8(script(Shell::Bash, &mut Cli::command())).expect("UTF-8")
     }
 
     #[test]

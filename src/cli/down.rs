@@ -1,14 +1,23 @@
 //! `dind down` and `dind clean`.
 
 use super::env::{env_var, target_id};
-use super::DownArgs;
+use super::target::{LockArgs, TargetArgs};
 use crate::cluster::down;
 use crate::engine::docker::Engine;
 use crate::engine::lock;
 use crate::plan;
 use crate::progress::Progress;
 use anyhow::Result;
+use clap::Args;
 use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub(super) struct DownArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    pub(super) lock: LockArgs,
+}
 
 pub(super) async fn down(args: DownArgs, progress: &Progress, quiet: bool) -> Result<ExitCode> {
     let id = target_id(&args.target.cluster_id)?;

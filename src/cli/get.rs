@@ -2,7 +2,7 @@
 
 use super::env::target_id;
 use super::output::lines;
-use super::TargetArgs;
+use super::target::TargetArgs;
 use crate::engine::docker::Engine;
 use crate::state::{cluster_ids, node_containers};
 use anyhow::Result;

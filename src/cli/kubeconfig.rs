@@ -1,7 +1,7 @@
 //! `dind kubeconfig`.
 
 use super::env::target_id;
-use super::TargetArgs;
+use super::target::TargetArgs;
 use crate::cluster::kubernetes::{self, Server};
 use crate::engine::docker::Engine;
 use crate::plan;

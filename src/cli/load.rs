@@ -1,14 +1,22 @@
 //! `dind load docker-image` and `dind load image-archive`.
 
 use super::env::target_id;
-use super::LoadCommand;
 use crate::cluster::load;
 use crate::engine::docker::Engine;
 use crate::progress::Progress;
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum LoadCommand {
+    /// Load images of the Docker host into every node (or --nodes); a node that holds the
+    /// same image (name and digest) already is skipped.
+    DockerImage(LoadImageArgs),
+    /// Load a `docker save` archive into every node (or --nodes).
+    ImageArchive(LoadArchiveArgs),
+}
 
 #[derive(Args, Debug)]
 pub(super) struct LoadImageArgs {

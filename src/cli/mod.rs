@@ -15,15 +15,16 @@ mod kubeconfig;
 mod load;
 mod output;
 mod status;
+mod target;
 mod up;
 
-use crate::engine::lock::{DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_ENV};
-use crate::exit::InvalidInput;
 use crate::progress::{Progress, Verbosity};
 use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use down::DownArgs;
+use load::LoadCommand;
 use std::process::ExitCode;
-use std::time::Duration;
+use target::TargetArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -107,15 +108,6 @@ enum GetCommand {
 }
 
 #[derive(Subcommand, Debug)]
-enum LoadCommand {
-    /// Load images of the Docker host into every node (or --nodes); a node that holds the
-    /// same image (name and digest) already is skipped.
-    DockerImage(load::LoadImageArgs),
-    /// Load a `docker save` archive into every node (or --nodes).
-    ImageArchive(load::LoadArchiveArgs),
-}
-
-#[derive(Subcommand, Debug)]
 enum CheckCommand {
     /// Resolve and connect to NAMEs from a probe pod, the node and the host; check
     /// pod-to-pod, DNS64, NAT64 and the host's routes and rules.
@@ -133,47 +125,6 @@ enum ExportCommand {
 enum ImagesCommand {
     /// Build (or rebuild) the DNS64, NAT64 and node images.
     Build(images::BuildArgs),
-}
-
-#[derive(Args, Debug)]
-struct TargetArgs {
-    /// The cluster to act on [env: CLUSTER_ID] [default: 0]
-    #[arg(long, value_name = "N")]
-    cluster_id: Option<String>,
-}
-
-#[derive(Args, Debug)]
-struct DownArgs {
-    #[command(flatten)]
-    target: TargetArgs,
-    #[command(flatten)]
-    lock: LockArgs,
-}
-
-/// `up`, `down` and `clean` of one cluster take turns (a lock kept by the Docker daemon).
-#[derive(Args, Clone, Copy, Debug)]
-struct LockArgs {
-    /// How long to wait while another `up`, `down` or `clean` of this cluster runs; 0 does
-    /// not wait [env: DIND_LOCK_TIMEOUT] [default: 600]
-    #[arg(long, value_name = "SECONDS", value_parser = durations::parse_lock_timeout)]
-    lock_timeout: Option<Duration>,
-}
-
-impl LockArgs {
-    /// The flag, else DIND_LOCK_TIMEOUT, else the default.
-    fn timeout(self, env: impl Fn(&str) -> Option<String>) -> Result<Duration> {
-        if let Some(timeout) = self.lock_timeout {
-            return Ok(timeout);
-        }
-        match env(LOCK_TIMEOUT_ENV) {
-            None => Ok(DEFAULT_LOCK_TIMEOUT),
-            Some(text) => durations::parse_lock_timeout(&text).map_err(|why| {
-                InvalidInput::wrap(anyhow::anyhow!(
-                    "invalid {LOCK_TIMEOUT_ENV} '{text}' (from the environment): {why}"
-                ))
-            }),
-        }
-    }
 }
 
 pub async fn run() -> Result<ExitCode> {
@@ -202,14 +153,15 @@ pub async fn run() -> Result<ExitCode> {
         Command::Get {
             command: GetCommand::Nodes(args),
         } => get::nodes(args, quiet).await,
-        Command::Completion { shell } => completion::completion(shell),
+        Command::Completion { shell } => completion::completion(shell, &mut Cli::command()),
         Command::Load { command } => load::load(command, &progress).await,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Cli, Command, LockArgs, Verbosity};
+    use super::target::LockArgs;
+    use super::{Cli, Command, Verbosity};
     use clap::Parser;
     use std::time::Duration;
 

@@ -4,7 +4,7 @@ use super::config_args::ConfigArgs;
 use super::durations::parse_wait;
 use super::env::env_var;
 use super::output::OutputFormat;
-use super::LockArgs;
+use super::target::LockArgs;
 use crate::cluster::{dry_run, up};
 use crate::config::Config;
 use crate::engine::docker::Engine;

@@ -91,112 +91,222 @@ pub fn load_file(path: &str, text: &str) -> Result<Layer> {
 /// The settings a config file gives, and every problem of it, one message each (what could
 /// not be read is left out of the layer). Fails only when the text is not a YAML mapping.
 pub fn read_file(path: &str, text: &str) -> Result<(Layer, Vec<String>)> {
-    let not_valid = format!("config file {path} is not a valid dind cluster config");
-    let mut file: Mapping = yaml_serde::from_str(text).with_context(|| not_valid.clone())?;
-    let mut problems = Vec::new();
-    let at_line = |key: &str| match key_line(text, key) {
-        Some(line) => format!("line {line}: "),
-        None => String::new(),
-    };
-    let mut header = |file: &mut Mapping, key: &str| -> Option<String> {
+    let source = Source { path, text };
+    let mut file: Mapping = yaml_serde::from_str(text).with_context(|| source.not_valid())?;
+    let mut problems = source.header_problems(&mut file);
+    let values = source.known_values(file, &mut problems);
+    let layer = source.layer(values, &mut problems);
+    // In the file's order, as its reader goes through it.
+    problems.sort_by_key(|problem| problem_line(problem));
+    Ok((layer, problems))
+}
+
+/// The config file being read: its path for messages, its text for line numbers.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    path: &'a str,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn not_valid(&self) -> String {
+        format!(
+            "config file {} is not a valid dind cluster config",
+            self.path
+        )
+    }
+
+    /// `line N: ` for a top-level key found in the text, else nothing.
+    fn at_line(&self, key: &str) -> String {
+        match key_line(self.text, key) {
+            Some(line) => format!("line {line}: "),
+            None => String::new(),
+        }
+    }
+
+    /// Takes `apiVersion` and `kind` out of the file; what is wrong with them.
+    fn header_problems(&self, file: &mut Mapping) -> Vec<String> {
+        let mut problems = Vec::new();
+        let path = self.path;
+        let api_version = self.header(file, "apiVersion", &mut problems);
+        let kind = self.header(file, "kind", &mut problems);
+        if let Some(api_version) = api_version.filter(|v| v != API_VERSION) {
+            problems.push(format!("config file {path}: apiVersion '{api_version}' is not supported; use 'apiVersion: {API_VERSION}'"));
+        }
+        if let Some(kind) = kind.filter(|k| k != KIND) {
+            problems.push(format!(
+                "config file {path}: kind '{kind}' is not supported; use 'kind: {KIND}'"
+            ));
+        }
+        problems
+    }
+
+    /// Header `key` as a string, taken out of the file; None (and a problem) when it is
+    /// missing or not a string.
+    fn header(&self, file: &mut Mapping, key: &str, problems: &mut Vec<String>) -> Option<String> {
         match file.remove(key) {
             None => {
-                problems.push(format!("{not_valid}: missing field `{key}`"));
+                problems.push(format!("{}: missing field `{key}`", self.not_valid()));
                 None
             }
             Some(Value::String(value)) => Some(value),
             Some(other) => {
                 problems.push(format!(
-                    "config file {path}: {}{key}: expected a string, got {}",
-                    at_line(key),
+                    "config file {}: {}{key}: expected a string, got {}",
+                    self.path,
+                    self.at_line(key),
                     shape(&other)
                 ));
                 None
             }
         }
-    };
-    let api_version = header(&mut file, "apiVersion");
-    let kind = header(&mut file, "kind");
-    if let Some(api_version) = api_version.filter(|v| v != API_VERSION) {
-        problems.push(format!("config file {path}: apiVersion '{api_version}' is not supported; use 'apiVersion: {API_VERSION}'"));
     }
-    if let Some(kind) = kind.filter(|k| k != KIND) {
-        problems.push(format!(
-            "config file {path}: kind '{kind}' is not supported; use 'kind: {KIND}'"
-        ));
-    }
-    let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
-    for (key, value) in file {
-        let row = key
-            .as_str()
-            .and_then(|key| SETTINGS.iter().find(|row| row.file.key() == key));
-        let Some(row) = row else {
-            let expected: Vec<String> = ["apiVersion", "kind"]
-                .into_iter()
-                .chain(SETTINGS.iter().map(|row| row.file.key()))
-                .map(|key| format!("`{key}`"))
-                .collect();
-            let (key, line) = match key.as_str() {
-                Some(key) => (key.to_string(), at_line(key)),
-                None => (format!("{key:?}"), String::new()),
-            };
-            problems.push(format!(
-                "{not_valid}: {line}unknown field `{key}`, expected one of {}",
-                expected.join(", ")
-            ));
-            continue;
-        };
-        values.insert(row.file.key(), value);
-    }
-    let layer = Layer::read(|row| {
-        let Some(value) = values.remove(row.file.key()) else {
-            return Ok::<_, std::convert::Infallible>(None);
-        };
-        let key = row.file.key();
-        match texts(path, text, row.file, value) {
-            Ok(texts) => Ok(Some(texts)),
-            Err(problem) => {
-                problems.push(format!(
-                    "config file {path}: {}{key}: {problem}",
-                    at_line(key)
-                ));
-                Ok(None)
+
+    /// The values of the keys the settings table knows, by key; a problem for every other.
+    fn known_values(
+        &self,
+        file: Mapping,
+        problems: &mut Vec<String>,
+    ) -> BTreeMap<&'static str, Value> {
+        let mut values = BTreeMap::new();
+        for (key, value) in file {
+            let row = key
+                .as_str()
+                .and_then(|key| SETTINGS.iter().find(|row| row.file.key() == key));
+            match row {
+                Some(row) => {
+                    values.insert(row.file.key(), value);
+                }
+                None => problems.push(self.unknown_field(&key)),
             }
         }
-    });
-    let layer = match layer {
-        Ok(layer) => layer,
-        Err(never) => match never {},
-    };
-    // In the file's order, as its reader goes through it.
-    let line_of = |problem: &String| {
-        problem
-            .split_once(": line ")
-            .and_then(|(_, rest)| rest.split_once(':'))
-            .and_then(|(line, _)| line.parse::<usize>().ok())
-            .unwrap_or(0)
-    };
-    problems.sort_by_key(line_of);
-    Ok((layer, problems))
+        values
+    }
+
+    fn unknown_field(&self, key: &Value) -> String {
+        let expected: Vec<String> = ["apiVersion", "kind"]
+            .into_iter()
+            .chain(SETTINGS.iter().map(|row| row.file.key()))
+            .map(|key| format!("`{key}`"))
+            .collect();
+        let (key, line) = match key.as_str() {
+            Some(key) => (key.to_string(), self.at_line(key)),
+            None => (format!("{key:?}"), String::new()),
+        };
+        format!(
+            "{}: {line}unknown field `{key}`, expected one of {}",
+            self.not_valid(),
+            expected.join(", ")
+        )
+    }
+
+    /// The layer of the known values, each read as its row says; a problem for every value
+    /// of the wrong type, which the layer leaves out.
+    fn layer(
+        &self,
+        mut values: BTreeMap<&'static str, Value>,
+        problems: &mut Vec<String>,
+    ) -> Layer {
+        let layer = Layer::read(|row| {
+            let Some(value) = values.remove(row.file.key()) else {
+                return Ok::<_, std::convert::Infallible>(None);
+            };
+            let key = row.file.key();
+            match texts(self.path, self.text, row.file, value) {
+                Ok(texts) => Ok(Some(texts)),
+                Err(problem) => {
+                    problems.push(format!(
+                        "config file {}: {}{key}: {problem}",
+                        self.path,
+                        self.at_line(key)
+                    ));
+                    Ok(None)
+                }
+            }
+        });
+        match layer {
+            Ok(layer) => layer,
+            Err(never) => match never {},
+        }
+    }
+}
+
+/// The line a problem names (`...: line N: ...`); 0 when it names none.
+fn problem_line(problem: &str) -> usize {
+    problem
+        .split_once(": line ")
+        .and_then(|(_, rest)| rest.split_once(':'))
+        .and_then(|(line, _)| line.parse::<usize>().ok())
+        .unwrap_or(0)
 }
 
 /// A key's value as the texts its row checks, or what is wrong with its type.
 fn texts(path: &str, text: &str, shape_of: File, value: Value) -> Result<Vec<Sourced>, String> {
-    let key = shape_of.key();
-    let at = |value: String| {
+    let key = Key {
+        path,
+        text,
+        key: shape_of.key(),
+        got: describe(&value),
+    };
+    let wrong = |expected: &str| key.wrong(expected);
+    Ok(match shape_of {
+        File::Scalar(_) => vec![key.sourced(key.scalar(value)?)],
+        File::Text(_) => {
+            vec![key
+                .sourced(yaml_serde::from_value::<String>(value).map_err(|_| wrong("a string"))?)]
+        }
+        File::List(_) => vec![key.sourced(
+            yaml_serde::from_value::<List>(value)
+                .map_err(|_| wrong("a string or a list of strings"))?
+                .into_string(),
+        )],
+        File::Gates(_) => vec![key.sourced(
+            yaml_serde::from_value::<FeatureGates>(value)
+                .map_err(|_| {
+                    wrong("a mapping of gate names to true or false, or Name=true,... text")
+                })?
+                .into_string()
+                .map_err(|e| format!("{e:#}"))?,
+        )],
+        File::Documents(_) => yaml_serde::from_value::<Vec<String>>(value)
+            .map_err(|_| wrong("a list of YAML documents, each a string (`- |` blocks)"))?
+            .into_iter()
+            .map(|document| key.sourced(document))
+            .collect(),
+        File::Nodes(_) => key.nodes(value)?,
+    })
+}
+
+/// One key of the config file being read, and what its value is, for messages.
+struct Key<'a> {
+    path: &'a str,
+    text: &'a str,
+    key: &'static str,
+    /// The value's type in words.
+    got: String,
+}
+
+const NODES_EXPECTED: &str = "a worker count or a list of nodes (kind's `- role: worker`)";
+
+impl Key<'_> {
+    fn sourced(&self, value: String) -> Sourced {
         Sourced::new(
             value,
             Origin::File {
-                path: path.to_string(),
-                key,
+                path: self.path.to_string(),
+                key: self.key,
             },
         )
-    };
-    let got = describe(&value);
-    let wrong = |expected: &str| format!("expected {expected}, got {got}");
-    let scalar = |value: Value| -> Result<String, String> {
+    }
+
+    fn wrong(&self, expected: &str) -> String {
+        format!("expected {expected}, got {}", self.got)
+    }
+
+    fn scalar(&self, value: Value) -> Result<String, String> {
+        let key = self.key;
         let scalar = yaml_serde::from_value::<Scalar>(value)
-            .map_err(|_| wrong("a number, a string or a boolean"))?;
+            .map_err(|_| self.wrong("a number, a string or a boolean"))?;
         scalar.into_string(key).map_err(|e| {
             let message = e.to_string();
             message
@@ -204,69 +314,57 @@ fn texts(path: &str, text: &str, shape_of: File, value: Value) -> Result<Vec<Sou
                 .map(str::to_string)
                 .unwrap_or(message)
         })
-    };
-    Ok(match shape_of {
-        File::Scalar(_) => vec![at(scalar(value)?)],
-        File::Text(_) => vec![at(
-            yaml_serde::from_value::<String>(value).map_err(|_| wrong("a string"))?
-        )],
-        File::List(_) => vec![at(yaml_serde::from_value::<List>(value)
-            .map_err(|_| wrong("a string or a list of strings"))?
-            .into_string())],
-        File::Gates(_) => vec![at(yaml_serde::from_value::<FeatureGates>(value)
-            .map_err(|_| wrong("a mapping of gate names to true or false, or Name=true,... text"))?
-            .into_string()
-            .map_err(|e| format!("{e:#}"))?)],
-        File::Documents(_) => yaml_serde::from_value::<Vec<String>>(value)
-            .map_err(|_| wrong("a list of YAML documents, each a string (`- |` blocks)"))?
-            .into_iter()
-            .map(at)
-            .collect(),
-        File::Nodes(_) => match value {
+    }
+
+    /// A worker count, or one text per node entry.
+    fn nodes(&self, value: Value) -> Result<Vec<Sourced>, String> {
+        match value {
             Value::Sequence(entries) => {
-                let nodes = "a worker count or a list of nodes (kind's `- role: worker`)";
                 if !entries.iter().all(Value::is_mapping) {
-                    return Err(wrong(nodes));
+                    return Err(self.wrong(NODES_EXPECTED));
                 }
-                let blocks = entry_blocks(text, key, entries.len());
+                let blocks = entry_blocks(self.text, self.key, entries.len());
                 entries
                     .iter()
                     .enumerate()
                     .map(|(index, entry)| {
                         let block = blocks.as_ref().map(|blocks| &blocks[index]);
-                        // The text as written keeps each field's line; it is used only when
-                        // it reads as the same value.
-                        let as_written = block
-                            .filter(|(_, text)| {
-                                yaml_serde::from_str::<Value>(text).ok().as_ref() == Some(entry)
-                            })
-                            .map(|(_, text)| text.clone());
-                        let exact = as_written.is_some();
-                        let yaml = match as_written {
-                            Some(text) => text,
-                            None => yaml_serde::to_string(entry).map_err(|e| e.to_string())?,
-                        };
-                        Ok(Sourced::new(
-                            yaml,
-                            Origin::FileEntry {
-                                path: path.to_string(),
-                                key,
-                                index,
-                                line: block.map(|(line, _)| *line),
-                                as_written: exact,
-                            },
-                        ))
+                        self.node_entry(index, entry, block)
                     })
-                    .collect::<Result<_, String>>()?
+                    .collect()
             }
-            Value::Number(_) | Value::String(_) => vec![at(scalar(value)?)],
-            _ => {
-                return Err(wrong(
-                    "a worker count or a list of nodes (kind's `- role: worker`)",
-                ))
-            }
-        },
-    })
+            Value::Number(_) | Value::String(_) => Ok(vec![self.sourced(self.scalar(value)?)]),
+            _ => Err(self.wrong(NODES_EXPECTED)),
+        }
+    }
+
+    /// Entry `index` of the node list, as written in its `block` of the text when that
+    /// reads as the same value (it keeps each field's line), else re-serialized.
+    fn node_entry(
+        &self,
+        index: usize,
+        entry: &Value,
+        block: Option<&(usize, String)>,
+    ) -> Result<Sourced, String> {
+        let as_written = block
+            .filter(|(_, text)| yaml_serde::from_str::<Value>(text).ok().as_ref() == Some(entry))
+            .map(|(_, text)| text.clone());
+        let exact = as_written.is_some();
+        let yaml = match as_written {
+            Some(text) => text,
+            None => yaml_serde::to_string(entry).map_err(|e| e.to_string())?,
+        };
+        Ok(Sourced::new(
+            yaml,
+            Origin::FileEntry {
+                path: self.path.to_string(),
+                key: self.key,
+                index,
+                line: block.map(|(line, _)| *line),
+                as_written: exact,
+            },
+        ))
+    }
 }
 
 /// A YAML value's type in words; a list by what it holds.

@@ -8,9 +8,12 @@ mod expectation;
 mod gate;
 mod name;
 mod pod;
+mod probing;
 mod report;
+mod run;
 
 pub(crate) use report::Report;
+pub(crate) use run::Options;
 
 use crate::engine::docker::{first_lines, Engine};
 use crate::engine::host::{self, HostNet};
@@ -23,18 +26,12 @@ use crate::state::find_record;
 use anyhow::{bail, Result};
 use gate::{Gate, Need};
 use report::{Check, CheckId};
-use std::net::IpAddr;
+use run::{exec_failed, Host, Run};
 use std::time::Duration;
 
 /// Echoes sent through NAT64 before its check fails.
 const ECHO_ATTEMPTS: u32 = 3;
 const ECHO_RETRY_PAUSE: Duration = Duration::from_millis(500);
-
-pub(crate) struct Options {
-    pub(crate) names: Vec<String>,
-    pub(crate) port: u16,
-    pub(crate) host_resolver: Option<IpAddr>,
-}
 
 pub(crate) async fn check_network(
     engine: &Engine,
@@ -74,17 +71,6 @@ pub(crate) async fn check_network(
     })
 }
 
-/// What every check of one run shares.
-struct Run<'a> {
-    engine: &'a Engine,
-    plan: &'a ClusterPlan,
-    record: &'a Record,
-    options: &'a Options,
-}
-
-/// The Docker host, through the helper, or why there is none.
-type Host<'a> = Result<&'a HostNet, &'a str>;
-
 async fn run_checks(run: &Run<'_>, host: Host<'_>, progress: &Progress) -> Report {
     let Run {
         engine,
@@ -117,7 +103,7 @@ async fn run_checks(run: &Run<'_>, host: Host<'_>, progress: &Progress) -> Repor
     phase.finish(true);
 
     let phase = progress.phase("Probing from a pod");
-    let probe = pod::Probing {
+    let probe = probing::Probing {
         run,
         host,
         gate: &gate,
@@ -178,26 +164,6 @@ async fn check_tools(engine: &Engine, gate: &mut Gate, a: &NodePlan, b: &NodePla
         gate.set_tools(node, missing);
     }
     checks
-}
-
-/// A check that could not do its work in `container`: what failed, and where to look.
-fn exec_failed(
-    check: CheckId,
-    target: &str,
-    container: &str,
-    error: &anyhow::Error,
-    cluster_id: u8,
-) -> Check {
-    Check::fail(
-        check,
-        target,
-        format!("cannot run it in {container}: {error:#}"),
-        format!(
-            "is {container} still running (`docker ps -a --filter name={container}`)? \
-             `dind up --cluster-id {cluster_id}` with the cluster's settings repairs it; \
-             `dind export logs` collects its state"
-        ),
-    )
 }
 
 /// Node to DNS64 and node to NAT64, from the probe node, plus the node's resolver.

@@ -465,23 +465,54 @@ impl Checker<'_> {
     ) -> Option<ExtraMount> {
         let before = self.refusals.len();
         self.unknown_keys(path, map, &MOUNT_KEYS, entry);
-        let path_of = |checker: &mut Self, key: &str| -> Option<String> {
-            match map.get(key) {
-                Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-                other => {
-                    checker.refuse(
-                        &format!("{path}.{key}"),
-                        other.map(text).unwrap_or_default(),
-                        entry,
-                        "expected a path",
-                    );
-                    None
-                }
+        let host_path = self.mount_path(path, map, "hostPath", entry);
+        let container_path = self.mount_path(path, map, "containerPath", entry);
+        let read_only = self.read_only(path, map, entry);
+        self.refuse_mount_options(path, map, entry);
+        if let Some(target) = &container_path {
+            self.container_path(path, target, entry);
+        }
+        let host_path = host_path.and_then(|source| self.host_path(path, source, entry));
+        if self.refusals.len() > before {
+            return None;
+        }
+        Some(ExtraMount {
+            host_path: host_path?,
+            container_path: container_path?,
+            read_only: read_only?,
+        })
+    }
+
+    /// Path `key` of a mount: a string that is not blank.
+    fn mount_path(
+        &mut self,
+        path: &str,
+        map: &yaml_serde::Mapping,
+        key: &str,
+        entry: &Sourced,
+    ) -> Option<String> {
+        match map.get(key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            other => {
+                self.refuse(
+                    &format!("{path}.{key}"),
+                    other.map(text).unwrap_or_default(),
+                    entry,
+                    "expected a path",
+                );
+                None
             }
-        };
-        let host_path = path_of(self, "hostPath");
-        let container_path = path_of(self, "containerPath");
-        let read_only = match map.get("readOnly") {
+        }
+    }
+
+    /// A mount's `readOnly`: false unless given.
+    fn read_only(
+        &mut self,
+        path: &str,
+        map: &yaml_serde::Mapping,
+        entry: &Sourced,
+    ) -> Option<bool> {
+        match map.get("readOnly") {
             None => Some(false),
             Some(Value::Bool(b)) => Some(*b),
             Some(other) => {
@@ -493,7 +524,11 @@ impl Checker<'_> {
                 );
                 None
             }
-        };
+        }
+    }
+
+    /// kind's mount options dind does not do, unless given as their defaults.
+    fn refuse_mount_options(&mut self, path: &str, map: &yaml_serde::Mapping, entry: &Sourced) {
         match map.get("selinuxRelabel") {
             None | Some(Value::Bool(false)) => {}
             Some(other) => self.refuse(
@@ -514,28 +549,21 @@ impl Checker<'_> {
                 "dind mounts without propagation; drop it or use None",
             ),
         }
-        if let Some(target) = &container_path {
-            if !target.starts_with('/') {
-                self.refuse(
-                    &format!("{path}.containerPath"),
-                    target.clone(),
-                    entry,
-                    format!(
-                        "must be absolute, like /{}",
-                        target.trim_start_matches("./")
-                    ),
-                );
-            }
+    }
+
+    /// The container path must be absolute.
+    fn container_path(&mut self, path: &str, target: &str, entry: &Sourced) {
+        if !target.starts_with('/') {
+            self.refuse(
+                &format!("{path}.containerPath"),
+                target.to_string(),
+                entry,
+                format!(
+                    "must be absolute, like /{}",
+                    target.trim_start_matches("./")
+                ),
+            );
         }
-        let host_path = host_path.and_then(|source| self.host_path(path, source, entry));
-        if self.refusals.len() > before {
-            return None;
-        }
-        Some(ExtraMount {
-            host_path: host_path?,
-            container_path: container_path?,
-            read_only: read_only?,
-        })
     }
 
     /// The host path made absolute (kind resolves a relative one against its working

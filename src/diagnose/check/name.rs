@@ -7,7 +7,7 @@ use super::expectation::{
 };
 use super::pod::{tcp_connect_argv, ProbePod};
 use super::report::{Check, CheckId, NameResult, Path};
-use super::{exec_failed, Host, Run};
+use super::run::{exec_failed, Host, Run};
 use crate::config::{Config, IpMode};
 use crate::plan::{ClusterPlan, NodePlan};
 use anyhow::Result;
