@@ -2,6 +2,7 @@
 //! (a second `up` changes nothing, and completes an interrupted one); a failure or a
 //! signal ends in the one rollback, of what this run's journal names.
 
+mod context;
 mod create;
 mod prepare;
 
@@ -21,58 +22,14 @@ use crate::progress::Progress;
 use crate::render::containers;
 use crate::state::find_record;
 use anyhow::{anyhow, bail, Context, Result};
+use context::Ctx;
+pub(crate) use context::UpOptions;
 use create::{
     ensure_dns64, ensure_host, ensure_nat64, ensure_network, ensure_node, ensure_registry,
 };
 use futures_util::future::join_all;
 use futures_util::FutureExt;
-use prepare::{build_images, Images};
-use std::path::PathBuf;
-use std::time::Duration;
-
-#[derive(Clone, Debug, Default)]
-pub(crate) struct UpOptions {
-    /// Keep what a failed `up` created, for debugging.
-    pub(crate) retain: bool,
-    /// How long to wait for the Kubernetes cluster to be ready; None: do not wait.
-    pub(crate) wait: Option<Duration>,
-    /// The kubeconfig file to merge the cluster's context into.
-    pub(crate) kubeconfig: Option<PathBuf>,
-}
-
-struct Ctx {
-    engine: Engine,
-    progress: Progress,
-    options: UpOptions,
-    /// The cluster existed before this run: a rollback keeps it as it was.
-    resuming: bool,
-    plan: ClusterPlan,
-    record: Record,
-    images: Images,
-    /// The dind-nat64 program for a new NAT64 container (engine dind-nat64).
-    nat64_program: Option<Vec<u8>>,
-    /// What this run made, noted by each action: what a failure or a signal rolls back.
-    journal: Journal,
-    /// The helper that inspected the host, kept for the host's routes and rules.
-    host_helper: std::sync::Mutex<Option<HostNet>>,
-}
-
-impl Ctx {
-    fn take_host_helper(&self) -> Option<HostNet> {
-        let mut helper = self
-            .host_helper
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        helper.take()
-    }
-
-    /// The host helper, when no action took it.
-    async fn remove_host_helper(&self) {
-        if let Some(helper) = self.take_host_helper() {
-            helper.remove().await;
-        }
-    }
-}
+use prepare::build_images;
 
 pub(crate) async fn up(
     engine: &Engine,
