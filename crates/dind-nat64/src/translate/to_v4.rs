@@ -2,7 +2,7 @@
 
 use super::addressing::Unmapped;
 use super::errors::Refusal;
-use super::icmp_map::{self, Rest};
+use super::icmp_map::{self, Mapped, Rest};
 use super::ipv6_headers::{Extent, Ipv6Headers};
 use super::l4::{self, Held};
 use super::{icmp_packets, quoted};
@@ -226,17 +226,34 @@ fn icmp_to_v4(
         return IcmpOutcome::Handled;
     };
     if mapped.rest == Rest::Echo {
-        let mut echo = icmpv4::Message::new_checked(&mut frame[l4]).expect("8 bytes");
-        echo.set_msg_type(mapped.kind);
-        echo.set_code(mapped.code);
-        echo.fill_checksum();
+        echo_to_v4_in_place(&mut frame[l4], &mapped);
         return IcmpOutcome::InPlace;
     }
     let Some(quoted) = quoted::v6_to_v4(t, message.payload(), now) else {
         out.drop(Dropped::Untranslatable);
         return IcmpOutcome::Handled;
     };
-    let rest = match mapped.rest {
+    let rest = v4_rest(t, mapped.rest, rest);
+    let message = (mapped.kind, mapped.code, rest);
+    let header = (h.traffic_class, h.hop_limit - 1, t.fresh_id());
+    let packet = icmp_packets::icmpv4(message, &quoted, header, addresses);
+    out.emit_whole(&packet);
+    IcmpOutcome::Handled
+}
+
+/// An ICMPv6 echo turned into an ICMPv4 one where it lies: type, code and checksum.
+#[inline]
+fn echo_to_v4_in_place(message: &mut [u8], mapped: &Mapped) {
+    let mut echo = icmpv4::Message::new_checked(message).expect("8 bytes");
+    echo.set_msg_type(mapped.kind);
+    echo.set_code(mapped.code);
+    echo.fill_checksum();
+}
+
+/// The four bytes after an ICMPv4 error's checksum, from the ICMPv6 error's `rest`: the
+/// next-hop MTU of a Fragmentation Needed, or a Parameter Problem's pointer.
+fn v4_rest(t: &Translator, mapped: Rest, rest: u32) -> [u8; 4] {
+    match mapped {
         Rest::Mtu => {
             let mtu = (rest as usize)
                 .saturating_sub(HEADER_GROWTH)
@@ -246,12 +263,7 @@ fn icmp_to_v4(
         }
         Rest::Pointer(p) => icmpv4::rest_with_pointer(p),
         Rest::Echo | Rest::Unused => [0; 4],
-    };
-    let message = (mapped.kind, mapped.code, rest);
-    let header = (h.traffic_class, h.hop_limit - 1, t.fresh_id());
-    let packet = icmp_packets::icmpv4(message, &quoted, header, addresses);
-    out.emit_whole(&packet);
-    IcmpOutcome::Handled
+    }
 }
 
 /// An echo request to the translator's own address gets its reply: that is how `dind

@@ -2,7 +2,7 @@
 
 use super::addressing::Unmapped;
 use super::errors::Refusal;
-use super::icmp_map::{self, Rest};
+use super::icmp_map::{self, Mapped, Rest};
 use super::l4::{self, Held};
 use super::{fragment, icmp_packets, quoted};
 use super::{Dropped, Emitted, Out, Seconds, Translator, UdpZeroChecksum};
@@ -294,16 +294,38 @@ fn icmp_to_v6(
         return IcmpOutcome::Handled;
     };
     if mapped.rest == Rest::Echo {
-        let length = l4.len();
-        let mut echo = icmpv6::Message::new_checked(&mut frame[l4]).expect("8 bytes");
-        echo.set_msg_type(mapped.kind);
-        echo.set_code(mapped.code);
-        echo.fill_checksum(ipv6::pseudo_sum(&src, &dst, ICMPV6, length));
+        echo_to_v6_in_place(&mut frame[l4], &mapped, (src, dst));
         return IcmpOutcome::InPlace;
     }
-    let quoted_total = ipv4::Packet::new_checked(message.payload()).map_or(0, |q| q.total_len());
-    let rest = match mapped.rest {
+    let rest = v6_rest(t, mapped.rest, &message);
+    let Some(quoted) = quoted::v4_to_v6(t, message.payload(), now) else {
+        out.drop(Dropped::Untranslatable);
+        return IcmpOutcome::Handled;
+    };
+    let message = (mapped.kind, mapped.code, rest);
+    let packet = icmp_packets::icmpv6(message, &quoted, (h.tos, h.ttl - 1), (src, dst));
+    out.emit_whole(&packet);
+    IcmpOutcome::Handled
+}
+
+/// An ICMPv4 echo turned into an ICMPv6 one where it lies: type, code and checksum.
+#[inline]
+fn echo_to_v6_in_place(message: &mut [u8], mapped: &Mapped, (src, dst): (Ipv6Addr, Ipv6Addr)) {
+    let length = message.len();
+    let mut echo = icmpv6::Message::new_checked(message).expect("8 bytes");
+    echo.set_msg_type(mapped.kind);
+    echo.set_code(mapped.code);
+    echo.fill_checksum(ipv6::pseudo_sum(&src, &dst, ICMPV6, length));
+}
+
+/// The four bytes after an ICMPv6 error's checksum: the MTU of a Packet Too Big (from the
+/// next-hop MTU, or the plateau below the quoted packet's length when the router gave
+/// none), or a Parameter Problem's pointer.
+fn v6_rest(t: &Translator, rest: Rest, message: &icmpv4::Message<&[u8]>) -> [u8; 4] {
+    match rest {
         Rest::Mtu => {
+            let quoted_total =
+                ipv4::Packet::new_checked(message.payload()).map_or(0, |q| q.total_len());
             let advertised = match message.next_hop_mtu() {
                 0 => icmp_map::plateau_below(quoted_total as u16),
                 mtu => mtu,
@@ -315,15 +337,7 @@ fn icmp_to_v6(
         }
         Rest::Pointer(p) => icmpv6::rest_with(u32::from(p)),
         Rest::Echo | Rest::Unused => [0; 4],
-    };
-    let Some(quoted) = quoted::v4_to_v6(t, message.payload(), now) else {
-        out.drop(Dropped::Untranslatable);
-        return IcmpOutcome::Handled;
-    };
-    let message = (mapped.kind, mapped.code, rest);
-    let packet = icmp_packets::icmpv6(message, &quoted, (h.tos, h.ttl - 1), (src, dst));
-    out.emit_whole(&packet);
-    IcmpOutcome::Handled
+    }
 }
 
 /// An echo request to the translator's own IPv4 address gets its reply, as from tayga.
