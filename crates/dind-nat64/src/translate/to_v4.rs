@@ -79,8 +79,7 @@ pub(super) fn translate(
     out.packets.push(Emitted { head, body: l4 });
 }
 
-/// The packet's IPv4 destination, or why it is not translated: RFC 7915 section 5's
-/// checks, in the order tayga makes them.
+/// The packet's IPv4 destination, or why it is not translated (RFC 7915 section 5).
 #[inline]
 fn route(t: &Translator, h: &Ipv6Headers) -> Result<Ipv4Addr, Refusal> {
     let dst = match t.addressing.v4_destination(&h.dst) {

@@ -151,8 +151,7 @@ pub(super) fn translate(
     out.packets.push(Emitted { head, body: l4 });
 }
 
-/// The packet's IPv6 source and destination, or why it is not translated: RFC 7915
-/// section 4's checks, in the order tayga makes them.
+/// The packet's IPv6 source and destination, or why it is not translated (RFC 7915 section 4).
 #[inline]
 fn route(
     t: &Translator,
