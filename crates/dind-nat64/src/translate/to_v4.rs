@@ -112,8 +112,8 @@ fn route(t: &Translator, h: &Ipv6Headers) -> Result<Ipv4Addr, Refusal> {
     Ok(dst)
 }
 
-/// The IPv4 source of `packet`: its host's pool address, mapped now if it has none; for an
-/// ICMPv6 error, the router's mapping if it has one, else the translator's own address.
+/// The IPv4 source of `packet`: its host's IPv4 address, a new one from the pool for a new
+/// host; for an ICMPv6 error, the router's if it has one, else the translator's own.
 #[inline]
 fn v4_source(
     t: &Translator,
