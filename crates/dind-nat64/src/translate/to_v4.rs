@@ -80,7 +80,7 @@ pub(super) fn translate(
 }
 
 /// The packet's IPv4 destination, or why it is not translated (RFC 7915 section 5).
-#[inline]
+#[inline(always)]
 fn route(t: &Translator, h: &Ipv6Headers) -> Result<Ipv4Addr, Refusal> {
     let dst = match t.addressing.v4_destination(&h.dst) {
         Ok(v4) => Some(v4),
@@ -114,7 +114,7 @@ fn route(t: &Translator, h: &Ipv6Headers) -> Result<Ipv4Addr, Refusal> {
 
 /// The IPv4 source of `packet`: its host's IPv4 address, a new one from the pool for a new
 /// host; for an ICMPv6 error, the router's if it has one, else the translator's own.
-#[inline]
+#[inline(always)]
 fn v4_source(
     t: &Translator,
     h: &Ipv6Headers,
@@ -133,7 +133,7 @@ fn v4_source(
 
 /// A TCP or UDP `segment` (or a first fragment's start) readdressed in place for the IPv4
 /// pseudo-header; the bytes of other protocols, and of later fragments, pass as they are.
-#[inline]
+#[inline(always)]
 fn readdress_upper(
     h: &Ipv6Headers,
     segment: &mut [u8],
@@ -155,7 +155,7 @@ fn readdress_upper(
 
 /// What goes before the translated upper layer: the virtio-net header and the IPv4 header
 /// of a packet of `total` bytes.
-#[inline]
+#[inline(always)]
 fn v4_head(
     t: &Translator,
     h: &Ipv6Headers,

@@ -152,7 +152,7 @@ pub(super) fn translate(
 }
 
 /// The packet's IPv6 source and destination, or why it is not translated (RFC 7915 section 4).
-#[inline]
+#[inline(always)]
 fn route(
     t: &Translator,
     h: &V4Fields,
@@ -197,7 +197,7 @@ fn route(
 
 /// A TCP or UDP `segment` (or a first fragment's start) readdressed in place for the IPv6
 /// pseudo-header; the bytes of other protocols, and of later fragments, pass as they are.
-#[inline]
+#[inline(always)]
 fn readdress_upper(
     t: &Translator,
     h: &V4Fields,
@@ -240,7 +240,7 @@ fn udp_without_checksum(
 
 /// What goes before the translated upper layer: the virtio-net header, the IPv6 header,
 /// and a fragment header when the packet is a fragment.
-#[inline]
+#[inline(always)]
 fn v6_head(h: &V4Fields, vnet: VnetHdr, protocol: u8, (src, dst): (Ipv6Addr, Ipv6Addr)) -> Vec<u8> {
     let fragment_len = h.fragment_header_len();
     let mut head = Vec::with_capacity(vnet::LEN + ipv6::HEADER_LEN + fragment_len);
@@ -268,7 +268,7 @@ fn v6_head(h: &V4Fields, vnet: VnetHdr, protocol: u8, (src, dst): (Ipv6Addr, Ipv
 }
 
 /// The sum of two IPv6 addresses, as a pseudo-header's checksum holds them.
-#[inline]
+#[inline(always)]
 fn sum_of((src, dst): (Ipv6Addr, Ipv6Addr)) -> u32 {
     sum(&src.octets()) + sum(&dst.octets())
 }
