@@ -47,3 +47,34 @@ pub(crate) fn to_v4_sender(t: &Translator, offending: &[u8], message: Message, o
     );
     out.emit_whole(&error);
 }
+
+/// Why a packet is not translated: dropped, or answered with an ICMP error to its sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Drop(Dropped),
+    Answer(Message),
+}
+
+impl Refusal {
+    /// Drops `offending`, a whole IPv4 packet, or answers its sender.
+    pub(crate) fn to_v4_sender(self, t: &Translator, offending: &[u8], out: &mut Out) {
+        match self {
+            Refusal::Drop(why) => out.drop(why),
+            Refusal::Answer(message) => to_v4_sender(t, offending, message, out),
+        }
+    }
+
+    /// Drops `offending`, whose headers are `h`, or answers its sender.
+    pub(crate) fn to_v6_sender(
+        self,
+        t: &Translator,
+        h: &Ipv6Headers,
+        offending: &[u8],
+        out: &mut Out,
+    ) {
+        match self {
+            Refusal::Drop(why) => out.drop(why),
+            Refusal::Answer(message) => to_v6_sender(t, h, offending, message, out),
+        }
+    }
+}

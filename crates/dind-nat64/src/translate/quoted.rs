@@ -11,6 +11,7 @@ use crate::checksum::{adjust, sum};
 use crate::wire::ipv6_ext::{self, FragmentRepr};
 use crate::wire::protocol::{self, FRAGMENT, ICMP, ICMPV6, TCP, UDP};
 use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The IPv6 packet an ICMPv6 error quotes, as the IPv4 packet it was translated from or
 /// to: header, then as much of the rest as was quoted.
@@ -31,17 +32,7 @@ pub(crate) fn v6_to_v4(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Ve
     let protocol = match h.upper {
         ICMPV6 => {
             let removed = ipv6::pseudo_sum(&h.src, &h.dst, ICMPV6, upper_len);
-            if let Ok(mut message) = icmpv6::Message::new_checked(&mut upper[..]) {
-                let (kind, code) = (message.msg_type(), message.code());
-                let echo = icmp_map::v6_to_v4(kind, code, 0).filter(is_echo);
-                if let Some(mapped) = echo {
-                    let old = removed + type_code_word(kind, code);
-                    message.set_msg_type(mapped.kind);
-                    let new = type_code_word(mapped.kind, code);
-                    let checksum = adjust(message.checksum(), old, new, false);
-                    message.set_checksum(checksum);
-                }
-            }
+            echo_to_v4(&mut upper, removed);
             ICMP
         }
         TCP | UDP if h.first_fragment() => {
@@ -53,6 +44,34 @@ pub(crate) fn v6_to_v4(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Ve
         }
         other => other,
     };
+    v4_packet(&h, protocol, (src, dst), upper_len, &upper)
+}
+
+/// A quoted ICMPv6 echo as an ICMPv4 one: its type mapped, its checksum without the
+/// pseudo-header sum `removed`. Other messages are left as they are.
+fn echo_to_v4(message: &mut [u8], removed: u32) {
+    let Ok(mut message) = icmpv6::Message::new_checked(message) else {
+        return;
+    };
+    let (kind, code) = (message.msg_type(), message.code());
+    if let Some(mapped) = icmp_map::v6_to_v4(kind, code, 0).filter(is_echo) {
+        let old = removed + type_code_word(kind, code);
+        message.set_msg_type(mapped.kind);
+        let new = type_code_word(mapped.kind, code);
+        let checksum = adjust(message.checksum(), old, new, false);
+        message.set_checksum(checksum);
+    }
+}
+
+/// The IPv4 header of a quoted packet whose headers were `h`, then its `upper` bytes (of
+/// `upper_len` before the quote cut them short).
+fn v4_packet(
+    h: &Ipv6Headers,
+    protocol: u8,
+    (src, dst): (Ipv4Addr, Ipv4Addr),
+    upper_len: usize,
+    upper: &[u8],
+) -> Option<Vec<u8>> {
     let total_len = u16::try_from(ipv4::HEADER_LEN + upper_len).ok()?;
     let fragment = h.fragment;
     let mut packet = Vec::with_capacity(ipv4::HEADER_LEN + upper.len());
@@ -69,7 +88,7 @@ pub(crate) fn v6_to_v4(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Ve
         dst,
     }
     .emit(&mut packet);
-    packet.extend_from_slice(&upper);
+    packet.extend_from_slice(upper);
     Some(packet)
 }
 
@@ -92,22 +111,13 @@ pub(crate) fn v4_to_v6(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Ve
     let next = match header.protocol() {
         ICMP => {
             let added = ipv6::pseudo_sum(&src, &dst, ICMPV6, upper_len);
-            if let Ok(mut message) = icmpv4::Message::new_checked(&mut upper[..]) {
-                let (kind, code) = (message.msg_type(), message.code());
-                let echo = icmp_map::v4_to_v6(kind, code, 0).filter(is_echo);
-                if let Some(mapped) = echo {
-                    let old = type_code_word(kind, code);
-                    message.set_msg_type(mapped.kind);
-                    let new = added + type_code_word(mapped.kind, code);
-                    let checksum = adjust(message.checksum(), old, new, false);
-                    message.set_checksum(checksum);
-                }
-            }
+            echo_to_v6(&mut upper, added);
             ICMPV6
         }
-        TCP | UDP if header.fragment_offset() == 0 => {
+        TCP | UDP if first => {
             let old = header.addresses_sum();
             let new = sum(&src.octets()) + sum(&dst.octets());
+            // Too short to hold the checksum: left as it is.
             let _ = l4::readdress(
                 &mut upper,
                 header.protocol(),
@@ -119,6 +129,35 @@ pub(crate) fn v4_to_v6(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Ve
         }
         other => other,
     };
+    v6_packet(&header, next, (src, dst), upper_len, &upper)
+}
+
+/// A quoted ICMPv4 echo as an ICMPv6 one: its type mapped, its checksum with the
+/// pseudo-header sum `added`. Other messages are left as they are.
+fn echo_to_v6(message: &mut [u8], added: u32) {
+    let Ok(mut message) = icmpv4::Message::new_checked(message) else {
+        return;
+    };
+    let (kind, code) = (message.msg_type(), message.code());
+    if let Some(mapped) = icmp_map::v4_to_v6(kind, code, 0).filter(is_echo) {
+        let old = type_code_word(kind, code);
+        message.set_msg_type(mapped.kind);
+        let new = added + type_code_word(mapped.kind, code);
+        let checksum = adjust(message.checksum(), old, new, false);
+        message.set_checksum(checksum);
+    }
+}
+
+/// The IPv6 header (and fragment header, for a fragment) of a quoted packet whose IPv4
+/// header was `header`, then its `upper` bytes (of `upper_len` before the quote cut them
+/// short).
+fn v6_packet(
+    header: &ipv4::Packet<&[u8]>,
+    next: u8,
+    (src, dst): (Ipv6Addr, Ipv6Addr),
+    upper_len: usize,
+    upper: &[u8],
+) -> Option<Vec<u8>> {
     let fragmented = header.is_fragment();
     let fragment_len = if fragmented {
         ipv6_ext::FRAGMENT_LEN
@@ -145,7 +184,7 @@ pub(crate) fn v4_to_v6(t: &Translator, quoted: &[u8], now: Seconds) -> Option<Ve
         }
         .emit(&mut packet);
     }
-    packet.extend_from_slice(&upper);
+    packet.extend_from_slice(upper);
     Some(packet)
 }
 

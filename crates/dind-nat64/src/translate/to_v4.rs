@@ -1,10 +1,11 @@
 //! IPv6 -> IPv4 (RFC 7915 section 5).
 
 use super::addressing::Unmapped;
-use super::icmp_map::{self, Rest};
+use super::errors::Refusal;
+use super::icmp_map::{self, Mapped, Rest};
 use super::ipv6_headers::{Extent, Ipv6Headers};
 use super::l4::{self, Held};
-use super::{errors, icmp_packets, quoted};
+use super::{icmp_packets, quoted};
 use super::{Dropped, Emitted, Out, Seconds, Translator, HEADER_GROWTH, IPV4_MIN_MTU};
 use crate::checksum::sum;
 use crate::vnet::{self, VnetHdr, GSO_TCPV4};
@@ -46,11 +47,46 @@ pub(super) fn translate(
     if h.dst == t.own_v6 || to_translator {
         return answer_echo(&h, packet, out);
     }
-    let dst4 = match t.addressing.v4_destination(&h.dst) {
-        Ok(v4) => Ok(v4),
-        Err(Unmapped::Martian) => return out.drop(Dropped::Martian),
-        Err(Unmapped::NonGlobal) => Err(()),
-        Err(_) => return out.drop(Dropped::NotRouted),
+    let dst = match route(t, &h) {
+        Ok(v4) => v4,
+        Err(refusal) => return refusal.to_v6_sender(t, &h, packet, out),
+    };
+    let src = match v4_source(t, &h, packet, out, now) {
+        Ok(v4) => v4,
+        Err(why) => return out.drop(why),
+    };
+    let addresses = (src, dst);
+    let l4 = ip + h.upper_at..ip + h.end;
+    let (protocol, vnet) = match h.upper {
+        ICMPV6 if h.fragment.is_some() => return out.drop(Dropped::Untranslatable),
+        ICMPV6 => match icmp_to_v4(t, &h, frame, l4.clone(), addresses, out, now) {
+            IcmpOutcome::InPlace => (ICMP, VnetHdr { flags: 0, ..vnet }),
+            IcmpOutcome::Handled => return,
+        },
+        _ => {
+            let partial = vnet.partial_checksum();
+            match readdress_upper(&h, &mut frame[l4.clone()], addresses, partial) {
+                Ok(()) => (h.upper, vnet),
+                Err(why) => return out.drop(why),
+            }
+        }
+    };
+    let total = ipv4::HEADER_LEN + l4.len();
+    if total > usize::from(u16::MAX) {
+        return out.drop(Dropped::Malformed);
+    }
+    let head = v4_head(t, &h, vnet, total, protocol, addresses);
+    out.packets.push(Emitted { head, body: l4 });
+}
+
+/// The packet's IPv4 destination, or why it is not translated (RFC 7915 section 5).
+#[inline(always)]
+fn route(t: &Translator, h: &Ipv6Headers) -> Result<Ipv4Addr, Refusal> {
+    let dst = match t.addressing.v4_destination(&h.dst) {
+        Ok(v4) => Some(v4),
+        Err(Unmapped::Martian) => return Err(Refusal::Drop(Dropped::Martian)),
+        Err(Unmapped::NonGlobal) => None,
+        Err(_) => return Err(Refusal::Drop(Dropped::NotRouted)),
     };
     if let Some(pointer) = h.segments_left_at {
         let rest = icmpv6::rest_with(pointer as u32);
@@ -59,64 +95,80 @@ pub(super) fn translate(
             icmpv6::ERRONEOUS_HEADER_FIELD,
             rest,
         );
-        return errors::to_v6_sender(t, &h, packet, problem, out);
+        return Err(Refusal::Answer(problem));
     }
-    let Ok(dst4) = dst4 else {
+    let Some(dst) = dst else {
         // RFC 6052 section 3.1: not under the well-known prefix.
         let refused = (icmpv6::DEST_UNREACHABLE, icmpv6::NO_ROUTE, [0; 4]);
-        return errors::to_v6_sender(t, &h, packet, refused, out);
+        return Err(Refusal::Answer(refused));
     };
     if h.hop_limit <= 1 {
-        let time_exceeded = (icmpv6::TIME_EXCEEDED, 0, [0; 4]);
-        return errors::to_v6_sender(t, &h, packet, time_exceeded, out);
+        return Err(Refusal::Answer((icmpv6::TIME_EXCEEDED, 0, [0; 4])));
     }
     if h.upper == ICMP || (h.upper != ICMPV6 && protocol::is_ipv6_only(h.upper)) {
         // ICMPv4 in IPv6, or an extension header where RFC 7915 translates through none.
-        return out.drop(Dropped::Untranslatable);
+        return Err(Refusal::Drop(Dropped::Untranslatable));
     }
-    let src4 = if is_icmpv6_error(&h, packet) {
+    Ok(dst)
+}
+
+/// The IPv4 source of `packet`: its host's IPv4 address, a new one from the pool for a new
+/// host; for an ICMPv6 error, the router's if it has one, else the translator's own.
+#[inline(always)]
+fn v4_source(
+    t: &Translator,
+    h: &Ipv6Headers,
+    packet: &[u8],
+    out: &mut Out,
+    now: Seconds,
+) -> Result<Ipv4Addr, Dropped> {
+    if is_icmpv6_error(h, packet) {
         // RFC 6791: an IPv6 router gets no pool address for its errors.
-        t.addressing.v4_of_host(&h.src, now).unwrap_or(t.own_v4)
-    } else {
-        match t.addressing.v4_source(&h.src, now, out) {
-            Ok(v4) => v4,
-            Err(_) => return out.drop(Dropped::PoolExhausted),
-        }
-    };
-    let addresses = (src4, dst4);
-    let l4 = ip + h.upper_at..ip + h.end;
-    let (protocol, vnet) = match h.upper {
-        ICMPV6 if h.fragment.is_some() => return out.drop(Dropped::Untranslatable),
-        ICMPV6 => match icmp_to_v4(t, &h, frame, l4.clone(), addresses, out, now) {
-            IcmpOutcome::InPlace => (ICMP, VnetHdr { flags: 0, ..vnet }),
-            IcmpOutcome::Handled => return,
-        },
-        TCP | UDP if h.first_fragment() => {
-            let old = sum(&h.src.octets()) + sum(&h.dst.octets());
-            let new = sum(&src4.octets()) + sum(&dst4.octets());
-            let segment = &mut frame[l4.clone()];
-            let held = if h.fragment.is_none() {
-                Held::Whole
-            } else {
-                Held::Start
-            };
-            let partial = vnet.partial_checksum();
-            if l4::readdress(segment, h.upper, (old, new), partial, held).is_err() {
-                return out.drop(Dropped::Malformed);
-            }
-            (h.upper, vnet)
-        }
-        other => (other, vnet),
-    };
-    let total = ipv4::HEADER_LEN + l4.len();
-    if total > usize::from(u16::MAX) {
-        return out.drop(Dropped::Malformed);
+        return Ok(t.addressing.v4_of_host(&h.src, now).unwrap_or(t.own_v4));
     }
+    t.addressing
+        .v4_source(&h.src, now, out)
+        .map_err(|_| Dropped::PoolExhausted)
+}
+
+/// A TCP or UDP `segment` (or a first fragment's start) readdressed in place for the IPv4
+/// pseudo-header; the bytes of other protocols, and of later fragments, pass as they are.
+#[inline(always)]
+fn readdress_upper(
+    h: &Ipv6Headers,
+    segment: &mut [u8],
+    (src, dst): (Ipv4Addr, Ipv4Addr),
+    partial: bool,
+) -> Result<(), Dropped> {
+    if !matches!(h.upper, TCP | UDP) || !h.first_fragment() {
+        return Ok(());
+    }
+    let old = sum(&h.src.octets()) + sum(&h.dst.octets());
+    let new = sum(&src.octets()) + sum(&dst.octets());
+    let held = if h.fragment.is_none() {
+        Held::Whole
+    } else {
+        Held::Start
+    };
+    l4::readdress(segment, h.upper, (old, new), partial, held).map_err(|_| Dropped::Malformed)
+}
+
+/// What goes before the translated upper layer: the virtio-net header and the IPv4 header
+/// of a packet of `total` bytes.
+#[inline(always)]
+fn v4_head(
+    t: &Translator,
+    h: &Ipv6Headers,
+    vnet: VnetHdr,
+    total: usize,
+    protocol: u8,
+    addresses: (Ipv4Addr, Ipv4Addr),
+) -> Vec<u8> {
     let mut head = Vec::with_capacity(vnet::LEN + ipv4::HEADER_LEN);
     vnet.translated(ipv4::HEADER_LEN as i32 - h.upper_at as i32, GSO_TCPV4)
         .write(&mut head);
-    v4_header(t, &h, total, protocol, addresses).emit(&mut head);
-    out.packets.push(Emitted { head, body: l4 });
+    v4_header(t, h, total, protocol, addresses).emit(&mut head);
+    head
 }
 
 fn is_icmpv6_error(h: &Ipv6Headers, packet: &[u8]) -> bool {
@@ -173,17 +225,34 @@ fn icmp_to_v4(
         return IcmpOutcome::Handled;
     };
     if mapped.rest == Rest::Echo {
-        let mut echo = icmpv4::Message::new_checked(&mut frame[l4]).expect("8 bytes");
-        echo.set_msg_type(mapped.kind);
-        echo.set_code(mapped.code);
-        echo.fill_checksum();
+        echo_to_v4_in_place(&mut frame[l4], &mapped);
         return IcmpOutcome::InPlace;
     }
     let Some(quoted) = quoted::v6_to_v4(t, message.payload(), now) else {
         out.drop(Dropped::Untranslatable);
         return IcmpOutcome::Handled;
     };
-    let rest = match mapped.rest {
+    let rest = v4_rest(t, mapped.rest, rest);
+    let message = (mapped.kind, mapped.code, rest);
+    let header = (h.traffic_class, h.hop_limit - 1, t.fresh_id());
+    let packet = icmp_packets::icmpv4(message, &quoted, header, addresses);
+    out.emit_whole(&packet);
+    IcmpOutcome::Handled
+}
+
+/// An ICMPv6 echo turned into an ICMPv4 one where it lies: type, code and checksum.
+#[inline]
+fn echo_to_v4_in_place(message: &mut [u8], mapped: &Mapped) {
+    let mut echo = icmpv4::Message::new_checked(message).expect("8 bytes");
+    echo.set_msg_type(mapped.kind);
+    echo.set_code(mapped.code);
+    echo.fill_checksum();
+}
+
+/// The four bytes after an ICMPv4 error's checksum, from the ICMPv6 error's `rest`: the
+/// next-hop MTU of a Fragmentation Needed, or a Parameter Problem's pointer.
+fn v4_rest(t: &Translator, mapped: Rest, rest: u32) -> [u8; 4] {
+    match mapped {
         Rest::Mtu => {
             let mtu = (rest as usize)
                 .saturating_sub(HEADER_GROWTH)
@@ -193,12 +262,7 @@ fn icmp_to_v4(
         }
         Rest::Pointer(p) => icmpv4::rest_with_pointer(p),
         Rest::Echo | Rest::Unused => [0; 4],
-    };
-    let message = (mapped.kind, mapped.code, rest);
-    let header = (h.traffic_class, h.hop_limit - 1, t.fresh_id());
-    let packet = icmp_packets::icmpv4(message, &quoted, header, addresses);
-    out.emit_whole(&packet);
-    IcmpOutcome::Handled
+    }
 }
 
 /// An echo request to the translator's own address gets its reply: that is how `dind
