@@ -3,7 +3,6 @@
 //! refused: martian IPv4 addresses, and non-global ones under the well-known prefix when
 //! `wkpf-strict` (RFC 6052 section 3.1).
 
-use super::Out;
 use crate::addr::Prefix;
 use crate::pool::{Assigned, Mapping, Pool, Seconds};
 use crate::static_map::StaticMap;
@@ -88,12 +87,12 @@ impl Addressing {
     }
 
     /// An IPv6 packet's source: its host's IPv4 address, a new one from the pool for a
-    /// new host (recorded in `out`).
+    /// new host (added to `mapped`).
     pub(crate) fn v4_source(
         &self,
         v6: &Ipv6Addr,
         now: Seconds,
-        out: &mut Out,
+        mapped: &mut Vec<(Ipv4Addr, Ipv6Addr)>,
     ) -> Result<Ipv4Addr, Unmapped> {
         if let Some(v4) = self.v4_of_host(v6, now) {
             return Ok(v4);
@@ -102,7 +101,7 @@ impl Addressing {
         match pool.assign(*v6, now) {
             Assigned::Known(v4) => Ok(v4),
             Assigned::New(v4) => {
-                out.mapped.push((v4, *v6));
+                mapped.push((v4, *v6));
                 Ok(v4)
             }
             Assigned::Exhausted => Err(Unmapped::PoolExhausted),

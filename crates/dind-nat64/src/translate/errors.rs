@@ -4,7 +4,7 @@
 
 use super::icmp_packets::{self, Message};
 use super::ipv6_headers::Ipv6Headers;
-use super::{Dropped, Out, Translator, OWN_HOP_LIMIT};
+use super::state::{Dropped, Out, Translator, OWN_HOP_LIMIT};
 use crate::wire::protocol::{ICMP, ICMPV6};
 use crate::wire::{icmpv4, icmpv6, ipv4};
 

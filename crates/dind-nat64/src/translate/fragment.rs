@@ -1,8 +1,8 @@
 //! An IPv4 packet without DF that is too big for the IPv6 side, sent as IPv6 fragments
 //! (RFC 7915 section 4.1).
 
-use super::to_v6::V4Fields;
-use super::{Emitted, Out, Translator};
+use super::state::{Emitted, Out, Translator};
+use super::v4_fields::V4Fields;
 use crate::vnet::{self, VnetHdr};
 use crate::wire::ipv6;
 use crate::wire::ipv6_ext::{self, FragmentRepr};

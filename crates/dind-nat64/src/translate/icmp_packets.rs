@@ -1,7 +1,7 @@
 //! Whole ICMP packets the translator writes: its own errors and echo replies, and the
 //! errors it translates, rebuilt around the packet they quote.
 
-use super::{IPV4_ERROR_MAX, IPV6_MIN_MTU, OWN_HOP_LIMIT};
+use super::state::{IPV4_ERROR_MAX, IPV6_MIN_MTU, OWN_HOP_LIMIT};
 use crate::wire::protocol::{ICMP, ICMPV6};
 use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};
 use std::net::{Ipv4Addr, Ipv6Addr};

@@ -6,8 +6,9 @@
 use super::icmp_map::{self, Mapped, Rest};
 use super::ipv6_headers::{Extent, Ipv6Headers};
 use super::l4::{self, Held};
-use super::{Seconds, Translator};
+use super::state::Translator;
 use crate::checksum::{adjust, sum};
+use crate::pool::Seconds;
 use crate::wire::ipv6_ext::{self, FragmentRepr};
 use crate::wire::protocol::{self, FRAGMENT, ICMP, ICMPV6, TCP, UDP};
 use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};

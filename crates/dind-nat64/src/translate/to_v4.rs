@@ -5,9 +5,10 @@ use super::errors::Refusal;
 use super::icmp_map::{self, Mapped, Rest};
 use super::ipv6_headers::{Extent, Ipv6Headers};
 use super::l4::{self, Held};
+use super::state::{Dropped, Emitted, Out, Translator, HEADER_GROWTH, IPV4_MIN_MTU};
 use super::{icmp_packets, quoted};
-use super::{Dropped, Emitted, Out, Seconds, Translator, HEADER_GROWTH, IPV4_MIN_MTU};
 use crate::checksum::sum;
+use crate::pool::Seconds;
 use crate::vnet::{self, VnetHdr, GSO_TCPV4};
 use crate::wire::protocol::{self, ICMP, ICMPV6, TCP, UDP};
 use crate::wire::{icmpv4, icmpv6, ipv4};
@@ -127,7 +128,7 @@ fn v4_source(
         return Ok(t.addressing.v4_of_host(&h.src, now).unwrap_or(t.own_v4));
     }
     t.addressing
-        .v4_source(&h.src, now, out)
+        .v4_source(&h.src, now, &mut out.mapped)
         .map_err(|_| Dropped::PoolExhausted)
 }
 

@@ -3,97 +3,20 @@
 use super::addressing::Unmapped;
 use super::errors::Refusal;
 use super::icmp_map::{self, Mapped, Rest};
-use super::l4::{self, Held};
+use super::l4;
+use super::state::{Dropped, Emitted, Out, Translator, UdpZeroChecksum};
+use super::state::{HEADER_GROWTH, IPV6_MIN_MTU, OWN_HOP_LIMIT};
+use super::v4_fields::V4Fields;
 use super::{fragment, icmp_packets, quoted};
-use super::{Dropped, Emitted, Out, Seconds, Translator, UdpZeroChecksum};
-use super::{HEADER_GROWTH, IPV6_MIN_MTU, OWN_HOP_LIMIT};
 use crate::checksum::sum;
+use crate::pool::Seconds;
 use crate::v4_scope;
 use crate::vnet::{self, VnetHdr, GSO_TCPV6};
-use crate::wire::ipv6_ext::{self, FragmentRepr};
+use crate::wire::ipv6_ext::FragmentRepr;
 use crate::wire::protocol::{self, FRAGMENT, ICMP, ICMPV6, TCP, UDP};
 use crate::wire::{icmpv4, icmpv6, ipv4, ipv6};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::ops::Range;
-
-/// What translation needs of an IPv4 header, read before the packet is changed in place.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct V4Fields {
-    pub(crate) header_len: usize,
-    /// The packet's length: its total length, or for a super-packet past 64 KiB the read's.
-    pub(crate) total: usize,
-    pub(crate) tos: u8,
-    pub(crate) ident: u16,
-    pub(crate) dont_fragment: bool,
-    pub(crate) more_fragments: bool,
-    /// In 8-byte units.
-    pub(crate) offset: u16,
-    pub(crate) ttl: u8,
-    pub(crate) protocol: u8,
-    pub(crate) src: Ipv4Addr,
-    pub(crate) dst: Ipv4Addr,
-}
-
-impl V4Fields {
-    fn read(packet: &[u8], vnet: &VnetHdr) -> Option<V4Fields> {
-        let header = ipv4::Packet::new_checked(packet).ok()?;
-        let total = match header.total_len() {
-            0 if vnet.segmented() => packet.len(),
-            total => total,
-        };
-        if total < header.header_len() || total > packet.len() {
-            return None;
-        }
-        Some(V4Fields {
-            header_len: header.header_len(),
-            total,
-            tos: header.tos(),
-            ident: header.ident(),
-            dont_fragment: header.dont_fragment(),
-            more_fragments: header.more_fragments(),
-            offset: header.fragment_offset(),
-            ttl: header.ttl(),
-            protocol: header.protocol(),
-            src: header.src_addr(),
-            dst: header.dst_addr(),
-        })
-    }
-
-    pub(crate) fn is_fragment(&self) -> bool {
-        self.more_fragments || self.offset != 0
-    }
-
-    fn addresses_sum(&self) -> u32 {
-        sum(&self.src.octets()) + sum(&self.dst.octets())
-    }
-
-    fn upper_len(&self) -> usize {
-        self.total - self.header_len
-    }
-
-    /// The fragment header a fragment gets in IPv6.
-    fn fragment_header_len(&self) -> usize {
-        if self.is_fragment() {
-            ipv6_ext::FRAGMENT_LEN
-        } else {
-            0
-        }
-    }
-
-    /// The packet's length in IPv6, unfragmented.
-    fn v6_len(&self) -> usize {
-        ipv6::HEADER_LEN + self.fragment_header_len() + self.upper_len()
-    }
-
-    /// How much of its TCP or UDP message a packet with offset 0 holds.
-    fn held(&self) -> Held {
-        if self.is_fragment() {
-            Held::Start
-        } else {
-            Held::Whole
-        }
-    }
-}
 
 /// What became of an ICMPv4 message.
 enum IcmpOutcome {
