@@ -52,13 +52,7 @@ pub(crate) async fn up(
 async fn act(ctx: &Ctx) -> Result<()> {
     lock::started().await?;
     for stage in stages(&ctx.plan, ctx.images.kubeadm) {
-        // The host's routes and rules are made beside the nodes: past that stage the helper
-        // that inspected the host has no more use.
-        let host_stage = stage.contains(&Action::Nodes);
         run_stage(ctx, stage).await?;
-        if host_stage {
-            ctx.remove_host_helper().await;
-        }
     }
     Ok(())
 }
@@ -123,7 +117,8 @@ async fn check(
 }
 
 /// Before anything is created: the same facts and judgement as `dind doctor`. The helper
-/// that read the host is kept for its routes and rules.
+/// that read the host is kept when the host's routes and rules are to be set: that action
+/// takes it.
 async fn inspect_host(
     engine: &Engine,
     config: &Config,
@@ -134,20 +129,18 @@ async fn inspect_host(
         .run("Inspecting the Docker host", async |phase| {
             let (facts, helper) =
                 preflight::gather_keeping_helper(engine, config, plan, phase).await?;
-            match preflight::up_verdict(config, plan, &facts) {
-                Ok(warnings) => {
-                    for warning in warnings {
-                        progress.note(&warning.to_string());
-                    }
-                    Ok((facts, helper))
+            let verdict = preflight::up_verdict(config, plan, &facts);
+            let helper = match helper {
+                Some(helper) if verdict.is_err() || !configures_host(plan) => {
+                    helper.remove().await;
+                    None
                 }
-                Err(refused) => {
-                    if let Some(helper) = helper {
-                        helper.remove().await;
-                    }
-                    Err(refused.into())
-                }
+                kept => kept,
+            };
+            for warning in verdict? {
+                progress.note(&warning.to_string());
             }
+            Ok((facts, helper))
         })
         .await
 }
@@ -170,7 +163,7 @@ enum Action {
 /// routes and rules, the registry and the nodes, none of which waits for another
 /// (addresses are all planned, and a route via tayga is valid before tayga runs).
 fn stages(plan: &ClusterPlan, kubeadm: Option<KubeVersion>) -> Vec<Vec<Action>> {
-    let host = !plan.host.routes.is_empty() || !plan.host.direct_ipv6_sources.is_empty();
+    let host = configures_host(plan);
     let side_by_side = [
         (plan.nat64.is_some(), Action::Nat64AndDns64),
         (host, Action::Host),
@@ -184,6 +177,11 @@ fn stages(plan: &ClusterPlan, kubeadm: Option<KubeVersion>) -> Vec<Vec<Action>> 
     ];
     stages.extend(kubeadm.map(|version| vec![Action::Kubernetes(version)]));
     stages
+}
+
+/// Whether `up` sets routes or rules on the Docker host.
+fn configures_host(plan: &ClusterPlan) -> bool {
+    !plan.host.routes.is_empty() || !plan.host.direct_ipv6_sources.is_empty()
 }
 
 /// Heeds a signal first: between stages nothing is half made.
